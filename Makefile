@@ -1,0 +1,37 @@
+# Two entry points (see README): `make run` serves the app on the demo cohort, `make test` runs every test.
+# Both create .venv on first use and reinstall only when a requirements file changes.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8501
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: run test setup browser lint bench phantom-data train clean
+
+run: setup
+	$(BIN)/streamlit run app.py --server.headless true --server.port $(PORT)
+
+test: setup browser
+	FUSION_REQUIRE_BROWSER=1 CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $(STAMP)
+
+# Debian's Chromium for the end-to-end tests (never a downloaded browser build).
+browser:
+	@test -x $(CHROMIUM) || { \
+		echo "Installing Chromium for the browser tests (apt-get)…"; \
+		SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	@test -x $(CHROMIUM) || { echo "Chromium is missing at $(CHROMIUM); install Debian's 'chromium' package"; exit 1; }
+
+lint: setup
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

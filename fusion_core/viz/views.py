@@ -1,0 +1,168 @@
+"""Slice views of volumes for display: canonical orientation, planes, windowing, physical linking.
+
+Display convention (radiological): axial and coronal views show the patient's left on the
+image's right; axial shows anterior at the top; coronal and sagittal show superior at the top;
+sagittal shows anterior on the left. Pixels are resampled to square millimetres on render so
+anisotropic scans keep their true shape.
+"""
+
+from __future__ import annotations
+
+import enum
+
+import numpy as np
+import SimpleITK as sitk
+from PIL import Image
+
+from fusion_core.preprocess.window import WINDOW_PRESETS, apply_window
+from fusion_core.volume import Volume
+
+
+class Plane(enum.StrEnum):
+    AXIAL = "axial"
+    CORONAL = "coronal"
+    SAGITTAL = "sagittal"
+
+    @classmethod
+    def parse(cls, value: str) -> Plane:
+        try:
+            return cls(str(value).lower())
+        except ValueError:
+            raise ValueError(f"unknown plane {value!r}; choose one of {[p.value for p in cls]}") from None
+
+
+# Index axis (x=0, y=1, z=2 in ITK order) that each plane slices through.
+_PLANE_AXIS = {Plane.SAGITTAL: 0, Plane.CORONAL: 1, Plane.AXIAL: 2}
+
+# CT display windows for menus: "Brain (40/80)" -> (level, width) in HU.
+CT_WINDOWS: dict[str, tuple[float, float]] = {
+    f"{name.capitalize()} ({preset.level:g}/{preset.width:g})": (preset.level, preset.width)
+    for name, preset in WINDOW_PRESETS.items()
+}
+
+
+def canonical(volume: Volume) -> Volume:
+    """Reorient so index axes run to patient Left, Posterior, Superior (identity direction when axis-aligned).
+
+    Only permutes and flips axes (no interpolation); oblique scans keep their obliquity.
+    """
+    if volume.orientation_code == "LPS" and np.allclose(np.diag(volume.direction_matrix), 1.0, atol=1e-6):
+        return volume
+    image = sitk.DICOMOrient(volume.to_sitk(), "LPS")
+    return Volume.from_sitk(image, modality=volume.modality, name=volume.name)
+
+
+def slice_count(volume: Volume, plane: Plane | str) -> int:
+    """Number of slices of a (canonical) volume along ``plane``."""
+    return volume.size_xyz[_PLANE_AXIS[Plane.parse(plane)]]
+
+
+def extract_slice(volume: Volume, plane: Plane | str, index: int) -> np.ndarray:
+    """One display-oriented 2-D slice of a canonical (LPS) volume.
+
+    Args:
+        volume: a volume returned by :func:`canonical`.
+        plane: axial, coronal or sagittal.
+        index: slice index along the plane's axis (clipped to the valid range).
+
+    Returns:
+        (rows, cols) float32 slice, oriented per the module's display convention.
+    """
+    plane = Plane.parse(plane)
+    index = int(np.clip(index, 0, slice_count(volume, plane) - 1))
+    array = volume.array  # (z, y, x): z to superior, y to posterior, x to patient left
+    if plane is Plane.AXIAL:
+        return array[index]
+    if plane is Plane.CORONAL:
+        return array[::-1, index, :]
+    return array[::-1, :, index]
+
+
+def pixel_spacing(volume: Volume, plane: Plane | str) -> tuple[float, float]:
+    """(row, col) spacing in mm of slices from :func:`extract_slice`."""
+    sx, sy, sz = volume.spacing
+    return {Plane.AXIAL: (sy, sx), Plane.CORONAL: (sz, sx), Plane.SAGITTAL: (sz, sy)}[Plane.parse(plane)]
+
+
+def slice_position_mm(volume: Volume, plane: Plane | str, index: int) -> np.ndarray:
+    """LPS position (mm) of the centre of slice ``index`` in ``plane``."""
+    centre = (np.asarray(volume.size_xyz, dtype=float) - 1) / 2.0
+    centre[_PLANE_AXIS[Plane.parse(plane)]] = index
+    return volume.index_to_physical(centre)
+
+
+def slice_index_at(volume: Volume, plane: Plane | str, point_mm: np.ndarray) -> int:
+    """Index of the slice of ``volume`` in ``plane`` nearest to the physical point (clipped)."""
+    plane = Plane.parse(plane)
+    continuous = volume.physical_to_index(point_mm)[_PLANE_AXIS[plane]]
+    return int(np.clip(round(float(continuous)), 0, slice_count(volume, plane) - 1))
+
+
+def auto_window(array: np.ndarray, *, percentiles: tuple[float, float] = (1.0, 99.5)) -> tuple[float, float]:
+    """(level, width) covering the given percentiles of the non-background voxels.
+
+    Background is taken as the voxels at the array minimum, so large air regions do not
+    squeeze the window.
+    """
+    values = array[array > array.min()] if np.any(array > array.min()) else array.ravel()
+    lo, hi = np.percentile(values, percentiles)
+    width = max(float(hi - lo), 1e-6)
+    return float(lo + hi) / 2.0, width
+
+
+def default_window(volume: Volume) -> tuple[float, float]:
+    """A sensible first window: CT brain window, MR percentile auto-window."""
+    if volume.modality == "CT":
+        return tuple(WINDOW_PRESETS["brain"])
+    return auto_window(volume.array)
+
+
+def window_to_uint8(slice2d: np.ndarray, level: float, width: float) -> np.ndarray:
+    """Map [level - width/2, level + width/2] linearly to 0..255 (clipping outside)."""
+    return (apply_window(slice2d, level, max(width, 1e-6)) * 255.0 + 0.5).astype(np.uint8)
+
+
+def render_slice(
+    volume: Volume,
+    plane: Plane | str,
+    index: int,
+    *,
+    window: tuple[float, float],
+    overlay: np.ndarray | None = None,
+    overlay_rgb: tuple[int, int, int] = (255, 60, 60),
+    display_mm_per_pixel: float | None = None,
+) -> np.ndarray:
+    """An RGB (rows, cols, 3) uint8 image of one slice, square-pixelled, optionally with a mask overlay.
+
+    Args:
+        volume: canonical volume (see :func:`canonical`).
+        plane, index: which slice.
+        window: (level, width) in the volume's units.
+        overlay: optional volume-shaped (z, y, x) mask; its slice is blended in ``overlay_rgb``.
+        display_mm_per_pixel: output pixel size; defaults to the finest in-plane spacing.
+    """
+    grey = window_to_uint8(extract_slice(volume, plane, index), *window)
+    rgb = np.repeat(grey[..., None], 3, axis=2)
+    if overlay is not None:
+        mask = extract_slice(volume.with_array(overlay), plane, index) > 0.5
+        rgb[mask] = (0.55 * rgb[mask] + 0.45 * np.asarray(overlay_rgb)).astype(np.uint8)
+    row_mm, col_mm = pixel_spacing(volume, plane)
+    step = display_mm_per_pixel or min(row_mm, col_mm)
+    size = (max(1, round(rgb.shape[1] * col_mm / step)), max(1, round(rgb.shape[0] * row_mm / step)))
+    if size != (rgb.shape[1], rgb.shape[0]):
+        rgb = np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BILINEAR))
+    return rgb
+
+
+def metadata_row(volume: Volume) -> dict[str, object]:
+    """One row of the metadata table shown to users."""
+    finite = volume.array[np.isfinite(volume.array)]
+    return {
+        "name": volume.name,
+        "modality": volume.modality,
+        "shape (x, y, z)": " × ".join(str(n) for n in volume.size_xyz),
+        "spacing (mm)": " × ".join(f"{s:.3g}" for s in volume.spacing),
+        "field of view (mm)": " × ".join(f"{e:.0f}" for e in volume.extent_mm),
+        "orientation": volume.orientation_code,
+        "intensity range": f"{finite.min():.4g} … {finite.max():.4g}" if finite.size else "n/a",
+    }

@@ -1,0 +1,95 @@
+"""Data: choose scans (demo cohort, a folder, or uploads), see their metadata and look at them."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from fusion_core.case import Case
+from fusion_core.viz.views import metadata_row
+from ui import loaders, session
+from ui.viewer import tri_planar
+
+st.title("Data")
+st.caption(
+    "Pick a CT/MR pair and look at it: metadata of each scan and axial, coronal and sagittal slices, "
+    "linked by physical position."
+)
+
+SOURCES = ("Demo cohort", "Folder on this machine", "Upload files")
+source = st.radio("Source", SOURCES, horizontal=True, key="data-source")
+
+
+def _demo_case() -> Case | None:
+    cases = session.demo_cases()
+    labels = {
+        case.subject_id: f"{case.subject_id} — {'lesion: ' + case.meta.get('lesion_type', '?') if case.label else 'no lesion'}"
+        f", site {case.meta.get('site', '?')}"
+        for case in cases
+    }
+    chosen = st.selectbox("Subject", list(labels), format_func=labels.get, key="data-demo-subject")
+    return next(case for case in cases if case.subject_id == chosen)
+
+
+def _folder_case() -> Case | None:
+    root = st.text_input(
+        "Cohort folder", key="data-folder",
+        placeholder="/path/to/cohort — <subject>/ct.nii.gz + mr.nii.gz, or a manifest.csv",
+    )
+    if not root:
+        st.info("Type the path of a SynthRAD-style cohort folder (one sub-folder per subject) or of a folder "
+                "holding a `manifest.csv`.")
+        return None
+    cohort = loaders.folder_cohort(root.strip())
+    st.dataframe(cohort.table, hide_index=True, height=180)
+    subject = st.selectbox("Subject", cohort.subject_ids, key="data-folder-subject")
+    return loaders.folder_case(root.strip(), subject)
+
+
+def _upload_case() -> Case | None:
+    files = st.file_uploader(
+        "Scans: NIfTI (.nii/.nii.gz), MetaImage (.mha/.mhd), NRRD, one DICOM file, or a .zip of a DICOM series",
+        type=loaders.UPLOAD_TYPES, accept_multiple_files=True, key="data-upload",
+    )
+    if not files:
+        st.info("Upload one CT and/or one MR scan. Modality is read from DICOM tags, else guessed "
+                "(CT has air near −1000 HU); you can set it below.")
+        return None
+    volumes = {}
+    for file in files[:2]:
+        modality = st.selectbox(f"Modality of {file.name}", ["auto", "CT", "MR"], key=f"data-mod-{file.name}")
+        volume, notes = loaders.uploaded_volume(file.name, file.getvalue(), None if modality == "auto" else modality)
+        for note in notes:
+            st.caption(f"ℹ️ {file.name}: {note}")
+        volumes["CT" if volume.modality == "CT" else "MR"] = volume
+    if len(files) > 2:
+        st.warning(f"Only the first two files are used; {len(files) - 2} more were ignored.")
+    return Case(subject_id="upload", ct=volumes.get("CT"), mr=volumes.get("MR"))
+
+
+try:
+    case = {SOURCES[0]: _demo_case, SOURCES[1]: _folder_case, SOURCES[2]: _upload_case}[source]()
+except ValueError as error:  # VolumeLoadError / CohortError carry a message naming file and problem
+    st.error(str(error))
+    case = None
+except Exception as error:  # anything unforeseen still becomes a message, never a traceback
+    st.error(f"Could not load the scans ({type(error).__name__}): {error}")
+    case = None
+
+if case is not None:
+    session.set_active_case(case)
+    volumes = {name: vol for name, vol in (("CT", case.ct), ("MR", case.mr)) if vol is not None}
+    if not volumes:
+        st.warning("This subject has no readable CT or MR scan.")
+        st.stop()
+    kind = "Paired CT and MR" if case.is_paired else f"{' and '.join(volumes)} only (unpaired)"
+    st.subheader(f"{case.subject_id}: {kind}")
+    st.dataframe(pd.DataFrame([metadata_row(v) | {"scan": k} for k, v in volumes.items()]).set_index("scan"))
+    if case.is_paired and case.true_transform is not None:
+        st.caption("The demo MR was acquired with a known head movement relative to the CT: the same physical "
+                   "position shows slightly different anatomy until the scans are registered.")
+    overlays = {"CT": case.masks["lesion"]} if "lesion" in case.masks and case.ct is not None else None
+    if overlays and st.toggle("Outline the lesion (ground truth) on CT", value=False, key="data-overlay"):
+        tri_planar(volumes, key="data-view", overlays=overlays)
+    else:
+        tri_planar(volumes, key="data-view")

@@ -1,0 +1,75 @@
+"""AppTest of each page: runs headless, no exception, the demo cohort shows without clicks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+TIMEOUT = 180
+
+
+def _run(script: str) -> AppTest:
+    app = AppTest.from_file(str(ROOT / script), default_timeout=TIMEOUT)
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def test_app_entry_point_shows_home():
+    app = _run("app.py")
+    assert app.title[0].value == "Fusion Explorer"
+
+
+def test_data_page_shows_demo_pair_without_clicks():
+    app = _run("pages/data.py")
+    assert not app.error
+    assert "Paired CT and MR" in app.subheader[0].value
+    images = app.get("imgs")
+    assert len(images) == 6  # CT and MR, three planes each
+    table = app.dataframe[-1].value
+    assert list(table.index) == ["CT", "MR"]
+    assert "HU" not in table.columns  # metadata columns are descriptive, not units
+
+
+def test_data_page_moves_mr_slice_with_ct_position():
+    app = _run("pages/data.py")
+    captions_before = [c.value for c in app.caption]
+    app.slider(key="data-view-axial").set_value(10).run()
+    assert not app.exception
+    captions_after = [c.value for c in app.caption]
+    assert captions_before != captions_after
+
+
+def test_data_page_reports_missing_folder(tmp_path):
+    app = _run("pages/data.py")
+    app.radio(key="data-source").set_value("Folder on this machine").run()
+    app.text_input(key="data-folder").input(str(tmp_path / "nowhere")).run()
+    assert not app.exception
+    assert app.error and "nowhere" in app.error[0].value
+
+
+def test_data_page_loads_a_cohort_folder(tmp_path):
+    from fusion_core.data.phantom import make_subject
+    from fusion_core.io import save_volume
+
+    subject = make_subject(3, size=48)
+    (tmp_path / "s1").mkdir()
+    save_volume(subject.ct, tmp_path / "s1" / "ct.nii.gz")
+    save_volume(subject.mr, tmp_path / "s1" / "mr.nii.gz")
+    app = _run("pages/data.py")
+    app.radio(key="data-source").set_value("Folder on this machine").run()
+    app.text_input(key="data-folder").input(str(tmp_path)).run()
+    assert not app.exception and not app.error
+    assert "s1" in app.subheader[0].value
+
+
+@pytest.mark.parametrize("window", ["Bone (600/2800)", "Brain (40/80)"])
+def test_data_page_ct_window_presets(window):
+    app = _run("pages/data.py")
+    app.selectbox(key="data-view-CT-window").set_value(window).run()
+    assert not app.exception
+    assert np.all([img for img in app.get("imgs")])

@@ -1,0 +1,123 @@
+"""Start the app on a free local port and drive it with Debian's headless Chromium (Playwright).
+
+Also a CLI for looking at pages by eye:
+    .venv/bin/python -m tests.e2e.harness --out /tmp/shots data register
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]
+
+
+def chromium_path() -> str | None:
+    """Debian's Chromium, or the one named by $CHROMIUM."""
+    candidate = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    return candidate if Path(candidate).exists() else shutil.which("chromium")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve_app(*, timeout: float = 120.0) -> Iterator[str]:
+    """Run ``streamlit run app.py`` on 127.0.0.1 and yield its base URL; stop it afterwards."""
+    port = _free_port()
+    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+               "--server.port", str(port), "--server.address", "127.0.0.1"]
+    log = tempfile.TemporaryFile()
+    process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, process, log, timeout)
+        yield url
+    finally:
+        process.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=10)
+        if process.poll() is None:
+            process.kill()
+
+
+def _wait_healthy(url: str, process: subprocess.Popen, log, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            log.seek(0)
+            raise RuntimeError(f"streamlit exited early:\n{log.read().decode(errors='replace')}")
+        with contextlib.suppress(OSError):
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                return
+        time.sleep(0.5)
+    raise TimeoutError(f"streamlit did not become healthy within {timeout:.0f} s")
+
+
+@contextlib.contextmanager
+def browser_page(width: int = 1500, height: int = 1100):
+    """A Playwright page in a fresh headless Chromium profile."""
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile, sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            profile, executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS,
+            viewport={"width": width, "height": height},
+        )
+        try:
+            yield context.pages[0] if context.pages else context.new_page()
+        finally:
+            context.close()
+
+
+def wait_for_app(page, *, min_images: int = 0, timeout_ms: int = 180_000) -> None:
+    """Wait until Streamlit has finished running the script and drawn ``min_images`` images."""
+    page.wait_for_selector("[data-testid='stMain']", timeout=timeout_ms)
+    page.wait_for_function(
+        """(n) => {
+            const running = document.querySelector("[data-testid='stStatusWidget']");
+            const imgs = [...document.querySelectorAll("[data-testid='stImage'] img, [data-testid='stFullScreenFrame'] img")]
+                .filter(i => i.complete && i.naturalWidth > 0);
+            return !running && imgs.length >= n;
+        }""",
+        arg=min_images,
+        timeout=timeout_ms,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("pages", nargs="*", default=[""], help="url paths, e.g. data (empty = home)")
+    parser.add_argument("--out", type=Path, default=Path("/tmp/fusion-shots"))
+    parser.add_argument("--min-images", type=int, default=0)
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    with serve_app() as url, browser_page() as page:
+        for name in args.pages:
+            page.goto(f"{url}/{name}")
+            wait_for_app(page, min_images=args.min_images)
+            time.sleep(1.0)
+            target = args.out / f"{name or 'home'}.png"
+            page.screenshot(path=str(target), full_page=True)
+            print(target)
+
+
+if __name__ == "__main__":
+    main()

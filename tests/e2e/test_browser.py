@@ -1,0 +1,49 @@
+"""End-to-end: a real headless Chromium opens the running app and sees the demo cohort's images."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.e2e.harness import browser_page, chromium_path, serve_app, wait_for_app
+
+pytestmark = pytest.mark.e2e
+
+if chromium_path() is None:
+    if os.environ.get("FUSION_REQUIRE_BROWSER"):
+        raise RuntimeError("Chromium is required for the browser tests (make test installs it)")
+    pytest.skip("Chromium not installed (make test installs it)", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    with serve_app() as url:
+        yield url
+
+
+def _no_traceback(page) -> None:
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert "Traceback" not in page.inner_text("body")
+
+
+def test_home_page_explains_the_app(app_url, tmp_path):
+    with browser_page() as page:
+        page.goto(app_url)
+        wait_for_app(page)
+        page.get_by_text("Explore CT and MRI together").wait_for(timeout=60_000)
+        _no_traceback(page)
+
+
+def test_data_page_shows_demo_images(app_url, tmp_path):
+    with browser_page() as page:
+        page.goto(f"{app_url}/data")
+        wait_for_app(page, min_images=6)
+        _no_traceback(page)
+        sizes = page.eval_on_selector_all(
+            "[data-testid='stImage'] img, [data-testid='stFullScreenFrame'] img", "els => els.map(e => e.naturalWidth)"
+        )
+        assert len(sizes) >= 6 and min(sizes) >= 64
+        assert page.get_by_text("Paired CT and MR").count() >= 1
+        page.screenshot(path=str(tmp_path / "data.png"), full_page=True)
+        assert (tmp_path / "data.png").stat().st_size > 20_000

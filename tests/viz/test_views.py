@@ -1,0 +1,77 @@
+"""Slice views: orientation, physical linking, windowing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fusion_core.viz import views
+from fusion_core.volume import Volume
+
+
+def _marker_volume() -> Volume:
+    array = np.zeros((8, 10, 12), np.float32)  # (z, y, x)
+    array[6, 2, 9] = 1.0  # superior, anterior, patient-left voxel
+    return Volume(array, spacing=(1.0, 2.0, 3.0), modality="CT")
+
+
+def test_axial_view_is_radiological():
+    volume = _marker_volume()
+    axial = views.extract_slice(volume, "axial", 6)
+    row, col = np.argwhere(axial == 1.0)[0]
+    assert row == 2  # anterior near the top
+    assert col == 9  # patient left on the image right
+
+
+def test_coronal_and_sagittal_put_superior_at_the_top():
+    volume = _marker_volume()
+    coronal = views.extract_slice(volume, views.Plane.CORONAL, 2)
+    sagittal = views.extract_slice(volume, views.Plane.SAGITTAL, 9)
+    assert np.argwhere(coronal == 1.0)[0][0] == 8 - 1 - 6
+    assert np.argwhere(sagittal == 1.0)[0][0] == 8 - 1 - 6
+
+
+def test_canonical_reorients_ras_storage_to_lps():
+    volume = _marker_volume()
+    flipped = Volume(volume.array[:, ::-1, ::-1], spacing=volume.spacing, modality="CT",
+                     origin=volume.index_to_physical([11, 9, 0]), direction=(-1, 0, 0, 0, -1, 0, 0, 0, 1))
+    assert flipped.orientation_code == "RAS"
+    canon = views.canonical(flipped)
+    assert canon.orientation_code == "LPS"
+    np.testing.assert_array_equal(canon.array, volume.array)
+    np.testing.assert_allclose(canon.origin, volume.origin)
+
+
+def test_slices_link_by_physical_position_not_index():
+    ct = Volume(np.zeros((20, 10, 10)), spacing=(1, 1, 2.0), origin=(0, 0, 0))
+    mr = Volume(np.zeros((40, 10, 10)), spacing=(1, 1, 1.0), origin=(0, 0, -10.0))
+    point = views.slice_position_mm(ct, "axial", 5)  # z = 10 mm
+    assert point[2] == pytest.approx(10.0)
+    assert views.slice_index_at(mr, "axial", point) == 20
+    assert views.slice_index_at(mr, "axial", [0, 0, 1e4]) == 39  # clipped
+
+
+def test_window_maps_level_to_mid_grey():
+    out = views.window_to_uint8(np.array([[-1000.0, 40.0, 80.0, 3000.0]]), 40.0, 80.0)
+    assert out.tolist() == [[0, 128, 255, 255]]
+
+
+def test_render_slice_square_pixels_and_overlay():
+    volume = _marker_volume()
+    mask = (volume.array > 0).astype(np.float32)
+    rgb = views.render_slice(volume, "coronal", 2, window=(0.5, 1.0), overlay=mask)
+    assert rgb.dtype == np.uint8 and rgb.shape[2] == 3
+    assert rgb.shape[:2] == (8 * 3, 12)  # rows: z at 3 mm -> 24 px of 1 mm; cols: x at 1 mm
+    assert (rgb[..., 0] > rgb[..., 1]).any()  # red overlay drawn
+
+
+def test_auto_window_ignores_background():
+    array = np.zeros((4, 4, 4), np.float32)
+    array[1:3, 1:3, 1:3] = np.linspace(100, 200, 8).reshape(2, 2, 2)
+    level, width = views.auto_window(array, percentiles=(0, 100))
+    assert level == pytest.approx(150) and width == pytest.approx(100)
+
+
+def test_unknown_plane_lists_choices():
+    with pytest.raises(ValueError, match="axial"):
+        views.Plane.parse("oblique")

@@ -1,0 +1,81 @@
+"""Tri-planar viewer widget: slice sliders, window/level presets, slices linked by physical position."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from fusion_core.viz import views
+from fusion_core.volume import Volume
+
+_AUTO = "Auto (percentiles)"
+
+
+def window_picker(volume: Volume, *, key: str) -> tuple[float, float]:
+    """Window/level control: CT presets in HU, or a percentile auto-window (MR and anything else)."""
+    options = [*views.CT_WINDOWS, _AUTO] if volume.modality == "CT" else [_AUTO]
+    choice = st.selectbox(f"{volume.modality} window", options, key=f"{key}-window")
+    if choice == _AUTO:
+        return _auto_window(volume, key)
+    return views.CT_WINDOWS[choice]
+
+
+def _auto_window(volume: Volume, key: str) -> tuple[float, float]:
+    low, high = st.slider(
+        f"{volume.modality} auto-window percentiles", 0.0, 100.0, (1.0, 99.5), step=0.5, key=f"{key}-pct"
+    )
+    return views.auto_window(volume.array, percentiles=(low, max(high, low + 0.5)))
+
+
+def tri_planar(
+    volumes: dict[str, Volume],
+    *,
+    key: str,
+    overlays: dict[str, Volume] | None = None,
+) -> None:
+    """Show axial, coronal and sagittal slices of one or more volumes, one row each.
+
+    The first volume is the reference: the sliders pick its slices, and every other volume shows
+    the slice nearest to the same physical position (mm, LPS), not the same index — scans from
+    different scanners have different grids.
+
+    Args:
+        volumes: label -> volume, e.g. {"CT": ct, "MR": mr}.
+        key: widget-key prefix, unique on the page.
+        overlays: label -> mask volume on that volume's grid, drawn in red.
+    """
+    canon = {label: views.canonical(volume) for label, volume in volumes.items()}
+    reference = next(iter(canon.values()))
+    sliders = st.columns(3)
+    indices = {}
+    for column, plane in zip(sliders, views.Plane, strict=True):
+        n = views.slice_count(reference, plane)
+        with column:
+            indices[plane] = st.slider(f"{plane.value.capitalize()} slice", 0, n - 1, n // 2, key=f"{key}-{plane}")
+    point = reference.index_to_physical([indices[views.Plane.SAGITTAL], indices[views.Plane.CORONAL],
+                                         indices[views.Plane.AXIAL]])
+    st.caption(
+        f"Cursor at L {point[0]:.1f} mm · P {point[1]:.1f} mm · S {point[2]:.1f} mm (LPS). "
+        + ("Other scans show the slice at the same physical position." if len(canon) > 1 else "")
+    )
+    windows = st.columns(len(canon))
+    window = {}
+    for column, (label, volume) in zip(windows, canon.items(), strict=True):
+        with column:
+            window[label] = window_picker(volume, key=f"{key}-{label}")
+    masks = {label: views.canonical(mask).array for label, mask in (overlays or {}).items()}
+    for label, volume in canon.items():
+        _row(label, volume, point, window[label], masks.get(label))
+
+
+def _row(
+    label: str, volume: Volume, point: np.ndarray, window: tuple[float, float], overlay: np.ndarray | None
+) -> None:
+    columns = st.columns(3)
+    for column, plane in zip(columns, views.Plane, strict=True):
+        index = views.slice_index_at(volume, plane, point)
+        image = views.render_slice(volume, plane, index, window=window, overlay=overlay)
+        with column:
+            st.image(image, caption=f"{label} · {plane.value} {index + 1}/{views.slice_count(volume, plane)}",
+                     width="stretch")
+
