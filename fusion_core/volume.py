@@ -35,8 +35,16 @@ def normalise_modality(modality: str | None) -> str:
     if not modality:
         return "UNKNOWN"
     name = str(modality).strip().upper().replace("_", "-")
-    aliases = {"MRI": "MR", "T1": "MR-T1", "T2": "MR-T2", "FLAIR": "MR-FLAIR", "MR-T1W": "MR-T1",
-               "MR-T2W": "MR-T2", "CBCT": "CT", "PT": "PET"}
+    aliases = {
+        "MRI": "MR",
+        "T1": "MR-T1",
+        "T2": "MR-T2",
+        "FLAIR": "MR-FLAIR",
+        "MR-T1W": "MR-T1",
+        "MR-T2W": "MR-T2",
+        "CBCT": "CT",
+        "PT": "PET",
+    }
     return aliases.get(name, name)
 
 

@@ -33,12 +33,15 @@ def _demo_case() -> Case | None:
 
 def _folder_case() -> Case | None:
     root = st.text_input(
-        "Cohort folder", key="data-folder",
+        "Cohort folder",
+        key="data-folder",
         placeholder="/path/to/cohort — <subject>/ct.nii.gz + mr.nii.gz, or a manifest.csv",
     )
     if not root:
-        st.info("Type the path of a SynthRAD-style cohort folder (one sub-folder per subject) or of a folder "
-                "holding a `manifest.csv`.")
+        st.info(
+            "Type the path of a SynthRAD-style cohort folder (one sub-folder per subject) or of a folder "
+            "holding a `manifest.csv`."
+        )
         return None
     cohort = loaders.folder_cohort(root.strip())
     st.dataframe(cohort.table, hide_index=True, height=180)
@@ -49,11 +52,15 @@ def _folder_case() -> Case | None:
 def _upload_case() -> Case | None:
     files = st.file_uploader(
         "Scans: NIfTI (.nii/.nii.gz), MetaImage (.mha/.mhd), NRRD, one DICOM file, or a .zip of a DICOM series",
-        type=loaders.UPLOAD_TYPES, accept_multiple_files=True, key="data-upload",
+        type=loaders.UPLOAD_TYPES,
+        accept_multiple_files=True,
+        key="data-upload",
     )
     if not files:
-        st.info("Upload one CT and/or one MR scan. Modality is read from DICOM tags, else guessed "
-                "(CT has air near −1000 HU); you can set it below.")
+        st.info(
+            "Upload one CT and/or one MR scan. Modality is read from DICOM tags, else guessed "
+            "(CT has air near −1000 HU); you can set it below."
+        )
         return None
     volumes = {}
     for file in files[:2]:
@@ -86,8 +93,10 @@ if case is not None:
     st.subheader(f"{case.subject_id}: {kind}")
     st.dataframe(pd.DataFrame([metadata_row(v) | {"scan": k} for k, v in volumes.items()]).set_index("scan"))
     if case.is_paired and case.true_transform is not None:
-        st.caption("The demo MR was acquired with a known head movement relative to the CT: the same physical "
-                   "position shows slightly different anatomy until the scans are registered.")
+        st.caption(
+            "The demo MR was acquired with a known head movement relative to the CT: the same physical "
+            "position shows slightly different anatomy until the scans are registered."
+        )
     overlays = {"CT": case.masks["lesion"]} if "lesion" in case.masks and case.ct is not None else None
     if overlays and st.toggle("Outline the lesion (ground truth) on CT", value=False, key="data-overlay"):
         tri_planar(volumes, key="data-view", overlays=overlays)

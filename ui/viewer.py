@@ -52,8 +52,9 @@ def tri_planar(
         n = views.slice_count(reference, plane)
         with column:
             indices[plane] = st.slider(f"{plane.value.capitalize()} slice", 0, n - 1, n // 2, key=f"{key}-{plane}")
-    point = reference.index_to_physical([indices[views.Plane.SAGITTAL], indices[views.Plane.CORONAL],
-                                         indices[views.Plane.AXIAL]])
+    point = reference.index_to_physical(
+        [indices[views.Plane.SAGITTAL], indices[views.Plane.CORONAL], indices[views.Plane.AXIAL]]
+    )
     st.caption(
         f"Cursor at L {point[0]:.1f} mm · P {point[1]:.1f} mm · S {point[2]:.1f} mm (LPS). "
         + ("Other scans show the slice at the same physical position." if len(canon) > 1 else "")
@@ -76,6 +77,8 @@ def _row(
         index = views.slice_index_at(volume, plane, point)
         image = views.render_slice(volume, plane, index, window=window, overlay=overlay)
         with column:
-            st.image(image, caption=f"{label} · {plane.value} {index + 1}/{views.slice_count(volume, plane)}",
-                     width="stretch")
-
+            st.image(
+                image,
+                caption=f"{label} · {plane.value} {index + 1}/{views.slice_count(volume, plane)}",
+                width="stretch",
+            )

@@ -33,8 +33,13 @@ def test_coronal_and_sagittal_put_superior_at_the_top():
 
 def test_canonical_reorients_ras_storage_to_lps():
     volume = _marker_volume()
-    flipped = Volume(volume.array[:, ::-1, ::-1], spacing=volume.spacing, modality="CT",
-                     origin=volume.index_to_physical([11, 9, 0]), direction=(-1, 0, 0, 0, -1, 0, 0, 0, 1))
+    flipped = Volume(
+        volume.array[:, ::-1, ::-1],
+        spacing=volume.spacing,
+        modality="CT",
+        origin=volume.index_to_physical([11, 9, 0]),
+        direction=(-1, 0, 0, 0, -1, 0, 0, 0, 1),
+    )
     assert flipped.orientation_code == "RAS"
     canon = views.canonical(flipped)
     assert canon.orientation_code == "LPS"
