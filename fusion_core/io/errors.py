@@ -1,0 +1,51 @@
+"""The errors the I/O layer raises: each names the file and says what is wrong."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+
+class VolumeLoadError(ValueError):
+    """An input could not be turned into a :class:`~fusion_core.volume.Volume`.
+
+    The message always names the file (or folder) and the problem, so a page can show it as-is.
+
+    Attributes:
+        path: the offending file or folder.
+        problem: what is wrong, without the path.
+    """
+
+    def __init__(self, path: str | Path, problem: str) -> None:
+        self.path = Path(path)
+        self.problem = problem
+        super().__init__(f"cannot load '{self.path}': {problem}")
+
+
+class VolumeSaveError(ValueError):
+    """A volume could not be written (unsupported suffix, unwritable folder, ...)."""
+
+    def __init__(self, path: str | Path, problem: str) -> None:
+        self.path = Path(path)
+        self.problem = problem
+        super().__init__(f"cannot save '{self.path}': {problem}")
+
+
+class CohortError(ValueError):
+    """A cohort folder or its CSV files do not describe a usable cohort."""
+
+
+_ITK_NOISE = re.compile(r"^(Exception thrown in SimpleITK .*|/.*\.(cxx|hxx|h):\d+:?)$")
+
+
+def library_message(exc: BaseException) -> str:
+    """Shorten a library exception to the lines a user can act on.
+
+    SimpleITK messages start with the C++ source location; nibabel and gzip are already short.
+    """
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    useful = [line for line in lines if not _ITK_NOISE.match(line)]
+    text = " ".join(useful) or type(exc).__name__
+    text = re.sub(r"(sitk::ERROR|ITK ERROR):\s*", "", text)
+    text = re.sub(r"\w+\(0x[0-9a-f]+\):\s*", "", text)
+    return f"{type(exc).__name__}: {text[:300]}"
