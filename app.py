@@ -1,16 +1,14 @@
-"""Fusion Explorer — entry point: page config, navigation. No computation here."""
-
-from pathlib import Path
+"""Fusion Explorer — entry point: page config and navigation. No computation here."""
 
 import streamlit as st
 
-ROOT = Path(__file__).parent
+from ui.catalog import PAGES, PAGES_DIR
 
 st.set_page_config(page_title="Fusion Explorer", page_icon="🧠", layout="wide")
 
-PAGES = [
-    st.Page(ROOT / "pages" / "home.py", title="Home", icon="🏠", default=True),
-    st.Page(ROOT / "pages" / "data.py", title="Data", icon="🗂️", url_path="data"),
+navigation = [
+    st.Page(PAGES_DIR / page.script, title=page.title, icon=page.icon, url_path=page.url_path or None,
+            default=not page.url_path)
+    for page in PAGES
 ]
-
-st.navigation(PAGES).run()
+st.navigation(navigation).run()

@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from ui.catalog import PAGES
+
 st.title("Fusion Explorer")
 st.markdown(
     "Explore **CT and MRI together** — load paired or unpaired scans, align them, and see what deep "
@@ -20,10 +22,7 @@ with left:
     )
 with right:
     st.subheader("The pages")
-    st.markdown(
-        "- **Data** — pick the demo cohort, a folder or uploaded files; metadata table and a tri-planar "
-        "viewer with CT window presets.\n"
-    )
+    st.markdown("\n".join(f"- **{page.title}** — {page.summary}" for page in PAGES[1:]))
 
 st.info(
     "The demo cohort is procedural: a head phantom with scalp, fat, skull (cortical tables and diploë), "
