@@ -1,1 +1,43 @@
-"""fusion_core.losses."""
+"""Losses, kept apart from the models: reconstruction, KL, InfoNCE, adversarial, cycle, identity.
+
+``terms`` holds pure tensor functions; ``objectives`` assembles them per model with weight
+dataclasses whose zero weights switch a term off (ablations).
+"""
+
+from fusion_core.losses.objectives import (
+    ClassifierLossWeights,
+    CycleLossWeights,
+    VAELossWeights,
+    classifier_terms,
+    discriminator_loss,
+    generator_cycle_terms,
+    vae_terms,
+    weighted_total,
+)
+from fusion_core.losses.terms import (
+    adversarial_loss,
+    cycle_loss,
+    heteroscedastic_bce,
+    identity_loss,
+    info_nce,
+    kl_divergence,
+    reconstruction_loss,
+)
+
+__all__ = [
+    "ClassifierLossWeights",
+    "CycleLossWeights",
+    "VAELossWeights",
+    "adversarial_loss",
+    "classifier_terms",
+    "cycle_loss",
+    "discriminator_loss",
+    "generator_cycle_terms",
+    "heteroscedastic_bce",
+    "identity_loss",
+    "info_nce",
+    "kl_divergence",
+    "reconstruction_loss",
+    "vae_terms",
+    "weighted_total",
+]

@@ -1,0 +1,168 @@
+"""Full objectives per model, built from the terms; every term has a weight (0 switches it off)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+
+import torch
+
+from fusion_core.losses.terms import (
+    adversarial_loss,
+    cycle_loss,
+    heteroscedastic_bce,
+    identity_loss,
+    info_nce,
+    kl_divergence,
+    reconstruction_loss,
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class VAELossWeights:
+    """Weights of the VAE objective (0 switches a term off, for ablations).
+
+    Attributes:
+        reconstruction: joint-posterior reconstruction of every modality.
+        cross: reconstruction of every modality from each single-modality posterior (MVAE sub-sampling).
+        kl: KL of each posterior to the prior (beta).
+        contrastive: InfoNCE between the CT and MR expert means.
+        adversarial: LSGAN generator loss from a PatchGAN critic on decoded CT.
+        head_weight: extra reconstruction weight inside the head mask (background weight is 1).
+    """
+
+    reconstruction: float = 1.0
+    cross: float = 1.0
+    kl: float = 1e-3
+    contrastive: float = 0.05
+    adversarial: float = 0.0
+    head_weight: float = 4.0
+
+
+@dataclasses.dataclass(frozen=True)
+class ClassifierLossWeights:
+    """Weights of the classifier objective.
+
+    Attributes:
+        bce: per-branch (heteroscedastic) binary cross-entropy.
+        kl: KL of the PoE posterior (poe strategy only).
+        contrastive: InfoNCE between modality embeddings (unused when a strategy has one).
+        aleatoric_samples: noise samples of the heteroscedastic BCE (0 = plain BCE).
+    """
+
+    bce: float = 1.0
+    kl: float = 1e-3
+    aleatoric_samples: int = 8
+
+
+@dataclasses.dataclass(frozen=True)
+class CycleLossWeights:
+    """Weights of the CycleGAN generator objective (Zhu et al. 2017 use 1 / 10 / 5)."""
+
+    adversarial: float = 1.0
+    cycle: float = 10.0
+    identity: float = 0.0
+
+
+def weighted_total(terms: Mapping[str, torch.Tensor], weights: Mapping[str, float]) -> torch.Tensor:
+    """Sum of weight * term over terms with non-zero weight."""
+    total = None
+    for name, value in terms.items():
+        w = weights.get(name, 0.0)
+        if w:
+            total = w * value if total is None else total + w * value
+    if total is None:
+        raise ValueError(f"every loss weight is zero for terms {sorted(terms)}: nothing to train")
+    return total
+
+
+def masked_branch_bce(out, target: torch.Tensor, *, samples: int) -> torch.Tensor:
+    """Mean heteroscedastic BCE over every branch of a ClassifierOutput, counting only available branches."""
+    losses = torch.stack(
+        [heteroscedastic_bce(b.logit, b.log_var, target, samples=samples) for b in out.branches.values()], 1
+    )
+    m = out.branch_mask.to(losses)
+    return (losses * m).sum() / m.sum().clamp_min(1.0)
+
+
+def classifier_terms(out, target: torch.Tensor, weights: ClassifierLossWeights) -> dict[str, torch.Tensor]:
+    """Loss terms of a fusion classifier from its ClassifierOutput and (B,) 0/1 targets."""
+    terms = {"bce": masked_branch_bce(out, target.float(), samples=weights.aleatoric_samples)}
+    if out.mu is not None:
+        terms["kl"] = kl_divergence(out.mu, out.logvar)
+    return terms
+
+
+def generator_cycle_terms(
+    out, ct: torch.Tensor, mr: torch.Tensor, model, weights: CycleLossWeights
+) -> dict[str, torch.Tensor]:
+    """CycleGAN generator terms from a CycleOutput: adversarial (fool both critics), cycle, identity."""
+    terms = {
+        "adversarial": adversarial_loss(model.disc_mr(out.fake_mr), real=True)
+        + adversarial_loss(model.disc_ct(out.fake_ct), real=True),
+        "cycle": cycle_loss(out.cycle_ct, ct) + cycle_loss(out.cycle_mr, mr),
+    }
+    if weights.identity:
+        terms["identity"] = identity_loss(model.mr_to_ct(ct), ct) + identity_loss(model.ct_to_mr(mr), mr)
+    return terms
+
+
+def discriminator_loss(disc, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """LSGAN critic loss on a real and a (detached) fake batch."""
+    return 0.5 * (adversarial_loss(disc(real), real=True) + adversarial_loss(disc(fake.detach()), real=False))
+
+
+__all__ = [
+    "ClassifierLossWeights",
+    "CycleLossWeights",
+    "VAELossWeights",
+    "classifier_terms",
+    "discriminator_loss",
+    "generator_cycle_terms",
+    "vae_terms",
+    "weighted_total",
+]
+
+
+def vae_terms(
+    out,
+    targets: Mapping[str, torch.Tensor],
+    *,
+    n_joint: int,
+    weights: VAELossWeights,
+    pixel_weight: torch.Tensor | None = None,
+    critic=None,
+) -> dict[str, torch.Tensor]:
+    """Loss terms of the multimodal VAE from one VAEOutput over a stacked batch.
+
+    The batch holds ``n_joint`` rows encoded from every modality (subject to modality dropout),
+    followed by rows encoded from single modalities; all rows are decoded into every modality, so
+    the later rows give the cross-modal reconstruction term.
+
+    Args:
+        out: VAEOutput for the stacked batch of size B.
+        targets: modality -> (B, C, S, S) ground truth for every row.
+        n_joint: number of leading joint rows.
+        weights: VAELossWeights (0 switches a term off and skips its computation).
+        pixel_weight: (B, 1, S, S) reconstruction weights (e.g. 1 + head mask * (head_weight - 1)).
+        critic: PatchDiscriminator on decoded CT, needed when ``weights.adversarial`` > 0.
+    """
+    pw = pixel_weight if pixel_weight is not None else None
+    rows = {"reconstruction": slice(0, n_joint), "cross": slice(n_joint, None)}
+    terms: dict[str, torch.Tensor] = {}
+    for name, sl in rows.items():
+        if getattr(weights, name) and out.mu[sl].shape[0]:
+            terms[name] = sum(
+                reconstruction_loss(out.recon[m][sl], t[sl], weight=None if pw is None else pw[sl])
+                for m, t in targets.items()
+            )
+    if weights.kl:
+        terms["kl"] = kl_divergence(out.mu, out.logvar)
+    if weights.contrastive and out.expert_mu.shape[1] >= 2:
+        both = out.mask[:n_joint].sum(1) == out.mask.shape[1]
+        terms["contrastive"] = (
+            info_nce(out.expert_mu[:n_joint, 0], out.expert_mu[:n_joint, 1]) if both.any() else out.mu.sum() * 0
+        )
+    if weights.adversarial and critic is not None and "CT" in out.recon:
+        terms["adversarial"] = adversarial_loss(critic(out.recon["CT"]), real=True)
+    return terms

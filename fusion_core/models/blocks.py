@@ -1,0 +1,81 @@
+"""Convolutional building blocks: modality-specific slice encoders and decoders."""
+
+from __future__ import annotations
+
+import itertools
+
+import torch
+from torch import nn
+
+from fusion_core.models.config import EncoderConfig
+
+
+def norm(channels: int) -> nn.GroupNorm:
+    """GroupNorm: batch-size independent, so batched and per-slice inference agree."""
+    return nn.GroupNorm(min(8, channels // 4) or 1, channels)
+
+
+def conv_block(c_in: int, c_out: int, *, stride: int = 1) -> nn.Sequential:
+    """3x3 conv -> GroupNorm -> SiLU."""
+    return nn.Sequential(nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1), norm(c_out), nn.SiLU())
+
+
+class ConvEncoder(nn.Module):
+    """Slice encoder: stem + ``n_down`` stride-2 stages.
+
+    Input (B, in_channels, S, S); output feature map (B, C, S / 2**n_down, S / 2**n_down).
+    """
+
+    def __init__(self, config: EncoderConfig, in_channels: int | None = None) -> None:
+        super().__init__()
+        chans = config.stage_channels()
+        layers = [conv_block(in_channels or config.in_channels, chans[0])]
+        for c_in, c_out in itertools.pairwise(chans):
+            layers += [conv_block(c_in, c_out, stride=2), conv_block(c_out, c_out)]
+        self.body = nn.Sequential(*layers)
+        self.out_channels = chans[-1]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x)
+
+
+class ConvDecoder(nn.Module):
+    """Latent vector (B, D) -> slice (B, out_channels, S, S); mirror of ConvEncoder."""
+
+    def __init__(self, config: EncoderConfig, latent_dim: int, out_channels: int = 1) -> None:
+        super().__init__()
+        chans = config.stage_channels()[::-1]
+        self.start_shape = (chans[0], config.feature_size, config.feature_size)
+        self.project = nn.Linear(latent_dim, chans[0] * config.feature_size**2)
+        layers: list[nn.Module] = []
+        for c_in, c_out in itertools.pairwise(chans):
+            layers += [nn.Upsample(scale_factor=2, mode="nearest"), conv_block(c_in, c_out), conv_block(c_out, c_out)]
+        layers.append(nn.Conv2d(chans[-1], out_channels, 3, padding=1))
+        self.body = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        h = torch.nn.functional.silu(self.project(z)).view(z.shape[0], *self.start_shape)
+        return self.body(h)
+
+
+class GaussianHead(nn.Module):
+    """Feature map (B, C, s, s) -> (mu, logvar), each (B, D). Log-variance clamped for stability."""
+
+    def __init__(self, channels: int, feature_size: int, latent_dim: int) -> None:
+        super().__init__()
+        self.linear = nn.Linear(channels * feature_size**2, 2 * latent_dim)
+
+    def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mu, logvar = self.linear(features.flatten(1)).chunk(2, dim=1)
+        return mu, logvar.clamp(-8.0, 8.0)
+
+
+class PooledEmbedding(nn.Module):
+    """Feature map (B, C, s, s) -> embedding (B, D) by global average pooling and a linear layer."""
+
+    def __init__(self, channels: int, embed_dim: int) -> None:
+        super().__init__()
+        self.linear = nn.Linear(channels, embed_dim)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.silu(self.linear(features.mean(dim=(2, 3))))

@@ -1,0 +1,175 @@
+"""Dataclass configs for every network, saved next to the weights so a checkpoint rebuilds itself."""
+
+from __future__ import annotations
+
+import dataclasses
+from enum import StrEnum
+from typing import Any, TypeVar
+
+MODALITIES: tuple[str, ...] = ("CT", "MR")
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class Strategy(StrEnum):
+    """Fusion strategies of the lesion classifiers."""
+
+    CT = "ct"
+    MR = "mr"
+    EARLY = "early"
+    INTERMEDIATE_CONCAT = "intermediate-concat"
+    INTERMEDIATE_TENSOR = "intermediate-tensor"
+    INTERMEDIATE_ATTENTION = "intermediate-attention"
+    POE = "poe"
+    LATE = "late"
+    HYBRID = "hybrid"
+    UNCERTAINTY_LATE = "uncertainty-late"
+
+
+class Task(StrEnum):
+    """What a checkpoint does."""
+
+    VAE = "vae"
+    CLASSIFIER = "classifier"
+    TRANSLATOR = "translator"
+
+
+def parse_choice(enum_cls: type[E], value: str) -> E:
+    """Return ``enum_cls(value)`` or raise a ValueError that lists the allowed values."""
+    try:
+        return enum_cls(value)
+    except ValueError:
+        allowed = ", ".join(repr(v.value) for v in enum_cls)
+        raise ValueError(f"unknown {enum_cls.__name__} {value!r}; choose one of {allowed}") from None
+
+
+@dataclasses.dataclass(frozen=True)
+class EncoderConfig:
+    """Convolutional slice encoder shared by all networks.
+
+    Attributes:
+        image_size: square in-plane size of a slice (pixels); must be divisible by 2**n_down.
+        in_channels: channels per modality (1, or 2*k+1 for 2.5-D with k neighbour slices each side).
+        base_channels: channels of the first stage; doubled per stage, capped at max_channels.
+        n_down: number of stride-2 stages (64 -> 8 with 3; 128 -> 8 with 4).
+        max_channels: cap on channels per stage (keeps checkpoints small).
+    """
+
+    image_size: int = 64
+    in_channels: int = 1
+    base_channels: int = 16
+    n_down: int = 3
+    max_channels: int = 64
+
+    def __post_init__(self) -> None:
+        if self.image_size % (2**self.n_down):
+            raise ValueError(f"image_size {self.image_size} is not divisible by 2**n_down = {2**self.n_down}")
+
+    def stage_channels(self) -> list[int]:
+        """Channels after the stem and after each stride-2 stage (length n_down + 1)."""
+        return [min(self.base_channels * 2**i, self.max_channels) for i in range(self.n_down + 1)]
+
+    @property
+    def feature_size(self) -> int:
+        """Side of the deepest feature map."""
+        return self.image_size // 2**self.n_down
+
+
+@dataclasses.dataclass(frozen=True)
+class VAEConfig:
+    """Multimodal product-of-experts VAE.
+
+    Attributes:
+        encoder: encoder/decoder geometry.
+        latent_dim: size of the shared latent space.
+        modalities: modality names, in mask column order.
+        modality_dropout: probability of hiding each modality in training (at least one kept).
+    """
+
+    encoder: EncoderConfig = dataclasses.field(default_factory=EncoderConfig)
+    latent_dim: int = 64
+    modalities: tuple[str, ...] = MODALITIES
+    modality_dropout: float = 0.3
+
+
+@dataclasses.dataclass(frozen=True)
+class ClassifierConfig:
+    """Lesion-presence classifier with one fusion strategy.
+
+    Attributes:
+        strategy: a Strategy value.
+        encoder: per-modality encoder geometry.
+        embed_dim: size of each modality's embedding (and the PoE latent).
+        dropout: dropout before each head (also the MC-dropout rate).
+        rank: rank of the low-rank bilinear (tensor) fusion.
+        heads: attention heads of the cross-modal attention.
+        modality_dropout: probability of hiding a modality in training (PoE / late strategies).
+        modalities: modality names, in mask column order.
+    """
+
+    strategy: str = Strategy.INTERMEDIATE_CONCAT.value
+    encoder: EncoderConfig = dataclasses.field(default_factory=EncoderConfig)
+    embed_dim: int = 32
+    dropout: float = 0.2
+    rank: int = 4
+    heads: int = 2
+    modality_dropout: float = 0.0
+    modalities: tuple[str, ...] = MODALITIES
+
+    def __post_init__(self) -> None:
+        parse_choice(Strategy, self.strategy)
+
+
+@dataclasses.dataclass(frozen=True)
+class TranslatorConfig:
+    """CycleGAN-style CT<->MR translator (two ResNet generators, two PatchGAN discriminators).
+
+    Attributes:
+        image_size: square slice size.
+        base_channels: generator channels at full resolution.
+        n_res_blocks: residual blocks at the bottleneck.
+        disc_channels: discriminator channels of the first layer.
+    """
+
+    image_size: int = 64
+    base_channels: int = 16
+    n_res_blocks: int = 3
+    disc_channels: int = 16
+
+
+CONFIG_TYPES: dict[Task, type] = {
+    Task.VAE: VAEConfig,
+    Task.CLASSIFIER: ClassifierConfig,
+    Task.TRANSLATOR: TranslatorConfig,
+}
+
+
+def config_to_dict(config: Any) -> dict[str, Any]:
+    """A JSON-ready dict of a (nested) config dataclass."""
+    return json_ready(dataclasses.asdict(config))
+
+
+def json_ready(value: Any) -> Any:
+    """Turn tuples into lists recursively (JSON has no tuple)."""
+    if isinstance(value, dict):
+        return {k: json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_ready(v) for v in value]
+    return value
+
+
+def config_from_dict(cls: type, data: dict[str, Any]) -> Any:
+    """Rebuild a (nested) config dataclass from ``config_to_dict`` output; unknown keys raise."""
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = set(data) - set(fields)
+    if unknown:
+        raise ValueError(f"{cls.__name__} has no field(s) {sorted(unknown)}; known: {sorted(fields)}")
+    kwargs = {}
+    for name, value in data.items():
+        field_type = fields[name].type
+        if name == "encoder" and isinstance(value, dict):
+            value = config_from_dict(EncoderConfig, value)
+        elif isinstance(value, list) and "tuple" in str(field_type):
+            value = tuple(value)
+        kwargs[name] = value
+    return cls(**kwargs)
