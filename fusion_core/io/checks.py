@@ -56,7 +56,7 @@ def check_data_fits(path: Path, *, needed_bytes: int, available_bytes: int) -> N
         raise VolumeLoadError(
             path,
             f"the header declares {needed_bytes:,} bytes of voxel data but the file holds only "
-            f"{available_bytes:,}: the file is truncated or its header is wrong",
+            f"{max(available_bytes, 0):,} after its header: the file is truncated or its header is wrong",
         )
 
 

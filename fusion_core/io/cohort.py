@@ -69,8 +69,10 @@ class Cohort:
 
     @functools.cached_property
     def table(self) -> pd.DataFrame:
-        """One row per subject: subject_id, has_ct, has_mr, mr_modality, label, site, masks, + metadata."""
-        return pd.DataFrame([_table_row(s) for s in self._subjects.values()])
+        """One row per subject: subject_id, has_ct, has_mr, mr_modality, label (Int64), site, masks, + metadata."""
+        table = pd.DataFrame([_table_row(s) for s in self._subjects.values()])
+        table["label"] = table["label"].astype("Int64")  # 0/1 with <NA> for unknown
+        return table
 
     def __repr__(self) -> str:
         return f"Cohort({self.root}, {len(self)} subjects from {self.source})"

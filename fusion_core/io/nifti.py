@@ -32,9 +32,14 @@ def read_nifti(path: Path, *, max_voxels: int) -> RawRead:
     shape = tuple(int(n) for n in header.get_data_shape())
     check_header_shape(path, shape, max_voxels=max_voxels)
     _refuse_vector(path, header, shape)
-    if not _is_gzip_name(path):
-        needed = int(header["vox_offset"]) + int(np.prod(shape)) * header.get_data_dtype().itemsize
-        check_data_fits(path, needed_bytes=needed, available_bytes=path.stat().st_size)
+    needed = int(np.prod(shape)) * header.get_data_dtype().itemsize
+    offset = int(image.dataobj.offset)  # the loaded header copy resets vox_offset
+    if _is_gzip_name(path):
+        blob = _decompress_verified(path)
+        check_data_fits(path, needed_bytes=needed, available_bytes=len(blob) - offset)
+        image = type(image).from_bytes(blob)
+    else:
+        check_data_fits(path, needed_bytes=needed, available_bytes=path.stat().st_size - offset)
     index, notes = _first_volume_index(shape)
     try:
         array = np.asarray(image.dataobj[index], dtype=np.float32)
@@ -64,6 +69,18 @@ def _load_header(path: Path):
         raise VolumeLoadError(path, f"the gzip stream is truncated or corrupt ({library_message(exc)})") from exc
     except Exception as exc:  # nibabel raises several unrelated types for a bad header
         raise VolumeLoadError(path, f"not a valid NIfTI file ({library_message(exc)})") from exc
+
+
+def _decompress_verified(path: Path) -> bytes:
+    """The whole decompressed file, read to the end so gzip checks its CRC and length.
+
+    nibabel stops reading at the last voxel, before gzip would notice a damaged stream.
+    """
+    try:
+        with gzip.open(path, "rb") as handle:
+            return handle.read()
+    except _STREAM_ERRORS as exc:
+        raise VolumeLoadError(path, f"the gzip stream is truncated or corrupt ({library_message(exc)})") from exc
 
 
 def _refuse_vector(path: Path, header, shape: tuple[int, ...]) -> None:
