@@ -82,7 +82,9 @@ def load_cohort(root: str | Path) -> Cohort:
     """Find a cohort's subjects without loading any scan.
 
     Layouts (DESIGN.md): ``<root>/<subject_id>/ct.nii.gz mr.nii.gz [mask.nii.gz]`` (also .nii,
-    .mha, .mhd, .nrrd; MR may be named mr/t1/t2/flair; a ``true_transform.tfm`` is picked up),
+    .mha, .mhd, .nrrd; MR may be named mr/t1/t2/flair, further weightings go to ``Case.meta``
+    as e.g. ``meta["mr_t2"]``; masks as ``mask*.nii.gz`` or ``masks/<name>.nii.gz``; a
+    ``true_transform.tfm`` (SimpleITK, CT->MR physical points) becomes ``Case.true_transform``),
     or ``<root>/manifest.csv`` with columns subject_id, modality, path[, label, site] (paths
     relative to root) for unpaired or mixed cohorts; the manifest wins when both exist.
     An optional ``<root>/cohort.csv`` (subject_id, label, site, ...) adds labels and metadata.
@@ -136,7 +138,8 @@ def _load_case(files: SubjectFiles) -> Case:
     ct = _load(files.ct, "CT", notes)
     mr = _load(files.mr, files.mr_modality, notes)
     masks = {name: _load(path, "UNKNOWN", notes) for name, path in files.masks.items()}
-    meta = {**files.meta, "files": _file_map(files), "load_notes": notes}
+    extra = {key: _load(path, modality, notes) for key, (path, modality) in files.extra.items()}
+    meta = {**files.meta, **extra, "files": _file_map(files), "load_notes": notes}
     transform = _read_transform(files.transform) if files.transform else None
     return Case(files.subject_id, ct=ct, mr=mr, label=files.label, true_transform=transform, masks=masks, meta=meta)
 
@@ -161,6 +164,7 @@ def _read_transform(path: Path):
 def _file_map(files: SubjectFiles) -> dict[str, str]:
     named = {"ct": files.ct, "mr": files.mr, "transform": files.transform}
     named.update({f"mask:{name}": path for name, path in files.masks.items()})
+    named.update({key: path for key, (path, _) in files.extra.items()})
     return {role: str(path) for role, path in named.items() if path is not None}
 
 

@@ -30,8 +30,10 @@ class SubjectFiles:
     Attributes:
         subject_id: the folder name or manifest id.
         ct / mr: image paths or None; ``mr_modality`` is e.g. "MR" or "MR-T1".
-        masks: mask name -> path (SynthRAD ``mask.nii.gz`` becomes "mask").
+        masks: mask name -> path (SynthRAD ``mask.nii.gz`` becomes "mask"; ``mask_brain.nii.gz``,
+            ``brain_mask.nii.gz`` and ``masks/brain.nii.gz`` become "brain").
         transform: a SimpleITK ``.tfm`` holding the true CT->MR transform, when known.
+        extra: further scans for ``Case.meta``: key (e.g. "mr_t2") -> (path, modality).
         label: 0/1 or None; meta: site and any other cohort.csv columns.
     """
 
@@ -41,6 +43,7 @@ class SubjectFiles:
     mr_modality: str = "MR"
     masks: dict[str, Path] = dataclasses.field(default_factory=dict)
     transform: Path | None = None
+    extra: dict[str, tuple[Path, str]] = dataclasses.field(default_factory=dict)
     label: int | None = None
     meta: dict[str, Any] = dataclasses.field(default_factory=dict)
 
@@ -68,27 +71,37 @@ def scan_subject_folders(root: Path) -> tuple[list[SubjectFiles], list[str]]:
 
 
 def _subject_from_folder(folder: Path) -> tuple[SubjectFiles, list[str]]:
-    subject, notes = SubjectFiles(folder.name), []
-    mr_candidates: list[tuple[int, Path]] = []
+    subject = SubjectFiles(folder.name)
+    mr_candidates: list[Path] = []
     for path in sorted(folder.iterdir()):
         stem = image_stem(path)
         if path.name.lower() in TRANSFORM_NAMES:
             subject.transform = path
+        elif path.is_dir() and path.name.lower() == "masks":
+            subject.masks.update({image_stem(p): p for p in sorted(path.iterdir()) if image_stem(p)})
         elif stem == "ct":
             subject.ct = path
         elif stem in MR_NAMES:
-            mr_candidates.append((list(MR_NAMES).index(stem), path))
+            mr_candidates.append(path)
         elif stem is not None and (stem == "mask" or stem.startswith("mask_") or stem.endswith("_mask")):
-            name = stem.removeprefix("mask_").removesuffix("_mask")
-            subject.masks[name] = path
-    if mr_candidates:
-        mr_candidates.sort()
-        subject.mr = mr_candidates[0][1]
-        subject.mr_modality = MR_NAMES[image_stem(subject.mr) or "mr"]
-        if len(mr_candidates) > 1:
-            others = ", ".join(p.name for _, p in mr_candidates[1:])
-            notes.append(f"{folder.name}: used {subject.mr.name} as the MR; also found {others}")
-    return subject, notes
+            subject.masks[stem.removeprefix("mask_").removesuffix("_mask")] = path
+    return subject, _choose_mr(folder, subject, mr_candidates)
+
+
+def _choose_mr(folder: Path, subject: SubjectFiles, candidates: list[Path]) -> list[str]:
+    """Take the first MR by name priority (mr, t1, t2, ...); keep other weightings as extras."""
+    if not candidates:
+        return []
+    order = list(MR_NAMES)
+    candidates.sort(key=lambda p: order.index(image_stem(p) or "mr"))
+    subject.mr, others = candidates[0], candidates[1:]
+    subject.mr_modality = MR_NAMES[image_stem(subject.mr) or "mr"]
+    for path in others:
+        modality = MR_NAMES[image_stem(path) or "mr"]
+        subject.extra.setdefault(modality.lower().replace("-", "_"), (path, modality))
+    if not others:
+        return []
+    return [f"{folder.name}: used {subject.mr.name} as the MR; also found {', '.join(p.name for p in others)}"]
 
 
 def read_manifest(root: Path, manifest: Path) -> list[SubjectFiles]:
@@ -127,14 +140,25 @@ def _add_manifest_row(root: Path, subject: SubjectFiles, row: dict[str, Any]) ->
     if modality == "CT":
         return _set_once(subject, "ct", path)
     if is_mr(modality):
-        subject.mr_modality = modality
-        return _set_once(subject, "mr", path)
+        return _add_mr(subject, modality, path)
     if modality == "MASK" or modality.startswith("MASK-"):
         subject.masks[modality.removeprefix("MASK").lstrip("-").lower() or "mask"] = path
         return None
     return (
         f"{subject.subject_id}: unknown modality '{raw_modality}' (use CT, MR, MR-T1, MR-T2, MR-FLAIR or MASK[-name])"
     )
+
+
+def _add_mr(subject: SubjectFiles, modality: str, path: Path) -> str | None:
+    """The first MR row is the subject's MR; another weighting becomes an extra (e.g. "mr_t2")."""
+    key = modality.lower().replace("-", "_")
+    if subject.mr is None:
+        subject.mr, subject.mr_modality = path, modality
+    elif modality != subject.mr_modality and key not in subject.extra:
+        subject.extra[key] = (path, modality)
+    else:
+        return f"{subject.subject_id}: a second {modality} file ('{path.name}')"
+    return None
 
 
 def _set_once(subject: SubjectFiles, field: str, path: Path) -> str | None:

@@ -25,6 +25,7 @@ def make_synthrad(root: Path, ct: Volume, mr: Volume) -> Path:
     save_volume(mr, root / "1HNA002" / "t1.nrrd")
     save_volume(mr, root / "1HNA002" / "t2.nrrd")
     save_volume(mr, root / "1HNA003" / "mr.nii")
+    save_volume(ct.with_array(ct.array > 500), root / "1HNA003" / "masks" / "bone.nii.gz")
     (root / "notes").mkdir()
     (root / "notes" / "readme.txt").write_text("not a subject")
     return root
@@ -52,8 +53,10 @@ def test_load_case_reads_scans_masks_and_modalities(tmp_path, small_ct, mr_volum
     assert set(case.masks) == {"mask"} and case.masks["mask"].array.max() == 1
     assert case.meta["files"]["ct"].endswith("ct.nii.gz")
     assert cohort.load_case("1HNA002").mr.modality == "MR-T1"
+    assert cohort.load_case("1HNA002").meta["mr_t2"].modality == "MR-T2"
     unpaired = cohort.load_case("1HNA003")
     assert unpaired.ct is None and unpaired.modalities == ("MR",)
+    assert set(unpaired.masks) == {"bone"}
     assert [case.subject_id for case in cohort.cases] == cohort.subject_ids
 
 
@@ -99,11 +102,12 @@ def test_manifest_paired_and_unpaired(tmp_path, small_ct, mr_volume):
     save_volume(small_ct, tmp_path / "scans" / "a_ct.nii.gz")
     save_volume(mr_volume, tmp_path / "scans" / "a_mr.mha")
     save_volume(mr_volume, tmp_path / "scans" / "b_t2.nii.gz")
+    save_volume(mr_volume, tmp_path / "scans" / "b_t1.nii.gz")
     save_volume(small_ct, tmp_path / "scans" / "c_ct.nrrd")
     write_manifest(
         tmp_path,
         "subject_id,modality,path,label\n"
-        "a,CT,scans/a_ct.nii.gz,1\na,MR,scans/a_mr.mha,\nb,t2,scans/b_t2.nii.gz,0\nc,ct,scans/c_ct.nrrd,\n",
+        "a,CT,scans/a_ct.nii.gz,1\na,MR,scans/a_mr.mha,\nb,t2,scans/b_t2.nii.gz,0\nb,MR-T1,scans/b_t1.nii.gz,\nc,ct,scans/c_ct.nrrd,\n",
     )
     cohort = load_cohort(tmp_path)
     assert cohort.source == "manifest"
@@ -112,7 +116,7 @@ def test_manifest_paired_and_unpaired(tmp_path, small_ct, mr_volume):
     assert table["has_mr"].tolist() == [True, True, False]
     assert table["label"].fillna(-1).tolist() == [1, 0, -1]
     b = cohort.load_case("b")
-    assert b.ct is None and b.mr.modality == "MR-T2"
+    assert b.ct is None and b.mr.modality == "MR-T2" and b.meta["mr_t1"].modality == "MR-T1"
 
 
 def test_manifest_missing_and_unknown_columns_are_listed(tmp_path):
