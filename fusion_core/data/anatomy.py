@@ -1,0 +1,430 @@
+"""A continuous model of a head (scalp, skull, CSF, folded cortex, white matter, ventricles, nuclei).
+
+The anatomy lives in "anatomy space" = the CT's physical (LPS, mm) space. :func:`sample_anatomy`
+draws one subject's shape parameters; :func:`render_layers` evaluates the signed-distance model at
+arbitrary physical points (any grid, any orientation) and yields painter's-order layers of
+partial-volume occupancies; :func:`compose` turns those layers into intensity images and a label map.
+
+Head frame (``rel``): origin at the centre of the intracranial cavity, axes L (x), P (y), S (z).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+
+import numpy as np
+
+from fusion_core.data.sdf import (
+    SphereNoise,
+    capsule_sd,
+    ellipsoid_radius,
+    ellipsoid_sd,
+    occupancy,
+    smooth_min,
+)
+from fusion_core.data.tissues import Tissue, TissueProperties
+
+_FAR = np.float32(1e4)
+
+
+@dataclasses.dataclass(frozen=True)
+class Lesion:
+    """One lesion in the head frame.
+
+    Attributes:
+        kind: lesion type name ("calcified", "oedema", "haemorrhage").
+        center: (3,) position in the head frame, mm.
+        radius_mm: mean radius.
+        edge_mm: extra softness of the boundary (oedema fades out, calcification is sharp).
+        props: its CT/MR properties.
+        shape_noise: low-order radial deformation.
+    """
+
+    kind: str
+    center: np.ndarray
+    radius_mm: float
+    edge_mm: float
+    props: TissueProperties
+    shape_noise: SphereNoise
+
+
+@dataclasses.dataclass(frozen=True)
+class HeadAnatomy:
+    """One subject's head shape parameters (all lengths in mm).
+
+    Attributes:
+        center: (3,) centre of the intracranial cavity in anatomy (CT physical) space.
+        pose: (3, 3) rotation from the head frame to anatomy space (small head tilt in the scanner).
+        cavity_axes: semi-axes (LR, AP, SI) of the intracranial cavity.
+        cavity_noise: low-frequency radial deformation of the cavity; ``cavity_amp`` its amplitude.
+        egg: posterior widening of the cavity (fraction).
+        skull_mm, table_mm: skull thickness and cortical table thickness; ``skull_noise`` varies it.
+        galea_mm, fat_mm, skin_mm, temporalis_mm: scalp layers (temporalis adds over the temples).
+        csf_mm: subarachnoid CSF thickness; cortex_mm: grey-matter thickness.
+        sulci: sphere noise whose zero lines are the sulci; sulcus_depth_mm, sulcus_width_mm.
+        depth_noise: modulates sulcal depth.
+        fissure_mm: width of the interhemispheric and Sylvian fissures.
+        ventricle_scale: scales ventricle calibre (atrophy).
+        lesion: the lesion, or None.
+    """
+
+    center: np.ndarray
+    pose: np.ndarray
+    cavity_axes: tuple[float, float, float]
+    cavity_noise: SphereNoise
+    cavity_amp: float
+    egg: float
+    skull_mm: float
+    table_mm: float
+    skull_noise: SphereNoise
+    galea_mm: float
+    fat_mm: float
+    skin_mm: float
+    temporalis_mm: float
+    csf_mm: float
+    cortex_mm: float
+    sulci: SphereNoise
+    depth_noise: SphereNoise
+    sulcus_depth_mm: float
+    sulcus_width_mm: float
+    fissure_mm: float
+    ventricle_scale: float
+    lesion: Lesion | None = None
+
+
+def _rotation(rx: float, ry: float, rz: float) -> np.ndarray:
+    cx, sx, cy, sy, cz, sz = np.cos(rx), np.sin(rx), np.cos(ry), np.sin(ry), np.cos(rz), np.sin(rz)
+    mx = np.array([[1, 0, 0], [0, cx, -sx], [0, sx, cx]])
+    my = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
+    mz = np.array([[cz, -sz, 0], [sz, cz, 0], [0, 0, 1]])
+    return mz @ mx @ my
+
+
+def sample_anatomy(rng: np.random.Generator) -> HeadAnatomy:
+    """Draw a random but plausible adult head (no lesion; see :func:`with_lesion`).
+
+    Sizes: about 150-190 mm AP and 135-155 mm LR over the scalp.
+    """
+    scale = rng.normal(1.0, 0.035)
+    axes = (
+        61.0 * scale * rng.normal(1, 0.03),
+        78.0 * scale * rng.normal(1, 0.03),
+        58.0 * scale * rng.normal(1, 0.03),
+    )
+    atrophy = rng.uniform(0.0, 1.0)
+    pose = _rotation(*np.deg2rad(rng.uniform(-4, 4, 3) * np.array([1.0, 0.4, 0.4])))
+    return HeadAnatomy(
+        center=np.array([rng.uniform(-3, 3), rng.uniform(-3, 3), 10.0 + rng.uniform(-3, 3)]),
+        pose=pose,
+        cavity_axes=axes,
+        cavity_noise=SphereNoise.sample(rng, n_terms=8, frequency=2.2),
+        cavity_amp=float(rng.uniform(0.015, 0.03)),
+        egg=float(rng.uniform(0.02, 0.06)),
+        skull_mm=float(rng.uniform(6.0, 8.0)),
+        table_mm=float(rng.uniform(1.5, 2.2)),
+        skull_noise=SphereNoise.sample(rng, n_terms=6, frequency=3.0),
+        galea_mm=float(rng.uniform(1.5, 2.5)),
+        fat_mm=float(rng.uniform(2.5, 4.5)),
+        skin_mm=float(rng.uniform(1.8, 2.5)),
+        temporalis_mm=float(rng.uniform(4.0, 7.0)),
+        csf_mm=float(1.6 + 1.6 * atrophy),
+        cortex_mm=float(rng.uniform(2.6, 3.3)),
+        sulci=SphereNoise.sample(rng, n_terms=7, frequency=rng.uniform(11.0, 13.5)),
+        depth_noise=SphereNoise.sample(rng, n_terms=5, frequency=4.0),
+        sulcus_depth_mm=float(rng.uniform(10.0, 15.0)),
+        sulcus_width_mm=float(1.2 + 1.2 * atrophy),
+        fissure_mm=float(1.8 + 1.2 * atrophy),
+        ventricle_scale=float(0.85 + 0.45 * atrophy + rng.normal(0, 0.05)),
+    )
+
+
+# ------------------------------------------------------------------------------------------ points
+@dataclasses.dataclass
+class _Points:
+    """Flat point coordinates in the head frame, with their spherical parts (lazily)."""
+
+    x: np.ndarray
+    y: np.ndarray
+    z: np.ndarray
+
+    def take(self, idx: np.ndarray) -> _Points:
+        return _Points(self.x[idx], self.y[idx], self.z[idx])
+
+    def spherical(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        r = np.sqrt(self.x**2 + self.y**2 + self.z**2)
+        inv = 1.0 / np.maximum(r, np.float32(1e-3))
+        return r, self.x * inv, self.y * inv, self.z * inv
+
+
+def to_head_frame(anatomy: HeadAnatomy, points: np.ndarray) -> _Points:
+    """(3, n) anatomy-space points (mm) -> head-frame coordinates (float32)."""
+    rel = anatomy.pose.T @ (np.asarray(points, dtype=np.float64) - anatomy.center[:, None])
+    rel = rel.astype(np.float32)
+    return _Points(rel[0], rel[1], rel[2])
+
+
+# ------------------------------------------------------------------------------------------ layers
+@dataclasses.dataclass(frozen=True)
+class Layer:
+    """Painter's-order layer: tissue ``tissue`` covers fraction ``occ`` of the points ``idx``."""
+
+    tissue: Tissue
+    idx: np.ndarray | None  # None means every point
+    occ: np.ndarray
+
+
+def _cavity_radius(anatomy: HeadAnatomy, ux: np.ndarray, uy: np.ndarray, uz: np.ndarray) -> np.ndarray:
+    radius = ellipsoid_radius(ux, uy, uz, anatomy.cavity_axes)
+    deform = 1.0 + anatomy.cavity_amp * anatomy.cavity_noise(ux, uy, uz) + anatomy.egg * uy
+    # A flatter skull base: shrink the lowest part of the cavity.
+    flat = 1.0 - 0.12 * np.clip(-uz - 0.45, 0.0, None)
+    return radius * deform * flat
+
+
+def _neck_sd(p: _Points) -> np.ndarray:
+    sd = ellipsoid_sd(p.x, p.y - np.float32(14.0), np.zeros_like(p.z), (50.0, 54.0, 1.0))
+    return np.maximum(sd, p.z + np.float32(30.0))
+
+
+def _sub(idx_parent: np.ndarray | None, local: np.ndarray) -> np.ndarray:
+    return local if idx_parent is None else idx_parent[local]
+
+
+def render_layers(anatomy: HeadAnatomy, points: np.ndarray, h: float) -> Iterator[Layer]:
+    """Evaluate the head at ``points`` and yield layers in painter's order (later layers win).
+
+    Args:
+        anatomy: the subject.
+        points: (3, n) anatomy-space (CT physical) points in mm.
+        h: voxel width in mm used for the partial-volume ramp.
+
+    Yields:
+        :class:`Layer` objects; ``idx`` indexes the flat points (None = all).
+    """
+    p = to_head_frame(anatomy, points)
+    r, ux, uy, uz = p.spherical()
+    r_in = _cavity_radius(anatomy, ux, uy, uz)
+    skull = anatomy.skull_mm * (1.0 + 0.18 * anatomy.skull_noise(ux, uy, uz))
+    r_outer = r_in + skull
+    temples = np.clip((np.abs(ux) - 0.5) / 0.3, 0, 1) * np.clip(1.0 - np.abs(uz - 0.05) / 0.45, 0, 1)
+    r_muscle = r_outer + anatomy.galea_mm + anatomy.temporalis_mm * temples
+    r_fat = r_muscle + anatomy.fat_mm
+    r_skin = r_fat + anatomy.skin_mm
+    neck = _neck_sd(p)
+    sd_skin = smooth_min(r - r_skin, neck, 15.0)
+    head = np.flatnonzero(sd_skin < h)
+    yield Layer(Tissue.SCALP, head, occupancy(sd_skin[head], h))
+    # Everything inside the head is evaluated on the head's points only.
+    ph, rh = p.take(head), r[head]
+    neck_h = neck[head]
+    yield Layer(Tissue.FAT, head, occupancy(smooth_min(rh - r_fat[head], neck_h + anatomy.skin_mm, 15.0), h))
+    inset = anatomy.skin_mm + anatomy.fat_mm
+    yield Layer(Tissue.SCALP, head, occupancy(smooth_min(rh - r_muscle[head], neck_h + inset, 15.0), h))
+    yield from _spine_bone(ph, head, h)
+    table = anatomy.table_mm
+    yield Layer(Tissue.CORTICAL_BONE, head, occupancy(rh - r_outer[head], h))
+    yield Layer(Tissue.DIPLOE, head, occupancy(rh - r_outer[head] + table, h))
+    yield Layer(Tissue.CORTICAL_BONE, head, occupancy(rh - r_in[head] - table, h))
+    sd_cavity = rh - r_in[head]
+    yield Layer(Tissue.CSF, head, occupancy(sd_cavity, h))
+    yield from _spinal_canal(ph, head, h)
+    inside = np.flatnonzero(sd_cavity < h)
+    cav_idx = head[inside]
+    pc = ph.take(inside)
+    yield from _cerebrum(
+        anatomy, pc, cav_idx, sd_cavity[inside], r_in[cav_idx], ux[cav_idx], uy[cav_idx], uz[cav_idx], h
+    )
+    yield from _posterior_fossa(anatomy, pc, cav_idx, sd_cavity[inside], h)
+    yield from _deep_structures(anatomy, pc, cav_idx, h)
+    if anatomy.lesion is not None:
+        yield from _lesion_layer(anatomy.lesion, anatomy, pc, cav_idx, sd_cavity[inside], h)
+
+
+def _spine_bone(p: _Points, idx: np.ndarray, h: float) -> Iterator[Layer]:
+    body = capsule_sd(p.x, p.y, p.z, (0.0, 0.0, -200.0), (0.0, 2.0, -70.0), (11.0, 11.0))
+    arch = capsule_sd(p.x, p.y, p.z, (0.0, 22.0, -200.0), (0.0, 22.0, -70.0), (11.0, 11.0))
+    yield Layer(Tissue.CORTICAL_BONE, idx, occupancy(np.minimum(body, arch), h))
+
+
+def _spinal_canal(p: _Points, idx: np.ndarray, h: float) -> Iterator[Layer]:
+    canal = capsule_sd(p.x, p.y, p.z, (0.0, 22.0, -200.0), (0.0, 20.0, -52.0), (7.5, 9.0))
+    yield Layer(Tissue.CSF, idx, occupancy(canal, h))
+    cord = capsule_sd(p.x, p.y, p.z, (0.0, 22.0, -200.0), (0.0, 18.0, -50.0), (4.5, 6.0))
+    yield Layer(Tissue.WHITE_MATTER, idx, occupancy(cord, h))
+
+
+def _fissures(anatomy: HeadAnatomy, p: _Points) -> np.ndarray:
+    """Distance to the interhemispheric fissure (outside the deep core) and the Sylvian fissures."""
+    half = np.float32(anatomy.fissure_mm / 2)
+    core = ellipsoid_sd(np.zeros_like(p.x), p.y - np.float32(4.0), p.z + np.float32(6.0), (1.0, 36.0, 22.0))
+    interhemispheric = np.maximum(np.abs(p.x) - half, -core)
+    sylvian_plane = np.abs(p.z - (np.float32(-10.0) - np.float32(0.35) * p.y)) - half
+    sylvian = np.maximum(np.maximum(sylvian_plane, np.float32(33.0) - np.abs(p.x)), np.abs(p.y + 8.0) - 30.0)
+    return np.minimum(interhemispheric, sylvian)
+
+
+def _cerebrum(
+    anatomy: HeadAnatomy,
+    p: _Points,
+    idx: np.ndarray,
+    sd_cavity: np.ndarray,
+    r_in: np.ndarray,
+    ux: np.ndarray,
+    uy: np.ndarray,
+    uz: np.ndarray,
+    h: float,
+) -> Iterator[Layer]:
+    """Folded cortex: GM ribbon under the CSF layer, sulci as CSF clefts lined with GM, WM inside."""
+    depth = -sd_cavity  # distance below the inner table
+    g = anatomy.sulci(ux, uy, uz)
+    lateral = r_in * np.abs(g) / np.float32(anatomy.sulci.gradient_scale)
+    sulcus_depth = anatomy.sulcus_depth_mm * np.clip(0.8 + 0.4 * anatomy.depth_noise(ux, uy, uz), 0.25, 1.3)
+    csf = np.float32(anatomy.csf_mm)
+    sulcus = np.maximum(lateral - np.float32(anatomy.sulcus_width_mm / 2), depth - (csf + sulcus_depth))
+    gap = np.minimum(sulcus, _fissures(anatomy, p))
+    pial = np.maximum(csf - depth, -gap)
+    yield Layer(Tissue.GREY_MATTER, idx, occupancy(pial, h))
+    cortex = np.float32(anatomy.cortex_mm)
+    white = np.maximum(csf + cortex - depth, cortex - gap)
+    yield Layer(Tissue.WHITE_MATTER, idx, occupancy(white, h))
+
+
+def _local(
+    p: _Points, idx: np.ndarray, center: tuple[float, float, float], radius: float
+) -> tuple[_Points, np.ndarray, np.ndarray]:
+    """The points within ``radius`` of ``center`` (a cheap bounding sphere for small structures).
+
+    Returns:
+        (points, their global indices, their positions within ``p``).
+    """
+    cx, cy, cz = (np.float32(c) for c in center)
+    near = np.flatnonzero((p.x - cx) ** 2 + (p.y - cy) ** 2 + (p.z - cz) ** 2 < np.float32(radius**2))
+    return p.take(near), idx[near], near
+
+
+def _posterior_fossa(
+    anatomy: HeadAnatomy, p: _Points, idx: np.ndarray, sd_cavity: np.ndarray, h: float
+) -> Iterator[Layer]:
+    """Cerebellum (foliated cortex, white core) behind the brainstem, under a CSF-filled tentorium."""
+    center, axes = (0.0, 40.0, -34.0), (50.0, 30.0, 24.0)
+    near = np.flatnonzero((p.y > -15.0) & (p.z < -5.0))
+    q, sub = p.take(near), idx[near]
+    cav = sd_cavity[near]
+    cb = np.maximum(ellipsoid_sd(q.x - center[0], q.y - center[1], q.z - center[2], axes), cav + anatomy.csf_mm)
+    yield Layer(Tissue.CSF, sub, occupancy(np.maximum(cb - 2.0, cav), h))
+    folia_r = np.sqrt(q.x**2 * 0.3 + (q.y - 22.0) ** 2 + (q.z + 30.0) ** 2)
+    folia = np.float32(5.5 / np.pi) * np.abs(np.sin(folia_r * np.float32(np.pi / 5.5)))
+    fissures = np.maximum(folia - np.float32(0.6), -cb - np.float32(9.0))
+    yield Layer(Tissue.GREY_MATTER, sub, occupancy(np.maximum(cb, -fissures), h))
+    arbor = ellipsoid_sd(np.abs(q.x) - 16.0, q.y - 34.0, q.z + 32.0, (12.0, 12.0, 10.0))
+    yield Layer(Tissue.WHITE_MATTER, sub, occupancy(np.maximum(arbor, 1.5 - fissures), h))
+    stem = smooth_min(
+        capsule_sd(q.x, q.y, q.z, (0.0, 6.0, -2.0), (0.0, 18.0, -70.0), (12.0, 8.0)),
+        ellipsoid_sd(q.x, q.y - 6.0, q.z + 28.0, (15.0, 12.0, 13.0)),
+        4.0,
+    )
+    yield Layer(Tissue.CSF, sub, occupancy(np.maximum(stem - 3.0, cav), h))
+    yield Layer(Tissue.WHITE_MATTER, sub, occupancy(stem, h))
+    fourth = ellipsoid_sd(q.x, q.y - 21.0, q.z + 30.0, (6.0 * anatomy.ventricle_scale, 3.5, 7.0))
+    yield Layer(Tissue.VENTRICLE, sub, occupancy(fourth, h))
+
+
+def _lateral_ventricle_sd(p: _Points, side: float, scale: float) -> np.ndarray:
+    """One lateral ventricle as a chain of tapered tubes (frontal/occipital/temporal horns).
+
+    z is stretched so the tubes are flattened vertically (slit-like bodies in coronal view).
+    """
+    s = side
+    stretch = np.float32(1.35)
+    z = p.z * stretch
+    nodes = {
+        "A": (s * 8.0, -30.0, 8.0),
+        "B": (s * 9.5, -10.0, 16.0),
+        "C": (s * 17.0, 16.0, 14.0),
+        "D": (s * 17.0, 40.0, 6.0),
+        "E": (s * 29.0, 10.0, -8.0),
+        "F": (s * 29.0, -14.0, -20.0),
+    }
+    nodes = {k: (x, y, zz * stretch) for k, (x, y, zz) in nodes.items()}
+    segments = (
+        ("A", "B", 5.5, 6.0),
+        ("B", "C", 6.0, 6.0),
+        ("C", "D", 5.5, 1.5),
+        ("C", "E", 5.0, 3.0),
+        ("E", "F", 3.0, 2.0),
+    )
+    sd = None
+    for a, b, ra, rb in segments:
+        part = capsule_sd(p.x, p.y, z, nodes[a], nodes[b], (ra * scale, rb * scale))
+        sd = part if sd is None else smooth_min(sd, part, 3.0)
+    return sd / stretch
+
+
+def _deep_structures(anatomy: HeadAnatomy, p: _Points, idx: np.ndarray, h: float) -> Iterator[Layer]:
+    """Lateral ventricles (butterfly: caudate heads indent them), basal ganglia, thalami, third ventricle."""
+    q, sub, _ = _local(p, idx, (0.0, 2.0, 0.0), 62.0)
+    scale = anatomy.ventricle_scale
+    lateral = np.minimum(_lateral_ventricle_sd(q, 1.0, scale), _lateral_ventricle_sd(q, -1.0, scale))
+    yield Layer(Tissue.VENTRICLE, sub, occupancy(lateral, h))
+    ax = np.abs(q.x)
+    caudate = smooth_min(
+        ellipsoid_sd(ax - 14.0 - 0.5 * scale, q.y + 20.0, q.z - 9.0, (5.5, 10.0, 9.0)),
+        capsule_sd(ax, q.y, q.z, (15.0, -12.0, 16.0), (21.0, 14.0, 17.0), (3.0, 2.0)),
+        3.0,
+    )
+    putamen = ellipsoid_sd(ax - 25.0, q.y + 5.0, q.z, (5.5, 15.0, 10.0))
+    thalamus = ellipsoid_sd(ax - 9.0, q.y - 9.0, q.z - 0.0, (9.0, 14.0, 9.0))
+    yield Layer(Tissue.DEEP_GREY, sub, occupancy(np.minimum(np.minimum(caudate, putamen), thalamus), h))
+    third = ellipsoid_sd(q.x, q.y - 2.0, q.z + 1.0, (1.5 * scale, 14.0, 9.0))
+    yield Layer(Tissue.VENTRICLE, sub, occupancy(third, h))
+
+
+def lesion_sd(lesion: Lesion, p: _Points) -> np.ndarray:
+    """Signed distance to the (radially deformed) lesion surface."""
+    dx, dy, dz = (p.x - lesion.center[0], p.y - lesion.center[1], p.z - lesion.center[2])
+    r = np.sqrt(dx * dx + dy * dy + dz * dz)
+    inv = 1.0 / np.maximum(r, np.float32(1e-3))
+    radius = lesion.radius_mm * (1.0 + 0.18 * lesion.shape_noise(dx * inv, dy * inv, dz * inv))
+    return r - radius
+
+
+def _lesion_layer(
+    lesion: Lesion, anatomy: HeadAnatomy, p: _Points, idx: np.ndarray, sd_cavity: np.ndarray, h: float
+) -> Iterator[Layer]:
+    q, sub, near = _local(p, idx, tuple(lesion.center), lesion.radius_mm * 1.5 + lesion.edge_mm + 2 * h)
+    sd = np.maximum(lesion_sd(lesion, q), sd_cavity[near] + anatomy.csf_mm)
+    yield Layer(Tissue.LESION, sub, occupancy(sd, h + lesion.edge_mm))
+
+
+# ----------------------------------------------------------------------------------------- compose
+def compose(
+    layers: Iterator[Layer], n: int, tables: dict[str, np.ndarray], weights: dict[str, np.ndarray] | None = None
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Paint layers into intensity images and an integer tissue map.
+
+    Args:
+        layers: from :func:`render_layers`.
+        n: number of points.
+        tables: channel name -> (n_tissues,) value of each tissue in that channel.
+        weights: channel name -> (n_tissues,) opacity multiplier (lesion conspicuity); default 1.
+
+    Returns:
+        (images, labels): channel name -> (n,) float32, and (n,) uint8 tissue labels (a layer wins a
+        point where it covers at least half of it).
+    """
+    images = {name: np.full(n, table[Tissue.AIR], dtype=np.float32) for name, table in tables.items()}
+    labels = np.zeros(n, dtype=np.uint8)
+    for layer in layers:
+        idx = slice(None) if layer.idx is None else layer.idx
+        for name, image in images.items():
+            alpha = layer.occ
+            if weights is not None and name in weights:
+                alpha = alpha * np.float32(weights[name][layer.tissue])
+            value = np.float32(tables[name][layer.tissue])
+            region = image[idx]
+            image[idx] = region + alpha * (value - region)
+        target = labels[idx]
+        target[layer.occ >= 0.5] = layer.tissue
+        labels[idx] = target
+    return images, labels

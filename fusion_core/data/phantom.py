@@ -1,0 +1,460 @@
+"""Procedural, deterministic paired CT/MR head phantom: the app's embedded default data set.
+
+One continuous anatomical model (:mod:`fusion_core.data.anatomy`) is evaluated on the CT grid and,
+through the inverse of a known rigid misalignment, on the MR's own grid, so the MR is genuinely
+"acquired" rather than a resampled CT. CT is in HU; MR T1/T2 come from the spin-echo equation with
+Rician noise and a bias field. Lesions (label 1) differ in conspicuity between the modalities.
+
+Example:
+    >>> from fusion_core.data.phantom import make_subject, make_cohort
+    >>> subject = make_subject(0, size=64, label=1, lesion_type="calcified")
+    >>> cohort = make_cohort(20, seed=0)
+
+Unpaired cohorts (``make_cohort(n, paired=False)``): even-numbered subjects have only a CT, odd ones
+only an MR (disjoint people). Their ``masks`` and ``tissue`` lie on whichever grid exists, and
+``true_transform`` is None.
+
+CLI: ``python -m fusion_core.data.phantom --out DIR --n 40 --seed 0 [--unpaired]``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import SimpleITK as sitk
+
+from fusion_core.case import Case
+from fusion_core.data.acquisition import (
+    Grid,
+    bias_field,
+    blur,
+    centred_grid,
+    euler_transform,
+    inverse_map_points,
+    rician,
+)
+from fusion_core.data.anatomy import HeadAnatomy, Lesion, compose, render_layers, sample_anatomy
+from fusion_core.data.sdf import SphereNoise
+from fusion_core.data.sites import ScannerSite, get_site
+from fusion_core.data.tissues import (
+    BONE_TISSUES,
+    BRAIN_TISSUES,
+    TISSUE_PROPERTIES,
+    LesionType,
+    Tissue,
+    TissueProperties,
+    sample_lesion_properties,
+    spin_echo_signal,
+)
+from fusion_core.volume import Volume
+
+__all__ = ["PhantomSubject", "main", "make_cohort", "make_subject"]
+
+DEFAULT_SIZE = 128
+CT_FOV_MM = 218.0
+CT_SLAB_MM = 176.0
+MR_FOV_MM = 240.0
+MR_SLAB_MM = 192.0
+T1_SCALE = 1400.0  # spin-echo signal (0..~0.65) -> arbitrary units roughly 0..1000
+T2_SCALE = 1500.0
+_LESION_RADIUS_MM = {
+    LesionType.CALCIFIED: (3.0, 8.0),
+    LesionType.OEDEMA: (8.0, 15.0),
+    LesionType.HAEMORRHAGE: (5.0, 12.0),
+}
+_LESION_EDGE_MM = {LesionType.CALCIFIED: 0.0, LesionType.OEDEMA: 3.0, LesionType.HAEMORRHAGE: 0.7}
+
+
+@dataclasses.dataclass
+class PhantomSubject:
+    """One phantom subject with its ground truth.
+
+    Attributes:
+        subject_id: e.g. ``"phantom-000"``.
+        ct: CT in HU on the CT grid, or None (MR-only subject of an unpaired cohort).
+        mr: T1-weighted MR ("MR-T1") on the MR grid, or None (CT-only subject).
+        mr_t2: T2-weighted MR ("MR-T2") on the same MR grid, or None.
+        label: 1 when a lesion is present, else 0.
+        true_transform: SimpleITK Euler3DTransform mapping CT physical points to MR physical points
+            (ITK fixed=CT, moving=MR convention), or None when the subject is unpaired.
+        masks: "head", "brain" (intracranial contents), "bone", "lesion": 0/1 float32 Volumes on the
+            CT grid (on the MR grid for MR-only subjects).
+        tissue: integer :class:`~fusion_core.data.tissues.Tissue` labels on the same grid as ``masks``.
+        meta: site, lesion_type, conspicuity, rotation_deg, translation_mm, center_mm, seed, ...
+        anatomy: the continuous model the images were rendered from.
+    """
+
+    subject_id: str
+    ct: Volume | None
+    mr: Volume | None
+    mr_t2: Volume | None
+    label: int
+    true_transform: sitk.Transform | None
+    masks: dict[str, Volume]
+    tissue: Volume | None
+    meta: dict[str, Any]
+    anatomy: HeadAnatomy | None = dataclasses.field(default=None, repr=False)
+
+    def mr_on_ct_grid(self, weighting: str = "T1") -> Volume:
+        """The MR resampled onto the CT grid through ``true_transform`` (perfect registration), linear.
+
+        Args:
+            weighting: "T1" or "T2".
+
+        Raises:
+            ValueError: unpaired subject, or unknown weighting.
+        """
+        if self.ct is None or self.true_transform is None:
+            raise ValueError(f"{self.subject_id} is unpaired: it has no CT/MR pair to align")
+        key = str(weighting).upper().removeprefix("MR-")
+        if key not in ("T1", "T2"):
+            raise ValueError(f"unknown MR weighting {weighting!r}; choose 'T1' or 'T2'")
+        moving = self.mr if key == "T1" else self.mr_t2
+        image = sitk.Resample(moving.to_sitk(), self.ct.to_sitk(), self.true_transform, sitk.sitkLinear, 0.0)
+        return Volume.from_sitk(image, modality=moving.modality, name=f"{moving.name} on CT grid")
+
+    def to_case(self) -> Case:
+        """The app's :class:`~fusion_core.case.Case` (MR = T1; the T2 goes in ``meta["mr_t2"]``)."""
+        meta = dict(self.meta)
+        meta["mr_t2"] = self.mr_t2
+        if self.tissue is not None:
+            meta["tissue"] = self.tissue
+        return Case(
+            subject_id=self.subject_id,
+            ct=self.ct,
+            mr=self.mr,
+            label=self.label,
+            true_transform=self.true_transform,
+            masks=dict(self.masks),
+            meta=meta,
+        )
+
+
+# ------------------------------------------------------------------------------------------- grids
+def ct_grid(size: int = DEFAULT_SIZE) -> Grid:
+    """The CT grid: ``size`` x ``size`` axial at ~1.7 mm (FOV 218 mm), 2 mm slices over 176 mm at size 128."""
+    factor = DEFAULT_SIZE / size
+    spacing = (CT_FOV_MM / size, CT_FOV_MM / size, 2.0 * factor)
+    return centred_grid(size, max(4, round(CT_SLAB_MM / spacing[2])), spacing, (0.0, 0.0, 0.0))
+
+
+def mr_grid(size: int = DEFAULT_SIZE) -> Grid:
+    """The MR grid: its own FOV (240 mm, 1.875 mm in-plane at 128) and 2.4 mm slices, centred differently."""
+    factor = DEFAULT_SIZE / size
+    spacing = (MR_FOV_MM / size, MR_FOV_MM / size, 2.4 * factor)
+    return centred_grid(size, max(4, round(MR_SLAB_MM / spacing[2])), spacing, (0.0, -6.0, 6.0))
+
+
+# ----------------------------------------------------------------------------------------- options
+def _parse_conspicuity(conspicuity: dict[str, float] | float | None) -> dict[str, float]:
+    if conspicuity is None:
+        return {"CT": 1.0, "MR": 1.0}
+    if isinstance(conspicuity, int | float):
+        return {"CT": float(conspicuity), "MR": float(conspicuity)}
+    unknown = set(conspicuity) - {"CT", "MR"}
+    if unknown:
+        raise ValueError(f"conspicuity keys must be 'CT' and/or 'MR', got {sorted(unknown)}")
+    out = {"CT": float(conspicuity.get("CT", 1.0)), "MR": float(conspicuity.get("MR", 1.0))}
+    if not all(0.0 <= v <= 1.0 for v in out.values()):
+        raise ValueError(f"conspicuity values must lie in [0, 1], got {out}")
+    return out
+
+
+def _choose_lesion_type(lesion_type: str, lesion_mix: Sequence[str], rng: np.random.Generator) -> LesionType:
+    if str(lesion_type).lower() == "random":
+        if not lesion_mix:
+            raise ValueError("lesion_type='random' needs a non-empty lesion_mix")
+        return LesionType.parse(lesion_mix[int(rng.integers(len(lesion_mix)))])
+    return LesionType.parse(lesion_type)
+
+
+# ----------------------------------------------------------------------------------------- lesions
+def _labels_at(anatomy: HeadAnatomy, points: np.ndarray) -> np.ndarray:
+    """Tissue labels at a few (3, n) anatomy-space points."""
+    _, labels = compose(render_layers(anatomy, points.astype(np.float32), 0.5), points.shape[1], {})
+    return labels
+
+
+def _place_lesion(anatomy: HeadAnatomy, kind: LesionType, rng: np.random.Generator) -> Lesion:
+    """Draw a lesion inside the cerebrum: centre in white/deep grey matter, sphere within the brain."""
+    low, high = _LESION_RADIUS_MM[kind]
+    radius = float(rng.uniform(low, high))
+    axes = np.asarray(anatomy.cavity_axes)
+    probe = np.concatenate([np.zeros((1, 3)), np.eye(3), -np.eye(3)]) * 1.0
+    for _ in range(200):
+        direction = rng.normal(size=3)
+        rel = direction / np.linalg.norm(direction) * rng.uniform(0, 1) ** (1 / 3) * axes * 0.62
+        rel[2] = abs(rel[2]) * 0.8 - 5.0  # above the tentorium
+        points = anatomy.center[:, None] + anatomy.pose @ (rel[:, None] + radius * probe.T)
+        labels = _labels_at(anatomy, points)
+        centre_ok = labels[0] in (Tissue.WHITE_MATTER, Tissue.DEEP_GREY)
+        if centre_ok and all(label in BRAIN_TISSUES for label in labels[1:]):
+            break
+    return Lesion(
+        kind=kind.value,
+        center=rel.astype(np.float32),
+        radius_mm=radius,
+        edge_mm=_LESION_EDGE_MM[kind],
+        props=sample_lesion_properties(kind, rng),
+        shape_noise=SphereNoise.sample(rng, n_terms=5, frequency=2.0),
+    )
+
+
+# ----------------------------------------------------------------------------------------- imaging
+def _property_table(lesion: Lesion | None) -> dict[Tissue, TissueProperties]:
+    table = dict(TISSUE_PROPERTIES)
+    if lesion is not None:
+        table[Tissue.LESION] = lesion.props
+    return table
+
+
+def _tables(props: dict[Tissue, TissueProperties], site: ScannerSite) -> dict[str, np.ndarray]:
+    """Channel -> per-tissue value: CT HU, T1w and T2w spin-echo signals (arbitrary units)."""
+    n = len(Tissue)
+    ct, t1, t2 = np.zeros(n), np.zeros(n), np.zeros(n)
+    for tissue, p in props.items():
+        ct[tissue] = p.hu
+        t1[tissue] = T1_SCALE * spin_echo_signal(p, tr_ms=site.t1w_tr_ms, te_ms=site.t1w_te_ms, t1_scale=site.t1_scale)
+        t2[tissue] = T2_SCALE * spin_echo_signal(p, tr_ms=site.t2w_tr_ms, te_ms=site.t2w_te_ms, t1_scale=site.t1_scale)
+    return {"CT": ct, "T1": t1, "T2": t2}
+
+
+def _lesion_weights(conspicuity: dict[str, float]) -> dict[str, np.ndarray]:
+    weights = {}
+    for channel, key in (("CT", "CT"), ("T1", "MR"), ("T2", "MR")):
+        w = np.ones(len(Tissue))
+        w[Tissue.LESION] = conspicuity[key]
+        weights[channel] = w
+    return weights
+
+
+def _render(
+    anatomy: HeadAnatomy,
+    grid: Grid,
+    anatomy_points: np.ndarray,
+    channels: Sequence[str],
+    props: dict[Tissue, TissueProperties],
+    site: ScannerSite,
+    conspicuity: dict[str, float],
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    tables = {k: v for k, v in _tables(props, site).items() if k in channels}
+    layers = render_layers(anatomy, anatomy_points, grid.voxel_mm)
+    images, labels = compose(layers, anatomy_points.shape[1], tables, _lesion_weights(conspicuity))
+    return {k: v.reshape(grid.shape) for k, v in images.items()}, labels.reshape(grid.shape)
+
+
+def _acquire_ct(clean: np.ndarray, grid: Grid, site: ScannerSite, rng: np.random.Generator) -> np.ndarray:
+    image = blur(clean, site.ct_blur_mm, grid.spacing)
+    image = image * np.float32(site.ct_hu_scale) + np.float32(site.ct_hu_offset)
+    image += rng.normal(0.0, site.ct_noise_hu, image.shape).astype(np.float32)
+    return np.clip(image, -1024.0, 3071.0).astype(np.float32)
+
+
+def _acquire_mr(
+    clean: dict[str, np.ndarray], grid: Grid, site: ScannerSite, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    field = bias_field(grid, site.mr_bias, rng)
+    out = {}
+    for name, image in clean.items():
+        signal = blur(image, site.mr_blur_mm, grid.spacing) * field * np.float32(site.mr_scale)
+        sigma = site.mr_noise * 1000.0 * site.mr_scale
+        out[name] = rician(signal, sigma, rng).astype(np.float32)
+    return out
+
+
+def _masks(labels: np.ndarray, grid: Grid) -> dict[str, Volume]:
+    def wrap(mask: np.ndarray, name: str) -> Volume:
+        return grid.volume(mask.astype(np.float32), modality="UNKNOWN", name=name)
+
+    return {
+        "head": wrap(labels != Tissue.AIR, "head"),
+        "brain": wrap(np.isin(labels, BRAIN_TISSUES), "brain"),
+        "bone": wrap(np.isin(labels, BONE_TISSUES), "bone"),
+        "lesion": wrap(labels == Tissue.LESION, "lesion"),
+    }
+
+
+# ----------------------------------------------------------------------------------------- subject
+def _seed_repr(seed: int | np.random.SeedSequence) -> Any:
+    if isinstance(seed, np.random.SeedSequence):
+        return {"entropy": int(seed.entropy), "spawn_key": list(seed.spawn_key)}
+    return int(seed)
+
+
+def make_subject(
+    seed: int | np.random.SeedSequence = 0,
+    *,
+    size: int = DEFAULT_SIZE,
+    site: str | ScannerSite = "A",
+    label: int | None = None,
+    prevalence: float = 0.5,
+    lesion_type: str = "random",
+    lesion_mix: Sequence[str] = ("calcified", "oedema"),
+    conspicuity: dict[str, float] | float | None = None,
+    max_rotation_deg: float = 10.0,
+    max_translation_mm: float = 15.0,
+    modalities: Sequence[str] = ("CT", "MR"),
+    subject_id: str | None = None,
+) -> PhantomSubject:
+    """Generate one phantom subject (deterministic for a seed).
+
+    Args:
+        seed: int or SeedSequence. Anatomy, lesion, misalignment and noise use separate child streams,
+            so e.g. changing ``size`` or ``site`` keeps the same head.
+        size: in-plane voxels of both grids (128: CT 1.7 mm x 2 mm slices, 128 x 128 x 88).
+        site: scanner preset name ("A", "B", "C") or a :class:`ScannerSite`.
+        label: force lesion presence (1) or absence (0); None draws it with ``prevalence``.
+        prevalence: probability of a lesion when ``label`` is None.
+        lesion_type: "calcified", "oedema", "haemorrhage" or "random" (drawn from ``lesion_mix``).
+        lesion_mix: lesion types "random" picks from.
+        conspicuity: {"CT": c, "MR": m} in [0, 1], scaling the lesion's contrast against its
+            background per modality (a single float sets both). Default 1 for both.
+        max_rotation_deg: CT->MR rotation about each axis drawn uniformly in +-this.
+        max_translation_mm: CT->MR translation along each axis drawn uniformly in +-this.
+        modalities: which scans to generate: ("CT", "MR"), ("CT",) or ("MR",).
+        subject_id: defaults to ``phantom-<seed>``.
+
+    Returns:
+        A :class:`PhantomSubject`.
+
+    Raises:
+        ValueError: bad option values (the message names the option and the allowed values).
+    """
+    if size < 16:
+        raise ValueError(f"size must be at least 16 voxels, got {size}")
+    wanted = {str(m).upper() for m in modalities}
+    if not wanted or wanted - {"CT", "MR"}:
+        raise ValueError(f"modalities must be a non-empty subset of ('CT', 'MR'), got {tuple(modalities)}")
+    if label not in (None, 0, 1):
+        raise ValueError(f"label must be None, 0 or 1, got {label!r}")
+    site_preset = get_site(site)
+    visibility = _parse_conspicuity(conspicuity)
+    seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(int(seed))
+    rng_anatomy, rng_lesion, rng_pose, rng_noise = (np.random.default_rng(s) for s in seq.spawn(4))
+
+    anatomy = sample_anatomy(rng_anatomy)
+    has_lesion = int(rng_lesion.uniform() < prevalence) if label is None else int(label)
+    kind = _choose_lesion_type(lesion_type, lesion_mix, rng_lesion)
+    if has_lesion:
+        anatomy = dataclasses.replace(anatomy, lesion=_place_lesion(anatomy, kind, rng_lesion))
+    rotation = rng_pose.uniform(-max_rotation_deg, max_rotation_deg, 3)
+    translation = rng_pose.uniform(-max_translation_mm, max_translation_mm, 3)
+    transform = euler_transform(rotation, translation, anatomy.center)
+
+    props = _property_table(anatomy.lesion)
+    sid = subject_id or (f"phantom-{seed:03d}" if not isinstance(seed, np.random.SeedSequence) else "phantom")
+    ct = mr = mr_t2 = None
+    masks: dict[str, Volume] = {}
+    tissue = None
+    if "CT" in wanted:
+        grid = ct_grid(size)
+        images, labels = _render(anatomy, grid, grid.points(), ("CT",), props, site_preset, visibility)
+        ct = grid.volume(_acquire_ct(images["CT"], grid, site_preset, rng_noise), modality="CT", name=f"{sid} CT")
+        masks, tissue = _masks(labels, grid), grid.volume(labels.astype(np.float32), modality="UNKNOWN", name="tissue")
+    if "MR" in wanted:
+        grid = mr_grid(size)
+        points = inverse_map_points(transform, grid.points())
+        images, labels = _render(anatomy, grid, points, ("T1", "T2"), props, site_preset, visibility)
+        acquired = _acquire_mr(images, grid, site_preset, rng_noise)
+        mr = grid.volume(acquired["T1"], modality="MR-T1", name=f"{sid} MR T1")
+        mr_t2 = grid.volume(acquired["T2"], modality="MR-T2", name=f"{sid} MR T2")
+        if ct is None:
+            masks = _masks(labels, grid)
+            tissue = grid.volume(labels.astype(np.float32), modality="UNKNOWN", name="tissue")
+
+    lesion = anatomy.lesion
+    lesion_center_ct = None if lesion is None else anatomy.center + anatomy.pose @ lesion.center
+    meta = {
+        "site": site_preset.name,
+        "lesion_type": lesion.kind if lesion is not None else "none",
+        "conspicuity": visibility,
+        "rotation_deg": [float(a) for a in rotation],
+        "translation_mm": [float(t) for t in translation],
+        "center_mm": [float(c) for c in anatomy.center],
+        "lesion_center_mm": None if lesion is None else [float(c) for c in lesion_center_ct],
+        "lesion_radius_mm": None if lesion is None else lesion.radius_mm,
+        "seed": _seed_repr(seed),
+        "size": size,
+        "paired": ct is not None and mr is not None,
+        "modalities": tuple(m for m, v in (("CT", ct), ("MR", mr)) if v is not None),
+    }
+    return PhantomSubject(
+        subject_id=sid,
+        ct=ct,
+        mr=mr,
+        mr_t2=mr_t2,
+        label=has_lesion,
+        true_transform=transform if (ct is not None and mr is not None) else None,
+        masks=masks,
+        tissue=tissue,
+        meta=meta,
+        anatomy=anatomy,
+    )
+
+
+def make_cohort(
+    n: int,
+    *,
+    seed: int = 0,
+    paired: bool = True,
+    prevalence: float = 0.5,
+    lesion_mix: Sequence[str] = ("calcified", "oedema"),
+    sites: Sequence[str] = ("A", "B", "C"),
+    progress: bool = False,
+    **options: Any,
+) -> list[PhantomSubject]:
+    """A deterministic cohort of ``n`` subjects with independent seeds spawned from ``seed``.
+
+    Args:
+        n: number of subjects.
+        seed: cohort seed (same seed -> identical arrays).
+        paired: True: every subject has CT and MR. False: even-numbered subjects are CT-only and
+            odd-numbered MR-only, so the two modalities come from disjoint people.
+        prevalence: probability of a lesion per subject (unless ``label`` is forced in options).
+        lesion_mix: lesion types to draw from.
+        sites: site presets assigned in turn (subject i gets ``sites[i % len(sites)]``).
+        progress: show a tqdm bar.
+        **options: passed to :func:`make_subject` (size, conspicuity, lesion_type, label, ...).
+
+    Returns:
+        list of :class:`PhantomSubject`, ids ``phantom-000``, ``phantom-001``, ...
+    """
+    if n < 0:
+        raise ValueError(f"n must be >= 0, got {n}")
+    if not sites:
+        raise ValueError("sites must name at least one site preset")
+    children = np.random.SeedSequence(int(seed)).spawn(n)
+    iterator = range(n)
+    if progress:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(iterator, desc="phantom cohort", unit="subject")
+    subjects = []
+    for i in iterator:
+        modalities = ("CT", "MR") if paired else (("CT",) if i % 2 == 0 else ("MR",))
+        subjects.append(
+            make_subject(
+                children[i],
+                site=sites[i % len(sites)],
+                prevalence=prevalence,
+                lesion_mix=lesion_mix,
+                modalities=modalities,
+                subject_id=f"phantom-{i:03d}",
+                **options,
+            )
+        )
+    return subjects
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """CLI entry point; see :mod:`fusion_core.data.export`."""
+    from fusion_core.data.export import cli
+
+    return cli(argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
