@@ -67,11 +67,12 @@ def read_dicom_series(folder: Path, *, max_voxels: int) -> RawRead:
     _check_image_tags(folder, tags, slices=len(files), max_voxels=max_voxels)
     reader = sitk.ImageSeriesReader()
     reader.SetFileNames(files)
+    reader.MetaDataDictionaryArrayUpdateOn()  # per-slice tags, parsed by GDCM anyway
     try:
         image = reader.Execute()
     except RuntimeError as exc:
         raise VolumeLoadError(folder, f"the DICOM series could not be assembled ({library_message(exc)})") from exc
-    notes += _spacing_notes(files)
+    notes += _spacing_notes(_slice_positions(reader, len(files)))
     volume = _volume_from_sitk(folder, image, name=_series_name(tags, folder))
     return RawRead(volume, tag_modality=tags.get("Modality"), notes=notes)
 
@@ -144,9 +145,8 @@ def _describe(path: Path) -> str:
     return f"series {number} '{description}' [{tags.get('Modality', '?')}]"
 
 
-def _spacing_notes(files: list[str]) -> list[str]:
-    """Note irregular or duplicated slice positions (GDCM then assumes the mean spacing)."""
-    positions = _slice_positions(files)
+def _spacing_notes(positions: np.ndarray | None) -> list[str]:
+    """Note irregular or duplicated slice positions (the volume then assumes a uniform spacing)."""
     if positions is None or len(positions) < 3:
         return []
     gaps = np.diff(np.sort(positions))
@@ -159,16 +159,15 @@ def _spacing_notes(files: list[str]) -> list[str]:
     return []
 
 
-def _slice_positions(files: list[str]) -> np.ndarray | None:
-    positions = []
-    for name in files:
-        tags = read_tags(Path(name))
-        orientation, position = tags.get("ImageOrientationPatient"), tags.get("ImagePositionPatient")
-        if orientation is None or position is None:
-            return None
-        normal = np.cross(np.asarray(orientation[:3], float), np.asarray(orientation[3:], float))
-        positions.append(float(np.dot(normal, np.asarray(position, float))))
-    return np.asarray(positions)
+def _slice_positions(reader: sitk.ImageSeriesReader, count: int) -> np.ndarray | None:
+    """Each slice's position along the slice normal (mm), from ImagePosition/OrientationPatient."""
+    try:
+        orientation = np.asarray(reader.GetMetaData(0, "0020|0037").split("\\"), float)
+        normal = np.cross(orientation[:3], orientation[3:])
+        points = [np.asarray(reader.GetMetaData(i, "0020|0032").split("\\"), float) for i in range(count)]
+    except (RuntimeError, ValueError):  # tag missing or malformed: nothing to check
+        return None
+    return np.asarray([float(np.dot(normal, point)) for point in points])
 
 
 def _count_files(folder: Path) -> int:
