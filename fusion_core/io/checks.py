@@ -105,8 +105,8 @@ def resolve_modality(
 
     Precedence: the DICOM Modality ``tag``, then the caller's ``requested`` modality, then a
     modality the file itself ``stored`` (our MHA/NRRD/NIfTI metadata), then a guess from
-    the intensities. A requested MR weighting ("MR-T1") refines an "MR" tag instead of
-    conflicting with it.
+    the intensities. A more specific MR weighting refines a generic "MR" instead of
+    conflicting with it (requested "MR-T1" over an "MR" tag; stored "MR-T1" over requested "MR").
 
     Returns:
         (modality, notes) — notes are empty unless something was guessed or overridden.
@@ -121,10 +121,12 @@ def resolve_modality(
                 f"modality {wanted!r} was requested but the DICOM Modality tag says {tag_name!r}; kept {tag_name!r}"
             ]
         return tag_name, []
+    kept = normalise_modality(stored) if stored and normalise_modality(stored) != "UNKNOWN" else None
     if wanted:
-        return wanted, []
-    if stored and normalise_modality(stored) != "UNKNOWN":
-        return normalise_modality(stored), []
+        refines = wanted == "MR" and kept is not None and is_mr(kept)
+        return (kept if refines else wanted), []
+    if kept:
+        return kept, []
     guess = "CT" if looks_like_ct(array) else "MR"
     reason = "air near -1000 HU" if guess == "CT" else "no air near -1000 HU"
     return guess, [f"modality not given: guessed {guess!r} from the intensities ({reason})"]

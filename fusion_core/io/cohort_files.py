@@ -30,7 +30,7 @@ class SubjectFiles:
     Attributes:
         subject_id: the folder name or manifest id.
         ct / mr: image paths or None; ``mr_modality`` is e.g. "MR" or "MR-T1".
-        masks: mask name -> path (SynthRAD ``mask.nii.gz`` becomes "mask"; ``mask_brain.nii.gz``,
+        masks: mask name -> path (SynthRAD ``mask.nii.gz``, the patient outline, becomes "head"; ``mask_brain.nii.gz``,
             ``brain_mask.nii.gz`` and ``masks/brain.nii.gz`` become "brain").
         transform: a SimpleITK ``.tfm`` holding the true CT->MR transform, when known.
         extra: further scans for ``Case.meta``: key (e.g. "mr_t2") -> (path, modality).
@@ -84,8 +84,13 @@ def _subject_from_folder(folder: Path) -> tuple[SubjectFiles, list[str]]:
         elif stem in MR_NAMES:
             mr_candidates.append(path)
         elif stem is not None and (stem == "mask" or stem.startswith("mask_") or stem.endswith("_mask")):
-            subject.masks[stem.removeprefix("mask_").removesuffix("_mask")] = path
+            subject.masks[_mask_name(stem)] = path
     return subject, _choose_mr(folder, subject, mr_candidates)
+
+
+def _mask_name(stem: str) -> str:
+    """SynthRAD's plain ``mask`` outlines the patient: call it "head" like the phantom does."""
+    return "head" if stem == "mask" else stem.removeprefix("mask_").removesuffix("_mask")
 
 
 def _choose_mr(folder: Path, subject: SubjectFiles, candidates: list[Path]) -> list[str]:
@@ -142,7 +147,7 @@ def _add_manifest_row(root: Path, subject: SubjectFiles, row: dict[str, Any]) ->
     if is_mr(modality):
         return _add_mr(subject, modality, path)
     if modality == "MASK" or modality.startswith("MASK-"):
-        subject.masks[modality.removeprefix("MASK").lstrip("-").lower() or "mask"] = path
+        subject.masks[modality.removeprefix("MASK").lstrip("-").lower() or "head"] = path
         return None
     return (
         f"{subject.subject_id}: unknown modality '{raw_modality}' (use CT, MR, MR-T1, MR-T2, MR-FLAIR or MASK[-name])"

@@ -64,7 +64,7 @@ def _load_header(path: Path):
             path, f"the file has {path.stat().st_size} bytes, too small for a NIfTI header ({_NIFTI1_HEADER_BYTES})"
         )
     try:
-        return nib.load(str(path))
+        return nib.load(str(path), mmap=False)  # never keep a Volume tied to a file that may vanish
     except _STREAM_ERRORS as exc:
         raise VolumeLoadError(path, f"the gzip stream is truncated or corrupt ({library_message(exc)})") from exc
     except Exception as exc:  # nibabel raises several unrelated types for a bad header

@@ -41,6 +41,8 @@ def test_resolve_modality_precedence():
     assert resolve_modality(tag="CT", requested="MR", stored=None, array=ct_like)[0] == "CT"
     assert resolve_modality(tag=None, requested="t1", stored="CT", array=ct_like) == ("MR-T1", [])
     assert resolve_modality(tag=None, requested=None, stored="MR-T2", array=ct_like) == ("MR-T2", [])
+    assert resolve_modality(tag=None, requested="MR", stored="MR-T2", array=ct_like) == ("MR-T2", [])
+    assert resolve_modality(tag=None, requested="MR-T1", stored="MR-T2", array=ct_like) == ("MR-T1", [])
     modality, notes = resolve_modality(tag=None, requested=None, stored=None, array=ct_like)
     assert modality == "CT" and "guessed 'CT'" in notes[0]
 

@@ -40,7 +40,7 @@ def test_synthrad_folders_are_found_without_loading(tmp_path, small_ct, mr_volum
     assert table["has_ct"].tolist() == [True, True, False]
     assert table["has_mr"].tolist() == [True, True, True]
     assert table.loc["1HNA002", "mr_modality"] == "MR-T1"
-    assert table.loc["1HNA001", "masks"] == "mask"
+    assert table.loc["1HNA001", "masks"] == "head"
     assert any("skipped notes/" in note for note in cohort.notes)
     assert any("used t1.nrrd as the MR; also found t2.nrrd" in note for note in cohort.notes)
 
@@ -50,7 +50,7 @@ def test_load_case_reads_scans_masks_and_modalities(tmp_path, small_ct, mr_volum
     case = cohort.load_case("1HNA001")
     assert case.is_paired and case.ct.modality == "CT" and case.mr.modality == "MR"
     assert case.ct.same_grid(small_ct, atol=1e-4)
-    assert set(case.masks) == {"mask"} and case.masks["mask"].array.max() == 1
+    assert set(case.masks) == {"head"} and case.masks["head"].array.max() == 1
     assert case.meta["files"]["ct"].endswith("ct.nii.gz")
     assert cohort.load_case("1HNA002").mr.modality == "MR-T1"
     assert cohort.load_case("1HNA002").meta["mr_t2"].modality == "MR-T2"
