@@ -2,6 +2,23 @@
 
 ``load_volume`` is the one public reader; everything that goes wrong becomes a
 ``VolumeLoadError`` (a ``ValueError``) whose message names the file and the problem.
+``load_volume_with_report`` also returns notes for the user. Decisions:
+
+* Size: the header is read first and the image refused when it declares a zero-sized axis,
+  more than 512 Mi voxels (``max_voxels=`` or ``$FUSION_MAX_VOXELS``), or, uncompressed,
+  more voxel bytes than the file holds — nothing is allocated before that.
+* 4-D scalar images: the first volume is taken (a note says so). Vector, RGB and complex
+  images are refused: no scalar scan can be chosen for the user.
+* 2-D images (one DICOM slice, a 2-D NIfTI) load as one-slice volumes.
+* NaN/Inf voxels become the minimum finite value (a note counts them); all non-finite is refused.
+* Modality: the DICOM Modality tag, else the caller's ``modality=``, else what our own files
+  recorded, else guessed from intensities (CT has air near −1000 HU) with a note.
+  A specific MR weighting ("MR-T1") refines a generic "MR" from any source.
+* DICOM folders are searched recursively; with several series the largest is taken (a note
+  names it and the others). GDCM applies RescaleSlope/Intercept, so CT is in HU.
+* NIfTI: nibabel, RAS converted to LPS only in ``Volume.from_ras_affine``; ``.nii.gz`` is read
+  to its end so gzip verifies the CRC. Saved NIfTI sets qform and sform; NIfTI-1 stores the
+  affine in float32, so geometry round-trips to float32 precision (MHA/NRRD: exactly).
 """
 
 from fusion_core.io.cohort import Cohort, load_cohort

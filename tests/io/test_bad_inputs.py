@@ -208,3 +208,23 @@ def test_gzipped_nifti_claiming_more_data_than_it_holds(tmp_path):
     (tmp_path / "liar.nii.gz").write_bytes(gzip.compress(nifti_header_bytes((10, 10, 10)) + b"\0" * 40))
     with pytest.raises(VolumeLoadError, match=r"liar\.nii\.gz.*declares 4,000 bytes.*holds only 40 after its header"):
         load_volume(tmp_path / "liar.nii.gz")
+
+
+def test_truncated_compressed_mha(tmp_path, rng):
+    save_volume(Volume(rng.normal(size=(8, 8, 8)).astype(np.float32), modality="MR"), tmp_path / "ok.mha")
+    blob = (tmp_path / "ok.mha").read_bytes()
+    (tmp_path / "cut.mha").write_bytes(blob[: len(blob) - 200])
+    with pytest.raises(VolumeLoadError, match=r"cut\.mha.*truncated or corrupt"):
+        load_volume(tmp_path / "cut.mha")
+
+
+def test_loaded_nifti_does_not_follow_later_changes_to_the_file(tmp_path):
+    """No memory map: a Volume must not change (or break) when its file is rewritten or deleted."""
+    path = tmp_path / "slice.nii"
+    nib.save(nib.Nifti1Image(np.full((4, 4), 5.0, np.float32), np.eye(4)), path)
+    volume = load_volume(path, modality="MR")
+    blob = bytearray(path.read_bytes())
+    blob[352:] = np.full(16, 9.0, np.float32).tobytes()
+    path.write_bytes(bytes(blob))
+    path.unlink()
+    assert np.all(volume.array == 5.0)
