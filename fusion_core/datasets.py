@@ -1,0 +1,259 @@
+"""Axial slice data sets from phantom cohorts, with the intensity scaling every network uses.
+
+Intensity scaling (the same at training and inference, no mask needed from the user):
+
+* CT: Hounsfield units clipped to [-1024, 3000] and mapped piecewise-linearly to [-1, 1] with
+  knots chosen to keep soft-tissue contrast (-100..100 HU spans 0.5 units instead of 0.05 with a
+  single linear map): ``CT_KNOTS_HU`` -> ``CT_KNOTS_UNIT``. ``unit_to_ct`` inverts it exactly.
+* MR: percentiles (0.5, 99.5) of the voxels inside a head mask found on the MR itself (Otsu
+  threshold, holes filled slice-wise) mapped to [-1, 1] and clipped, so site gain and bias do not
+  change the network's input range.
+
+Slices are resized in-plane to ``image_size`` (area averaging); a slice is kept when its head
+covers ``min_head_fraction`` of it, every ``slice_step``-th such slice. The slice label is 1 when it
+holds at least ``lesion_min_voxels`` lesion voxels (on the native grid). The subject-level
+probability used by ``fusion_core.inference.classify`` is the mean of the top-k slice probabilities
+(k = 3): robust to one noisy slice, still sensitive to small lesions spanning few slices.
+Splits are by subject (never slice), drawn with ``split_seed``. Generated tables are cached as npz
+under ``cache_dir`` (git-ignored ``data/cache``), keyed by a hash of the config.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+CT_KNOTS_HU = np.array([-1024.0, -200.0, -100.0, 100.0, 300.0, 3000.0])
+CT_KNOTS_UNIT = np.array([-1.0, -0.6, -0.5, 0.0, 0.2, 1.0])
+SPLITS = ("train", "val", "test")
+TOP_K = 3
+
+
+def ct_to_unit(hu: np.ndarray) -> np.ndarray:
+    """HU -> network units in [-1, 1] (piecewise linear, see module docstring)."""
+    return np.interp(np.clip(hu, CT_KNOTS_HU[0], CT_KNOTS_HU[-1]), CT_KNOTS_HU, CT_KNOTS_UNIT).astype(np.float32)
+
+
+def unit_to_ct(unit: np.ndarray) -> np.ndarray:
+    """Network units -> HU; inverse of ``ct_to_unit`` on [-1, 1] (values outside are clipped)."""
+    return np.interp(np.clip(unit, -1.0, 1.0), CT_KNOTS_UNIT, CT_KNOTS_HU).astype(np.float32)
+
+
+def head_mask_from_mr(array: np.ndarray) -> np.ndarray:
+    """Boolean head mask of an MR (z, y, x): Otsu threshold on the volume, holes filled per slice."""
+    from scipy import ndimage
+    from skimage.filters import threshold_otsu
+
+    finite = np.nan_to_num(array)
+    if finite.max() <= finite.min():
+        return np.zeros(array.shape, dtype=bool)
+    mask = finite > 0.5 * threshold_otsu(finite)
+    return np.stack([ndimage.binary_fill_holes(s) for s in mask])
+
+
+def mr_to_unit(array: np.ndarray, mask: np.ndarray | None = None) -> tuple[np.ndarray, dict[str, float]]:
+    """MR (z, y, x) -> [-1, 1] by within-head percentiles.
+
+    Returns:
+        (scaled array float32, {"low": p0.5, "high": p99.5} used).
+    """
+    mask = head_mask_from_mr(array) if mask is None else mask
+    values = array[mask] if mask.any() else array.ravel()
+    low, high = (float(v) for v in np.percentile(values, [0.5, 99.5]))
+    scaled = 2.0 * (array - low) / max(high - low, 1e-6) - 1.0
+    return np.clip(scaled, -1.0, 1.0).astype(np.float32), {"low": low, "high": high}
+
+
+def resize_slices(array: np.ndarray, size: int, *, mode: str = "area") -> np.ndarray:
+    """Resize each (y, x) slice of (n, y, x) to (size, size); ``mode`` as in torch interpolate."""
+    t = torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32)).unsqueeze(1)
+    kwargs = {} if mode in ("area", "nearest") else {"align_corners": False}
+    return torch.nn.functional.interpolate(t, size=(size, size), mode=mode, **kwargs)[:, 0].numpy()
+
+
+@dataclasses.dataclass(frozen=True)
+class SliceDataConfig:
+    """Which phantom cohort to slice and how.
+
+    Attributes:
+        n_subjects: cohort size.
+        seed: cohort seed (``make_cohort(seed=...)``).
+        paired: paired cohort (MR resampled onto the CT grid) or unpaired (each subject one modality).
+        phantom_options: extra keyword options of ``make_cohort`` (e.g. conspicuity, lesion_type, size).
+        complementary: build the cohort from two halves whose lesions are each visible in only one
+            modality: calcified lesions with MR conspicuity ``faint`` and oedema with CT
+            conspicuity ``faint`` (the case where fusion must beat either modality alone).
+        faint: conspicuity of a lesion in the modality where it should be hard to see.
+        image_size: in-plane size of the network's slices.
+        slice_step: keep every k-th slice inside the head.
+        min_head_fraction: minimum fraction of head pixels for a slice to be kept.
+        lesion_min_voxels: lesion voxels needed for a positive slice label.
+        split_fractions: train/val/test fractions of SUBJECTS.
+        split_seed: seed of the subject split.
+        cache_dir: where generated tables are cached.
+    """
+
+    n_subjects: int = 60
+    seed: int = 0
+    paired: bool = True
+    phantom_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    complementary: bool = False
+    faint: float = 0.15
+    image_size: int = 64
+    slice_step: int = 2
+    min_head_fraction: float = 0.1
+    lesion_min_voxels: int = 3
+    split_fractions: tuple[float, float, float] = (0.6, 0.2, 0.2)
+    split_seed: int = 0
+    cache_dir: str = "data/cache"
+
+    def cache_key(self) -> str:
+        fields = {k: v for k, v in dataclasses.asdict(self).items() if k != "cache_dir"}
+        return hashlib.sha1(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def split_subjects(n: int, fractions: tuple[float, float, float], seed: int) -> np.ndarray:
+    """(n,) array of split index (0 train, 1 val, 2 test) per subject, by a seeded permutation."""
+    order = np.random.default_rng(seed).permutation(n)
+    bounds = np.round(np.cumsum(fractions) / sum(fractions) * n).astype(int)
+    split = np.zeros(n, dtype=np.int64)
+    split[order[bounds[0] : bounds[1]]] = 1
+    split[order[bounds[1] :]] = 2
+    return split
+
+
+def keep_slices(head: np.ndarray, config: SliceDataConfig) -> np.ndarray:
+    """Indices of the slices of a (z, y, x) head mask to keep."""
+    frac = head.reshape(head.shape[0], -1).mean(1)
+    return np.flatnonzero(frac >= config.min_head_fraction)[:: config.slice_step]
+
+
+def subject_arrays(subject: Any, config: SliceDataConfig) -> dict[str, np.ndarray]:
+    """Scaled, resized slices of one phantom subject (missing modality -> zeros, flagged)."""
+    ct = subject.ct
+    mr = subject.mr_on_ct_grid() if (config.paired and ct is not None) else subject.mr
+    ref = ct if ct is not None else mr
+    head = subject.masks["head"].array > 0.5 if "head" in subject.masks else None
+    if head is None or head.shape != ref.shape:
+        head = ct.array > -500 if ct is not None else head_mask_from_mr(mr.array)
+    idx = keep_slices(head, config)
+    lesion = subject.masks.get("lesion")
+    lesion = lesion if lesion is not None and lesion.shape == ref.shape else None
+    out = {"head": resize_slices(head[idx].astype(np.float32), config.image_size) > 0.5}
+    out["CT"] = resize_slices(ct_to_unit(ct.array[idx]), config.image_size) if ct is not None else None
+    out["MR"] = resize_slices(mr_to_unit(mr.array)[0][idx], config.image_size) if mr is not None else None
+    n_lesion = (lesion.array[idx] > 0.5).reshape(len(idx), -1).sum(1) if lesion is not None else np.zeros(len(idx))
+    out["label"] = (n_lesion >= config.lesion_min_voxels).astype(np.int64)
+    out["slice"] = idx.astype(np.int64)
+    return out
+
+
+def build_slice_table(config: SliceDataConfig, *, progress: bool = False) -> dict[str, np.ndarray]:
+    """Generate (or load from cache) the slice table of a phantom cohort.
+
+    Returns:
+        dict of arrays over N slices: "CT", "MR" (N, S, S) float32 in [-1, 1] (zeros when missing),
+        "has" (N, 2) presence of CT/MR, "head" (N, S, S) bool, "label" (N,) slice lesion label,
+        "subject" (N,) subject index, "slice" (N,) native slice index, "subject_label" (N,),
+        "split" (N,) 0/1/2 = train/val/test.
+    """
+    path = Path(config.cache_dir) / f"slices_{config.cache_key()}.npz"
+    if path.exists():
+        with np.load(path) as data:
+            return dict(data)
+    table = _generate(config, progress=progress)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez_compressed(tmp, **table)
+    tmp.replace(path)
+    return table
+
+
+def make_phantom_cohort(config: SliceDataConfig) -> list[Any]:
+    """The phantom subjects a SliceDataConfig describes (see ``complementary``)."""
+    from fusion_core.data.phantom import make_cohort
+
+    opts = dict(config.phantom_options)
+    if not config.complementary:
+        return make_cohort(config.n_subjects, seed=config.seed, paired=config.paired, **opts)
+    half = config.n_subjects // 2
+    calcified = make_cohort(
+        half,
+        seed=config.seed,
+        paired=config.paired,
+        lesion_type="calcified",
+        conspicuity={"CT": 1.0, "MR": config.faint},
+        **opts,
+    )
+    oedema = make_cohort(
+        config.n_subjects - half,
+        seed=config.seed + 1,
+        paired=config.paired,
+        lesion_type="oedema",
+        conspicuity={"CT": config.faint, "MR": 1.0},
+        **opts,
+    )
+    mixed = [s for pair in zip(calcified, oedema, strict=False) for s in pair]
+    return mixed + oedema[len(calcified) :]
+
+
+def _generate(config: SliceDataConfig, *, progress: bool) -> dict[str, np.ndarray]:
+    from tqdm.auto import tqdm
+
+    cohort = make_phantom_cohort(config)
+    split = split_subjects(len(cohort), config.split_fractions, config.split_seed)
+    parts = []
+    for i, subject in enumerate(tqdm(cohort, desc="slicing cohort", disable=not progress)):
+        arr = subject_arrays(subject, config)
+        n = len(arr["slice"])
+        zeros = np.zeros((n, config.image_size, config.image_size), np.float32)
+        has = np.array([[arr["CT"] is not None, arr["MR"] is not None]] * n, dtype=bool).reshape(n, 2)
+        parts.append(
+            {
+                "CT": arr["CT"] if arr["CT"] is not None else zeros,
+                "MR": arr["MR"] if arr["MR"] is not None else zeros,
+                "has": has,
+                "head": arr["head"],
+                "label": arr["label"],
+                "slice": arr["slice"],
+                "subject": np.full(n, i, np.int64),
+                "subject_label": np.full(n, int(subject.label or 0), np.int64),
+                "split": np.full(n, split[i], np.int64),
+            }
+        )
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+class SliceDataset(torch.utils.data.Dataset):
+    """Torch view of one split of a slice table.
+
+    Items are dicts: "CT", "MR" (1, S, S) float32, "has" (2,) float32 presence, "head" (1, S, S)
+    float32, "label" float32 scalar, "index" int (row in the table).
+    """
+
+    def __init__(self, table: dict[str, np.ndarray], split: str = "train") -> None:
+        if split not in SPLITS:
+            raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+        self.rows = np.flatnonzero(table["split"] == SPLITS.index(split))
+        self.table = table
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        r = self.rows[i]
+        t = self.table
+        return {
+            "CT": torch.from_numpy(t["CT"][r][None]),
+            "MR": torch.from_numpy(t["MR"][r][None]),
+            "has": torch.from_numpy(t["has"][r].astype(np.float32)),
+            "head": torch.from_numpy(t["head"][r][None].astype(np.float32)),
+            "label": torch.tensor(float(t["label"][r])),
+            "index": torch.tensor(int(r)),
+        }

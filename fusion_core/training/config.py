@@ -1,0 +1,83 @@
+"""Trainer config: one dataclass saved beside the weights (trainer.json) together with the model config."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+from fusion_core.datasets import SliceDataConfig
+from fusion_core.losses import ClassifierLossWeights, CycleLossWeights, VAELossWeights
+from fusion_core.models.config import CONFIG_TYPES, Task, config_from_dict, json_ready, parse_choice
+
+LOSS_TYPES = {Task.VAE: VAELossWeights, Task.CLASSIFIER: ClassifierLossWeights, Task.TRANSLATOR: CycleLossWeights}
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a training run.
+
+    Attributes:
+        name: run / checkpoint name (e.g. "clf-poe").
+        task: "vae" | "classifier" | "translator".
+        model: the model's config as a dict (see fusion_core.models.config).
+        data: SliceDataConfig as a dict.
+        loss: the task's loss weights as a dict (VAELossWeights, ClassifierLossWeights, CycleLossWeights).
+        epochs: maximum epochs.
+        batch_size: per-process batch size.
+        lr: Adam learning rate.
+        weight_decay: AdamW weight decay.
+        seed: seed of torch/numpy (model init, sampling, dropout).
+        patience: epochs without validation improvement before stopping (0 = never stop early).
+        max_steps: stop after this many optimiser steps (0 = no limit; used by smoke tests).
+        noise_modality_prob: probability of replacing one modality of a sample by pure noise and
+            marking nothing (teaches uncertainty-aware heads to distrust it); 0 = off.
+        amp: use autocast (bf16) on CUDA.
+        num_threads: torch intra-op threads on CPU (0 = leave torch's default).
+    """
+
+    name: str
+    task: str
+    model: dict[str, Any] = dataclasses.field(default_factory=dict)
+    data: dict[str, Any] = dataclasses.field(default_factory=dict)
+    loss: dict[str, Any] = dataclasses.field(default_factory=dict)
+    epochs: int = 10
+    batch_size: int = 32
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    seed: int = 0
+    patience: int = 3
+    max_steps: int = 0
+    noise_modality_prob: float = 0.0
+    amp: bool = True
+    num_threads: int = 0
+
+    def __post_init__(self) -> None:
+        parse_choice(Task, self.task)
+
+    @property
+    def task_enum(self) -> Task:
+        return Task(self.task)
+
+    def model_config(self):
+        return config_from_dict(CONFIG_TYPES[self.task_enum], self.model)
+
+    def data_config(self) -> SliceDataConfig:
+        return config_from_dict(SliceDataConfig, self.data)
+
+    def loss_weights(self):
+        return config_from_dict(LOSS_TYPES[self.task_enum], self.loss)
+
+    def to_dict(self) -> dict[str, Any]:
+        return json_ready(dataclasses.asdict(self))
+
+
+def load_train_config(path: str | Path, **overrides: Any) -> TrainConfig:
+    """Read a TrainConfig from JSON; ``overrides`` replace top-level fields (None values ignored)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"training config {path} does not exist")
+    data = json.loads(path.read_text())
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    return config_from_dict(TrainConfig, data)

@@ -1,0 +1,291 @@
+"""The training loop: seeding, data, DDP, AMP, early stopping, checkpoints, metrics CSV/JSON, model card."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import math
+import random
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, DistributedSampler
+
+from fusion_core.datasets import SliceDataset, build_slice_table
+from fusion_core.devices import autocast, select_device
+from fusion_core.models import PatchDiscriminator, build_model
+from fusion_core.models.config import Task
+from fusion_core.training import distributed as dist_utils
+from fusion_core.training.checkpoint import load_state, save_model, save_state
+from fusion_core.training.config import TrainConfig
+from fusion_core.training.steps import MONITOR, cycle_step, supervised_loss, validate
+
+
+@dataclasses.dataclass
+class TrainResult:
+    """What a run produced: best validation metrics, per-epoch history, where, and how long."""
+
+    out_dir: Path
+    best: dict[str, float]
+    history: list[dict[str, float]]
+    steps: int
+    seconds: float
+    stopped_early: bool
+    rank: int = 0
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def improved(value: float, best: float | None, mode: str) -> bool:
+    if math.isnan(value):
+        return best is None
+    return best is None or math.isnan(best) or (value > best if mode == "max" else value < best)
+
+
+class Run:
+    """State of one training run (kept in an object so each phase is a short method)."""
+
+    def __init__(self, config: TrainConfig, out_dir: Path, state_dir: Path, progress: bool) -> None:
+        self.config, self.out_dir, self.state_dir, self.progress = config, out_dir, state_dir, progress
+        self.task = config.task_enum
+        self.device = dist_utils.local_device(select_device())
+        self.distributed = dist_utils.init_distributed(self.device)
+        if config.num_threads and self.device.type == "cpu":
+            torch.set_num_threads(config.num_threads)
+        seed_everything(config.seed)
+        self.weights = config.loss_weights()
+        self.model = build_model(config.task, config.model).to(self.device)
+        self.critic = self._make_critic()
+        self.net = self._wrap(self.model)
+        self.optimisers = self._make_optimisers()
+        self.history: list[dict[str, float]] = []
+        self.best: dict[str, float] = {}
+        self.epoch = self.steps = self.bad_epochs = 0
+
+    def _make_critic(self):
+        if self.task == Task.VAE and getattr(self.weights, "adversarial", 0):
+            return PatchDiscriminator(1, 16).to(self.device)
+        return None
+
+    def _wrap(self, model):
+        if not self.distributed or self.task == Task.TRANSLATOR:
+            return model  # the translator averages gradients itself (several optimisers per step)
+        ids = [self.device.index] if self.device.type == "cuda" else None
+        return torch.nn.parallel.DistributedDataParallel(model, device_ids=ids)
+
+    def _make_optimisers(self) -> dict[str, torch.optim.Optimizer]:
+        c = self.config
+
+        def adam(params):
+            return torch.optim.AdamW(
+                params,
+                lr=c.lr,
+                weight_decay=c.weight_decay,
+                betas=(0.5, 0.999) if self.task == Task.TRANSLATOR else (0.9, 0.999),
+            )
+
+        if self.task == Task.TRANSLATOR:
+            m = self.model
+            gens = [*m.ct_to_mr.parameters(), *m.mr_to_ct.parameters()]
+            return {"G": adam(gens), "CT": adam(m.disc_ct.parameters()), "MR": adam(m.disc_mr.parameters())}
+        opts = {"model": adam(self.model.parameters())}
+        if self.critic is not None:
+            opts["critic"] = adam(self.critic.parameters())
+        return opts
+
+    def load_data(self) -> None:
+        data_config = self.config.data_config()
+        if dist_utils.is_main():
+            table = build_slice_table(data_config, progress=self.progress)
+        if self.distributed:
+            torch.distributed.barrier()  # rank 0 generated and cached the cohort; the others read the cache
+        if not dist_utils.is_main():
+            table = build_slice_table(data_config)
+        self.train_set, self.val_set = SliceDataset(table, "train"), SliceDataset(table, "val")
+        self.sampler = (
+            DistributedSampler(self.train_set, shuffle=True, seed=self.config.seed) if self.distributed else None
+        )
+        g = torch.Generator().manual_seed(self.config.seed)
+        self.train_loader = DataLoader(
+            self.train_set,
+            batch_size=self.config.batch_size,
+            shuffle=self.sampler is None,
+            sampler=self.sampler,
+            generator=g,
+            drop_last=len(self.train_set) > self.config.batch_size,
+        )
+        self.val_loader = DataLoader(self.val_set, batch_size=128)
+
+    def resume(self) -> None:
+        state = load_state(self.state_dir)
+        if state is None:
+            return
+        self.model.load_state_dict(state["model"])
+        for k, opt in self.optimisers.items():
+            opt.load_state_dict(state["optimisers"][k])
+        self.epoch, self.steps, self.bad_epochs = state["epoch"], state["steps"], state["bad_epochs"]
+        self.history, self.best = json.loads(state["history"]), json.loads(state["best"])
+
+    def train_epoch(self) -> dict[str, float]:
+        from tqdm.auto import tqdm
+
+        self.net.train()
+        if self.sampler is not None:
+            self.sampler.set_epoch(self.epoch)
+        sums: dict[str, float] = {}
+        n = 0
+        bar = tqdm(
+            self.train_loader,
+            desc=f"{self.config.name} epoch {self.epoch + 1}/{self.config.epochs}",
+            disable=not (self.progress and dist_utils.is_main()),
+            leave=False,
+        )
+        for batch in bar:
+            terms = self.step({k: v.to(self.device) for k, v in batch.items()})
+            for k, v in terms.items():
+                sums[k] = sums.get(k, 0.0) + v
+            n += 1
+            self.steps += 1
+            bar.set_postfix({k: f"{v:.3g}" for k, v in terms.items()})
+            if self.config.max_steps and self.steps >= self.config.max_steps:
+                break
+        return {f"train_{k}": v / max(n, 1) for k, v in sums.items()}
+
+    def step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
+        if self.task == Task.TRANSLATOR:
+            opt = self.optimisers
+            return cycle_step(self.model, batch, self.weights, opt["G"], {"CT": opt["CT"], "MR": opt["MR"]})
+        opt = self.optimisers["model"]
+        opt.zero_grad(set_to_none=True)
+        with autocast(self.device) if self.config.amp else torch.autocast("cpu", enabled=False):
+            loss, terms, out = supervised_loss(
+                self.net, batch, self.task, self.weights, critic=self.critic, noise_prob=self.config.noise_modality_prob
+            )
+        loss.backward()
+        opt.step()
+        result = {k: float(v.detach()) for k, v in terms.items()} | {"loss": float(loss.detach())}
+        if self.critic is not None:
+            from fusion_core.training.steps import critic_step
+
+            result["critic"] = critic_step(
+                self.critic, self.optimisers["critic"], batch["CT"], out.recon["CT"][: batch["CT"].shape[0]]
+            )
+        return result
+
+    def end_epoch(self, train_metrics: dict[str, float]) -> bool:
+        """Validate, checkpoint the best model, record metrics; True when training should stop."""
+        metrics = validate(self.model, self.val_loader, self.task, self.weights, self.device)
+        key, mode = MONITOR[self.task]
+        self.epoch += 1
+        row = {"epoch": self.epoch, "steps": self.steps, **train_metrics, **metrics}
+        self.history.append(row)
+        if improved(metrics[key], self.best.get(key), mode):
+            self.best, self.bad_epochs = dict(row), 0
+            if dist_utils.is_main():
+                save_model(self.model, self.out_dir)
+        else:
+            self.bad_epochs += 1
+        if dist_utils.is_main():
+            self.save_progress()
+        out_of_steps = bool(self.config.max_steps) and self.steps >= self.config.max_steps
+        return out_of_steps or (self.config.patience > 0 and self.bad_epochs >= self.config.patience)
+
+    def save_progress(self) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        save_state(self.state_dir, {
+            "model": self.model.state_dict(),
+            "optimisers": {k: o.state_dict() for k, o in self.optimisers.items()},
+            "epoch": self.epoch, "steps": self.steps, "bad_epochs": self.bad_epochs,
+            "history": json.dumps(self.history), "best": json.dumps(self.best),
+        })  # fmt: skip
+        write_metrics(self.out_dir, self.history, self.best)
+
+
+def write_metrics(out_dir: Path, history: list[dict[str, float]], best: dict[str, float]) -> None:
+    """metrics.csv (one row per epoch) and metrics.json ({"best": ..., "history": ...})."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    keys = sorted({k for row in history for k in row}, key=lambda k: (k != "epoch", k))
+    with open(out_dir / "metrics.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=keys)
+        writer.writeheader()
+        writer.writerows(history)
+    (out_dir / "metrics.json").write_text(json.dumps({"best": best, "history": history}, indent=2))
+
+
+def train(
+    config: TrainConfig,
+    out_dir: str | Path,
+    *,
+    state_dir: str | Path | None = None,
+    resume: bool = False,
+    progress: bool = True,
+    command: str | None = None,
+) -> TrainResult:
+    """Train one model; writes the best weights, trainer.json, metrics and model_card.json to ``out_dir``.
+
+    Args:
+        config: the run's TrainConfig.
+        out_dir: checkpoint folder (model.safetensors + config.json + trainer.json + metrics + card).
+        state_dir: where the resumable state.pt goes (default ``out_dir``).
+        resume: continue from ``state_dir/state.pt`` when present.
+        progress: show tqdm bars (rank 0 only).
+        command: the command line recorded in the model card (default: this process's argv).
+    """
+    out_dir = Path(out_dir)
+    run = Run(config, out_dir, Path(state_dir or out_dir), progress)
+    start = time.perf_counter()
+    try:
+        run.load_data()
+        if resume:
+            run.resume()
+        stopped = False
+        while run.epoch < config.epochs and not stopped:
+            stopped = run.end_epoch(run.train_epoch())
+        seconds = time.perf_counter() - start
+        if dist_utils.is_main():
+            (out_dir / "trainer.json").write_text(json.dumps(config.to_dict(), indent=2))
+            write_card(out_dir, config, run, seconds, command)
+        early = stopped and run.epoch < config.epochs
+        return TrainResult(out_dir, run.best, run.history, run.steps, seconds, early, dist_utils.rank())
+    finally:
+        dist_utils.cleanup()
+
+
+def write_card(out_dir: Path, config: TrainConfig, run: Run, seconds: float, command: str | None) -> None:
+    """model_card.json: what the model is, what it was trained on, how well it did, how to redo it."""
+    model_cfg = config.model_config()
+    card: dict[str, Any] = {
+        "name": config.name,
+        "task": config.task,
+        "inputs": list(getattr(model_cfg, "modalities", ("CT", "MR"))),
+        "config": config.model,
+        "trainer": config.to_dict(),
+        "training_cohort": {"generator": "fusion_core.data.phantom.make_cohort", **config.data},
+        "seed": config.seed,
+        "metrics": {k: v for k, v in run.best.items() if k.startswith("val_")},
+        "best_epoch": run.best.get("epoch"),
+        "epochs_run": run.epoch,
+        "command": command or "python -m fusion_core.training " + shlex.join(sys.argv[1:]),
+        "train_seconds": round(seconds, 1),
+        "device": str(run.device),
+        "world_size": dist_utils.world_size(),
+        "torch": torch.__version__,
+        "n_parameters": sum(p.numel() for p in run.model.parameters()),
+    }
+    if config.task == Task.CLASSIFIER.value:
+        card["strategy"] = model_cfg.strategy
+    card_path = out_dir / "model_card.json"
+    if card_path.exists():  # keep measurements that benchmarks added earlier
+        old = json.loads(card_path.read_text())
+        card = {**{k: v for k, v in old.items() if k not in card}, **card}
+    card_path.write_text(json.dumps(card, indent=2))

@@ -1,0 +1,159 @@
+"""One optimisation step and one validation pass per task; the loop in ``loop.py`` stays task-agnostic."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import torch
+
+from fusion_core.losses import (
+    VAELossWeights,
+    classifier_terms,
+    discriminator_loss,
+    generator_cycle_terms,
+    reconstruction_loss,
+    vae_terms,
+    weighted_total,
+)
+from fusion_core.models.config import MODALITIES, Task
+from fusion_core.training.distributed import average_gradients
+
+
+def images(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {m: batch[m] for m in MODALITIES}
+
+
+def stack_for_vae(batch: dict[str, torch.Tensor], head_weight: float) -> tuple[dict, torch.Tensor, torch.Tensor]:
+    """Joint rows, then CT-only rows, then MR-only rows (all decoded into both modalities)."""
+    has = batch["has"]
+    only = torch.eye(len(MODALITIES), dtype=has.dtype, device=has.device)
+    mask = torch.cat([has] + [has * only[i] for i in range(len(MODALITIES))])
+    stacked = {m: v.repeat(len(MODALITIES) + 1, 1, 1, 1) for m, v in images(batch).items()}
+    pixel_weight = (1.0 + batch["head"] * (head_weight - 1.0)).repeat(len(MODALITIES) + 1, 1, 1, 1)
+    return stacked, mask, pixel_weight
+
+
+def corrupt_modalities(batch: dict[str, torch.Tensor], prob: float) -> dict[str, torch.Tensor]:
+    """Replace one random modality of a ``prob`` fraction of samples by Gaussian noise (presence mask kept)."""
+    if prob <= 0:
+        return images(batch)
+    x = {m: v.clone() for m, v in images(batch).items()}
+    n = x["CT"].shape[0]
+    hit = torch.rand(n, device=x["CT"].device) < prob
+    which = torch.randint(len(MODALITIES), (n,), device=x["CT"].device)
+    for i, m in enumerate(MODALITIES):
+        rows = hit & (which == i)
+        x[m][rows] = torch.randn_like(x[m][rows]).clamp(-1, 1)
+    return x
+
+
+def loss_weight_map(weights: Any) -> dict[str, float]:
+    return {k: float(v) for k, v in vars(weights).items() if isinstance(v, int | float)}
+
+
+def supervised_loss(model, batch, task: Task, weights, *, critic=None, noise_prob: float = 0.0):
+    """Total loss and its terms for the VAE or a classifier (one forward through ``model``)."""
+    if task == Task.VAE:
+        stacked, mask, pw = stack_for_vae(batch, weights.head_weight)
+        out = model(stacked, mask)
+        terms = vae_terms(out, stacked, n_joint=batch["has"].shape[0], weights=weights, pixel_weight=pw, critic=critic)
+    else:
+        out = model(corrupt_modalities(batch, noise_prob), batch["has"])
+        terms = classifier_terms(out, batch["label"], weights)
+    return weighted_total(terms, loss_weight_map(weights)), terms, out
+
+
+def critic_step(critic, optimiser, real: torch.Tensor, fake: torch.Tensor) -> float:
+    """One PatchGAN critic update on real vs detached fake images."""
+    optimiser.zero_grad(set_to_none=True)
+    loss = discriminator_loss(critic, real, fake)
+    loss.backward()
+    average_gradients(critic)
+    optimiser.step()
+    return float(loss.detach())
+
+
+def cycle_step(model, batch, weights, opt_g, opt_d) -> dict[str, float]:
+    """One CycleGAN update: generators (adversarial + cycle + identity), then both critics."""
+    has = batch["has"].bool()
+    ct, mr = batch["CT"][has[:, 0]], batch["MR"][has[:, 1]]
+    if len(ct) == 0 or len(mr) == 0:
+        return {}
+    opt_g.zero_grad(set_to_none=True)
+    out = model(ct, mr)
+    terms = generator_cycle_terms(out, ct, mr, model, weights)
+    weighted_total(terms, loss_weight_map(weights)).backward()
+    average_gradients(model.ct_to_mr)
+    average_gradients(model.mr_to_ct)
+    opt_g.step()
+    d = critic_step(model.disc_ct, opt_d["CT"], ct, out.fake_ct) + critic_step(
+        model.disc_mr, opt_d["MR"], mr, out.fake_mr
+    )
+    return {k: float(v.detach()) for k, v in terms.items()} | {"critic": d}
+
+
+def slice_auc(labels: np.ndarray, scores: np.ndarray) -> float:
+    """ROC AUC, NaN when only one class is present."""
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(labels, scores)) if len(np.unique(labels)) == 2 else float("nan")
+
+
+@torch.inference_mode()
+def validate(model, loader: Iterable, task: Task, weights, device: torch.device) -> dict[str, float]:
+    """Validation metrics; the first key is the one early stopping watches (see ``MONITOR``)."""
+    model.eval()
+    fn = {Task.CLASSIFIER: _validate_classifier, Task.VAE: _validate_vae, Task.TRANSLATOR: _validate_cycle}[task]
+    return fn(model, [{k: v.to(device) for k, v in b.items()} for b in loader], weights)
+
+
+def _validate_classifier(model, batches, weights) -> dict[str, float]:
+    logits, labels, losses = [], [], []
+    for b in batches:
+        out = model(images(b), b["has"])
+        logits.append(out.logit.float().cpu())
+        labels.append(b["label"].cpu())
+        losses.append(
+            torch.nn.functional.binary_cross_entropy_with_logits(out.logit.float(), b["label"], reduction="sum")
+        )
+    y, s = torch.cat(labels).numpy(), torch.cat(logits).numpy()
+    return {"val_auc": slice_auc(y, s), "val_bce": float(sum(losses) / max(len(y), 1))}
+
+
+def _validate_vae(model, batches, weights: VAELossWeights) -> dict[str, float]:
+    sums = {"val_mr_to_ct_l1": 0.0, "val_joint_l1": 0.0, "val_ct_to_mr_l1": 0.0}
+    n = 0
+    for b in batches:
+        head = b["head"]
+        joint = model(images(b)).recon
+        from_mr = model({"MR": b["MR"]}).recon["CT"]
+        from_ct = model({"CT": b["CT"]}).recon["MR"]
+        k = b["CT"].shape[0]
+        sums["val_mr_to_ct_l1"] += k * float(reconstruction_loss(from_mr.float(), b["CT"], weight=head))
+        sums["val_ct_to_mr_l1"] += k * float(reconstruction_loss(from_ct.float(), b["MR"], weight=head))
+        sums["val_joint_l1"] += k * float(reconstruction_loss(joint["CT"].float(), b["CT"], weight=head))
+        n += k
+    return {key: v / max(n, 1) for key, v in sums.items()}
+
+
+def _validate_cycle(model, batches, weights) -> dict[str, float]:
+    total, n = 0.0, 0
+    for b in batches:
+        has = b["has"].bool()
+        ct, mr = b["CT"][has[:, 0]], b["MR"][has[:, 1]]
+        if len(ct):
+            total += float((model.mr_to_ct(model.ct_to_mr(ct)) - ct).abs().sum() / ct[0].numel())
+            n += len(ct)
+        if len(mr):
+            total += float((model.ct_to_mr(model.mr_to_ct(mr)) - mr).abs().sum() / mr[0].numel())
+            n += len(mr)
+    return {"val_cycle_l1": total / max(n, 1)}
+
+
+MONITOR: dict[Task, tuple[str, str]] = {
+    Task.CLASSIFIER: ("val_auc", "max"),
+    Task.VAE: ("val_mr_to_ct_l1", "min"),
+    Task.TRANSLATOR: ("val_cycle_l1", "min"),
+}

@@ -1,0 +1,54 @@
+import csv
+import json
+
+import pytest
+import torch
+
+from fusion_core.training import load_model_dir, load_train_config, train
+from fusion_core.training.__main__ import main
+
+
+@pytest.mark.parametrize("task", ["vae", "classifier", "translator"])
+def test_two_step_run_writes_checkpoint(task, write_config, tmp_path):
+    out = tmp_path / "out"
+    assert main(["--config", str(write_config(task)), "--out", str(out), "--no-progress"]) == 0
+    for name in (
+        "model.safetensors",
+        "config.json",
+        "trainer.json",
+        "metrics.csv",
+        "metrics.json",
+        "model_card.json",
+        "state.pt",
+    ):
+        assert (out / name).is_file(), name
+    card = json.loads((out / "model_card.json").read_text())
+    assert card["task"] == task and card["command"].startswith("python -m fusion_core.training --config")
+    assert card["train_seconds"] > 0
+    model = load_model_dir(out)
+    assert not model.training
+    rows = list(csv.DictReader((out / "metrics.csv").read_text().splitlines()))
+    assert rows and int(rows[0]["steps"]) == 2
+
+
+def test_resume_continues_from_state(write_config, tmp_path):
+    config = load_train_config(write_config("classifier"), epochs=2, max_steps=0)
+    first = train(config.__class__(**{**config.__dict__, "epochs": 1}), tmp_path / "a", progress=False)
+    resumed = train(config, tmp_path / "a", resume=True, progress=False)
+    assert [r["epoch"] for r in resumed.history] == [1, 2]
+    assert resumed.history[0] == first.history[0]
+
+
+def test_same_seed_same_weights(write_config, tmp_path):
+    config = load_train_config(write_config("classifier"))
+    train(config, tmp_path / "a", progress=False)
+    train(config, tmp_path / "b", progress=False)
+    a, b = load_model_dir(tmp_path / "a"), load_model_dir(tmp_path / "b")
+    assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values(), strict=True))
+
+
+def test_bad_config_messages(tmp_path, write_config):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_train_config(tmp_path / "nope.json")
+    with pytest.raises(ValueError, match="unknown Task 'gan'"):
+        load_train_config(write_config("vae"), task="gan")
