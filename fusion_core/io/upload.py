@@ -57,13 +57,16 @@ def extract_zip_safely(
     return target
 
 
-def load_upload(filename: str, data: bytes, workdir: str | Path) -> tuple[Volume, list[str]]:
+def load_upload(
+    filename: str, data: bytes, workdir: str | Path, *, modality: str | None = None
+) -> tuple[Volume, list[str]]:
     """Load an uploaded file: an image file, or a zip of a DICOM series (or of one image file).
 
     Args:
         filename: the name the user's file had (only its suffix and stem are used).
         data: the file's bytes.
         workdir: a scratch folder owned by the caller (the app's session temp dir).
+        modality: as for :func:`~fusion_core.io.load_volume` (a DICOM Modality tag wins over it).
 
     Returns:
         (volume, notes) as :func:`~fusion_core.io.load_volume_with_report` returns them.
@@ -78,10 +81,10 @@ def load_upload(filename: str, data: bytes, workdir: str | Path) -> tuple[Volume
         raise VolumeLoadError(Path(safe), "the uploaded file is empty (0 bytes)")
     if safe.lower().endswith(".zip"):
         folder = extract_zip_safely(data, workdir / safe[: -len(".zip")], max_total_bytes=DEFAULT_MAX_TOTAL_BYTES)
-        return load_volume_with_report(folder)
+        return load_volume_with_report(folder, modality=modality)
     destination = workdir / safe
     destination.write_bytes(data)
-    return load_volume_with_report(destination)
+    return load_volume_with_report(destination, modality=modality)
 
 
 def _safe_filename(filename: str) -> str:

@@ -93,6 +93,8 @@ def test_load_upload_of_a_zipped_dicom_series(tmp_path, rng):
     volume, _ = load_upload("series.zip", data, tmp_path / "work")
     np.testing.assert_array_equal(volume.array, hu)
     assert volume.modality == "CT"
+    _, notes = load_upload("series.zip", data, tmp_path / "again", modality="MR")
+    assert any("DICOM Modality tag says 'CT'" in note for note in notes)
 
 
 def test_load_upload_errors(tmp_path):
