@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -175,15 +177,31 @@ def build_slice_table(config: SliceDataConfig, *, progress: bool = False) -> dic
     return table
 
 
-def make_phantom_cohort(config: SliceDataConfig) -> list[Any]:
-    """The phantom subjects a SliceDataConfig describes (see ``complementary``)."""
-    from fusion_core.data.phantom import make_cohort
+def iter_cohort(n: int, *, seed: int, paired: bool, **options: Any) -> Iterator[Any]:
+    """The subjects of ``make_cohort(n, seed=seed, paired=paired, **options)``, generated one at a time.
 
+    Same seeds, sites, ids and paired/unpaired rule as ``make_cohort``, but only one subject lives in
+    memory at a time (a 120-subject cohort at size 128 would hold several GB).
+    """
+    from fusion_core.data.phantom import make_subject
+
+    sites = options.pop("sites", ("A", "B", "C"))
+    children = np.random.SeedSequence(int(seed)).spawn(n)
+    for i, child in enumerate(children):
+        modalities = ("CT", "MR") if paired else (("CT",) if i % 2 == 0 else ("MR",))
+        yield make_subject(
+            child, site=sites[i % len(sites)], modalities=modalities, subject_id=f"phantom-{i:03d}", **options
+        )
+
+
+def iter_phantom_cohort(config: SliceDataConfig) -> Iterator[Any]:
+    """The phantom subjects a SliceDataConfig describes (see ``complementary``), one at a time."""
     opts = dict(config.phantom_options)
     if not config.complementary:
-        return make_cohort(config.n_subjects, seed=config.seed, paired=config.paired, **opts)
+        yield from iter_cohort(config.n_subjects, seed=config.seed, paired=config.paired, **opts)
+        return
     half = config.n_subjects // 2
-    calcified = make_cohort(
+    calcified = iter_cohort(
         half,
         seed=config.seed,
         paired=config.paired,
@@ -191,7 +209,7 @@ def make_phantom_cohort(config: SliceDataConfig) -> list[Any]:
         conspicuity={"CT": 1.0, "MR": config.faint},
         **opts,
     )
-    oedema = make_cohort(
+    oedema = iter_cohort(
         config.n_subjects - half,
         seed=config.seed + 1,
         paired=config.paired,
@@ -199,17 +217,17 @@ def make_phantom_cohort(config: SliceDataConfig) -> list[Any]:
         conspicuity={"CT": config.faint, "MR": 1.0},
         **opts,
     )
-    mixed = [s for pair in zip(calcified, oedema, strict=False) for s in pair]
-    return mixed + oedema[len(calcified) :]
+    for pair in itertools.zip_longest(calcified, oedema):
+        yield from (s for s in pair if s is not None)
 
 
 def _generate(config: SliceDataConfig, *, progress: bool) -> dict[str, np.ndarray]:
     from tqdm.auto import tqdm
 
-    cohort = make_phantom_cohort(config)
-    split = split_subjects(len(cohort), config.split_fractions, config.split_seed)
+    split = split_subjects(config.n_subjects, config.split_fractions, config.split_seed)
     parts = []
-    for i, subject in enumerate(tqdm(cohort, desc="slicing cohort", disable=not progress)):
+    cohort = iter_phantom_cohort(config)
+    for i, subject in enumerate(tqdm(cohort, total=config.n_subjects, desc="slicing cohort", disable=not progress)):
         arr = subject_arrays(subject, config)
         n = len(arr["slice"])
         zeros = np.zeros((n, config.image_size, config.image_size), np.float32)

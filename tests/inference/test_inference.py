@@ -1,0 +1,110 @@
+import numpy as np
+import pytest
+import torch
+
+from fusion_core.data.phantom import make_subject
+from fusion_core.inference import ModelInputError, attention_maps, classify, encode, impute, list_models, load_model
+from fusion_core.models import (
+    ClassifierConfig,
+    CycleGAN,
+    EncoderConfig,
+    FusionClassifier,
+    MultimodalVAE,
+    TranslatorConfig,
+    VAEConfig,
+)
+from fusion_core.training.checkpoint import save_model
+
+ENC = EncoderConfig(image_size=32, base_channels=8, n_down=2, max_channels=16)
+
+
+@pytest.fixture(scope="module")
+def subject():
+    return make_subject(3, size=24, label=1)
+
+
+@pytest.fixture(scope="module")
+def volumes(subject):
+    return {"CT": subject.ct, "MR": subject.mr_on_ct_grid()}
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    torch.manual_seed(0)
+    root = tmp_path_factory.mktemp("models")
+    models = {
+        "vae": MultimodalVAE(VAEConfig(encoder=ENC, latent_dim=8)),
+        "poe": FusionClassifier(ClassifierConfig(strategy="poe", encoder=ENC, embed_dim=8)),
+        "attn": FusionClassifier(ClassifierConfig(strategy="intermediate-attention", encoder=ENC, embed_dim=8)),
+        "ct": FusionClassifier(ClassifierConfig(strategy="ct", encoder=ENC, embed_dim=8)),
+        "cyc": CycleGAN(TranslatorConfig(image_size=32, base_channels=8, n_res_blocks=1)),
+    }
+    for name, m in models.items():
+        save_model(m, root / name)
+    return {name: load_model(root / name, device="cpu") for name in models}
+
+
+@pytest.mark.parametrize("subset", [("CT",), ("MR",), ("CT", "MR")])
+def test_encode_any_subset(saved, volumes, subset):
+    z = encode(saved["vae"], {m: volumes[m] for m in subset})
+    assert z.shape == (volumes["CT"].shape[0], 8) and z.dtype == np.float32
+    z_poe = encode(saved["poe"], {m: volumes[m] for m in subset})
+    assert z_poe.shape == (volumes["CT"].shape[0], 8)
+
+
+def test_impute_ct_from_mr_on_input_grid(saved, volumes):
+    ct = impute(saved["vae"], {"MR": volumes["MR"]}, target="CT")
+    assert ct.same_grid(volumes["CT"]) and ct.modality == "CT"
+    assert ct.array.min() >= -1024 and ct.array.max() <= 3000
+    fake = impute(saved["cyc"], {"MR-T1": volumes["MR"]}, target="CT")
+    assert fake.shape == volumes["CT"].shape
+    mr = impute(saved["cyc"], {"CT": volumes["CT"]}, target="MR")
+    assert mr.modality.startswith("MR") and mr.array.min() >= 0 and mr.array.max() <= 1000
+
+
+def test_classify_full_and_missing(saved, volumes):
+    full = classify(saved["poe"], volumes, mc_samples=4)
+    assert 0 <= full.probability <= 1 and full.uncertainty >= 0
+    assert full.slice_probabilities.shape == (volumes["CT"].shape[0],)
+    assert len(full.top_slices) == 3
+    missing = classify(saved["poe"], {"MR": volumes["MR"]}, mc_samples=1)
+    assert missing.modalities == ("MR",) and 0 <= missing.probability <= 1
+
+
+def test_batched_equals_per_slice(saved, volumes):
+    a = classify(saved["poe"], volumes, mc_samples=1, batch_size=64).slice_probabilities
+    b = classify(saved["poe"], volumes, mc_samples=1, batch_size=1).slice_probabilities
+    np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_attention_maps(saved, volumes):
+    maps = attention_maps(saved["attn"], volumes, slice_index=5)
+    assert maps["CT->MR"].shape == (8, 8, 8, 8)
+    np.testing.assert_allclose(maps["CT->MR"].sum(axis=(2, 3)), 1.0, atol=1e-4)
+    with pytest.raises(ModelInputError, match="outside"):
+        attention_maps(saved["attn"], volumes, slice_index=999)
+
+
+def test_refuses_bad_inputs(saved, subject, volumes):
+    with pytest.raises(ModelInputError, match="not on one grid"):
+        classify(saved["poe"], {"CT": subject.ct, "MR": subject.mr})
+    with pytest.raises(ModelInputError, match="no volume"):
+        encode(saved["vae"], {})
+    with pytest.raises(ModelInputError, match="models take CT or MR"):
+        encode(saved["vae"], {"PET": volumes["CT"].with_array(volumes["CT"].array, modality="PT")})
+    with pytest.raises(ModelInputError, match="needs a CT volume"):
+        classify(saved["ct"], {"MR": volumes["MR"]})
+    with pytest.raises(ModelInputError, match="needs a classifier"):
+        classify(saved["vae"], volumes)
+    with pytest.raises(ModelInputError, match="target must be one of"):
+        impute(saved["vae"], {"MR": volumes["MR"]}, target="PET")
+    with pytest.raises(ModelInputError, match="not one of"):
+        load_model("no-such-model")
+
+
+def test_list_models_reads_assets(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "model_card.json").write_text("{}")
+    (tmp_path / "junk").mkdir()
+    assert list_models(tmp_path) == ["a"]
+    assert isinstance(list_models(), list)
