@@ -128,41 +128,34 @@ def vae_terms(
     out,
     targets: Mapping[str, torch.Tensor],
     *,
-    n_joint: int,
     weights: VAELossWeights,
     pixel_weight: torch.Tensor | None = None,
     critic=None,
 ) -> dict[str, torch.Tensor]:
-    """Loss terms of the multimodal VAE from one VAEOutput over a stacked batch.
+    """Loss terms of the multimodal VAE from one VAEOutput.
 
-    The batch holds ``n_joint`` rows encoded from every modality (subject to modality dropout),
-    followed by rows encoded from single modalities; all rows are decoded into every modality, so
-    the later rows give the cross-modal reconstruction term.
+    Rows whose posterior used every modality give the "reconstruction" term; rows encoded from a
+    subset (modality dropout, or explicitly masked rows) give the "cross" term: every modality,
+    including the hidden one, is decoded and compared with the truth (cross-modal generation).
 
     Args:
-        out: VAEOutput for the stacked batch of size B.
+        out: VAEOutput for a batch of size B (``out.mask`` says which experts each row used).
         targets: modality -> (B, C, S, S) ground truth for every row.
-        n_joint: number of leading joint rows.
         weights: VAELossWeights (0 switches a term off and skips its computation).
         pixel_weight: (B, 1, S, S) reconstruction weights (e.g. 1 + head mask * (head_weight - 1)).
         critic: PatchDiscriminator on decoded CT, needed when ``weights.adversarial`` > 0.
     """
-    pw = pixel_weight if pixel_weight is not None else None
-    rows = {"reconstruction": slice(0, n_joint), "cross": slice(n_joint, None)}
+    full = out.mask.sum(1) == out.mask.shape[1]
     terms: dict[str, torch.Tensor] = {}
-    for name, sl in rows.items():
-        if getattr(weights, name) and out.mu[sl].shape[0]:
-            terms[name] = sum(
-                reconstruction_loss(out.recon[m][sl], t[sl], weight=None if pw is None else pw[sl])
-                for m, t in targets.items()
-            )
+    for name, rows in (("reconstruction", full), ("cross", ~full)):
+        if getattr(weights, name) and rows.any():
+            pw = None if pixel_weight is None else pixel_weight[rows]
+            terms[name] = sum(reconstruction_loss(out.recon[m][rows], t[rows], weight=pw) for m, t in targets.items())
     if weights.kl:
         terms["kl"] = kl_divergence(out.mu, out.logvar)
-    if weights.contrastive and out.expert_mu.shape[1] >= 2:
-        both = out.mask[:n_joint].sum(1) == out.mask.shape[1]
-        terms["contrastive"] = (
-            info_nce(out.expert_mu[:n_joint, 0], out.expert_mu[:n_joint, 1]) if both.any() else out.mu.sum() * 0
-        )
+    if weights.contrastive and out.expert_mu.shape[1] >= 2 and full.sum() > 1:
+        # the experts are computed for every given modality, dropped or not, so all rows align
+        terms["contrastive"] = info_nce(out.expert_mu[:, 0], out.expert_mu[:, 1])
     if weights.adversarial and critic is not None and "CT" in out.recon:
         terms["adversarial"] = adversarial_loss(critic(out.recon["CT"]), real=True)
     return terms

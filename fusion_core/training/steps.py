@@ -25,14 +25,9 @@ def images(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {m: batch[m] for m in MODALITIES}
 
 
-def stack_for_vae(batch: dict[str, torch.Tensor], head_weight: float) -> tuple[dict, torch.Tensor, torch.Tensor]:
-    """Joint rows, then CT-only rows, then MR-only rows (all decoded into both modalities)."""
-    has = batch["has"]
-    only = torch.eye(len(MODALITIES), dtype=has.dtype, device=has.device)
-    mask = torch.cat([has] + [has * only[i] for i in range(len(MODALITIES))])
-    stacked = {m: v.repeat(len(MODALITIES) + 1, 1, 1, 1) for m, v in images(batch).items()}
-    pixel_weight = (1.0 + batch["head"] * (head_weight - 1.0)).repeat(len(MODALITIES) + 1, 1, 1, 1)
-    return stacked, mask, pixel_weight
+def vae_pixel_weight(batch: dict[str, torch.Tensor], head_weight: float) -> torch.Tensor:
+    """(B, 1, S, S) reconstruction weights: ``head_weight`` inside the head, 1 outside."""
+    return 1.0 + batch["head"] * (head_weight - 1.0)
 
 
 def corrupt_modalities(batch: dict[str, torch.Tensor], prob: float) -> dict[str, torch.Tensor]:
@@ -56,9 +51,10 @@ def loss_weight_map(weights: Any) -> dict[str, float]:
 def supervised_loss(model, batch, task: Task, weights, *, critic=None, noise_prob: float = 0.0):
     """Total loss and its terms for the VAE or a classifier (one forward through ``model``)."""
     if task == Task.VAE:
-        stacked, mask, pw = stack_for_vae(batch, weights.head_weight)
-        out = model(stacked, mask)
-        terms = vae_terms(out, stacked, n_joint=batch["has"].shape[0], weights=weights, pixel_weight=pw, critic=critic)
+        # modality dropout inside the model hides CT or MR in part of the rows -> cross-modal term
+        out = model(images(batch), batch["has"])
+        pw = vae_pixel_weight(batch, weights.head_weight)
+        terms = vae_terms(out, images(batch), weights=weights, pixel_weight=pw, critic=critic)
     else:
         out = model(corrupt_modalities(batch, noise_prob), batch["has"])
         terms = classifier_terms(out, batch["label"], weights)

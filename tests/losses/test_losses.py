@@ -74,7 +74,7 @@ def test_vae_gradients_flow_through_each_term(term):
     out = model(stacked, mask)
     zeros = dict.fromkeys(("reconstruction", "cross", "kl", "contrastive", "adversarial"), 0.0)
     weights = VAELossWeights(**{**zeros, term: 1.0})
-    terms = vae_terms(out, stacked, n_joint=4, weights=weights, critic=critic)
+    terms = vae_terms(out, stacked, weights=weights, critic=critic)
     assert set(terms) == {term}
     weighted_total(terms, {term: 1.0}).backward()
     assert grads_nonzero(model.encoders["MR"]) or term == "adversarial"
