@@ -106,8 +106,9 @@ def bias_field(grid: Grid, strength: float, rng: np.random.Generator) -> np.ndar
 
 def rician(signal: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
     """Magnitude of a complex signal with Gaussian noise in both channels (Rician statistics)."""
-    real = signal + rng.normal(0.0, sigma, signal.shape).astype(np.float32)
-    imag = rng.normal(0.0, sigma, signal.shape).astype(np.float32)
+    sigma = np.float32(sigma)
+    real = signal + sigma * rng.standard_normal(signal.shape, dtype=np.float32)
+    imag = sigma * rng.standard_normal(signal.shape, dtype=np.float32)
     return np.sqrt(real * real + imag * imag)
 
 

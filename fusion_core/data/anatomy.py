@@ -115,7 +115,7 @@ def sample_anatomy(rng: np.random.Generator) -> HeadAnatomy:
     atrophy = rng.uniform(0.0, 1.0)
     pose = _rotation(*np.deg2rad(rng.uniform(-4, 4, 3) * np.array([1.0, 0.4, 0.4])))
     return HeadAnatomy(
-        center=np.array([rng.uniform(-3, 3), rng.uniform(-3, 3), 10.0 + rng.uniform(-3, 3)]),
+        center=np.array([rng.uniform(-3, 3), rng.uniform(-3, 3), 5.0 + rng.uniform(-3, 3)]),
         pose=pose,
         cavity_axes=axes,
         cavity_noise=SphereNoise.sample(rng, n_terms=8, frequency=2.2),
@@ -130,7 +130,7 @@ def sample_anatomy(rng: np.random.Generator) -> HeadAnatomy:
         temporalis_mm=float(rng.uniform(4.0, 7.0)),
         csf_mm=float(1.6 + 1.6 * atrophy),
         cortex_mm=float(rng.uniform(2.6, 3.3)),
-        sulci=SphereNoise.sample(rng, n_terms=7, frequency=rng.uniform(11.0, 13.5)),
+        sulci=SphereNoise.sample(rng, n_terms=12, frequency=rng.uniform(19.0, 23.0)),
         depth_noise=SphereNoise.sample(rng, n_terms=5, frequency=4.0),
         sulcus_depth_mm=float(rng.uniform(10.0, 15.0)),
         sulcus_width_mm=float(1.2 + 1.2 * atrophy),
@@ -179,12 +179,48 @@ def _cavity_radius(anatomy: HeadAnatomy, ux: np.ndarray, uy: np.ndarray, uz: np.
     deform = 1.0 + anatomy.cavity_amp * anatomy.cavity_noise(ux, uy, uz) + anatomy.egg * uy
     # A flatter skull base: shrink the lowest part of the cavity.
     flat = 1.0 - 0.12 * np.clip(-uz - 0.45, 0.0, None)
-    return radius * deform * flat
+    # Orbital roofs: the anterior cranial fossa sits above the orbits.
+    orbits = 1.0 - 1.3 * np.clip(-uy - 0.45, 0.0, 1.0) * np.clip(0.05 - uz, 0.0, 1.0)
+    return radius * deform * flat * orbits
 
 
-def _neck_sd(p: _Points) -> np.ndarray:
-    sd = ellipsoid_sd(p.x, p.y - np.float32(14.0), np.zeros_like(p.z), (50.0, 54.0, 1.0))
-    return np.maximum(sd, p.z + np.float32(30.0))
+def _lower_head_sd(p: _Points) -> np.ndarray:
+    """Neck (elliptic cylinder) merged with a face mass under the frontal skull."""
+    neck = ellipsoid_sd(p.x, p.y - np.float32(8.0), np.zeros_like(p.z), (54.0, 60.0, 1.0))
+    neck = np.maximum(neck, p.z + np.float32(35.0))
+    return smooth_min(neck, _face_sd(p), 12.0)
+
+
+_EYES = ((30.0, -64.0, -27.0), (-30.0, -64.0, -27.0))
+
+
+def _face_sd(p: _Points) -> np.ndarray:
+    return ellipsoid_sd(p.x, p.y + np.float32(38.0), p.z + np.float32(52.0), (58.0, 56.0, 52.0))
+
+
+def _face(p: _Points, idx: np.ndarray, h: float) -> Iterator[Layer]:
+    """Facial skeleton (a thin bony shell), paranasal sinuses and nasal cavity (air)."""
+    face = _face_sd(p)
+    front = np.maximum(face + 7.0, p.y + 20.0)  # only the anterior part carries a shell
+    yield Layer(Tissue.CORTICAL_BONE, idx, occupancy(front, h))
+    yield Layer(Tissue.SCALP, idx, occupancy(face + 9.5, h))
+    ax = np.abs(p.x)
+    maxillary = ellipsoid_sd(ax - 20.0, p.y + 54.0, p.z + 62.0, (10.0, 13.0, 14.0))
+    nasal = ellipsoid_sd(p.x, p.y + 66.0, p.z + 58.0, (5.0, 20.0, 20.0))
+    ethmoid = ellipsoid_sd(p.x, p.y + 60.0, p.z + 30.0, (9.0, 12.0, 9.0))
+    yield Layer(Tissue.AIR, idx, occupancy(np.minimum(np.minimum(maxillary, nasal), ethmoid), h))
+
+
+def _eyes(p: _Points, idx: np.ndarray, h: float) -> Iterator[Layer]:
+    """Orbital fat cones with the globes in front."""
+    orbits = globes = None
+    for cx, cy, cz in _EYES:
+        orbit = ellipsoid_sd(p.x - cx, p.y - cy - 7.0, p.z - cz, (14.0, 18.0, 13.0))
+        globe = ellipsoid_sd(p.x - cx, p.y - cy, p.z - cz, (11.0, 11.0, 11.0))
+        orbits = orbit if orbits is None else np.minimum(orbits, orbit)
+        globes = globe if globes is None else np.minimum(globes, globe)
+    yield Layer(Tissue.FAT, idx, occupancy(orbits, h))
+    yield Layer(Tissue.EYE, idx, occupancy(globes, h))
 
 
 def _sub(idx_parent: np.ndarray | None, local: np.ndarray) -> np.ndarray:
@@ -211,7 +247,7 @@ def render_layers(anatomy: HeadAnatomy, points: np.ndarray, h: float) -> Iterato
     r_muscle = r_outer + anatomy.galea_mm + anatomy.temporalis_mm * temples
     r_fat = r_muscle + anatomy.fat_mm
     r_skin = r_fat + anatomy.skin_mm
-    neck = _neck_sd(p)
+    neck = _lower_head_sd(p)
     sd_skin = smooth_min(r - r_skin, neck, 15.0)
     head = np.flatnonzero(sd_skin < h)
     yield Layer(Tissue.SCALP, head, occupancy(sd_skin[head], h))
@@ -222,6 +258,8 @@ def render_layers(anatomy: HeadAnatomy, points: np.ndarray, h: float) -> Iterato
     inset = anatomy.skin_mm + anatomy.fat_mm
     yield Layer(Tissue.SCALP, head, occupancy(smooth_min(rh - r_muscle[head], neck_h + inset, 15.0), h))
     yield from _spine_bone(ph, head, h)
+    lower = np.flatnonzero(ph.z < -10.0)
+    yield from _face(ph.take(lower), head[lower], h)
     table = anatomy.table_mm
     yield Layer(Tissue.CORTICAL_BONE, head, occupancy(rh - r_outer[head], h))
     yield Layer(Tissue.DIPLOE, head, occupancy(rh - r_outer[head] + table, h))
@@ -229,6 +267,8 @@ def render_layers(anatomy: HeadAnatomy, points: np.ndarray, h: float) -> Iterato
     sd_cavity = rh - r_in[head]
     yield Layer(Tissue.CSF, head, occupancy(sd_cavity, h))
     yield from _spinal_canal(ph, head, h)
+    front = np.flatnonzero((ph.y < -35.0) & (ph.z < 0.0) & (np.abs(ph.x) > 8.0))
+    yield from _eyes(ph.take(front), head[front], h)
     inside = np.flatnonzero(sd_cavity < h)
     cav_idx = head[inside]
     pc = ph.take(inside)
@@ -258,7 +298,8 @@ def _fissures(anatomy: HeadAnatomy, p: _Points) -> np.ndarray:
     """Distance to the interhemispheric fissure (outside the deep core) and the Sylvian fissures."""
     half = np.float32(anatomy.fissure_mm / 2)
     core = ellipsoid_sd(np.zeros_like(p.x), p.y - np.float32(4.0), p.z + np.float32(6.0), (1.0, 36.0, 22.0))
-    interhemispheric = np.maximum(np.abs(p.x) - half, -core)
+    midline = p.x - np.float32(1.2) * np.sin(p.y * np.float32(0.09)) * np.cos(p.z * np.float32(0.07))
+    interhemispheric = np.maximum(np.abs(midline) - half, -core)
     sylvian_plane = np.abs(p.z - (np.float32(-10.0) - np.float32(0.35) * p.y)) - half
     sylvian = np.maximum(np.maximum(sylvian_plane, np.float32(33.0) - np.abs(p.x)), np.abs(p.y + 8.0) - 30.0)
     return np.minimum(interhemispheric, sylvian)
@@ -275,19 +316,34 @@ def _cerebrum(
     uz: np.ndarray,
     h: float,
 ) -> Iterator[Layer]:
-    """Folded cortex: GM ribbon under the CSF layer, sulci as CSF clefts lined with GM, WM inside."""
+    """Folded cortex: GM ribbon under the CSF layer, sulci as CSF clefts lined with GM, WM inside.
+
+    Sulci are the zero lines of a random field on the sphere; the distance to them is estimated
+    from the field value (``arcsin`` keeps gyral crowns wide). Only the outer shell, where sulci can
+    reach, evaluates the field.
+    """
     depth = -sd_cavity  # distance below the inner table
-    g = anatomy.sulci(ux, uy, uz)
-    lateral = r_in * np.abs(g) / np.float32(anatomy.sulci.gradient_scale)
-    sulcus_depth = anatomy.sulcus_depth_mm * np.clip(0.8 + 0.4 * anatomy.depth_noise(ux, uy, uz), 0.25, 1.3)
-    csf = np.float32(anatomy.csf_mm)
-    sulcus = np.maximum(lateral - np.float32(anatomy.sulcus_width_mm / 2), depth - (csf + sulcus_depth))
+    csf, cortex = np.float32(anatomy.csf_mm), np.float32(anatomy.cortex_mm)
+    max_depth = anatomy.csf_mm + 1.3 * anatomy.sulcus_depth_mm + anatomy.cortex_mm + 2 * h
+    shell = np.flatnonzero(depth < max_depth)
+    sulcus = np.full(depth.shape, _FAR, dtype=np.float32)
+    sulcus[shell] = _sulcus_sd(anatomy, r_in[shell], depth[shell], ux[shell], uy[shell], uz[shell])
     gap = np.minimum(sulcus, _fissures(anatomy, p))
     pial = np.maximum(csf - depth, -gap)
     yield Layer(Tissue.GREY_MATTER, idx, occupancy(pial, h))
-    cortex = np.float32(anatomy.cortex_mm)
     white = np.maximum(csf + cortex - depth, cortex - gap)
     yield Layer(Tissue.WHITE_MATTER, idx, occupancy(white, h))
+
+
+def _sulcus_sd(
+    anatomy: HeadAnatomy, r_in: np.ndarray, depth: np.ndarray, ux: np.ndarray, uy: np.ndarray, uz: np.ndarray
+) -> np.ndarray:
+    """Signed distance to the sulcal CSF clefts (thin sheets hanging from the brain surface)."""
+    g = np.abs(anatomy.sulci(ux, uy, uz))
+    peak = np.float32(1.5)
+    lateral = r_in * np.arcsin(np.minimum(g / peak, 1.0)) * (peak / np.float32(anatomy.sulci.gradient_scale))
+    sulcus_depth = anatomy.sulcus_depth_mm * np.clip(0.8 + 0.45 * anatomy.depth_noise(ux, uy, uz), 0.2, 1.3)
+    return np.maximum(lateral - np.float32(anatomy.sulcus_width_mm / 2), depth - (anatomy.csf_mm + sulcus_depth))
 
 
 def _local(
@@ -306,28 +362,42 @@ def _local(
 def _posterior_fossa(
     anatomy: HeadAnatomy, p: _Points, idx: np.ndarray, sd_cavity: np.ndarray, h: float
 ) -> Iterator[Layer]:
-    """Cerebellum (foliated cortex, white core) behind the brainstem, under a CSF-filled tentorium."""
-    center, axes = (0.0, 40.0, -34.0), (50.0, 30.0, 24.0)
-    near = np.flatnonzero((p.y > -15.0) & (p.z < -5.0))
-    q, sub = p.take(near), idx[near]
-    cav = sd_cavity[near]
-    cb = np.maximum(ellipsoid_sd(q.x - center[0], q.y - center[1], q.z - center[2], axes), cav + anatomy.csf_mm)
+    """Cerebellum (fan of folia, white core) behind the brainstem, under a CSF-filled tentorium."""
+    near = np.flatnonzero((p.y > -25.0) & (p.z < 0.0))
+    q, sub, cav = p.take(near), idx[near], sd_cavity[near]
+    cb = ellipsoid_sd(q.x, q.y - 40.0, q.z + 34.0, (50.0, 30.0, 24.0))
+    cb = np.maximum(cb, cav + anatomy.csf_mm)
     yield Layer(Tissue.CSF, sub, occupancy(np.maximum(cb - 2.0, cav), h))
-    folia_r = np.sqrt(q.x**2 * 0.3 + (q.y - 22.0) ** 2 + (q.z + 30.0) ** 2)
-    folia = np.float32(5.5 / np.pi) * np.abs(np.sin(folia_r * np.float32(np.pi / 5.5)))
-    fissures = np.maximum(folia - np.float32(0.6), -cb - np.float32(9.0))
+    fissures = np.maximum(_folia_distance(q) - np.float32(0.6), -cb - np.float32(9.0))
+    vermis_notch = np.maximum(np.abs(q.x) - 2.0, 58.0 - q.y)
+    fissures = np.minimum(fissures, vermis_notch)
     yield Layer(Tissue.GREY_MATTER, sub, occupancy(np.maximum(cb, -fissures), h))
-    arbor = ellipsoid_sd(np.abs(q.x) - 16.0, q.y - 34.0, q.z + 32.0, (12.0, 12.0, 10.0))
+    arbor = ellipsoid_sd(np.abs(q.x) - 14.0, q.y - 34.0, q.z + 32.0, (13.0, 13.0, 10.0))
     yield Layer(Tissue.WHITE_MATTER, sub, occupancy(np.maximum(arbor, 1.5 - fissures), h))
-    stem = smooth_min(
-        capsule_sd(q.x, q.y, q.z, (0.0, 6.0, -2.0), (0.0, 18.0, -70.0), (12.0, 8.0)),
-        ellipsoid_sd(q.x, q.y - 6.0, q.z + 28.0, (15.0, 12.0, 13.0)),
-        4.0,
-    )
-    yield Layer(Tissue.CSF, sub, occupancy(np.maximum(stem - 3.0, cav), h))
+    stem = _brainstem_sd(q)
+    cistern = np.maximum(np.maximum(stem - 2.5, cav), q.z + 14.0)
+    yield Layer(Tissue.CSF, sub, occupancy(cistern, h))
     yield Layer(Tissue.WHITE_MATTER, sub, occupancy(stem, h))
-    fourth = ellipsoid_sd(q.x, q.y - 21.0, q.z + 30.0, (6.0 * anatomy.ventricle_scale, 3.5, 7.0))
+    fourth = ellipsoid_sd(q.x, q.y - 22.0, q.z + 32.0, (6.0 * anatomy.ventricle_scale, 3.0, 7.0))
     yield Layer(Tissue.VENTRICLE, sub, occupancy(fourth, h))
+
+
+def _folia_distance(q: _Points) -> np.ndarray:
+    """Distance to the cerebellar fissures: planes fanning out from the fourth ventricle (curved laterally)."""
+    dy, dz = q.y - np.float32(22.0), q.z + np.float32(30.0)
+    theta = np.arctan2(dz, dy) + np.float32(0.0009) * q.x * q.x
+    radius = np.sqrt(dy * dy + dz * dz)
+    lamellae = np.float32(26.0)  # fissures per full turn
+    return radius * np.abs(np.sin(theta * (lamellae / 2))) * np.float32(2.0 / lamellae)
+
+
+def _brainstem_sd(q: _Points) -> np.ndarray:
+    """Midbrain with cerebral peduncles, pons with its anterior bulge, medulla into the cord."""
+    stem = capsule_sd(q.x, q.y, q.z, (0.0, 12.0, -8.0), (0.0, 18.0, -72.0), (9.5, 7.0))
+    ax = np.abs(q.x)
+    peduncles = capsule_sd(ax, q.y, q.z, (6.0, 6.0, -20.0), (11.0, 2.0, 0.0), (5.5, 5.0))
+    pons = ellipsoid_sd(q.x, q.y - 6.0, q.z + 32.0, (15.0, 12.0, 12.0))
+    return smooth_min(smooth_min(stem, peduncles, 3.0), pons, 4.0)
 
 
 def _lateral_ventricle_sd(p: _Points, side: float, scale: float) -> np.ndarray:
@@ -339,8 +409,8 @@ def _lateral_ventricle_sd(p: _Points, side: float, scale: float) -> np.ndarray:
     stretch = np.float32(1.35)
     z = p.z * stretch
     nodes = {
-        "A": (s * 8.0, -30.0, 8.0),
-        "B": (s * 9.5, -10.0, 16.0),
+        "A": (s * 7.0, -30.0, 8.0),
+        "B": (s * 7.8, -10.0, 16.0),
         "C": (s * 17.0, 16.0, 14.0),
         "D": (s * 17.0, 40.0, 6.0),
         "E": (s * 29.0, 10.0, -8.0),

@@ -30,7 +30,6 @@ from fusion_core.case import Case
 from fusion_core.data.acquisition import (
     Grid,
     bias_field,
-    blur,
     centred_grid,
     euler_transform,
     inverse_map_points,
@@ -239,17 +238,27 @@ def _render(
     props: dict[Tissue, TissueProperties],
     site: ScannerSite,
     conspicuity: dict[str, float],
+    blur_mm: float,
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     tables = {k: v for k, v in _tables(props, site).items() if k in channels}
-    layers = render_layers(anatomy, anatomy_points, grid.voxel_mm)
+    layers = render_layers(anatomy, anatomy_points, ramp_width(grid.voxel_mm, blur_mm))
     images, labels = compose(layers, anatomy_points.shape[1], tables, _lesion_weights(conspicuity))
     return {k: v.reshape(grid.shape) for k, v in images.items()}, labels.reshape(grid.shape)
 
 
+def ramp_width(voxel_mm: float, blur_mm: float) -> float:
+    """Width of the partial-volume ramp that also stands in for the scanner's Gaussian blur.
+
+    A linear ramp of width ``w`` is a step convolved with a box of variance ``w^2 / 12``; adding a
+    Gaussian of sigma ``blur_mm`` adds its variance. Matching variances blurs every edge
+    analytically, with no convolution pass over the volume (see benchmarks/bench_phantom.py).
+    """
+    return float(np.sqrt(voxel_mm**2 + 12.0 * blur_mm**2))
+
+
 def _acquire_ct(clean: np.ndarray, grid: Grid, site: ScannerSite, rng: np.random.Generator) -> np.ndarray:
-    image = blur(clean, site.ct_blur_mm, grid.spacing)
-    image = image * np.float32(site.ct_hu_scale) + np.float32(site.ct_hu_offset)
-    image += rng.normal(0.0, site.ct_noise_hu, image.shape).astype(np.float32)
+    image = clean * np.float32(site.ct_hu_scale) + np.float32(site.ct_hu_offset)
+    image += np.float32(site.ct_noise_hu) * rng.standard_normal(image.shape, dtype=np.float32)
     return np.clip(image, -1024.0, 3071.0).astype(np.float32)
 
 
@@ -259,7 +268,7 @@ def _acquire_mr(
     field = bias_field(grid, site.mr_bias, rng)
     out = {}
     for name, image in clean.items():
-        signal = blur(image, site.mr_blur_mm, grid.spacing) * field * np.float32(site.mr_scale)
+        signal = image * field * np.float32(site.mr_scale)
         sigma = site.mr_noise * 1000.0 * site.mr_scale
         out[name] = rician(signal, sigma, rng).astype(np.float32)
     return out
@@ -351,13 +360,17 @@ def make_subject(
     tissue = None
     if "CT" in wanted:
         grid = ct_grid(size)
-        images, labels = _render(anatomy, grid, grid.points(), ("CT",), props, site_preset, visibility)
+        images, labels = _render(
+            anatomy, grid, grid.points(), ("CT",), props, site_preset, visibility, site_preset.ct_blur_mm
+        )
         ct = grid.volume(_acquire_ct(images["CT"], grid, site_preset, rng_noise), modality="CT", name=f"{sid} CT")
         masks, tissue = _masks(labels, grid), grid.volume(labels.astype(np.float32), modality="UNKNOWN", name="tissue")
     if "MR" in wanted:
         grid = mr_grid(size)
         points = inverse_map_points(transform, grid.points())
-        images, labels = _render(anatomy, grid, points, ("T1", "T2"), props, site_preset, visibility)
+        images, labels = _render(
+            anatomy, grid, points, ("T1", "T2"), props, site_preset, visibility, site_preset.mr_blur_mm
+        )
         acquired = _acquire_mr(images, grid, site_preset, rng_noise)
         mr = grid.volume(acquired["T1"], modality="MR-T1", name=f"{sid} MR T1")
         mr_t2 = grid.volume(acquired["T2"], modality="MR-T2", name=f"{sid} MR T2")

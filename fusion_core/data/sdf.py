@@ -39,7 +39,9 @@ def ellipsoid_sd(x: np.ndarray, y: np.ndarray, z: np.ndarray, axes: tuple[float,
     ax, ay, az = (np.float32(a) for a in axes)
     k0 = np.sqrt((x / ax) ** 2 + (y / ay) ** 2 + (z / az) ** 2)
     k1 = np.sqrt((x / (ax * ax)) ** 2 + (y / (ay * ay)) ** 2 + (z / (az * az)) ** 2)
-    return k0 * (k0 - 1.0) / np.maximum(k1, np.float32(1e-6))
+    near_centre = k1 < np.float32(1e-6)  # the bound is 0/0 there; the centre is min(axes) deep
+    sd = k0 * (k0 - 1.0) / np.where(near_centre, np.float32(1.0), k1)
+    return np.where(near_centre, (k0 - 1.0) * min(ax, ay, az), sd)
 
 
 def capsule_sd(
