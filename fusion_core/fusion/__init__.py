@@ -1,1 +1,35 @@
-"""fusion_core.fusion."""
+"""fusion_core.fusion: pixel-level fusion of registered CT/MR slices and fusion quality metrics."""
+
+from fusion_core.fusion.metrics import entropy, fusion_metrics, luminance, qabf, ssim
+from fusion_core.fusion.pixel import (
+    FusionMethod,
+    alpha_blend,
+    checkerboard,
+    colour_fusion,
+    fuse,
+    fuse_volume,
+    laplacian_fusion,
+    laplacian_pyramid,
+    reconstruct_laplacian,
+    to_unit,
+    wavelet_fusion,
+)
+
+__all__ = [
+    "FusionMethod",
+    "alpha_blend",
+    "checkerboard",
+    "colour_fusion",
+    "entropy",
+    "fuse",
+    "fuse_volume",
+    "fusion_metrics",
+    "laplacian_fusion",
+    "laplacian_pyramid",
+    "luminance",
+    "qabf",
+    "reconstruct_laplacian",
+    "ssim",
+    "to_unit",
+    "wavelet_fusion",
+]

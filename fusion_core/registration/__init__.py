@@ -1,1 +1,44 @@
-"""fusion_core.registration."""
+"""fusion_core.registration: mutual-information registration (rigid, affine, B-spline), TRE, quality.
+
+``register_rigid(fixed, moving, **options)`` and ``register(fixed, moving, *, mode=...)`` return a
+:class:`RegistrationResult` whose ``transform`` maps fixed (CT) physical points to moving (MR) ones.
+"""
+
+from fusion_core.registration.checks import check_pair, physical_bounds
+from fusion_core.registration.core import RegistrationResult, register, register_rigid
+from fusion_core.registration.errors import RegistrationError
+from fusion_core.registration.masks import head_mask_array, head_mask_image
+from fusion_core.registration.misalign import misaligned, misalignment_effect, perturbation
+from fusion_core.registration.options import Initialization, MaskMode, RegistrationMode, RegistrationOptions
+from fusion_core.registration.quality import (
+    entropy_of_counts,
+    gradient_correlation,
+    joint_histogram,
+    mutual_information,
+)
+from fusion_core.registration.tre import sample_points_in_mask, target_registration_error, transform_points
+
+__all__ = [
+    "Initialization",
+    "MaskMode",
+    "RegistrationError",
+    "RegistrationMode",
+    "RegistrationOptions",
+    "RegistrationResult",
+    "check_pair",
+    "entropy_of_counts",
+    "gradient_correlation",
+    "head_mask_array",
+    "head_mask_image",
+    "joint_histogram",
+    "misaligned",
+    "misalignment_effect",
+    "mutual_information",
+    "perturbation",
+    "physical_bounds",
+    "register",
+    "register_rigid",
+    "sample_points_in_mask",
+    "target_registration_error",
+    "transform_points",
+]

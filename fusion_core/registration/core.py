@@ -1,0 +1,326 @@
+"""Mutual-information registration with SimpleITK: rigid (multi-start), affine and B-spline modes.
+
+Pipeline: input checks -> head masks -> moments/geometry initialisation -> coarse-level runs from
+several initial rotations (best Mattes metric wins, so a wrong local optimum is not returned) ->
+multi-resolution refinement -> optional affine or B-spline stage.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any
+
+import numpy as np
+import SimpleITK as sitk
+
+from fusion_core.preprocess.resample import resample_to
+from fusion_core.registration.checks import check_pair
+from fusion_core.registration.errors import RegistrationError
+from fusion_core.registration.masks import head_mask_image
+from fusion_core.registration.options import Initialization, MaskMode, RegistrationMode, RegistrationOptions
+from fusion_core.registration.progress import ProgressFn, ProgressTracker
+from fusion_core.volume import Volume
+
+MULTI_START_WEIGHT = 0.3  # share of the progress bar given to the multi-start phase
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class RegistrationResult:
+    """What a registration produced, and how.
+
+    Attributes:
+        transform: SimpleITK transform mapping fixed physical points to moving physical points
+            (ITK convention, like a phantom's ``true_transform``).
+        resampled: the moving image resampled onto the fixed grid through ``transform``.
+        metric_history: Mattes metric (negative MI: lower is better) per iteration of the winning
+            start and the refinement levels.
+        stop_reason: the optimizer's stop condition at the last stage.
+        seconds: wall time.
+        options: the options used.
+        initial_transform: the transform the optimisation started from (after initialisation).
+        start_metrics: for each multi-start rotation, ``{"rotation_deg": (rx, ry, rz), "metric": m}``.
+        level_starts: index into ``metric_history`` where each stage/level begins.
+    """
+
+    transform: sitk.Transform
+    resampled: Volume
+    metric_history: list[float]
+    stop_reason: str
+    seconds: float
+    options: RegistrationOptions
+    initial_transform: sitk.Transform
+    start_metrics: list[dict[str, Any]]
+    level_starts: list[int]
+
+    @property
+    def final_metric(self) -> float:
+        return self.metric_history[-1] if self.metric_history else float("nan")
+
+
+@dataclasses.dataclass
+class _Inputs:
+    """SimpleITK images and masks shared by every stage."""
+
+    fixed: sitk.Image
+    moving: sitk.Image
+    fixed_mask: sitk.Image | None
+    moving_mask: sitk.Image | None
+    options: RegistrationOptions
+    tracker: ProgressTracker
+    base_shrink: int = 1  # images already shrunk by this factor (the multi-start's coarse copies)
+
+
+def register(
+    fixed: Volume, moving: Volume, *, progress: ProgressFn | None = None, **options: Any
+) -> RegistrationResult:
+    """Register ``moving`` onto ``fixed`` by maximising Mattes mutual information.
+
+    Args:
+        fixed: reference image (typically CT).
+        moving: image to align (typically MR), on its own grid.
+        progress: optional ``callable(fraction, message)`` called as the optimizer iterates.
+        **options: fields of :class:`RegistrationOptions` (``mode="rigid"|"affine"|"bspline"``,
+            ``sampling``, ``levels``, ``multi_start_deg``, ...).
+
+    Returns:
+        A :class:`RegistrationResult`.
+
+    Raises:
+        RegistrationError: the inputs cannot be registered (names the problem).
+        ValueError: an unknown option value (lists the allowed values).
+    """
+    opts = RegistrationOptions(**options)
+    check_pair(fixed, moving, require_overlap=opts.require_overlap)
+    start = time.perf_counter()
+    inputs = _prepare(fixed, moving, opts, progress)
+    try:
+        initial = _initial_transform(fixed, moving, inputs)
+        transform, history, level_starts, starts, stop = _rigid_stage(inputs, initial)
+        if opts.mode is not RegistrationMode.RIGID:
+            transform, stop = _extra_stage(inputs, transform, history, level_starts)
+    except RuntimeError as error:
+        raise RegistrationError(f"SimpleITK registration failed: {_first_line(error)}") from error
+    inputs.tracker.done(f"done: {stop}")
+    return RegistrationResult(
+        transform=transform,
+        resampled=resample_to(moving, fixed, transform=transform),
+        metric_history=history,
+        stop_reason=stop,
+        seconds=time.perf_counter() - start,
+        options=opts,
+        initial_transform=initial,
+        start_metrics=starts,
+        level_starts=level_starts,
+    )
+
+
+def register_rigid(
+    fixed: Volume, moving: Volume, *, progress: ProgressFn | None = None, **options: Any
+) -> RegistrationResult:
+    """Rigid (6 degrees of freedom) registration: :func:`register` with ``mode="rigid"``."""
+    if "mode" in options:
+        raise TypeError("register_rigid() is always rigid; use register(..., mode=...) for other modes")
+    return register(fixed, moving, progress=progress, mode=RegistrationMode.RIGID, **options)
+
+
+def _prepare(fixed: Volume, moving: Volume, opts: RegistrationOptions, progress: ProgressFn | None) -> _Inputs:
+    masks = (None, None)
+    if opts.mask is MaskMode.AUTO:
+        masks = tuple(head_mask_image(v, ct_threshold_hu=opts.ct_threshold_hu) for v in (fixed, moving))
+    n_starts = len(_start_rotations(opts))
+    n_refine = len(_refine_levels(opts)[0]) + (2 if opts.mode is not RegistrationMode.RIGID else 0)
+    weights = [MULTI_START_WEIGHT / n_starts] * n_starts + [(1 - MULTI_START_WEIGHT) / n_refine] * n_refine
+    return _Inputs(
+        fixed=sitk.Cast(fixed.to_sitk(), sitk.sitkFloat32),
+        moving=sitk.Cast(moving.to_sitk(), sitk.sitkFloat32),
+        fixed_mask=masks[0],
+        moving_mask=masks[1],
+        options=opts,
+        tracker=ProgressTracker(progress, weights),
+    )
+
+
+def _initial_transform(fixed: Volume, moving: Volume, inputs: _Inputs) -> sitk.Euler3DTransform:
+    """Euler transform centred on the fixed image, translated by moments or geometry."""
+    mode = inputs.options.initialization
+    if mode is Initialization.NONE:
+        transform = sitk.Euler3DTransform()
+        transform.SetCenter(fixed.center_mm.tolist())
+        return transform
+    if mode is Initialization.MOMENTS:
+        # Moments of the head masks: raw HU would weigh air (-1000) negatively.
+        threshold = inputs.options.ct_threshold_hu
+        f_mask = (
+            inputs.fixed_mask if inputs.fixed_mask is not None else head_mask_image(fixed, ct_threshold_hu=threshold)
+        )
+        m_mask = (
+            inputs.moving_mask if inputs.moving_mask is not None else head_mask_image(moving, ct_threshold_hu=threshold)
+        )
+        images = (sitk.Cast(f_mask, sitk.sitkFloat32), sitk.Cast(m_mask, sitk.sitkFloat32))
+        how = sitk.CenteredTransformInitializerFilter.MOMENTS
+    else:
+        images, how = (inputs.fixed, inputs.moving), sitk.CenteredTransformInitializerFilter.GEOMETRY
+    return sitk.Euler3DTransform(sitk.CenteredTransformInitializer(*images, sitk.Euler3DTransform(), how))
+
+
+def _start_rotations(opts: RegistrationOptions) -> list[tuple[float, float, float]]:
+    """Initial rotations (degrees about x, y, z) of the multi-start: none, then +/- each axis."""
+    starts = [(0.0, 0.0, 0.0)]
+    if opts.multi_start_deg > 0:
+        for axis in range(3):
+            for sign in (1, -1):
+                angles = [0.0, 0.0, 0.0]
+                angles[axis] = sign * opts.multi_start_deg
+                starts.append(tuple(angles))
+    return starts
+
+
+def _refine_levels(opts: RegistrationOptions) -> tuple[tuple[int, ...], tuple[float, ...]]:
+    """Pyramid levels of the refinement: all of them (the coarse level is cheap and finishes the climb)."""
+    return opts.levels, opts.smoothing
+
+
+def _usable_shrinks(image: sitk.Image, shrinks: tuple[int, ...]) -> list[int]:
+    """Cap shrink factors so the smallest axis keeps at least 8 voxels (tiny test images)."""
+    cap = max(1, min(image.GetSize()) // 8)
+    return [max(1, min(s, cap)) for s in shrinks]
+
+
+def _method(
+    inputs: _Inputs, shrinks, smoothing, *, iterations: int, physical_scales: bool = True
+) -> sitk.ImageRegistrationMethod:
+    """A configured Mattes-MI registration method (optimizer set by the caller)."""
+    opts = inputs.options
+    method = sitk.ImageRegistrationMethod()
+    method.SetMetricAsMattesMutualInformation(numberOfHistogramBins=opts.bins)
+    method.SetMetricSamplingStrategy(method.RANDOM)
+    shrinks = _usable_shrinks(inputs.fixed, shrinks)
+    percentages = [min(1.0, opts.sampling * (s * inputs.base_shrink) ** 2) for s in shrinks]
+    method.SetMetricSamplingPercentagePerLevel(percentages, opts.seed + 1)  # ITK reads seed 0 as "wall clock"
+    method.SetInterpolator(sitk.sitkLinear)
+    if inputs.fixed_mask is not None:
+        method.SetMetricFixedMask(inputs.fixed_mask)
+    if inputs.moving_mask is not None:
+        method.SetMetricMovingMask(inputs.moving_mask)
+    method.SetShrinkFactorsPerLevel(shrinks)
+    method.SetSmoothingSigmasPerLevel(list(smoothing))
+    method.SmoothingSigmasAreSpecifiedInPhysicalUnitsOff()
+    method.SetOptimizerAsRegularStepGradientDescent(
+        learningRate=1.0,
+        minStep=opts.min_step,
+        numberOfIterations=iterations,
+        relaxationFactor=opts.relaxation,
+        gradientMagnitudeTolerance=1e-8,
+        estimateLearningRate=method.Once,
+        maximumStepSizeInPhysicalUnits=opts.max_step_mm,
+    )
+    if physical_scales:  # LBFGSB (B-spline stage) does not support scales
+        method.SetOptimizerScalesFromPhysicalShift()
+    return method
+
+
+def _execute(
+    method: sitk.ImageRegistrationMethod, inputs: _Inputs, phase: int, label: str, max_iterations: int
+) -> tuple[list[float], list[int], float]:
+    """Run ``method``; return its metric history, level start indices and final metric."""
+    history: list[float] = []
+    level_starts: list[int] = []
+
+    def on_level() -> None:
+        level_starts.append(len(history))
+        inputs.tracker.begin(
+            phase + method.GetCurrentLevel(), f"{label} (level {method.GetCurrentLevel() + 1})", max_iterations
+        )
+
+    def on_iteration() -> None:
+        history.append(method.GetMetricValue())
+        inputs.tracker.step(method.GetOptimizerIteration(), history[-1])
+
+    method.AddCommand(sitk.sitkMultiResolutionIterationEvent, on_level)
+    method.AddCommand(sitk.sitkIterationEvent, on_iteration)
+    method.Execute(inputs.fixed, inputs.moving)
+    return history, level_starts, method.GetMetricValue()
+
+
+def _coarse_copy(inputs: _Inputs) -> _Inputs:
+    """Images and masks smoothed and shrunk once to the coarsest level, shared by every start."""
+    shrink = _usable_shrinks(inputs.fixed, inputs.options.levels[:1])[0]
+    sigma = inputs.options.smoothing[0]
+
+    def reduce(image: sitk.Image | None, smooth: bool) -> sitk.Image | None:
+        if image is None:
+            return None
+        if smooth and sigma > 0:
+            image = sitk.SmoothingRecursiveGaussian(image, [sigma * sp for sp in image.GetSpacing()])
+        return sitk.Shrink(image, [shrink] * 3)
+
+    return dataclasses.replace(
+        inputs,
+        fixed=reduce(inputs.fixed, True),
+        moving=reduce(inputs.moving, True),
+        fixed_mask=reduce(inputs.fixed_mask, False),
+        moving_mask=reduce(inputs.moving_mask, False),
+        base_shrink=shrink,
+    )
+
+
+def _rigid_stage(inputs: _Inputs, initial: sitk.Euler3DTransform):
+    """Short runs from several rotations at the coarsest level; the best one is refined through all levels."""
+    opts = inputs.options
+    coarse = _coarse_copy(inputs)
+    starts, best = [], None
+    for i, angles in enumerate(_start_rotations(opts)):
+        transform = sitk.Euler3DTransform(initial)
+        transform.SetRotation(*np.deg2rad(angles).tolist())
+        method = _method(coarse, (1,), (0.0,), iterations=opts.coarse_iterations)
+        method.SetInitialTransform(transform, inPlace=True)
+        history, _, metric = _execute(method, coarse, i, f"start {i + 1} rot {angles}", opts.coarse_iterations)
+        starts.append({"rotation_deg": angles, "metric": float(metric)})
+        if best is None or metric < best[0]:
+            best = (metric, transform, history)
+    _, transform, history = best
+    shrinks, smoothing = _refine_levels(opts)
+    method = _method(inputs, shrinks, smoothing, iterations=opts.iterations)
+    method.SetInitialTransform(transform, inPlace=True)
+    refine, refine_starts, _ = _execute(method, inputs, len(starts), "rigid refinement", opts.iterations)
+    level_starts = [0] + [len(history) + i for i in refine_starts]
+    return transform, history + refine, level_starts, starts, method.GetOptimizerStopConditionDescription()
+
+
+def _extra_stage(inputs: _Inputs, rigid: sitk.Euler3DTransform, history: list[float], level_starts: list[int]):
+    """Affine or B-spline refinement after the rigid stage; extends ``history`` in place."""
+    opts = inputs.options
+    phase = len(_start_rotations(opts)) + len(_refine_levels(opts)[0])
+    if opts.mode is RegistrationMode.AFFINE:
+        transform = sitk.AffineTransform(3)
+        transform.SetCenter(rigid.GetCenter())
+        transform.SetMatrix(rigid.GetMatrix())
+        transform.SetTranslation(rigid.GetTranslation())
+        method = _method(inputs, (2, 1), (1.0, 0.0), iterations=opts.iterations)
+        method.SetInitialTransform(transform, inPlace=True)
+    else:
+        mesh = [
+            max(1, round(n * s / opts.bspline_mesh_mm))
+            for n, s in zip(inputs.fixed.GetSize(), inputs.fixed.GetSpacing(), strict=True)
+        ]
+        transform = sitk.BSplineTransformInitializer(inputs.fixed, mesh)
+        method = _method(inputs, (4, 2), (2.0, 1.0), iterations=50, physical_scales=False)
+        method.SetOptimizerAsLBFGSB(
+            gradientConvergenceTolerance=1e-5, numberOfIterations=50, maximumNumberOfCorrections=5
+        )
+        method.SetMovingInitialTransform(rigid)
+        method.SetInitialTransform(transform, inPlace=True)
+    extra, extra_starts, _ = _execute(method, inputs, phase, f"{opts.mode.value} stage", opts.iterations)
+    level_starts.extend(len(history) + i for i in extra_starts)
+    history.extend(extra)
+    stop = method.GetOptimizerStopConditionDescription()
+    if opts.mode is RegistrationMode.BSPLINE:
+        return sitk.CompositeTransform([rigid, transform]), stop
+    return transform, stop
+
+
+def _first_line(error: Exception) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    description = [line for line in lines if line.lower().startswith("description:")]
+    return description[0].split(":", 1)[1].strip() if description else (lines[-1] if lines else repr(error))

@@ -1,0 +1,87 @@
+"""Registration choices (StrEnums) and the options record stored with every result."""
+
+from __future__ import annotations
+
+import dataclasses
+from enum import StrEnum
+from typing import Any
+
+from fusion_core.preprocess.choices import parse_choice
+
+
+class RegistrationMode(StrEnum):
+    RIGID = "rigid"
+    AFFINE = "affine"
+    BSPLINE = "bspline"
+
+
+class Initialization(StrEnum):
+    MOMENTS = "moments"  # align centres of mass of the head masks
+    GEOMETRY = "geometry"  # align image centres
+    NONE = "none"  # start from the scanner coordinates as they are
+
+
+class MaskMode(StrEnum):
+    AUTO = "auto"  # CT: HU above ct_threshold_hu; other modalities: Otsu foreground
+    NONE = "none"
+
+
+@dataclasses.dataclass(frozen=True)
+class RegistrationOptions:
+    """Everything that changes a registration's result (stored on the result, hashable for caching).
+
+    Attributes:
+        mode: rigid, affine (rigid then affine) or bspline (rigid then a B-spline deformation).
+        initialization: how the transform starts (see :class:`Initialization`).
+        mask: restrict the metric to the head (see :class:`MaskMode`).
+        ct_threshold_hu: CT head-mask threshold.
+        bins: Mattes mutual-information histogram bins.
+        sampling: fraction of full-resolution voxels sampled per iteration (coarser levels sample more).
+        levels: shrink factor per pyramid level, coarse to fine.
+        smoothing: Gaussian sigma per level, in voxels of the shrunk image.
+        iterations: maximum optimizer iterations per level.
+        max_step_mm: largest voxel displacement (mm) of one optimizer step; the learning rate is
+            estimated from it once per level (physical-shift scales).
+        min_step: the optimizer stops when its step falls below this.
+        relaxation: step shrink factor each time the gradient direction reverses.
+        multi_start_deg: rotation of the extra starts about each axis (+/-); 0 disables the multi-start.
+        coarse_iterations: iterations per start at the coarsest level.
+        bspline_mesh_mm: control-point spacing of the B-spline mode.
+        require_overlap: fail when the images' physical extents do not overlap.
+        seed: random sampling seed (results are reproducible).
+    """
+
+    mode: RegistrationMode = RegistrationMode.RIGID
+    initialization: Initialization = Initialization.MOMENTS
+    mask: MaskMode = MaskMode.AUTO
+    ct_threshold_hu: float = -500.0
+    bins: int = 32
+    sampling: float = 0.1
+    levels: tuple[int, ...] = (4, 2, 1)
+    smoothing: tuple[float, ...] = (2.0, 1.0, 0.0)
+    iterations: int = 150
+    max_step_mm: float = 2.0
+    min_step: float = 1e-4
+    relaxation: float = 0.5
+    multi_start_deg: float = 15.0
+    coarse_iterations: int = 40
+    bspline_mesh_mm: float = 50.0
+    require_overlap: bool = True
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "mode", parse_choice(RegistrationMode, self.mode, "mode"))
+        object.__setattr__(self, "initialization", parse_choice(Initialization, self.initialization, "initialization"))
+        object.__setattr__(self, "mask", parse_choice(MaskMode, self.mask, "mask"))
+        object.__setattr__(self, "levels", tuple(int(v) for v in self.levels))
+        object.__setattr__(self, "smoothing", tuple(float(v) for v in self.smoothing))
+        if len(self.levels) != len(self.smoothing) or not self.levels:
+            raise ValueError(f"levels {self.levels} and smoothing {self.smoothing} need the same, non-zero length")
+        if not 0 < self.sampling <= 1:
+            raise ValueError(f"sampling must be a fraction in (0, 1], got {self.sampling}")
+        if self.bins < 4:
+            raise ValueError(f"bins must be >= 4, got {self.bins}")
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain values (strings, numbers, lists), for display and JSON."""
+        return {k: (str(v) if isinstance(v, StrEnum) else v) for k, v in dataclasses.asdict(self).items()}
