@@ -8,7 +8,10 @@ import streamlit as st
 from fusion_core.case import Case
 from fusion_core.viz.views import metadata_row
 from ui import loaders, session
+from ui.guard import require_app_navigation
 from ui.viewer import tri_planar
+
+require_app_navigation()
 
 st.title("Data")
 st.caption(
@@ -44,9 +47,14 @@ def _folder_case() -> Case | None:
         )
         return None
     cohort = loaders.folder_cohort(root.strip())
+    for note in cohort.notes:
+        st.caption(f":material/info: {note}")
     st.dataframe(cohort.table, hide_index=True, height=180)
     subject = st.selectbox("Subject", cohort.subject_ids, key="data-folder-subject")
-    return loaders.folder_case(root.strip(), subject)
+    case = loaders.folder_case(root.strip(), subject)
+    for note in case.meta.get("load_notes", []):
+        st.caption(f":material/info: {note}")
+    return case
 
 
 def _upload_case() -> Case | None:
@@ -67,7 +75,7 @@ def _upload_case() -> Case | None:
         modality = st.selectbox(f"Modality of {file.name}", ["auto", "CT", "MR"], key=f"data-mod-{file.name}")
         volume, notes = loaders.uploaded_volume(file.name, file.getvalue(), None if modality == "auto" else modality)
         for note in notes:
-            st.caption(f"ℹ️ {file.name}: {note}")
+            st.caption(f":material/info: {file.name}: {note}")
         volumes["CT" if volume.modality == "CT" else "MR"] = volume
     if len(files) > 2:
         st.warning(f"Only the first two files are used; {len(files) - 2} more were ignored.")

@@ -3,6 +3,9 @@
 import streamlit as st
 
 from ui.catalog import PAGES
+from ui.guard import require_app_navigation
+
+require_app_navigation()
 
 st.title("Fusion Explorer")
 st.markdown(
@@ -28,5 +31,5 @@ st.info(
     "The demo cohort is procedural: a head phantom with scalp, fat, skull (cortical tables and diploë), "
     "CSF, grey and white matter and ventricles; some subjects carry a lesion that is clearer on CT "
     "(calcified) or on MR (oedema). CT is in Hounsfield units; MR T1/T2 come from a spin-echo signal model.",
-    icon="ℹ️",
+    icon=":material/info:",
 )

@@ -18,9 +18,12 @@ class PageInfo:
 
 
 PAGES: tuple[PageInfo, ...] = (
-    PageInfo("home.py", "Home", "🏠", "", "What the app is, who it is for, what each page does."),
+    PageInfo("home.py", "Home", ":material/home:", "", "What the app is, who it is for, what each page does."),
     PageInfo(
-        "data.py", "Data", "🗂️", "data",
+        "data.py",
+        "Data",
+        ":material/folder_open:",
+        "data",
         "Choose the demo cohort, a cohort folder or uploaded files; see each scan's metadata and a tri-planar "
         "viewer with CT window presets, CT and MR slices linked by physical position.",
     ),

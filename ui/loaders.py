@@ -29,8 +29,4 @@ def folder_case(root: str, subject_id: str) -> Case:
 def uploaded_volume(filename: str, data: bytes, modality: str | None) -> tuple[Volume, list[str]]:
     """Load one uploaded file (or zip of a DICOM series) into a Volume plus notes on what was done."""
     with tempfile.TemporaryDirectory(prefix="fusion-upload-") as workdir:
-        volume, notes = load_upload(filename, data, Path(workdir))
-    if modality and modality != volume.modality:
-        notes = [*notes, f"modality set to {modality} by you (the file said {volume.modality})"]
-        volume = volume.with_array(volume.array, modality=modality)
-    return volume, notes
+        return load_upload(filename, data, Path(workdir), modality=modality)

@@ -81,4 +81,5 @@ def _row(
                 image,
                 caption=f"{label} · {plane.value} {index + 1}/{views.slice_count(volume, plane)}",
                 width="stretch",
+                output_format="PNG",
             )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -28,7 +27,7 @@ def test_data_page_shows_demo_pair_without_clicks():
     app = _run("pages/data.py")
     assert not app.error
     assert "Paired CT and MR" in app.subheader[0].value
-    images = app.get("imgs")
+    images = app.get("image")
     assert len(images) == 6  # CT and MR, three planes each
     table = app.dataframe[-1].value
     assert list(table.index) == ["CT", "MR"]
@@ -68,9 +67,16 @@ def test_data_page_loads_a_cohort_folder(tmp_path):
     assert "s1" in app.subheader[0].value
 
 
-@pytest.mark.parametrize("window", ["Bone (600/2800)", "Brain (40/80)"])
-def test_data_page_ct_window_presets(window):
+def _image_urls(app: AppTest) -> dict[str, str]:
+    return {img.proto.imgs[0].caption: img.proto.imgs[0].url for img in app.get("image")}
+
+
+@pytest.mark.parametrize("window", ["Bone (600/2800)", "Soft tissue (50/400)"])
+def test_data_page_ct_window_presets_change_ct_only(window):
     app = _run("pages/data.py")
+    before = _image_urls(app)
     app.selectbox(key="data-view-CT-window").set_value(window).run()
     assert not app.exception
-    assert np.all([img for img in app.get("imgs")])
+    after = _image_urls(app)
+    changed = {caption.split(" ")[0] for caption in before if before[caption] != after.get(caption)}
+    assert changed == {"CT"}

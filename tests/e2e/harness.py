@@ -112,7 +112,7 @@ def wait_for_app(page, *, min_images: int = 0, timeout_ms: int = 180_000) -> Non
     page.wait_for_function(
         """(n) => {
             const running = document.querySelector("[data-testid='stStatusWidget']");
-            const imgs = [...document.querySelectorAll("[data-testid='stImage'] img, [data-testid='stFullScreenFrame'] img")]
+            const imgs = [...document.querySelectorAll("[data-testid='stImage'] img, [data-testid='stImageContainer'] img")]
                 .filter(i => i.complete && i.naturalWidth > 0);
             return !running && imgs.length >= n;
         }""",

@@ -27,6 +27,24 @@ def _no_traceback(page) -> None:
     assert "Traceback" not in page.inner_text("body")
 
 
+def test_data_page_shows_demo_images(app_url, tmp_path):
+    # Runs first on a fresh server on purpose: a deep link as the first request.
+    with browser_page() as page:
+        page.goto(f"{app_url}/data")
+        wait_for_app(page, min_images=6)
+        _no_traceback(page)
+        sizes = page.eval_on_selector_all(
+            "[data-testid='stImage'] img, [data-testid='stImageContainer'] img", "els => els.map(e => e.naturalWidth)"
+        )
+        assert len(sizes) >= 6 and min(sizes) >= 64
+        assert page.get_by_text("Paired CT and MR").count() >= 1
+        # A deep link as the first request must still get app.py's navigation, not file names.
+        sidebar = page.inner_text("[data-testid='stSidebar']")
+        assert "Home" in sidebar and "Data" in sidebar and "app" not in sidebar.split()
+        page.screenshot(path=str(tmp_path / "data.png"), full_page=True)
+        assert (tmp_path / "data.png").stat().st_size > 20_000
+
+
 def test_home_page_explains_the_app(app_url, tmp_path):
     with browser_page() as page:
         page.goto(app_url)
@@ -35,15 +53,30 @@ def test_home_page_explains_the_app(app_url, tmp_path):
         _no_traceback(page)
 
 
-def test_data_page_shows_demo_images(app_url, tmp_path):
+def test_upload_of_corrupt_file_shows_message_not_traceback(app_url, tmp_path):
+    broken = tmp_path / "broken_scan.nii.gz"
+    broken.write_bytes(b"\x1f\x8b\x08\x00not really gzip")
     with browser_page() as page:
         page.goto(f"{app_url}/data")
-        wait_for_app(page, min_images=6)
+        wait_for_app(page)
+        page.get_by_text("Upload files").click()
+        page.locator("input[type='file']").set_input_files(str(broken))
+        alert = page.locator("[data-testid='stAlertContentError']")
+        alert.wait_for(timeout=60_000)
+        assert "broken_scan.nii.gz" in alert.inner_text()
         _no_traceback(page)
-        sizes = page.eval_on_selector_all(
-            "[data-testid='stImage'] img, [data-testid='stFullScreenFrame'] img", "els => els.map(e => e.naturalWidth)"
-        )
-        assert len(sizes) >= 6 and min(sizes) >= 64
-        assert page.get_by_text("Paired CT and MR").count() >= 1
-        page.screenshot(path=str(tmp_path / "data.png"), full_page=True)
-        assert (tmp_path / "data.png").stat().st_size > 20_000
+
+
+def test_upload_of_real_nifti_shows_it(app_url, tmp_path):
+    from fusion_core.data.phantom import make_subject
+    from fusion_core.io import save_volume
+
+    save_volume(make_subject(1, size=48, modalities=("CT",)).ct, tmp_path / "head_ct.nii.gz")
+    with browser_page() as page:
+        page.goto(f"{app_url}/data")
+        wait_for_app(page)
+        page.get_by_text("Upload files").click()
+        page.locator("input[type='file']").set_input_files(str(tmp_path / "head_ct.nii.gz"))
+        page.get_by_text("CT only (unpaired)").wait_for(timeout=60_000)
+        wait_for_app(page, min_images=3)
+        _no_traceback(page)

@@ -1,0 +1,103 @@
+"""Streamlit glue for the Register & Fuse page: cached computations keyed on what changes them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from fusion_core.case import Case
+from fusion_core.preprocess import NormalisationResult, normalise, resample_to
+from fusion_core.registration import (
+    RegistrationResult,
+    gradient_correlation,
+    ground_truth,
+    head_mask_array,
+    joint_histogram,
+    misalignment_profile,
+    mutual_information,
+    register,
+)
+from fusion_core.viz.views import canonical
+from fusion_core.volume import Volume
+
+RESULTS_KEY = "rf-results"
+
+
+def pair_of(case: Case, fixed_name: str) -> tuple[Volume, Volume]:
+    """(fixed, moving) volumes for "CT" or "MR" fixed."""
+    return (case.ct, case.mr) if fixed_name == "CT" else (case.mr, case.ct)
+
+
+def result_key(case: Case, fixed_name: str, options: dict[str, Any]) -> tuple:
+    return (case.subject_id, fixed_name, tuple(sorted(options.items())))
+
+
+def stored_result(key: tuple) -> RegistrationResult | None:
+    return st.session_state.setdefault(RESULTS_KEY, {}).get(key)
+
+
+def run_registration(case: Case, fixed_name: str, options: dict[str, Any], key: tuple) -> RegistrationResult:
+    """Register with a live progress bar and keep the result in the session (widgets do not re-run it)."""
+    fixed, moving = pair_of(case, fixed_name)
+    bar = st.progress(0.0, text="Starting registration…")
+
+    def progress(fraction: float, message: str) -> None:
+        bar.progress(float(np.clip(fraction, 0, 1)), text=message)
+
+    result = register(fixed, moving, progress=progress, **options)
+    bar.empty()
+    st.session_state.setdefault(RESULTS_KEY, {})[key] = result
+    return result
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def unregistered(subject_id: str, fixed_name: str, _case: Case) -> Volume:
+    """The moving image on the fixed grid using scanner coordinates only (the "before" view)."""
+    fixed, moving = pair_of(_case, fixed_name)
+    return resample_to(moving, fixed)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def display_volume(subject_id: str, role: str, _volume: Volume) -> Volume:
+    """Canonical (display-oriented) copy of a volume; ``role`` names it in the cache key."""
+    return canonical(_volume)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def truth(subject_id: str, fixed_name: str, _case: Case):
+    return ground_truth(_case, fixed=fixed_name)
+
+
+@st.cache_resource(max_entries=8, show_spinner="Computing the mutual-information profile…")
+def profile(key: tuple, axis: int, _fixed: Volume, _moving: Volume, _result: RegistrationResult, _true, _points, _mask):
+    """MI/TRE against a deliberate shift; ``key`` is the registration's result key."""
+    return misalignment_profile(
+        _fixed, _moving, _result.transform, axis=axis, true_transform=_true, points_mm=_points, mask=_mask
+    )
+
+
+@st.cache_resource(max_entries=12, show_spinner="Normalising…")
+def normalised(subject_id: str, which: str, method: str, option_items: tuple, _case: Case) -> NormalisationResult:
+    """A normalisation of the case's CT or MR (reference: the other modality, masks: head masks)."""
+    volume, reference = (_case.ct, _case.mr) if which == "CT" else (_case.mr, _case.ct)
+    masks = {
+        name: vol.with_array(head_mask_array(vol).astype(np.float32))
+        for name, vol in (("CT", _case.ct), ("MR", _case.mr))
+    }
+    mask, reference_mask = (masks["CT"], masks["MR"]) if which == "CT" else (masks["MR"], masks["CT"])
+    return normalise(
+        volume, method, mask=mask, reference=reference, reference_mask=reference_mask, **dict(option_items)
+    )
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def alignment_quality(cache_key: tuple, _fixed: Volume, _resampled: Volume) -> dict[str, Any]:
+    """MI, edge alignment and joint histogram of the fixed image and a resampled moving image (head only for CT)."""
+    mask = _fixed.array > -500 if _fixed.modality == "CT" else None
+    return {
+        "mi": mutual_information(_fixed.array, _resampled.array, mask=mask),
+        "gc": gradient_correlation(_fixed.array, _resampled.array, mask=mask),
+        "hist": joint_histogram(_fixed.array, _resampled.array, mask=mask),
+    }
