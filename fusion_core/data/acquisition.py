@@ -48,6 +48,19 @@ class Grid:
             name=name,
         )
 
+    def sub_slab(self, z0: int, z1: int) -> Grid:
+        """The slices ``z0:z1`` as a grid of their own."""
+        origin = np.reshape(self.direction, (3, 3)) @ (np.array([0.0, 0.0, z0]) * self.spacing) + self.origin
+        return dataclasses.replace(self, shape=(z1 - z0, *self.shape[1:]), origin=tuple(float(o) for o in origin))
+
+    def refined(self, factor: int) -> Grid:
+        """A grid with ``factor`` sub-voxels per axis whose centres tile each voxel evenly."""
+        spacing = tuple(s / factor for s in self.spacing)
+        shift = (0.5 / factor - 0.5) * np.asarray(self.spacing)
+        origin = np.reshape(self.direction, (3, 3)) @ shift + self.origin
+        shape = tuple(n * factor for n in self.shape)
+        return dataclasses.replace(self, shape=shape, spacing=spacing, origin=tuple(float(o) for o in origin))
+
     def points(self) -> np.ndarray:
         """(3, n) float32 physical coordinates of every voxel, flattened in (z, y, x) C order."""
         nz, ny, nx = self.shape

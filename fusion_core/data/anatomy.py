@@ -167,11 +167,24 @@ def to_head_frame(anatomy: HeadAnatomy, points: np.ndarray) -> _Points:
 # ------------------------------------------------------------------------------------------ layers
 @dataclasses.dataclass(frozen=True)
 class Layer:
-    """Painter's-order layer: tissue ``tissue`` covers fraction ``occ`` of the points ``idx``."""
+    """Painter's-order overlay: tissue ``tissue`` covers fraction ``occ`` of the points ``idx``."""
 
     tissue: Tissue
     idx: np.ndarray | None  # None means every point
     occ: np.ndarray
+
+
+@dataclasses.dataclass(frozen=True)
+class Chain:
+    """Nested layers (each inside the one before, e.g. skin > fat > bone > CSF > GM > WM) on points ``idx``.
+
+    Partial volume of nested shells thinner than a voxel is only right when composed as nested
+    fractions, ``sum_k (occ_k - occ_k+1) * value_k``, not as successive overlays.
+    """
+
+    tissues: tuple[Tissue, ...]
+    idx: np.ndarray
+    occs: tuple[np.ndarray, ...]
 
 
 def _cavity_radius(anatomy: HeadAnatomy, ux: np.ndarray, uy: np.ndarray, uz: np.ndarray) -> np.ndarray:
@@ -208,7 +221,7 @@ def _face(p: _Points, idx: np.ndarray, h: float) -> Iterator[Layer]:
     maxillary = ellipsoid_sd(ax - 20.0, p.y + 54.0, p.z + 62.0, (10.0, 13.0, 14.0))
     nasal = ellipsoid_sd(p.x, p.y + 66.0, p.z + 58.0, (5.0, 20.0, 20.0))
     ethmoid = ellipsoid_sd(p.x, p.y + 60.0, p.z + 30.0, (9.0, 12.0, 9.0))
-    yield Layer(Tissue.AIR, idx, occupancy(np.minimum(np.minimum(maxillary, nasal), ethmoid), h))
+    yield Layer(Tissue.SINUS, idx, occupancy(np.minimum(np.minimum(maxillary, nasal), ethmoid), h))
 
 
 def _eyes(p: _Points, idx: np.ndarray, h: float) -> Iterator[Layer]:
@@ -223,11 +236,7 @@ def _eyes(p: _Points, idx: np.ndarray, h: float) -> Iterator[Layer]:
     yield Layer(Tissue.EYE, idx, occupancy(globes, h))
 
 
-def _sub(idx_parent: np.ndarray | None, local: np.ndarray) -> np.ndarray:
-    return local if idx_parent is None else idx_parent[local]
-
-
-def render_layers(anatomy: HeadAnatomy, points: np.ndarray, h: float) -> Iterator[Layer]:
+def render_layers(anatomy: HeadAnatomy, points: np.ndarray, h: float) -> Iterator[Layer | Chain]:
     """Evaluate the head at ``points`` and yield layers in painter's order (later layers win).
 
     Args:
@@ -236,49 +245,71 @@ def render_layers(anatomy: HeadAnatomy, points: np.ndarray, h: float) -> Iterato
         h: voxel width in mm used for the partial-volume ramp.
 
     Yields:
-        :class:`Layer` objects; ``idx`` indexes the flat points (None = all).
+        :class:`Chain` (the nested head shells down to white matter), then :class:`Layer` overlays;
+        ``idx`` indexes the flat points (None = all).
     """
     p = to_head_frame(anatomy, points)
     r, ux, uy, uz = p.spherical()
     r_in = _cavity_radius(anatomy, ux, uy, uz)
-    skull = anatomy.skull_mm * (1.0 + 0.18 * anatomy.skull_noise(ux, uy, uz))
-    r_outer = r_in + skull
+    r_outer = r_in + anatomy.skull_mm * (1.0 + 0.18 * anatomy.skull_noise(ux, uy, uz))
     temples = np.clip((np.abs(ux) - 0.5) / 0.3, 0, 1) * np.clip(1.0 - np.abs(uz - 0.05) / 0.45, 0, 1)
     r_muscle = r_outer + anatomy.galea_mm + anatomy.temporalis_mm * temples
-    r_fat = r_muscle + anatomy.fat_mm
-    r_skin = r_fat + anatomy.skin_mm
-    neck = _lower_head_sd(p)
-    sd_skin = smooth_min(r - r_skin, neck, 15.0)
+    lower = _lower_head_sd(p)
+    sd_skin = smooth_min(r - (r_muscle + anatomy.fat_mm + anatomy.skin_mm), lower, 15.0)
     head = np.flatnonzero(sd_skin < h)
-    yield Layer(Tissue.SCALP, head, occupancy(sd_skin[head], h))
     # Everything inside the head is evaluated on the head's points only.
-    ph, rh = p.take(head), r[head]
-    neck_h = neck[head]
-    yield Layer(Tissue.FAT, head, occupancy(smooth_min(rh - r_fat[head], neck_h + anatomy.skin_mm, 15.0), h))
-    inset = anatomy.skin_mm + anatomy.fat_mm
-    yield Layer(Tissue.SCALP, head, occupancy(smooth_min(rh - r_muscle[head], neck_h + inset, 15.0), h))
-    yield from _spine_bone(ph, head, h)
-    lower = np.flatnonzero(ph.z < -10.0)
-    yield from _face(ph.take(lower), head[lower], h)
-    table = anatomy.table_mm
-    yield Layer(Tissue.CORTICAL_BONE, head, occupancy(rh - r_outer[head], h))
-    yield Layer(Tissue.DIPLOE, head, occupancy(rh - r_outer[head] + table, h))
-    yield Layer(Tissue.CORTICAL_BONE, head, occupancy(rh - r_in[head] - table, h))
-    sd_cavity = rh - r_in[head]
-    yield Layer(Tissue.CSF, head, occupancy(sd_cavity, h))
-    yield from _spinal_canal(ph, head, h)
-    front = np.flatnonzero((ph.y < -35.0) & (ph.z < 0.0) & (np.abs(ph.x) > 8.0))
-    yield from _eyes(ph.take(front), head[front], h)
+    ph, rh, lower_h, r_in_h = p.take(head), r[head], lower[head], r_in[head]
+    sd_muscle = smooth_min(rh - r_muscle[head], lower_h + anatomy.skin_mm + anatomy.fat_mm, 15.0)
+    sd_outer, sd_cavity = rh - r_outer[head], rh - r_in_h
     inside = np.flatnonzero(sd_cavity < h)
-    cav_idx = head[inside]
-    pc = ph.take(inside)
-    yield from _cerebrum(
-        anatomy, pc, cav_idx, sd_cavity[inside], r_in[cav_idx], ux[cav_idx], uy[cav_idx], uz[cav_idx], h
+    pc, cav_idx = ph.take(inside), head[inside]
+    grey, white = _cerebrum(anatomy, pc, sd_cavity[inside], r_in_h[inside], ux[cav_idx], uy[cav_idx], uz[cav_idx], h)
+    shells = (
+        (Tissue.SCALP, sd_skin[head]),
+        (Tissue.FAT, smooth_min(sd_muscle - anatomy.galea_mm, lower_h + anatomy.skin_mm, 15.0)),
+        (Tissue.SCALP, sd_muscle),
+        (Tissue.CORTICAL_BONE, sd_outer),
+        (Tissue.DIPLOE, sd_outer + anatomy.table_mm),
+        (Tissue.CORTICAL_BONE, sd_cavity - anatomy.table_mm),
+        (Tissue.CSF, sd_cavity),
     )
+    occs = [occupancy(sd, h) for _, sd in shells] + [
+        _scatter(grey, inside, len(head)),
+        _scatter(white, inside, len(head)),
+    ]
+    yield Chain((*(t for t, _ in shells), Tissue.GREY_MATTER, Tissue.WHITE_MATTER), head, tuple(occs))
+    yield from _extracranial(ph, head, sd_outer, h)
     yield from _posterior_fossa(anatomy, pc, cav_idx, sd_cavity[inside], h)
     yield from _deep_structures(anatomy, pc, cav_idx, h)
     if anatomy.lesion is not None:
         yield from _lesion_layer(anatomy.lesion, anatomy, pc, cav_idx, sd_cavity[inside], h)
+
+
+def _scatter(values: np.ndarray, where: np.ndarray, n: int) -> np.ndarray:
+    out = np.zeros(n, dtype=np.float32)
+    out[where] = values
+    return out
+
+
+def _extracranial(p: _Points, idx: np.ndarray, sd_skull: np.ndarray, h: float) -> Iterator[Layer]:
+    """Spine, face, sinuses, spinal canal and orbits; all but the canal kept outside the skull.
+
+    Args:
+        sd_skull: (n,) signed distance to the skull's outer surface (negative inside), mm.
+    """
+    low = np.flatnonzero(p.z < -10.0)
+    yield from _clipped(_spine_bone(p.take(low), idx[low], h), sd_skull[low], h)
+    yield from _clipped(_face(p.take(low), idx[low], h), sd_skull[low], h)
+    yield from _spinal_canal(p.take(low), idx[low], h)
+    front = np.flatnonzero((p.y < -35.0) & (p.z < 0.0) & (np.abs(p.x) > 8.0))
+    yield from _clipped(_eyes(p.take(front), idx[front], h), sd_skull[front], h)
+
+
+def _clipped(layers: Iterator[Layer], sd_skull: np.ndarray, h: float) -> Iterator[Layer]:
+    """Remove the skull and what it holds from overlay layers."""
+    outside = occupancy(-sd_skull, h)
+    for layer in layers:
+        yield dataclasses.replace(layer, occ=np.minimum(layer.occ, outside))
 
 
 def _spine_bone(p: _Points, idx: np.ndarray, h: float) -> Iterator[Layer]:
@@ -308,19 +339,21 @@ def _fissures(anatomy: HeadAnatomy, p: _Points) -> np.ndarray:
 def _cerebrum(
     anatomy: HeadAnatomy,
     p: _Points,
-    idx: np.ndarray,
     sd_cavity: np.ndarray,
     r_in: np.ndarray,
     ux: np.ndarray,
     uy: np.ndarray,
     uz: np.ndarray,
     h: float,
-) -> Iterator[Layer]:
+) -> tuple[np.ndarray, np.ndarray]:
     """Folded cortex: GM ribbon under the CSF layer, sulci as CSF clefts lined with GM, WM inside.
 
     Sulci are the zero lines of a random field on the sphere; the distance to them is estimated
     from the field value (``arcsin`` keeps gyral crowns wide). Only the outer shell, where sulci can
     reach, evaluates the field.
+
+    Returns:
+        (grey-matter occupancy, white-matter occupancy) of the points.
     """
     depth = -sd_cavity  # distance below the inner table
     csf, cortex = np.float32(anatomy.csf_mm), np.float32(anatomy.cortex_mm)
@@ -330,9 +363,8 @@ def _cerebrum(
     sulcus[shell] = _sulcus_sd(anatomy, r_in[shell], depth[shell], ux[shell], uy[shell], uz[shell])
     gap = np.minimum(sulcus, _fissures(anatomy, p))
     pial = np.maximum(csf - depth, -gap)
-    yield Layer(Tissue.GREY_MATTER, idx, occupancy(pial, h))
     white = np.maximum(csf + cortex - depth, cortex - gap)
-    yield Layer(Tissue.WHITE_MATTER, idx, occupancy(white, h))
+    return occupancy(pial, h), occupancy(white, h)
 
 
 def _sulcus_sd(
@@ -408,9 +440,10 @@ def _lateral_ventricle_sd(p: _Points, side: float, scale: float) -> np.ndarray:
     s = side
     stretch = np.float32(1.35)
     z = p.z * stretch
+    septum = 1.1  # half-thickness of the septum pellucidum: the frontal horns and bodies abut it
     nodes = {
-        "A": (s * 7.0, -30.0, 8.0),
-        "B": (s * 7.8, -10.0, 16.0),
+        "A": (s * (septum + 5.5 * scale), -30.0, 8.0),
+        "B": (s * (septum + 6.0 * scale), -10.0, 16.0),
         "C": (s * 17.0, 16.0, 14.0),
         "D": (s * 17.0, 40.0, 6.0),
         "E": (s * 29.0, 10.0, -8.0),
@@ -469,7 +502,10 @@ def _lesion_layer(
 
 # ----------------------------------------------------------------------------------------- compose
 def compose(
-    layers: Iterator[Layer], n: int, tables: dict[str, np.ndarray], weights: dict[str, np.ndarray] | None = None
+    layers: Iterator[Layer | Chain],
+    n: int,
+    tables: dict[str, np.ndarray],
+    weights: dict[str, np.ndarray] | None = None,
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Paint layers into intensity images and an integer tissue map.
 
@@ -477,7 +513,7 @@ def compose(
         layers: from :func:`render_layers`.
         n: number of points.
         tables: channel name -> (n_tissues,) value of each tissue in that channel.
-        weights: channel name -> (n_tissues,) opacity multiplier (lesion conspicuity); default 1.
+        weights: channel name -> (n_tissues,) opacity multiplier of overlays (lesion conspicuity); default 1.
 
     Returns:
         (images, labels): channel name -> (n,) float32, and (n,) uint8 tissue labels (a layer wins a
@@ -486,15 +522,38 @@ def compose(
     images = {name: np.full(n, table[Tissue.AIR], dtype=np.float32) for name, table in tables.items()}
     labels = np.zeros(n, dtype=np.uint8)
     for layer in layers:
-        idx = slice(None) if layer.idx is None else layer.idx
-        for name, image in images.items():
-            alpha = layer.occ
-            if weights is not None and name in weights:
-                alpha = alpha * np.float32(weights[name][layer.tissue])
-            value = np.float32(tables[name][layer.tissue])
-            region = image[idx]
-            image[idx] = region + alpha * (value - region)
-        target = labels[idx]
-        target[layer.occ >= 0.5] = layer.tissue
-        labels[idx] = target
+        if isinstance(layer, Chain):
+            _paint_chain(layer, images, labels, tables)
+        else:
+            _paint_overlay(layer, images, labels, tables, weights)
     return images, labels
+
+
+def _paint_overlay(layer: Layer, images: dict, labels: np.ndarray, tables: dict, weights: dict | None) -> None:
+    idx = slice(None) if layer.idx is None else layer.idx
+    for name, image in images.items():
+        alpha = layer.occ
+        if weights is not None and name in weights:
+            alpha = alpha * np.float32(weights[name][layer.tissue])
+        region = image[idx]
+        image[idx] = region + alpha * (np.float32(tables[name][layer.tissue]) - region)
+    target = labels[idx]
+    target[layer.occ >= 0.5] = layer.tissue
+    labels[idx] = target
+
+
+def _paint_chain(chain: Chain, images: dict, labels: np.ndarray, tables: dict) -> None:
+    occs = list(chain.occs)
+    for k in range(1, len(occs)):
+        occs[k] = np.minimum(occs[k], occs[k - 1])  # enforce nesting
+    for name, image in images.items():
+        values = [np.float32(tables[name][t]) for t in chain.tissues]
+        mixed = image[chain.idx] * (1.0 - occs[0])
+        for k, value in enumerate(values):
+            inner = occs[k + 1] if k + 1 < len(occs) else 0.0
+            mixed += (occs[k] - inner) * value
+        image[chain.idx] = mixed
+    target = labels[chain.idx]
+    for tissue, occ in zip(chain.tissues, occs, strict=True):
+        target[occ >= 0.5] = tissue
+    labels[chain.idx] = target

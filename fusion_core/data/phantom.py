@@ -27,27 +27,12 @@ import numpy as np
 import SimpleITK as sitk
 
 from fusion_core.case import Case
-from fusion_core.data.acquisition import (
-    Grid,
-    bias_field,
-    centred_grid,
-    euler_transform,
-    inverse_map_points,
-    rician,
-)
+from fusion_core.data.acquisition import Grid, centred_grid, euler_transform
 from fusion_core.data.anatomy import HeadAnatomy, Lesion, compose, render_layers, sample_anatomy
+from fusion_core.data.render import Scene, acquire_ct, acquire_mr, label_volumes, render_clean
 from fusion_core.data.sdf import SphereNoise
 from fusion_core.data.sites import ScannerSite, get_site
-from fusion_core.data.tissues import (
-    BONE_TISSUES,
-    BRAIN_TISSUES,
-    TISSUE_PROPERTIES,
-    LesionType,
-    Tissue,
-    TissueProperties,
-    sample_lesion_properties,
-    spin_echo_signal,
-)
+from fusion_core.data.tissues import BRAIN_TISSUES, LesionType, Tissue, sample_lesion_properties
 from fusion_core.volume import Volume
 
 __all__ = ["PhantomSubject", "main", "make_cohort", "make_subject"]
@@ -57,8 +42,6 @@ CT_FOV_MM = 218.0
 CT_SLAB_MM = 176.0
 MR_FOV_MM = 240.0
 MR_SLAB_MM = 192.0
-T1_SCALE = 1400.0  # spin-echo signal (0..~0.65) -> arbitrary units roughly 0..1000
-T2_SCALE = 1500.0
 _LESION_RADIUS_MM = {
     LesionType.CALCIFIED: (3.0, 8.0),
     LesionType.OEDEMA: (8.0, 15.0),
@@ -203,90 +186,6 @@ def _place_lesion(anatomy: HeadAnatomy, kind: LesionType, rng: np.random.Generat
 
 
 # ----------------------------------------------------------------------------------------- imaging
-def _property_table(lesion: Lesion | None) -> dict[Tissue, TissueProperties]:
-    table = dict(TISSUE_PROPERTIES)
-    if lesion is not None:
-        table[Tissue.LESION] = lesion.props
-    return table
-
-
-def _tables(props: dict[Tissue, TissueProperties], site: ScannerSite) -> dict[str, np.ndarray]:
-    """Channel -> per-tissue value: CT HU, T1w and T2w spin-echo signals (arbitrary units)."""
-    n = len(Tissue)
-    ct, t1, t2 = np.zeros(n), np.zeros(n), np.zeros(n)
-    for tissue, p in props.items():
-        ct[tissue] = p.hu
-        t1[tissue] = T1_SCALE * spin_echo_signal(p, tr_ms=site.t1w_tr_ms, te_ms=site.t1w_te_ms, t1_scale=site.t1_scale)
-        t2[tissue] = T2_SCALE * spin_echo_signal(p, tr_ms=site.t2w_tr_ms, te_ms=site.t2w_te_ms, t1_scale=site.t1_scale)
-    return {"CT": ct, "T1": t1, "T2": t2}
-
-
-def _lesion_weights(conspicuity: dict[str, float]) -> dict[str, np.ndarray]:
-    weights = {}
-    for channel, key in (("CT", "CT"), ("T1", "MR"), ("T2", "MR")):
-        w = np.ones(len(Tissue))
-        w[Tissue.LESION] = conspicuity[key]
-        weights[channel] = w
-    return weights
-
-
-def _render(
-    anatomy: HeadAnatomy,
-    grid: Grid,
-    anatomy_points: np.ndarray,
-    channels: Sequence[str],
-    props: dict[Tissue, TissueProperties],
-    site: ScannerSite,
-    conspicuity: dict[str, float],
-    blur_mm: float,
-) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    tables = {k: v for k, v in _tables(props, site).items() if k in channels}
-    layers = render_layers(anatomy, anatomy_points, ramp_width(grid.voxel_mm, blur_mm))
-    images, labels = compose(layers, anatomy_points.shape[1], tables, _lesion_weights(conspicuity))
-    return {k: v.reshape(grid.shape) for k, v in images.items()}, labels.reshape(grid.shape)
-
-
-def ramp_width(voxel_mm: float, blur_mm: float) -> float:
-    """Width of the partial-volume ramp that also stands in for the scanner's Gaussian blur.
-
-    A linear ramp of width ``w`` is a step convolved with a box of variance ``w^2 / 12``; adding a
-    Gaussian of sigma ``blur_mm`` adds its variance. Matching variances blurs every edge
-    analytically, with no convolution pass over the volume (see benchmarks/bench_phantom.py).
-    """
-    return float(np.sqrt(voxel_mm**2 + 12.0 * blur_mm**2))
-
-
-def _acquire_ct(clean: np.ndarray, grid: Grid, site: ScannerSite, rng: np.random.Generator) -> np.ndarray:
-    image = clean * np.float32(site.ct_hu_scale) + np.float32(site.ct_hu_offset)
-    image += np.float32(site.ct_noise_hu) * rng.standard_normal(image.shape, dtype=np.float32)
-    return np.clip(image, -1024.0, 3071.0).astype(np.float32)
-
-
-def _acquire_mr(
-    clean: dict[str, np.ndarray], grid: Grid, site: ScannerSite, rng: np.random.Generator
-) -> dict[str, np.ndarray]:
-    field = bias_field(grid, site.mr_bias, rng)
-    out = {}
-    for name, image in clean.items():
-        signal = image * field * np.float32(site.mr_scale)
-        sigma = site.mr_noise * 1000.0 * site.mr_scale
-        out[name] = rician(signal, sigma, rng).astype(np.float32)
-    return out
-
-
-def _masks(labels: np.ndarray, grid: Grid) -> dict[str, Volume]:
-    def wrap(mask: np.ndarray, name: str) -> Volume:
-        return grid.volume(mask.astype(np.float32), modality="UNKNOWN", name=name)
-
-    return {
-        "head": wrap(labels != Tissue.AIR, "head"),
-        "brain": wrap(np.isin(labels, BRAIN_TISSUES), "brain"),
-        "bone": wrap(np.isin(labels, BONE_TISSUES), "bone"),
-        "lesion": wrap(labels == Tissue.LESION, "lesion"),
-    }
-
-
-# ----------------------------------------------------------------------------------------- subject
 def _seed_repr(seed: int | np.random.SeedSequence) -> Any:
     if isinstance(seed, np.random.SeedSequence):
         return {"entropy": int(seed.entropy), "spawn_key": list(seed.spawn_key)}
@@ -307,6 +206,7 @@ def make_subject(
     max_translation_mm: float = 15.0,
     modalities: Sequence[str] = ("CT", "MR"),
     subject_id: str | None = None,
+    supersample: int = 1,
 ) -> PhantomSubject:
     """Generate one phantom subject (deterministic for a seed).
 
@@ -325,6 +225,8 @@ def make_subject(
         max_translation_mm: CT->MR translation along each axis drawn uniformly in +-this.
         modalities: which scans to generate: ("CT", "MR"), ("CT",) or ("MR",).
         subject_id: defaults to ``phantom-<seed>``.
+        supersample: 1 (default) renders partial volume and blur analytically; k > 1 renders k^3
+            hard-edged samples per voxel and blurs with scipy (slow reference, for benchmarks).
 
     Returns:
         A :class:`PhantomSubject`.
@@ -332,18 +234,11 @@ def make_subject(
     Raises:
         ValueError: bad option values (the message names the option and the allowed values).
     """
-    if size < 16:
-        raise ValueError(f"size must be at least 16 voxels, got {size}")
-    wanted = {str(m).upper() for m in modalities}
-    if not wanted or wanted - {"CT", "MR"}:
-        raise ValueError(f"modalities must be a non-empty subset of ('CT', 'MR'), got {tuple(modalities)}")
-    if label not in (None, 0, 1):
-        raise ValueError(f"label must be None, 0 or 1, got {label!r}")
+    wanted = _check_options(size, modalities, label)
     site_preset = get_site(site)
     visibility = _parse_conspicuity(conspicuity)
     seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(int(seed))
     rng_anatomy, rng_lesion, rng_pose, rng_noise = (np.random.default_rng(s) for s in seq.spawn(4))
-
     anatomy = sample_anatomy(rng_anatomy)
     has_lesion = int(rng_lesion.uniform() < prevalence) if label is None else int(label)
     kind = _choose_lesion_type(lesion_type, lesion_mix, rng_lesion)
@@ -352,60 +247,72 @@ def make_subject(
     rotation = rng_pose.uniform(-max_rotation_deg, max_rotation_deg, 3)
     translation = rng_pose.uniform(-max_translation_mm, max_translation_mm, 3)
     transform = euler_transform(rotation, translation, anatomy.center)
+    scene = Scene(anatomy, transform, site_preset, visibility, supersample=int(supersample))
 
-    props = _property_table(anatomy.lesion)
     sid = subject_id or (f"phantom-{seed:03d}" if not isinstance(seed, np.random.SeedSequence) else "phantom")
-    ct = mr = mr_t2 = None
-    masks: dict[str, Volume] = {}
-    tissue = None
-    if "CT" in wanted:
-        grid = ct_grid(size)
-        images, labels = _render(
-            anatomy, grid, grid.points(), ("CT",), props, site_preset, visibility, site_preset.ct_blur_mm
-        )
-        ct = grid.volume(_acquire_ct(images["CT"], grid, site_preset, rng_noise), modality="CT", name=f"{sid} CT")
-        masks, tissue = _masks(labels, grid), grid.volume(labels.astype(np.float32), modality="UNKNOWN", name="tissue")
-    if "MR" in wanted:
-        grid = mr_grid(size)
-        points = inverse_map_points(transform, grid.points())
-        images, labels = _render(
-            anatomy, grid, points, ("T1", "T2"), props, site_preset, visibility, site_preset.mr_blur_mm
-        )
-        acquired = _acquire_mr(images, grid, site_preset, rng_noise)
-        mr = grid.volume(acquired["T1"], modality="MR-T1", name=f"{sid} MR T1")
-        mr_t2 = grid.volume(acquired["T2"], modality="MR-T2", name=f"{sid} MR T2")
-        if ct is None:
-            masks = _masks(labels, grid)
-            tissue = grid.volume(labels.astype(np.float32), modality="UNKNOWN", name="tissue")
-
-    lesion = anatomy.lesion
-    lesion_center_ct = None if lesion is None else anatomy.center + anatomy.pose @ lesion.center
-    meta = {
-        "site": site_preset.name,
-        "lesion_type": lesion.kind if lesion is not None else "none",
-        "conspicuity": visibility,
-        "rotation_deg": [float(a) for a in rotation],
-        "translation_mm": [float(t) for t in translation],
-        "center_mm": [float(c) for c in anatomy.center],
-        "lesion_center_mm": None if lesion is None else [float(c) for c in lesion_center_ct],
-        "lesion_radius_mm": None if lesion is None else lesion.radius_mm,
-        "seed": _seed_repr(seed),
-        "size": size,
-        "paired": ct is not None and mr is not None,
-        "modalities": tuple(m for m, v in (("CT", ct), ("MR", mr)) if v is not None),
-    }
+    ct = _ct_scan(scene, ct_grid(size), rng_noise, sid) if "CT" in wanted else None
+    mr = _mr_scans(scene, mr_grid(size), rng_noise, sid) if "MR" in wanted else None
+    masks, tissue = (ct or mr)[1]
+    meta = _meta(scene, rotation, translation, seed, size, wanted)
     return PhantomSubject(
         subject_id=sid,
-        ct=ct,
-        mr=mr,
-        mr_t2=mr_t2,
+        ct=ct[0] if ct else None,
+        mr=mr[0]["T1"] if mr else None,
+        mr_t2=mr[0]["T2"] if mr else None,
         label=has_lesion,
-        true_transform=transform if (ct is not None and mr is not None) else None,
+        true_transform=transform if (ct and mr) else None,
         masks=masks,
         tissue=tissue,
         meta=meta,
         anatomy=anatomy,
     )
+
+
+def _check_options(size: int, modalities: Sequence[str], label: int | None) -> set[str]:
+    if size < 16:
+        raise ValueError(f"size must be at least 16 voxels, got {size}")
+    wanted = {str(m).upper() for m in modalities}
+    if not wanted or wanted - {"CT", "MR"}:
+        raise ValueError(f"modalities must be a non-empty subset of ('CT', 'MR'), got {tuple(modalities)}")
+    if label not in (None, 0, 1):
+        raise ValueError(f"label must be None, 0 or 1, got {label!r}")
+    return wanted
+
+
+_Labelled = tuple[dict[str, Volume], Volume]
+
+
+def _ct_scan(scene: Scene, grid: Grid, rng: np.random.Generator, sid: str) -> tuple[Volume, _Labelled]:
+    clean, labels = render_clean(scene, grid, ("CT",), mr_space=False, blur_mm=scene.site.ct_blur_mm)
+    ct = grid.volume(acquire_ct(clean["CT"], scene.site, rng), modality="CT", name=f"{sid} CT")
+    return ct, label_volumes(labels, grid)
+
+
+def _mr_scans(scene: Scene, grid: Grid, rng: np.random.Generator, sid: str) -> tuple[dict[str, Volume], _Labelled]:
+    clean, labels = render_clean(scene, grid, ("T1", "T2"), mr_space=True, blur_mm=scene.site.mr_blur_mm)
+    acquired = acquire_mr(clean, grid, scene.site, rng)
+    scans = {w: grid.volume(acquired[w], modality=f"MR-{w}", name=f"{sid} MR {w}") for w in ("T1", "T2")}
+    return scans, label_volumes(labels, grid)
+
+
+def _meta(scene: Scene, rotation, translation, seed, size: int, wanted: set[str]) -> dict[str, Any]:
+    anatomy, lesion = scene.anatomy, scene.anatomy.lesion
+    lesion_center = None if lesion is None else anatomy.center + anatomy.pose @ lesion.center
+    return {
+        "site": scene.site.name,
+        "lesion_type": lesion.kind if lesion is not None else "none",
+        "conspicuity": dict(scene.conspicuity),
+        "rotation_deg": [float(a) for a in rotation],
+        "translation_mm": [float(t) for t in translation],
+        "center_mm": [float(c) for c in anatomy.center],
+        "lesion_center_mm": None if lesion is None else [float(c) for c in lesion_center],
+        "lesion_radius_mm": None if lesion is None else lesion.radius_mm,
+        "seed": _seed_repr(seed),
+        "size": size,
+        "supersample": scene.supersample,
+        "paired": wanted == {"CT", "MR"},
+        "modalities": tuple(m for m in ("CT", "MR") if m in wanted),
+    }
 
 
 def make_cohort(

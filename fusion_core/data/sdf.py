@@ -11,20 +11,26 @@ import dataclasses
 
 import numpy as np
 
+_SMOOTHSTEP_WIDTH = float(np.sqrt(20.0 / 12.0))  # smoothstep of this width has the variance of a unit box
+
 
 def occupancy(sd: np.ndarray, h: float) -> np.ndarray:
     """Fraction of a voxel of width ``h`` (mm) inside a surface at signed distance ``sd``.
 
-    A linear ramp over one voxel: the analytic partial-volume of a planar boundary.
+    A smoothstep ramp whose spread (variance ``h^2 / 12``) equals that of a box of width ``h``: the
+    partial volume of a planar boundary, slightly rounded like a real point-spread function.
+    Compared with a 3x3x3-supersampled reference it is closer than a linear ramp
+    (benchmarks/bench_phantom.py).
 
     Args:
         sd: signed distances in mm, any shape (negative inside).
-        h: voxel width in mm.
+        h: voxel width in mm (or a wider equivalent width that includes blur).
 
     Returns:
         float32 array of the same shape in [0, 1].
     """
-    return np.clip(np.float32(0.5) - sd * np.float32(1.0 / h), 0.0, 1.0, dtype=np.float32)
+    t = np.clip(np.float32(0.5) - sd * np.float32(1.0 / (h * _SMOOTHSTEP_WIDTH)), 0.0, 1.0, dtype=np.float32)
+    return t * t * (np.float32(3.0) - np.float32(2.0) * t)
 
 
 def ellipsoid_sd(x: np.ndarray, y: np.ndarray, z: np.ndarray, axes: tuple[float, float, float]) -> np.ndarray:

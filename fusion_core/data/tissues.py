@@ -28,6 +28,7 @@ class Tissue(enum.IntEnum):
     DEEP_GREY = 9  # caudate, putamen, thalamus
     LESION = 10
     EYE = 11  # vitreous humour
+    SINUS = 12  # air inside the head (paranasal sinuses, nasal cavity)
 
 
 BRAIN_TISSUES = (
@@ -70,6 +71,7 @@ TISSUE_PROPERTIES: dict[Tissue, TissueProperties] = {
     Tissue.GREY_MATTER: TissueProperties(hu=40.0, pd=0.86, t1_ms=833.0, t2_ms=83.0),
     Tissue.WHITE_MATTER: TissueProperties(hu=28.0, pd=0.77, t1_ms=500.0, t2_ms=70.0),
     Tissue.DEEP_GREY: TissueProperties(hu=37.0, pd=0.82, t1_ms=700.0, t2_ms=76.0),
+    Tissue.SINUS: TissueProperties(hu=-1000.0, pd=0.0, t1_ms=1000.0, t2_ms=1.0),
     Tissue.EYE: TissueProperties(hu=10.0, pd=1.0, t1_ms=3000.0, t2_ms=300.0),
     # Placeholder: the lesion's own properties come from LESION_PROPERTIES per type.
     Tissue.LESION: TissueProperties(hu=28.0, pd=0.77, t1_ms=500.0, t2_ms=70.0),

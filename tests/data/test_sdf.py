@@ -5,10 +5,16 @@ import numpy as np
 from fusion_core.data.sdf import SphereNoise, capsule_sd, ellipsoid_radius, ellipsoid_sd, occupancy, smooth_min
 
 
-def test_occupancy_is_a_one_voxel_ramp():
-    sd = np.array([-2.0, -0.5, 0.0, 0.25, 0.5, 3.0], dtype=np.float32)
-    np.testing.assert_allclose(occupancy(sd, 1.0), [1.0, 1.0, 0.5, 0.25, 0.0, 0.0])
-    assert occupancy(sd, 1.0).dtype == np.float32
+def test_occupancy_is_a_ramp_with_the_spread_of_a_voxel():
+    h = 2.0
+    sd = np.linspace(-3 * h, 3 * h, 60001, dtype=np.float32)
+    occ = occupancy(sd, h)
+    assert occ.dtype == np.float32 and occ[0] == 1.0 and occ[-1] == 0.0
+    assert np.all(np.diff(occ) <= 0)
+    np.testing.assert_allclose(occupancy(np.float32([0.0]), h), [0.5])
+    density = -np.gradient(occ, sd)  # the edge-spread profile
+    variance = np.trapezoid(density * sd.astype(float) ** 2, sd) / np.trapezoid(density, sd)
+    np.testing.assert_allclose(variance, h**2 / 12, rtol=1e-3)
 
 
 def test_ellipsoid_sd_is_exact_on_a_sphere_and_signed():
