@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 
 from fusion_core.viz import views
@@ -65,21 +64,14 @@ def tri_planar(
         with column:
             window[label] = window_picker(volume, key=f"{key}-{label}")
     masks = {label: views.canonical(mask).array for label, mask in (overlays or {}).items()}
+    rows = {plane: views.render_linked_row(canon, plane, point, window, masks) for plane in views.Plane}
     for label, volume in canon.items():
-        _row(label, volume, point, window[label], masks.get(label))
-
-
-def _row(
-    label: str, volume: Volume, point: np.ndarray, window: tuple[float, float], overlay: np.ndarray | None
-) -> None:
-    columns = st.columns(3)
-    for column, plane in zip(columns, views.Plane, strict=True):
-        index = views.slice_index_at(volume, plane, point)
-        image = views.render_slice(volume, plane, index, window=window, overlay=overlay)
-        with column:
-            st.image(
-                image,
-                caption=f"{label} · {plane.value} {index + 1}/{views.slice_count(volume, plane)}",
-                width="stretch",
-                output_format="PNG",
-            )
+        for column, plane in zip(st.columns(3), views.Plane, strict=True):
+            image, index = rows[plane][label]
+            with column:
+                st.image(
+                    image,
+                    caption=f"{label} · {plane.value} {index + 1}/{views.slice_count(volume, plane)}",
+                    width="stretch",
+                    output_format="PNG",
+                )

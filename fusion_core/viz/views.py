@@ -154,6 +154,42 @@ def render_slice(
     return rgb
 
 
+def render_linked_row(
+    volumes: dict[str, Volume],
+    plane: Plane | str,
+    point_mm: np.ndarray,
+    windows: dict[str, tuple[float, float]],
+    overlays: dict[str, np.ndarray] | None = None,
+) -> dict[str, tuple[np.ndarray, int]]:
+    """Render the slice at ``point_mm`` of every (canonical) volume on one shared canvas.
+
+    All images share one millimetre-per-pixel scale and the same canvas size (smaller fields of
+    view are centred on black), so scans from different scanners keep their true relative size.
+
+    Returns:
+        label -> (RGB image, slice index).
+    """
+    plane = Plane.parse(plane)
+    step = min(min(pixel_spacing(volume, plane)) for volume in volumes.values())
+    images = {}
+    for label, volume in volumes.items():
+        index = slice_index_at(volume, plane, point_mm)
+        overlay = (overlays or {}).get(label)
+        rgb = render_slice(volume, plane, index, window=windows[label], overlay=overlay, display_mm_per_pixel=step)
+        images[label] = (rgb, index)
+    rows = max(rgb.shape[0] for rgb, _ in images.values())
+    cols = max(rgb.shape[1] for rgb, _ in images.values())
+    return {label: (pad_centred(rgb, rows, cols), index) for label, (rgb, index) in images.items()}
+
+
+def pad_centred(rgb: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """Centre an (h, w, 3) image on a black (rows, cols, 3) canvas."""
+    canvas = np.zeros((rows, cols, 3), dtype=rgb.dtype)
+    top, left = (rows - rgb.shape[0]) // 2, (cols - rgb.shape[1]) // 2
+    canvas[top : top + rgb.shape[0], left : left + rgb.shape[1]] = rgb
+    return canvas
+
+
 def metadata_row(volume: Volume) -> dict[str, object]:
     """One row of the metadata table shown to users."""
     finite = volume.array[np.isfinite(volume.array)]

@@ -126,9 +126,10 @@ def main() -> None:
     parser.add_argument("pages", nargs="*", default=[""], help="url paths, e.g. data (empty = home)")
     parser.add_argument("--out", type=Path, default=Path("/tmp/fusion-shots"))
     parser.add_argument("--min-images", type=int, default=0)
+    parser.add_argument("--height", type=int, default=2000, help="viewport height (Streamlit scrolls inside)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    with serve_app() as url, browser_page() as page:
+    with serve_app() as url, browser_page(height=args.height) as page:
         for name in args.pages:
             page.goto(f"{url}/{name}")
             wait_for_app(page, min_images=args.min_images)

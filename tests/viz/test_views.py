@@ -80,3 +80,13 @@ def test_auto_window_ignores_background():
 def test_unknown_plane_lists_choices():
     with pytest.raises(ValueError, match="axial"):
         views.Plane.parse("oblique")
+
+
+def test_linked_row_shares_scale_and_canvas():
+    small = Volume(np.ones((10, 20, 20)), spacing=(1, 1, 1), origin=(-10, -10, -5))
+    large = Volume(np.ones((10, 20, 20)), spacing=(2, 2, 1), origin=(-20, -20, -5))
+    row = views.render_linked_row({"a": small, "b": large}, "axial", np.zeros(3), {"a": (0.5, 1), "b": (0.5, 1)})
+    (image_a, _), (image_b, _) = row["a"], row["b"]
+    assert image_a.shape == image_b.shape == (40, 40, 3)  # 40 mm at 1 mm per pixel
+    assert image_a[:, :, 0].sum() == 20 * 20 * 255  # the smaller field of view is centred on black
+    assert image_b.min() == 255
