@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import tempfile
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,7 +11,6 @@ import streamlit as st
 
 from fusion_core.fusion import FusionMethod, compare_methods, fuse, fusion_metrics, to_unit
 from fusion_core.fusion.metrics import luminance
-from fusion_core.io import save_volume
 from fusion_core.preprocess import NEEDS_REFERENCE, WINDOW_PRESETS, NormalisationMethod, apply_window
 from fusion_core.registration import RegistrationMode, misalignment_effect, target_registration_error
 from fusion_core.viz import fusion as fviz
@@ -76,7 +73,7 @@ options = {
 }
 key = rw.result_key(case, fixed_name, options)
 fixed, moving = rw.pair_of(case, fixed_name)
-clicked = c3.button("Register", type="primary", key="rf-register", use_container_width=True)
+clicked = c3.button("Register", type="primary", key="rf-register", width="stretch")
 
 result = rw.stored_result(key)
 if clicked:
@@ -119,7 +116,7 @@ else:
         m[0].metric("TRE", "unknown", help="No ground-truth transform for this case (real data).")
     q_before, q_after = quality_before, rw.alignment_quality(key, fixed, result.resampled)
     mi_before, mi_after, gc_before, gc_after = q_before["mi"], q_after["mi"], q_before["gc"], q_after["gc"]
-    m[2].metric("Mutual information (bits)", f"{mi_after:.3f}", delta=f"{mi_after - mi_before:+.3f} vs before")
+    m[2].metric("MI (bits)", f"{mi_after:.3f}", delta=f"{mi_after - mi_before:+.3f} vs before")
     m[3].metric(
         "Edge alignment",
         f"{gc_after:.3f}",
@@ -129,7 +126,7 @@ else:
     m[4].metric("Time (s)", f"{result.seconds:.1f}")
     st.caption(f"Optimizer stop: {result.stop_reason}")
     st.plotly_chart(
-        rviz.metric_curve_figure(result.metric_history, result.level_starts), use_container_width=True, key="rf-curve"
+        rviz.metric_curve_figure(result.metric_history, result.level_starts), width="stretch", key="rf-curve"
     )
 
 # ------------------------------------------------------------------ compare before / after
@@ -158,11 +155,11 @@ tab_cb, tab_blend, tab_edges, tab_hist = st.tabs(["Checkerboard", "Blend", "Edge
 
 def before_after(render, tab) -> None:
     cols = tab.columns(2)
-    cols[0].image(render(fixed_slice, before_slice), caption="before (scanner coordinates)", use_container_width=True)
+    cols[0].image(render(fixed_slice, before_slice), caption="before (scanner coordinates)", width="stretch")
     if after_slice is None:
         cols[1].info("Register to see the result here.")
     else:
-        cols[1].image(render(fixed_slice, after_slice), caption="after registration", use_container_width=True)
+        cols[1].image(render(fixed_slice, after_slice), caption="after registration", width="stretch")
 
 
 tiles = tab_cb.slider("Tiles per side", 2, 16, 8, key="rf-tiles")
@@ -179,7 +176,7 @@ hist_before = quality_before["hist"]
 hist_after = rw.alignment_quality(key, fixed, result.resampled)["hist"] if result else None
 tab_hist.plotly_chart(
     rviz.joint_histogram_figure(hist_before, hist_after, x_label=fixed_name, y_label=moving_name),
-    use_container_width=True,
+    width="stretch",
     key="rf-jh",
 )
 tab_hist.caption(
@@ -215,13 +212,13 @@ if result is not None:
     e[2].image(
         rviz.checkerboard_rgb(fixed_slice, unit(moved_view, index), tiles=tiles),
         caption="checkerboard with the deliberate error",
-        use_container_width=True,
+        width="stretch",
     )
     if st.checkbox("Plot mutual information and TRE against the left–right shift (a few seconds)", key="rf-profile-on"):
         curve = rw.profile(key, 0, fixed, moving, result, true_transform, tre_points, mask)
         st.plotly_chart(
             rviz.misalignment_profile_figure(curve, current_mm=shift, axis_name="left–right"),
-            use_container_width=True,
+            width="stretch",
             key="rf-profile",
         )
 
@@ -252,7 +249,7 @@ try:
             normalised.volume.array[source.array > source.array.min()],
             titles=(f"{which} before", f"{which} after {method}"),
         ),
-        use_container_width=True,
+        width="stretch",
         key="rf-norm-hist",
     )
     reference_note = (
@@ -288,33 +285,28 @@ else:
         fused = fuse(bone_ct, mr_slice, method="colour", **fusion_options["colour"])
     else:
         fused = fuse(ct_slice, mr_slice, method=fusion_method, **fusion_options.get(fusion_method, {}))
-    f1.image(fviz.fused_rgb(fused), caption=f"{fusion_method} fusion", use_container_width=True)
+    f1.image(fviz.fused_rgb(fused), caption=f"{fusion_method} fusion", width="stretch")
     table = compare_methods(ct_slice, mr_slice, [m.value for m in FusionMethod if m.value != "colour"], fusion_options)
     if fusion_method == "colour":
         table["colour"] = fusion_metrics(ct_slice, mr_slice, luminance(fused))
-    f2.plotly_chart(
-        fviz.fusion_metrics_figure(table, highlight=fusion_method), use_container_width=True, key="rf-fusion-fig"
-    )
-    f2.dataframe(pd.DataFrame(table).T.round(3), use_container_width=True)
+    f2.plotly_chart(fviz.fusion_metrics_figure(table, highlight=fusion_method), width="stretch", key="rf-fusion-fig")
+    f2.dataframe(pd.DataFrame(table).T.round(3), width="stretch")
     f2.caption("A = CT, B = MR, F = fused. " + " · ".join(f"**{k}**: {v}" for k, v in fviz.METRIC_HELP.items()))
 
 # ------------------------------------------------------------------ downloads
 if result is not None:
     st.subheader("6 · Download")
     d1, d2 = st.columns(2)
-    with tempfile.TemporaryDirectory() as tmp:
-        nifti, tfm = Path(tmp) / "registered.nii.gz", Path(tmp) / "transform.tfm"
-        save_volume(result.resampled, nifti)
-        sitk.WriteTransform(result.transform, str(tfm))
-        d1.download_button(
-            f"Registered {moving_name} (NIfTI, on the {fixed_name} grid)",
-            nifti.read_bytes(),
-            file_name=f"{case.subject_id}_{moving_name.lower()}_on_{fixed_name.lower()}.nii.gz",
-            key="rf-dl-nii",
-        )
-        d2.download_button(
-            "Transform (.tfm, ITK: fixed → moving points)",
-            tfm.read_bytes(),
-            file_name=f"{case.subject_id}_{fixed_name.lower()}_to_{moving_name.lower()}.tfm",
-            key="rf-dl-tfm",
-        )
+    nifti_bytes, tfm_bytes = rw.export_bytes(key, result)
+    d1.download_button(
+        f"Registered {moving_name} (NIfTI, on the {fixed_name} grid)",
+        nifti_bytes,
+        file_name=f"{case.subject_id}_{moving_name.lower()}_on_{fixed_name.lower()}.nii.gz",
+        key="rf-dl-nii",
+    )
+    d2.download_button(
+        "Transform (.tfm, ITK: fixed → moving points)",
+        tfm_bytes,
+        file_name=f"{case.subject_id}_{fixed_name.lower()}_to_{moving_name.lower()}.tfm",
+        key="rf-dl-tfm",
+    )

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import SimpleITK as sitk
 import streamlit as st
 
 from fusion_core.case import Case
+from fusion_core.io import save_volume
 from fusion_core.preprocess import NormalisationResult, normalise, resample_to
 from fusion_core.registration import (
     RegistrationResult,
@@ -101,3 +105,13 @@ def alignment_quality(cache_key: tuple, _fixed: Volume, _resampled: Volume) -> d
         "gc": gradient_correlation(_fixed.array, _resampled.array, mask=mask),
         "hist": joint_histogram(_fixed.array, _resampled.array, mask=mask),
     }
+
+
+@st.cache_resource(max_entries=4, show_spinner="Preparing the downloads…")
+def export_bytes(key: tuple, _result: RegistrationResult) -> tuple[bytes, bytes]:
+    """(NIfTI of the registered image, ITK .tfm of the transform) as bytes, for download buttons."""
+    with tempfile.TemporaryDirectory() as tmp:
+        nifti, tfm = Path(tmp) / "registered.nii.gz", Path(tmp) / "transform.tfm"
+        save_volume(_result.resampled, nifti)
+        sitk.WriteTransform(_result.transform, str(tfm))
+        return nifti.read_bytes(), tfm.read_bytes()

@@ -1,5 +1,6 @@
 """fusion_core.fusion: pixel-level fusion of registered CT/MR slices and fusion quality metrics."""
 
+from fusion_core.fusion.compare import compare_methods
 from fusion_core.fusion.metrics import entropy, fusion_metrics, luminance, qabf, ssim
 from fusion_core.fusion.pixel import (
     FusionMethod,
@@ -20,6 +21,7 @@ __all__ = [
     "alpha_blend",
     "checkerboard",
     "colour_fusion",
+    "compare_methods",
     "entropy",
     "fuse",
     "fuse_volume",

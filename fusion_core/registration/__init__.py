@@ -7,8 +7,9 @@
 from fusion_core.registration.checks import check_pair, physical_bounds
 from fusion_core.registration.core import RegistrationResult, register, register_rigid
 from fusion_core.registration.errors import RegistrationError
+from fusion_core.registration.ground_truth import ground_truth
 from fusion_core.registration.masks import head_mask_array, head_mask_image
-from fusion_core.registration.misalign import misaligned, misalignment_effect, perturbation
+from fusion_core.registration.misalign import misaligned, misalignment_effect, misalignment_profile, perturbation
 from fusion_core.registration.options import Initialization, MaskMode, RegistrationMode, RegistrationOptions
 from fusion_core.registration.quality import (
     entropy_of_counts,
@@ -28,11 +29,13 @@ __all__ = [
     "check_pair",
     "entropy_of_counts",
     "gradient_correlation",
+    "ground_truth",
     "head_mask_array",
     "head_mask_image",
     "joint_histogram",
     "misaligned",
     "misalignment_effect",
+    "misalignment_profile",
     "mutual_information",
     "perturbation",
     "physical_bounds",

@@ -65,3 +65,36 @@ def misalignment_effect(
         "tre_mm": tre,
         "transform": bad,
     }
+
+
+def misalignment_profile(
+    fixed: Volume,
+    moving: Volume,
+    transform: sitk.Transform,
+    *,
+    offsets_mm: Sequence[float] = tuple(np.arange(-20.0, 20.5, 2.5)),
+    axis: int = 0,
+    true_transform: sitk.Transform | None = None,
+    points_mm: np.ndarray | None = None,
+    mask: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+    """Mutual information (and TRE) as the registration is shifted along one physical axis.
+
+    Args:
+        axis: 0, 1, 2 for x (left-right), y (front-back), z (up-down) in LPS.
+        offsets_mm: shifts to try.
+
+    Returns:
+        {"offset_mm": (k,), "mutual_information": (k,), "tre_median_mm": (k,) or NaN without ground truth}.
+    """
+    rows = []
+    for offset in offsets_mm:
+        shift = [0.0, 0.0, 0.0]
+        shift[axis] = float(offset)
+        effect = misalignment_effect(
+            fixed, moving, transform, shift_mm=shift, true_transform=true_transform, points_mm=points_mm, mask=mask
+        )
+        tre = effect["tre_mm"]
+        rows.append((offset, effect["mutual_information"], np.nan if tre is None else float(np.median(tre))))
+    table = np.array(rows, dtype=np.float64)
+    return {"offset_mm": table[:, 0], "mutual_information": table[:, 1], "tre_median_mm": table[:, 2]}

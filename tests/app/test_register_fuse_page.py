@@ -26,7 +26,7 @@ def registered() -> AppTest:
 def test_register_shows_tre_in_mm(registered):
     metrics = {m.label: m.value for m in registered.metric}
     assert "TRE median (mm)" in metrics and float(metrics["TRE median (mm)"]) < 1.5
-    assert float(metrics["Mutual information (bits)"]) > 0
+    assert float(metrics["MI (bits)"]) > 0
     assert not registered.error
 
 
@@ -41,7 +41,7 @@ def test_widgets_reuse_the_stored_result(registered):
     assert any("reference_quantiles" in c.value for c in registered.code)
 
 
-def test_bad_choice_becomes_an_error_message_not_a_traceback():
+def test_mr_fixed_registers_and_reports_tre_in_mr_space():
     app = AppTest.from_file(PAGE, default_timeout=120)
     app.run()
     app.radio(key="rf-fixed").set_value("MR").run()
