@@ -48,11 +48,13 @@ class ClassifierLossWeights:
         kl: KL of the PoE posterior (poe strategy only).
         contrastive: InfoNCE between modality embeddings (unused when a strategy has one).
         aleatoric_samples: noise samples of the heteroscedastic BCE (0 = plain BCE).
+        pos_weight: weight of positive samples in the BCE (lesion slices are rare, ~8%).
     """
 
     bce: float = 1.0
     kl: float = 1e-3
     aleatoric_samples: int = 8
+    pos_weight: float = 1.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,18 +78,20 @@ def weighted_total(terms: Mapping[str, torch.Tensor], weights: Mapping[str, floa
     return total
 
 
-def masked_branch_bce(out, target: torch.Tensor, *, samples: int) -> torch.Tensor:
+def masked_branch_bce(out, target: torch.Tensor, *, samples: int, pos_weight: float = 1.0) -> torch.Tensor:
     """Mean heteroscedastic BCE over every branch of a ClassifierOutput, counting only available branches."""
     losses = torch.stack(
         [heteroscedastic_bce(b.logit, b.log_var, target, samples=samples) for b in out.branches.values()], 1
     )
-    m = out.branch_mask.to(losses)
+    m = out.branch_mask.to(losses) * (1.0 + (pos_weight - 1.0) * target.unsqueeze(1))
     return (losses * m).sum() / m.sum().clamp_min(1.0)
 
 
 def classifier_terms(out, target: torch.Tensor, weights: ClassifierLossWeights) -> dict[str, torch.Tensor]:
     """Loss terms of a fusion classifier from its ClassifierOutput and (B,) 0/1 targets."""
-    terms = {"bce": masked_branch_bce(out, target.float(), samples=weights.aleatoric_samples)}
+    terms = {
+        "bce": masked_branch_bce(out, target.float(), samples=weights.aleatoric_samples, pos_weight=weights.pos_weight)
+    }
     if out.mu is not None:
         terms["kl"] = kl_divergence(out.mu, out.logvar)
     return terms

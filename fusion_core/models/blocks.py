@@ -71,11 +71,16 @@ class GaussianHead(nn.Module):
 
 
 class PooledEmbedding(nn.Module):
-    """Feature map (B, C, s, s) -> embedding (B, D) by global average pooling and a linear layer."""
+    """Feature map (B, C, s, s) -> embedding (B, D) from global average AND max pooling.
+
+    Max pooling keeps a small focal finding (a lesion covering a few feature cells) from being
+    averaged away over the whole slice.
+    """
 
     def __init__(self, channels: int, embed_dim: int) -> None:
         super().__init__()
-        self.linear = nn.Linear(channels, embed_dim)
+        self.linear = nn.Linear(2 * channels, embed_dim)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        return torch.nn.functional.silu(self.linear(features.mean(dim=(2, 3))))
+        pooled = torch.cat([features.mean(dim=(2, 3)), features.amax(dim=(2, 3))], dim=1)
+        return torch.nn.functional.silu(self.linear(pooled))

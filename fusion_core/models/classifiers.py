@@ -138,11 +138,11 @@ class FusionClassifier(nn.Module):
 
     def _attend(self, feats: dict[str, torch.Tensor]) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
         a, b = self.modalities
+        shape = feats[a].shape
         tokens = {m: to_tokens(feats[m]) + self.position for m in (a, b)}
         out_a, w_ab = self.cross[a](tokens[a], tokens[b])
         out_b, w_ba = self.cross[b](tokens[b], tokens[a])
-        emb = {a: self.embed[a].linear(out_a.mean(1)), b: self.embed[b].linear(out_b.mean(1))}
-        emb = {k: nn.functional.silu(v) for k, v in emb.items()}
+        emb = {m: self.embed[m](out.transpose(1, 2).reshape(shape)) for m, out in ((a, out_a), (b, out_b))}
         return emb, {f"{a}->{b}": w_ab, f"{b}->{a}": w_ba}
 
     def _fuse_tensor(self, emb: dict[str, torch.Tensor]) -> torch.Tensor:

@@ -169,7 +169,13 @@ class Run:
         opt.zero_grad(set_to_none=True)
         with autocast(self.device) if self.config.amp else torch.autocast("cpu", enabled=False):
             loss, terms, out = supervised_loss(
-                self.net, batch, self.task, self.weights, critic=self.critic, noise_prob=self.config.noise_modality_prob
+                self.net,
+                batch,
+                self.task,
+                self.weights,
+                critic=self.critic,
+                noise_prob=self.config.noise_modality_prob,
+                flip_prob=self.config.flip_prob,
             )
         loss.backward()
         opt.step()

@@ -44,12 +44,21 @@ def corrupt_modalities(batch: dict[str, torch.Tensor], prob: float) -> dict[str,
     return x
 
 
+def random_flip(batch: dict[str, torch.Tensor], prob: float) -> dict[str, torch.Tensor]:
+    """Flip a ``prob`` fraction of samples left-right (every image key together; labels unchanged)."""
+    if prob <= 0:
+        return batch
+    rows = (torch.rand(batch["CT"].shape[0], device=batch["CT"].device) < prob).view(-1, 1, 1, 1)
+    return {k: torch.where(rows, v.flip(-1), v) if v.ndim == 4 else v for k, v in batch.items()}
+
+
 def loss_weight_map(weights: Any) -> dict[str, float]:
     return {k: float(v) for k, v in vars(weights).items() if isinstance(v, int | float)}
 
 
-def supervised_loss(model, batch, task: Task, weights, *, critic=None, noise_prob: float = 0.0):
+def supervised_loss(model, batch, task: Task, weights, *, critic=None, noise_prob: float = 0.0, flip_prob: float = 0.0):
     """Total loss and its terms for the VAE or a classifier (one forward through ``model``)."""
+    batch = random_flip(batch, flip_prob)
     if task == Task.VAE:
         # modality dropout inside the model hides CT or MR in part of the rows -> cross-modal term
         out = model(images(batch), batch["has"])

@@ -104,3 +104,16 @@ def test_cycle_gradients_flow_through_each_term(term):
     model.zero_grad()
     discriminator_loss(model.disc_ct, ct, model.mr_to_ct(mr)).backward()
     assert grads_nonzero(model.disc_ct) and not grads_nonzero(model.mr_to_ct)
+
+
+def test_pos_weight_upweights_positives():
+    from fusion_core.losses.objectives import masked_branch_bce
+    from fusion_core.models.classifiers import ClassifierOutput
+    from fusion_core.models.heads import HeadOutput
+
+    z = torch.zeros(2)
+    out = ClassifierOutput(
+        z, z, {"fused": HeadOutput(torch.tensor([-3.0, -3.0]), z, z)}, torch.ones(2, 1), torch.ones(2, 2), {}
+    )
+    target = torch.tensor([1.0, 0.0])  # the positive is badly wrong, the negative is right
+    assert masked_branch_bce(out, target, samples=0, pos_weight=5.0) > masked_branch_bce(out, target, samples=0)

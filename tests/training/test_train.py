@@ -52,3 +52,15 @@ def test_bad_config_messages(tmp_path, write_config):
         load_train_config(tmp_path / "nope.json")
     with pytest.raises(ValueError, match="unknown Task 'gan'"):
         load_train_config(write_config("vae"), task="gan")
+
+
+def test_random_flip_flips_images_together_not_labels():
+    from fusion_core.training.steps import random_flip
+
+    x = torch.arange(8.0).view(1, 1, 2, 4).repeat(3, 1, 1, 1)
+    batch = {"CT": x, "MR": x + 100, "head": x * 0, "label": torch.tensor([1.0, 0.0, 1.0])}
+    torch.manual_seed(0)
+    out = random_flip(batch, 1.0)
+    assert torch.equal(out["CT"], x.flip(-1)) and torch.equal(out["MR"], (x + 100).flip(-1))
+    assert torch.equal(out["label"], batch["label"])
+    assert random_flip(batch, 0.0) is batch

@@ -1,0 +1,276 @@
+"""Benchmark the shipped fusion models on the held-out test split of the phantom cohort.
+
+Measures, each side by side with its baseline in the same run:
+
+* classification: slice- and subject-level AUC (stratified bootstrap 95% CI) of every fusion
+  strategy; intermediate fusion minus the best unimodal model (paired bootstrap CI); the PoE
+  classifier with one modality missing against the specialist trained on that modality alone;
+* cross-modal generation MR->CT (PoE VAE, and the unpaired CycleGAN) against a tissue-class
+  baseline (k-means on the T1 within the head, each class its mean training HU): MAE (HU, head
+  mask), PSNR, SSIM, bone Dice on native-grid test volumes;
+* coherence: the CT-only classifier on generated CT vs on real CT (AUC against the true labels,
+  agreement of the thresholded predictions);
+* throughput (slices/s) of ``classify`` and ``impute`` on a phantom volume, batched vs a per-slice loop.
+
+Writes ``benchmarks/results/bench_models.json`` and adds the test numbers to each model card.
+
+Run:  .venv/bin/python -m benchmarks.bench_models [--n-boot 1000] [--gen-subjects 12] [--device cpu]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from fusion_core.datasets import (
+    SPLITS,
+    build_slice_table,
+    head_mask_from_mr,
+    iter_phantom_cohort,
+    mr_to_unit,
+    split_subjects,
+    unit_to_ct,
+)
+from fusion_core.evaluation import auc_difference_ci, auc_with_ci, fit_tissue_mapper, image_metrics
+from fusion_core.inference import ASSETS_DIR, classify, impute, list_models, load_model
+from fusion_core.models.config import Strategy
+from fusion_core.training.config import load_train_config
+
+RESULTS = Path(__file__).parent / "results" / "bench_models.json"
+CONFIGS = Path(__file__).parent.parent / "configs"
+TEST = SPLITS.index("test")
+
+
+def slice_logits(model, x: dict[str, torch.Tensor], batch: int = 256) -> np.ndarray:
+    """Final logits of a classifier on (N, 1, S, S) tensors (any subset of modalities)."""
+    out = []
+    with torch.inference_mode():
+        for i in range(0, next(iter(x.values())).shape[0], batch):
+            out.append(model({m: v[i : i + batch] for m, v in x.items()}).logit.float().cpu())
+    return torch.cat(out).numpy()
+
+
+def subject_scores(probs: np.ndarray, subjects: np.ndarray, k: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k mean of slice probabilities per subject (the aggregation ``classify`` uses)."""
+    ids = np.unique(subjects)
+    return ids, np.array([np.sort(probs[subjects == s])[::-1][:k].mean() for s in ids])
+
+
+def auc_block(labels, logits, table, rows, n_boot) -> dict:
+    probs = 1 / (1 + np.exp(-logits))
+    ids, subj = subject_scores(probs, table["subject"][rows])
+    subj_labels = np.array([table["subject_label"][rows][table["subject"][rows] == s][0] for s in ids])
+    return {
+        "slice": auc_with_ci(labels, logits, n_boot=n_boot).as_dict(),
+        "subject": auc_with_ci(subj_labels, subj, n_boot=n_boot).as_dict(),
+        "logits": logits,
+    }
+
+
+def bench_classifiers(table, n_boot: int, device) -> dict:
+    rows = np.flatnonzero(table["split"] == TEST)
+    x = {m: torch.from_numpy(table[m][rows][:, None]).to(device) for m in ("CT", "MR")}
+    labels = table["label"][rows]
+    res: dict = {
+        "n_test_slices": len(rows),
+        "n_test_subjects": len(np.unique(table["subject"][rows])),
+        "strategies": {},
+    }
+    for s in tqdm([s.value for s in Strategy], desc="classifiers"):
+        model = load_model(f"clf-{s}", device=device)
+        res["strategies"][s] = auc_block(labels, slice_logits(model, x), table, rows, n_boot)
+        if s in ("poe", "late", "uncertainty-late", "hybrid"):
+            for m in ("CT", "MR"):
+                res["strategies"][s][f"only_{m}"] = auc_block(
+                    labels, slice_logits(model, {m: x[m]}), table, rows, n_boot
+                )
+    return summarise_classifiers(res, labels, n_boot)
+
+
+def summarise_classifiers(res: dict, labels: np.ndarray, n_boot: int) -> dict:
+    st = res["strategies"]
+    best_uni = max(("ct", "mr"), key=lambda s: st[s]["slice"]["auc"])
+    res["best_unimodal"] = best_uni
+    res["intermediate_minus_best_unimodal"] = {
+        s: auc_difference_ci(labels, st[s]["logits"], st[best_uni]["logits"], n_boot=n_boot)
+        for s in ("intermediate-concat", "intermediate-tensor", "intermediate-attention")
+    }
+    res["poe_missing_vs_specialist"] = {
+        m: {"poe_only": st["poe"][f"only_{m}"]["slice"]["auc"], "specialist": st[m.lower()]["slice"]["auc"],
+            "difference": st["poe"][f"only_{m}"]["slice"]["auc"] - st[m.lower()]["slice"]["auc"]}
+        for m in ("CT", "MR")
+    }  # fmt: skip
+    for block in st.values():
+        block.pop("logits")
+        for v in block.values():
+            if isinstance(v, dict):
+                v.pop("logits", None)
+    return res
+
+
+def test_subjects(config, limit: int):
+    """The first ``limit`` test-split subjects of the cohort (regenerated at native resolution)."""
+    split = split_subjects(config.n_subjects, config.split_fractions, config.split_seed)
+    out = []
+    for i, subject in enumerate(iter_phantom_cohort(config)):
+        if split[i] == TEST:
+            out.append(subject)
+        if len(out) >= limit:
+            break
+    return out
+
+
+def fit_baseline(table):
+    rows = table["split"] == SPLITS.index("train")
+    return fit_tissue_mapper(table["MR"][rows], unit_to_ct(table["CT"][rows]), table["head"][rows])
+
+
+def bench_generation(config, table, limit: int, device) -> dict:
+    mapper = fit_baseline(table)
+    vae, cyc = load_model("vae-poe", device=device), load_model("translator-cyclegan", device=device)
+    per = {"vae-poe": [], "translator-cyclegan": [], "tissue-class-baseline": []}
+    for subject in tqdm(test_subjects(config, limit), desc="generation"):
+        ct, mr, head = subject.ct, subject.mr_on_ct_grid(), subject.masks["head"].array > 0.5
+        base = mapper.predict(mr_to_unit(mr.array)[0], head_mask_from_mr(mr.array))
+        per["tissue-class-baseline"].append(image_metrics(base, ct.array, head))
+        per["vae-poe"].append(image_metrics(impute(vae, {"MR": mr}, "CT").array, ct.array, head))
+        per["translator-cyclegan"].append(image_metrics(impute(cyc, {"MR": mr}, "CT").array, ct.array, head))
+    summary = {k: {m: float(np.mean([r[m] for r in v])) for m in v[0]} for k, v in per.items()}
+    b = summary["tissue-class-baseline"]["mae_hu"]
+    for k in ("vae-poe", "translator-cyclegan"):
+        summary[k]["mae_reduction_vs_baseline"] = 1 - summary[k]["mae_hu"] / b
+    summary["n_subjects"] = len(per["vae-poe"])
+    summary["baseline_classes"] = {"centers_unit": mapper.centers.tolist(), "hu": mapper.hu.tolist()}
+    return summary
+
+
+def bench_coherence(table, n_boot: int, device) -> dict:
+    """CT-only classifier on VAE-generated CT (from MR alone) vs on the real CT."""
+    rows = np.flatnonzero(table["split"] == TEST)
+    vae, clf = load_model("vae-poe", device=device), load_model("clf-ct", device=device)
+    mr = torch.from_numpy(table["MR"][rows][:, None]).to(device)
+    with torch.inference_mode():
+        fake = torch.cat([vae({"MR": mr[i : i + 256]}).recon["CT"] for i in range(0, len(mr), 256)]).clamp(-1, 1)
+    real_logit = slice_logits(clf, {"CT": torch.from_numpy(table["CT"][rows][:, None]).to(device)})
+    fake_logit = slice_logits(clf, {"CT": fake})
+    labels = table["label"][rows]
+    return {
+        "auc_on_real_ct": auc_with_ci(labels, real_logit, n_boot=n_boot).as_dict(),
+        "auc_on_generated_ct": auc_with_ci(labels, fake_logit, n_boot=n_boot).as_dict(),
+        "agreement_real_vs_generated": float(np.mean((real_logit > 0) == (fake_logit > 0))),
+        "agreement_generated_vs_truth": float(np.mean((fake_logit > 0) == labels.astype(bool))),
+    }
+
+
+def time_call(fn, repeats: int = 3) -> float:
+    fn()  # warm-up
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return float(np.median(times))
+
+
+def bench_throughput(device) -> dict:
+    from fusion_core.data.phantom import make_subject
+
+    subject = make_subject(7, label=1)
+    vols = {"CT": subject.ct, "MR": subject.mr_on_ct_grid()}
+    n = subject.ct.shape[0]
+    clf, vae = load_model("clf-intermediate-concat", device=device), load_model("vae-poe", device=device)
+    cases = {
+        "classify_intermediate_concat": lambda bs: classify(clf, vols, mc_samples=1, batch_size=bs),
+        "impute_vae_mr_to_ct": lambda bs: impute(vae, {"MR": vols["MR"]}, "CT", batch_size=bs),
+    }
+    out = {
+        "device": str(device),
+        "torch_threads": torch.get_num_threads(),
+        "n_slices": n,
+        "volume_shape": list(subject.ct.shape),
+    }
+    for name, fn in tqdm(cases.items(), desc="throughput"):
+        batched, looped = time_call(lambda fn=fn: fn(64)), time_call(lambda fn=fn: fn(1))
+        out[name] = {
+            "batched_slices_per_s": n / batched,
+            "per_slice_loop_slices_per_s": n / looped,
+            "speedup": looped / batched,
+        }
+    return out
+
+
+def update_cards(results: dict) -> None:
+    """Write the test-split numbers into each model card under "benchmarks"."""
+    cls = results["classification"]["strategies"]
+    for name in list_models():
+        path = ASSETS_DIR / name / "model_card.json"
+        card = json.loads(path.read_text())
+        bench = {"source": "benchmarks/bench_models.py", "split": "test"}
+        if name.startswith("clf-"):
+            bench["auc"] = {k: v for k, v in cls[name[4:]].items()}
+        elif name in results["generation"]:
+            bench["mr_to_ct"] = results["generation"][name]
+        if name == "clf-intermediate-concat":
+            bench["throughput"] = results["throughput"]["classify_intermediate_concat"] | {
+                "device": results["throughput"]["device"]
+            }
+        if name == "vae-poe":
+            bench["throughput"] = results["throughput"]["impute_vae_mr_to_ct"] | {
+                "device": results["throughput"]["device"]
+            }
+            bench["coherence"] = results["coherence"]
+        card["benchmarks"] = bench
+        path.write_text(json.dumps(card, indent=2))
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--n-boot", type=int, default=1000)
+    p.add_argument("--gen-subjects", type=int, default=12)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--out", default=str(RESULTS))
+    p.add_argument("--no-cards", action="store_true")
+    args = p.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    clf_data = load_train_config(CONFIGS / "clf-poe.json").data_config()
+    table = build_slice_table(clf_data)
+    results = {
+        "classification": bench_classifiers(table, args.n_boot, device),
+        "generation": bench_generation(clf_data, table, args.gen_subjects, device),
+        "coherence": bench_coherence(table, args.n_boot, device),
+        "throughput": bench_throughput(device),
+        "settings": vars(args),
+    }
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(results, indent=2))
+    if not args.no_cards:
+        update_cards(results)
+    print(json.dumps(headline(results), indent=2))
+    return 0
+
+
+def headline(r: dict) -> dict:
+    st = r["classification"]["strategies"]
+    return {
+        "slice_auc": {s: round(v["slice"]["auc"], 3) for s, v in st.items()},
+        "subject_auc": {s: round(v["subject"]["auc"], 3) for s, v in st.items()},
+        "intermediate_minus_best_unimodal": {
+            k: round(v["difference"], 3) for k, v in r["classification"]["intermediate_minus_best_unimodal"].items()
+        },
+        "poe_missing_vs_specialist": r["classification"]["poe_missing_vs_specialist"],
+        "generation": {k: v for k, v in r["generation"].items() if k != "baseline_classes"},
+        "coherence": {k: (v["auc"] if isinstance(v, dict) else v) for k, v in r["coherence"].items()},
+        "throughput": r["throughput"],
+    }
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
