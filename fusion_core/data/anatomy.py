@@ -66,6 +66,7 @@ class HeadAnatomy:
         depth_noise: modulates sulcal depth.
         fissure_mm: width of the interhemispheric and Sylvian fissures.
         ventricle_scale: scales ventricle calibre (atrophy).
+        texture: smooth tissue heterogeneity, plane waves over anatomy-space mm (~16 mm wavelength).
         lesion: the lesion, or None.
     """
 
@@ -90,6 +91,7 @@ class HeadAnatomy:
     sulcus_width_mm: float
     fissure_mm: float
     ventricle_scale: float
+    texture: SphereNoise | None = None
     lesion: Lesion | None = None
 
 
@@ -136,6 +138,7 @@ def sample_anatomy(rng: np.random.Generator) -> HeadAnatomy:
         sulcus_width_mm=float(1.2 + 1.2 * atrophy),
         fissure_mm=float(1.8 + 1.2 * atrophy),
         ventricle_scale=float(0.85 + 0.45 * atrophy + rng.normal(0, 0.05)),
+        texture=SphereNoise.sample(rng, n_terms=6, frequency=2 * np.pi / 16.0),
     )
 
 
@@ -198,10 +201,14 @@ def _cavity_radius(anatomy: HeadAnatomy, ux: np.ndarray, uy: np.ndarray, uz: np.
 
 
 def _lower_head_sd(p: _Points) -> np.ndarray:
-    """Neck (elliptic cylinder) merged with a face mass under the frontal skull."""
-    neck = ellipsoid_sd(p.x, p.y - np.float32(8.0), np.zeros_like(p.z), (54.0, 60.0, 1.0))
-    neck = np.maximum(neck, p.z + np.float32(35.0))
-    return smooth_min(neck, _face_sd(p), 12.0)
+    """Neck (elliptic cylinder) merged with a face mass under the frontal skull (far above z = 20)."""
+    out = np.full(p.x.shape, _FAR, dtype=np.float32)
+    low = np.flatnonzero(p.z < np.float32(20.0))
+    q = p.take(low)
+    neck = ellipsoid_sd(q.x, q.y - np.float32(8.0), np.zeros_like(q.z), (54.0, 60.0, 1.0))
+    neck = np.maximum(neck, q.z + np.float32(35.0))
+    out[low] = smooth_min(neck, _face_sd(q), 12.0)
+    return out
 
 
 _EYES = ((30.0, -64.0, -27.0), (-30.0, -64.0, -27.0))
@@ -250,10 +257,7 @@ def render_layers(anatomy: HeadAnatomy, points: np.ndarray, h: float) -> Iterato
     """
     p = to_head_frame(anatomy, points)
     r, ux, uy, uz = p.spherical()
-    r_in = _cavity_radius(anatomy, ux, uy, uz)
-    r_outer = r_in + anatomy.skull_mm * (1.0 + 0.18 * anatomy.skull_noise(ux, uy, uz))
-    temples = np.clip((np.abs(ux) - 0.5) / 0.3, 0, 1) * np.clip(1.0 - np.abs(uz - 0.05) / 0.45, 0, 1)
-    r_muscle = r_outer + anatomy.galea_mm + anatomy.temporalis_mm * temples
+    r_in, r_outer, r_muscle = _shell_radii(anatomy, r, ux, uy, uz, h)
     lower = _lower_head_sd(p)
     sd_skin = smooth_min(r - (r_muscle + anatomy.fat_mm + anatomy.skin_mm), lower, 15.0)
     head = np.flatnonzero(sd_skin < h)
@@ -283,6 +287,26 @@ def render_layers(anatomy: HeadAnatomy, points: np.ndarray, h: float) -> Iterato
     yield from _deep_structures(anatomy, pc, cav_idx, h)
     if anatomy.lesion is not None:
         yield from _lesion_layer(anatomy.lesion, anatomy, pc, cav_idx, sd_cavity[inside], h)
+
+
+def _shell_radii(
+    anatomy: HeadAnatomy, r: np.ndarray, ux: np.ndarray, uy: np.ndarray, uz: np.ndarray, h: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Radii of the inner table, outer table and muscle layer along each point's direction.
+
+    Evaluated only within a bounding sphere of the cranium; elsewhere the radii are 0, which puts
+    those points outside every shell.
+    """
+    bound = max(anatomy.cavity_axes) * (1.0 + 4 * anatomy.cavity_amp + anatomy.egg) + 1.6 * anatomy.skull_mm
+    bound += anatomy.galea_mm + anatomy.temporalis_mm + anatomy.fat_mm + anatomy.skin_mm + 20.0 + 2 * h
+    near = np.flatnonzero(r < np.float32(bound))
+    vx, vy, vz = ux[near], uy[near], uz[near]
+    radii = np.zeros((3, r.size), dtype=np.float32)
+    radii[0, near] = _cavity_radius(anatomy, vx, vy, vz)
+    radii[1, near] = radii[0, near] + anatomy.skull_mm * (1.0 + 0.18 * anatomy.skull_noise(vx, vy, vz))
+    temples = np.clip((np.abs(vx) - 0.5) / 0.3, 0, 1) * np.clip(1.0 - np.abs(vz - 0.05) / 0.45, 0, 1)
+    radii[2, near] = radii[1, near] + anatomy.galea_mm + anatomy.temporalis_mm * temples
+    return radii[0], radii[1], radii[2]
 
 
 def _scatter(values: np.ndarray, where: np.ndarray, n: int) -> np.ndarray:

@@ -90,7 +90,37 @@ def _lesion_weights(conspicuity: dict[str, float]) -> dict[str, np.ndarray]:
 def _evaluate(scene: Scene, points: np.ndarray, channels: Sequence[str], h: float) -> tuple[dict, np.ndarray]:
     tables = {k: v for k, v in tissue_tables(scene.anatomy, scene.site).items() if k in channels}
     layers = render_layers(scene.anatomy, points, h)
-    return compose(layers, points.shape[1], tables, _lesion_weights(scene.conspicuity))
+    images, labels = compose(layers, points.shape[1], tables, _lesion_weights(scene.conspicuity))
+    if scene.anatomy.texture is not None:
+        _add_texture(images, labels, points, scene.anatomy.texture)
+    return images, labels
+
+
+# Tissue heterogeneity: HU standard deviation per tissue on CT, relative on MR.
+_CT_TEXTURE_HU = np.zeros(len(Tissue), dtype=np.float32)
+for _tissue, _sd in {
+    Tissue.SCALP: 3.0,
+    Tissue.FAT: 5.0,
+    Tissue.CORTICAL_BONE: 60.0,
+    Tissue.DIPLOE: 50.0,
+    Tissue.GREY_MATTER: 1.5,
+    Tissue.WHITE_MATTER: 1.5,
+    Tissue.DEEP_GREY: 1.5,
+    Tissue.LESION: 3.0,
+}.items():
+    _CT_TEXTURE_HU[_tissue] = _sd
+_MR_TEXTURE = np.float32(0.025)
+
+
+def _add_texture(images: dict[str, np.ndarray], labels: np.ndarray, points: np.ndarray, texture) -> None:
+    """Smooth anatomical heterogeneity (the same in CT and MR: it lives in anatomy space)."""
+    tissue = np.flatnonzero((labels != Tissue.AIR) & (labels != Tissue.SINUS))
+    field = texture(points[0, tissue], points[1, tissue], points[2, tissue])
+    for name, image in images.items():
+        if name == "CT":
+            image[tissue] += _CT_TEXTURE_HU[labels[tissue]] * field
+        else:
+            image[tissue] *= 1.0 + _MR_TEXTURE * field
 
 
 def render_clean(

@@ -106,7 +106,8 @@ def sample_lesion_properties(kind: LesionType, rng: np.random.Generator) -> Tiss
         The lesion's HU, PD, T1 and T2.
     """
     if kind is LesionType.CALCIFIED:
-        return TissueProperties(hu=float(rng.uniform(250, 900)), pd=0.25, t1_ms=600.0, t2_ms=12.0)
+        # Small calcifications are faint on spin-echo MR (slightly dark): mostly tissue, some short T2.
+        return TissueProperties(hu=float(rng.uniform(250, 900)), pd=0.72, t1_ms=520.0, t2_ms=float(rng.uniform(55, 65)))
     if kind is LesionType.OEDEMA:
         return TissueProperties(
             hu=float(rng.uniform(12, 18)), pd=0.92, t1_ms=1300.0, t2_ms=float(rng.uniform(160, 220))
