@@ -69,8 +69,9 @@ def _fidelity(seeds: list[int], size: int) -> dict[str, dict[str, float]]:
                 test, ref = getattr(subject, scan).array, getattr(reference, scan).array
                 region = head_ct if scan == "ct" else ref > 0.05 * ref.max()
                 errors[name].setdefault(f"{scan}_mae", []).append(float(np.abs(test - ref)[region].mean()))
-            agree = float((subject.tissue.array == reference.tissue.array)[head_ct].mean())
-            errors[name].setdefault("tissue_label_agreement", []).append(agree)
+            if k % 2 == 1:  # an even k has no sub-voxel at the voxel centre to take labels from
+                agree = float((subject.tissue.array == reference.tissue.array)[head_ct].mean())
+                errors[name].setdefault("tissue_label_agreement", []).append(agree)
     return {name: {k: statistics.fmean(v) for k, v in values.items()} for name, values in errors.items()}
 
 
