@@ -136,7 +136,7 @@ def sample_anatomy(rng: np.random.Generator) -> HeadAnatomy:
         depth_noise=SphereNoise.sample(rng, n_terms=5, frequency=4.0),
         sulcus_depth_mm=float(rng.uniform(10.0, 15.0)),
         sulcus_width_mm=float(1.2 + 1.2 * atrophy),
-        fissure_mm=float(1.8 + 1.2 * atrophy),
+        fissure_mm=float(1.0 + 1.0 * atrophy),
         ventricle_scale=float(0.85 + 0.45 * atrophy + rng.normal(0, 0.05)),
         texture=SphereNoise.sample(rng, n_terms=6, frequency=2 * np.pi / 16.0),
     )
@@ -350,9 +350,9 @@ def _spinal_canal(p: _Points, idx: np.ndarray, h: float) -> Iterator[Layer]:
 
 
 def _fissures(anatomy: HeadAnatomy, p: _Points) -> np.ndarray:
-    """Distance to the interhemispheric fissure (outside the deep core) and the Sylvian fissures."""
+    """Distance to the interhemispheric fissure (down to the corpus callosum: the deep core) and the Sylvian fissures."""
     half = np.float32(anatomy.fissure_mm / 2)
-    core = ellipsoid_sd(np.zeros_like(p.x), p.y - np.float32(4.0), p.z + np.float32(6.0), (1.0, 36.0, 22.0))
+    core = ellipsoid_sd(np.zeros_like(p.x), p.y - np.float32(4.0), p.z + np.float32(2.0), (1.0, 44.0, 28.0))
     midline = p.x - np.float32(1.2) * np.sin(p.y * np.float32(0.09)) * np.cos(p.z * np.float32(0.07))
     interhemispheric = np.maximum(np.abs(midline) - half, -core)
     sylvian_plane = np.abs(p.z - (np.float32(-10.0) - np.float32(0.35) * p.y)) - half
@@ -464,19 +464,21 @@ def _lateral_ventricle_sd(p: _Points, side: float, scale: float) -> np.ndarray:
     s = side
     stretch = np.float32(1.35)
     z = p.z * stretch
-    septum = 1.1  # half-thickness of the septum pellucidum: the frontal horns and bodies abut it
+    septum = 0.6  # half-thickness of the septum pellucidum: the frontal horns and bodies abut it
     nodes = {
-        "A": (s * (septum + 5.5 * scale), -30.0, 8.0),
-        "B": (s * (septum + 6.0 * scale), -10.0, 16.0),
-        "C": (s * 17.0, 16.0, 14.0),
-        "D": (s * 17.0, 40.0, 6.0),
-        "E": (s * 29.0, 10.0, -8.0),
+        "A": (s * (septum + 5.5 * scale), -30.0, 8.0),  # frontal horn
+        "B": (s * (septum + 6.0 * scale), -10.0, 16.0),  # body, against the septum
+        "B2": (s * (septum + 5.5 * scale), 8.0, 17.0),
+        "C": (s * 17.0, 22.0, 12.0),  # atrium
+        "D": (s * 16.0, 42.0, 6.0),  # occipital horn
+        "E": (s * 29.0, 10.0, -8.0),  # temporal horn
         "F": (s * 29.0, -14.0, -20.0),
     }
     nodes = {k: (x, y, zz * stretch) for k, (x, y, zz) in nodes.items()}
     segments = (
         ("A", "B", 5.5, 6.0),
-        ("B", "C", 6.0, 6.0),
+        ("B", "B2", 6.0, 5.5),
+        ("B2", "C", 5.5, 6.0),
         ("C", "D", 5.5, 1.5),
         ("C", "E", 5.0, 3.0),
         ("E", "F", 3.0, 2.0),
