@@ -20,7 +20,7 @@ CLI: ``python -m fusion_core.data.phantom --out DIR --n 40 --seed 0 [--unpaired]
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -35,7 +35,7 @@ from fusion_core.data.sites import ScannerSite, get_site
 from fusion_core.data.tissues import BRAIN_TISSUES, LesionType, Tissue, sample_lesion_properties
 from fusion_core.volume import Volume
 
-__all__ = ["PhantomSubject", "main", "make_cohort", "make_subject"]
+__all__ = ["PhantomSubject", "iter_cohort", "main", "make_cohort", "make_subject"]
 
 DEFAULT_SIZE = 128
 CT_FOV_MM = 218.0
@@ -342,31 +342,34 @@ def make_cohort(
     Returns:
         list of :class:`PhantomSubject`, ids ``phantom-000``, ``phantom-001``, ...
     """
+    subjects = iter_cohort(
+        n, seed=seed, paired=paired, prevalence=prevalence, lesion_mix=lesion_mix, sites=sites, **options
+    )
+    if progress:
+        from tqdm.auto import tqdm
+
+        subjects = tqdm(subjects, total=n, desc="phantom cohort", unit="subject")
+    return list(subjects)
+
+
+def iter_cohort(
+    n: int,
+    *,
+    seed: int = 0,
+    paired: bool = True,
+    sites: Sequence[str] = ("A", "B", "C"),
+    **options: Any,
+) -> Iterator[PhantomSubject]:
+    """The subjects of :func:`make_cohort` (same arguments), generated one at a time to save memory."""
     if n < 0:
         raise ValueError(f"n must be >= 0, got {n}")
     if not sites:
         raise ValueError("sites must name at least one site preset")
-    children = np.random.SeedSequence(int(seed)).spawn(n)
-    iterator = range(n)
-    if progress:
-        from tqdm.auto import tqdm
-
-        iterator = tqdm(iterator, desc="phantom cohort", unit="subject")
-    subjects = []
-    for i in iterator:
+    for i, child in enumerate(np.random.SeedSequence(int(seed)).spawn(n)):
         modalities = ("CT", "MR") if paired else (("CT",) if i % 2 == 0 else ("MR",))
-        subjects.append(
-            make_subject(
-                children[i],
-                site=sites[i % len(sites)],
-                prevalence=prevalence,
-                lesion_mix=lesion_mix,
-                modalities=modalities,
-                subject_id=f"phantom-{i:03d}",
-                **options,
-            )
+        yield make_subject(
+            child, site=sites[i % len(sites)], modalities=modalities, subject_id=f"phantom-{i:03d}", **options
         )
-    return subjects
 
 
 def main(argv: Sequence[str] | None = None) -> int:

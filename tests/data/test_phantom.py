@@ -7,7 +7,7 @@ import pytest
 import SimpleITK as sitk
 
 from fusion_core.case import Case
-from fusion_core.data.phantom import PhantomSubject, make_cohort, make_subject
+from fusion_core.data.phantom import PhantomSubject, iter_cohort, make_cohort, make_subject
 from fusion_core.data.sites import get_site
 from fusion_core.data.tissues import Tissue
 from tests.data.conftest import CLEAN_SITE
@@ -72,6 +72,10 @@ def test_cohort_is_deterministic_with_independent_subjects():
         np.testing.assert_array_equal(x.mr.array, y.mr.array)
     assert not np.array_equal(first[0].ct.array, first[1].ct.array)
     assert not np.array_equal(first[0].ct.array, other[0].ct.array)
+    lazy = list(iter_cohort(3, seed=4, size=24))
+    np.testing.assert_array_equal(lazy[2].ct.array, first[2].ct.array)
+    with pytest.raises(ValueError, match="n must be"):
+        make_cohort(-1)
 
 
 # ----------------------------------------------------------------------------------- CT values
