@@ -431,7 +431,9 @@ def _posterior_fossa(
     arbor = ellipsoid_sd(np.abs(q.x) - 14.0, q.y - 34.0, q.z + 32.0, (13.0, 13.0, 10.0))
     yield Layer(Tissue.WHITE_MATTER, sub, occupancy(np.maximum(arbor, 1.5 - fissures), h))
     stem = _brainstem_sd(q)
-    cistern = np.maximum(np.maximum(stem - 2.5, cav), q.z + 14.0)
+    # Prepontine cistern in front; only a thin CSF sleeve behind, where the fourth ventricle lies.
+    sleeve = np.float32(3.0) - np.float32(2.4) * np.clip((q.y - 4.0) / 12.0, 0.0, 1.0)
+    cistern = np.maximum(np.maximum(stem - sleeve, cav), q.z + 14.0)
     yield Layer(Tissue.CSF, sub, occupancy(cistern, h))
     yield Layer(Tissue.WHITE_MATTER, sub, occupancy(stem, h))
     fourth = ellipsoid_sd(q.x, q.y - 22.0, q.z + 32.0, (6.0 * anatomy.ventricle_scale, 3.0, 7.0))
