@@ -110,7 +110,7 @@ def sample_anatomy(rng: np.random.Generator) -> HeadAnatomy:
     """
     scale = rng.normal(1.0, 0.035)
     axes = (
-        61.0 * scale * rng.normal(1, 0.03),
+        59.0 * scale * rng.normal(1, 0.03),
         78.0 * scale * rng.normal(1, 0.03),
         58.0 * scale * rng.normal(1, 0.03),
     )
@@ -129,7 +129,7 @@ def sample_anatomy(rng: np.random.Generator) -> HeadAnatomy:
         galea_mm=float(rng.uniform(1.5, 2.5)),
         fat_mm=float(rng.uniform(2.5, 4.5)),
         skin_mm=float(rng.uniform(1.8, 2.5)),
-        temporalis_mm=float(rng.uniform(4.0, 7.0)),
+        temporalis_mm=float(rng.uniform(3.0, 5.0)),
         csf_mm=float(1.6 + 1.6 * atrophy),
         cortex_mm=float(rng.uniform(2.6, 3.3)),
         sulci=SphereNoise.sample(rng, n_terms=12, frequency=rng.uniform(19.0, 23.0)),
