@@ -40,13 +40,22 @@ class ConvEncoder(nn.Module):
 
 
 class ConvDecoder(nn.Module):
-    """Latent vector (B, D) -> slice (B, out_channels, S, S); mirror of ConvEncoder."""
+    """Latent vector (B, D) -> slice (B, out_channels, S, S); mirror of ConvEncoder.
 
-    def __init__(self, config: EncoderConfig, latent_dim: int, out_channels: int = 1) -> None:
+    With ``latent_channels`` > 0 the vector is a flattened spatial latent (B, latent_channels * s * s)
+    and a 1x1 convolution replaces the dense projection.
+    """
+
+    def __init__(self, config: EncoderConfig, latent_dim: int, out_channels: int = 1, latent_channels: int = 0) -> None:
         super().__init__()
         chans = config.stage_channels()[::-1]
         self.start_shape = (chans[0], config.feature_size, config.feature_size)
-        self.project = nn.Linear(latent_dim, chans[0] * config.feature_size**2)
+        self.latent_shape = (latent_channels, config.feature_size, config.feature_size)
+        self.project = (
+            nn.Conv2d(latent_channels, chans[0], 1)
+            if latent_channels
+            else nn.Linear(latent_dim, chans[0] * config.feature_size**2)
+        )
         layers: list[nn.Module] = []
         for c_in, c_out in itertools.pairwise(chans):
             layers += [nn.Upsample(scale_factor=2, mode="nearest"), conv_block(c_in, c_out), conv_block(c_out, c_out)]
@@ -54,7 +63,9 @@ class ConvDecoder(nn.Module):
         self.body = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        h = torch.nn.functional.silu(self.project(z)).view(z.shape[0], *self.start_shape)
+        if self.latent_shape[0]:
+            z = z.view(z.shape[0], *self.latent_shape)
+        h = torch.nn.functional.silu(self.project(z)).reshape(z.shape[0], *self.start_shape)
         return self.body(h)
 
 
@@ -68,6 +79,18 @@ class GaussianHead(nn.Module):
     def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         mu, logvar = self.linear(features.flatten(1)).chunk(2, dim=1)
         return mu, logvar.clamp(-8.0, 8.0)
+
+
+class SpatialGaussianHead(nn.Module):
+    """Feature map (B, C, s, s) -> (mu, logvar), each (B, L * s * s), by a 1x1 convolution (spatial latent)."""
+
+    def __init__(self, channels: int, latent_channels: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(channels, 2 * latent_channels, 1)
+
+    def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mu, logvar = self.conv(features).chunk(2, dim=1)
+        return mu.flatten(1), logvar.flatten(1).clamp(-8.0, 8.0)
 
 
 class PooledEmbedding(nn.Module):

@@ -8,7 +8,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from fusion_core.models.blocks import ConvDecoder, ConvEncoder, GaussianHead
+from fusion_core.models.blocks import ConvDecoder, ConvEncoder, GaussianHead, SpatialGaussianHead
 from fusion_core.models.config import VAEConfig
 from fusion_core.models.inputs import presence_mask
 from fusion_core.models.poe import drop_modalities, product_of_experts, reparameterise
@@ -19,7 +19,7 @@ class VAEOutput(NamedTuple):
 
     Attributes:
         recon: modality -> (B, C, S, S) reconstruction decoded from z (every modality, given or not).
-        mu, logvar: (B, D) joint posterior.
+        mu, logvar: (B, D) joint posterior (D = config.code_dim; a flattened map for a spatial latent).
         z: (B, D) sample in training mode, mu in eval mode.
         expert_mu, expert_logvar: (B, M, D) per-modality experts (zeros where missing).
         mask: (B, M) which experts were used.
@@ -48,11 +48,18 @@ class MultimodalVAE(nn.Module):
         enc = config.encoder
         self.encoders = nn.ModuleDict({m: ConvEncoder(enc) for m in config.modalities})
         out_ch = self.encoders[config.modalities[0]].out_channels
+        lc = config.latent_channels
         self.heads = nn.ModuleDict(
-            {m: GaussianHead(out_ch, enc.feature_size, config.latent_dim) for m in config.modalities}
+            {
+                m: SpatialGaussianHead(out_ch, lc) if lc else GaussianHead(out_ch, enc.feature_size, config.latent_dim)
+                for m in config.modalities
+            }
         )
         self.decoders = nn.ModuleDict(
-            {m: ConvDecoder(enc, config.latent_dim, out_channels=enc.in_channels) for m in config.modalities}
+            {
+                m: ConvDecoder(enc, config.latent_dim, out_channels=enc.in_channels, latent_channels=lc)
+                for m in config.modalities
+            }
         )
 
     @property
@@ -62,7 +69,7 @@ class MultimodalVAE(nn.Module):
     def encode_experts(self, inputs: Mapping[str, torch.Tensor], batch_size: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Per-modality Gaussian experts, (B, M, D) each; zeros for modalities not given."""
         ref = next(self.parameters())
-        zeros = ref.new_zeros(batch_size, self.config.latent_dim)
+        zeros = ref.new_zeros(batch_size, self.config.code_dim)
         mus, logvars = [], []
         for m in self.modalities:
             mu, logvar = self.heads[m](self.encoders[m](inputs[m])) if m in inputs else (zeros, zeros)

@@ -33,6 +33,9 @@ class TrainConfig:
         max_steps: stop after this many optimiser steps (0 = no limit; used by smoke tests).
         noise_modality_prob: probability of replacing one modality of a sample by pure noise and
             marking nothing (teaches uncertainty-aware heads to distrust it); 0 = off.
+        init_from: checkpoint folders whose weights initialise this model before training: every
+            tensor whose name and shape match is copied (e.g. the unimodal specialists' CT and MR
+            encoders into a fusion classifier: unimodal pre-training, then joint fine-tuning).
         flip_prob: probability of a left-right flip of a training sample (all modalities together).
         amp: use autocast (bf16) on CUDA.
         num_threads: torch intra-op threads on CPU (0 = leave torch's default).
@@ -52,6 +55,7 @@ class TrainConfig:
     max_steps: int = 0
     noise_modality_prob: float = 0.0
     flip_prob: float = 0.0
+    init_from: tuple[str, ...] = ()
     amp: bool = True
     num_threads: int = 0
 

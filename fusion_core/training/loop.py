@@ -22,7 +22,7 @@ from fusion_core.devices import autocast, select_device
 from fusion_core.models import PatchDiscriminator, build_model
 from fusion_core.models.config import Task
 from fusion_core.training import distributed as dist_utils
-from fusion_core.training.checkpoint import load_state, save_model, save_state
+from fusion_core.training.checkpoint import init_from_checkpoints, load_state, save_model, save_state
 from fusion_core.training.config import TrainConfig
 from fusion_core.training.steps import MONITOR, cycle_step, supervised_loss, validate
 
@@ -64,7 +64,9 @@ class Run:
             torch.set_num_threads(config.num_threads)
         seed_everything(config.seed)
         self.weights = config.loss_weights()
-        self.model = build_model(config.task, config.model).to(self.device)
+        self.model = build_model(config.task, config.model)
+        self.initialised = init_from_checkpoints(self.model, config.init_from) if config.init_from else []
+        self.model.to(self.device)
         self.critic = self._make_critic()
         self.net = self._wrap(self.model)
         self.optimisers = self._make_optimisers()
@@ -287,6 +289,8 @@ def write_card(out_dir: Path, config: TrainConfig, run: Run, seconds: float, com
         "world_size": dist_utils.world_size(),
         "torch": torch.__version__,
         "n_parameters": sum(p.numel() for p in run.model.parameters()),
+        "init_from": list(config.init_from),
+        "n_initialised_tensors": len(run.initialised),
     }
     if config.task == Task.CLASSIFIER.value:
         card["strategy"] = model_cfg.strategy

@@ -69,3 +69,12 @@ def test_bad_image_size():
 
     with pytest.raises(ValueError, match="divisible"):
         EncoderConfig(image_size=30, n_down=2)
+
+
+def test_spatial_latent_shapes_and_prior(tiny_encoder, pair):
+    torch.manual_seed(0)
+    vae = MultimodalVAE(VAEConfig(encoder=tiny_encoder, latent_channels=3)).eval()
+    assert vae.config.code_dim == 3 * 8 * 8
+    out = vae({"MR": pair["MR"]})
+    assert out.mu.shape == (3, 192) and out.recon["CT"].shape == (3, 1, 32, 32)
+    assert torch.equal(vae({}, batch_size=2).mu, torch.zeros(2, 192))

@@ -64,3 +64,20 @@ def test_random_flip_flips_images_together_not_labels():
     assert torch.equal(out["CT"], x.flip(-1)) and torch.equal(out["MR"], (x + 100).flip(-1))
     assert torch.equal(out["label"], batch["label"])
     assert random_flip(batch, 0.0) is batch
+
+
+def test_init_from_copies_matching_tensors(tmp_path):
+    from fusion_core.models import ClassifierConfig, EncoderConfig, FusionClassifier
+    from fusion_core.training.checkpoint import CheckpointError, init_from_checkpoints, save_model
+
+    enc = EncoderConfig(image_size=32, base_channels=8, n_down=2, max_channels=16)
+    torch.manual_seed(0)
+    ct_only = FusionClassifier(ClassifierConfig(strategy="ct", encoder=enc, embed_dim=8))
+    save_model(ct_only, tmp_path / "ct")
+    late = FusionClassifier(ClassifierConfig(strategy="late", encoder=enc, embed_dim=8))
+    names = init_from_checkpoints(late, [str(tmp_path / "ct")])
+    assert "encoders.CT.body.0.0.weight" in names and "heads.CT.out.weight" in names
+    assert not any(n.startswith(("encoders.MR", "heads.MR")) for n in names)
+    assert torch.equal(late.encoders["CT"].body[0][0].weight, ct_only.encoders["CT"].body[0][0].weight)
+    with pytest.raises(CheckpointError, match=r"no model\.safetensors"):
+        init_from_checkpoints(late, [str(tmp_path / "nope")])
