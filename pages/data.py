@@ -24,14 +24,14 @@ source = st.radio("Source", SOURCES, horizontal=True, key="data-source")
 
 
 def _demo_case() -> Case | None:
-    cases = session.demo_cases()
-    labels = {
-        case.subject_id: f"{case.subject_id} — {'lesion: ' + case.meta.get('lesion_type', '?') if case.label else 'no lesion'}"
-        f", site {case.meta.get('site', '?')}"
-        for case in cases
-    }
-    chosen = st.selectbox("Subject", list(labels), format_func=labels.get, key="data-demo-subject")
-    return next(case for case in cases if case.subject_id == chosen)
+    ids = session.demo_subject_ids()
+    chosen = st.selectbox(
+        "Subject",
+        ids,
+        format_func=lambda sid: f"{sid} · scanner site {session.demo_site(sid)}",
+        key="data-demo-subject",
+    )
+    return session.demo_case(chosen)
 
 
 def _folder_case() -> Case | None:
@@ -99,6 +99,9 @@ if case is not None:
         st.stop()
     kind = "Paired CT and MR" if case.is_paired else f"{' and '.join(volumes)} only (unpaired)"
     st.subheader(f"{case.subject_id}: {kind}")
+    if case.label is not None:
+        lesion = case.meta.get("lesion_type", "lesion") if case.label else None
+        st.markdown(f"Ground truth: **{f'{lesion} lesion' if lesion else 'no lesion'}**")
     st.dataframe(pd.DataFrame([metadata_row(v) | {"scan": k} for k, v in volumes.items()]).set_index("scan"))
     if case.is_paired and case.true_transform is not None:
         st.caption(

@@ -363,13 +363,32 @@ def iter_cohort(
     """The subjects of :func:`make_cohort` (same arguments), generated one at a time to save memory."""
     if n < 0:
         raise ValueError(f"n must be >= 0, got {n}")
+    for i in range(n):
+        yield cohort_subject(i, seed=seed, paired=paired, sites=sites, **options)
+
+
+def cohort_subject(
+    index: int,
+    *,
+    seed: int = 0,
+    paired: bool = True,
+    sites: Sequence[str] = ("A", "B", "C"),
+    **options: Any,
+) -> PhantomSubject:
+    """Subject ``index`` of the cohort :func:`make_cohort` builds with the same arguments, made alone.
+
+    Child seeds depend only on the cohort seed and the index (``SeedSequence`` spawn keys), so one
+    subject of a large cohort costs one subject's time — the app builds demo subjects on demand.
+    """
+    if index < 0:
+        raise ValueError(f"index must be >= 0, got {index}")
     if not sites:
         raise ValueError("sites must name at least one site preset")
-    for i, child in enumerate(np.random.SeedSequence(int(seed)).spawn(n)):
-        modalities = ("CT", "MR") if paired else (("CT",) if i % 2 == 0 else ("MR",))
-        yield make_subject(
-            child, site=sites[i % len(sites)], modalities=modalities, subject_id=f"phantom-{i:03d}", **options
-        )
+    child = np.random.SeedSequence(int(seed), spawn_key=(index,))
+    modalities = ("CT", "MR") if paired else (("CT",) if index % 2 == 0 else ("MR",))
+    return make_subject(
+        child, site=sites[index % len(sites)], modalities=modalities, subject_id=f"phantom-{index:03d}", **options
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

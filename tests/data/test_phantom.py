@@ -269,3 +269,13 @@ def test_to_case_carries_everything(small_subject: PhantomSubject):
 def test_bad_options_raise_errors_that_name_them(options: dict, message: str):
     with pytest.raises(ValueError, match=message):
         make_subject(0, **options)
+
+
+def test_cohort_subject_equals_the_cohort_member():
+    from fusion_core.data.phantom import cohort_subject, make_cohort
+
+    cohort = make_cohort(3, seed=5, size=32, paired=False)
+    alone = cohort_subject(2, seed=5, size=32, paired=False)
+    assert alone.subject_id == cohort[2].subject_id
+    np.testing.assert_array_equal(alone.ct.array, cohort[2].ct.array)
+    assert alone.meta["site"] == cohort[2].meta["site"] and alone.mr is None
