@@ -4,11 +4,12 @@ import streamlit as st
 
 from ui.catalog import PAGES, PAGES_DIR
 
-st.set_page_config(page_title="Fusion Explorer", page_icon="🧠", layout="wide")
+st.set_page_config(page_title="Fusion Explorer", page_icon=":material/neurology:", layout="wide")
 
 navigation = [
-    st.Page(PAGES_DIR / page.script, title=page.title, icon=page.icon, url_path=page.url_path or None,
-            default=not page.url_path)
+    st.Page(
+        PAGES_DIR / page.script, title=page.title, icon=page.icon, url_path=page.url_path or None, default=page.default
+    )
     for page in PAGES
 ]
 st.navigation(navigation).run()

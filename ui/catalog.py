@@ -13,18 +13,37 @@ class PageInfo:
     script: str
     title: str
     icon: str
-    url_path: str
     summary: str
+    default: bool = False
+
+    @property
+    def url_path(self) -> str:
+        # The file's stem: a deep link on a fresh server first resolves against Streamlit's
+        # file-based page list (see ui/guard.py), so the two must agree. The default page is "/".
+        return "" if self.default else Path(self.script).stem
 
 
 PAGES: tuple[PageInfo, ...] = (
-    PageInfo("home.py", "Home", ":material/home:", "", "What the app is, who it is for, what each page does."),
     PageInfo(
-        "data.py",
-        "Data",
-        ":material/folder_open:",
-        "data",
-        "Choose the demo cohort, a cohort folder or uploaded files; see each scan's metadata and a tri-planar "
-        "viewer with CT window presets, CT and MR slices linked by physical position.",
+        script="home.py",
+        title="Home",
+        icon=":material/home:",
+        summary="What the app is, who it is for, what each page does.",
+        default=True,
+    ),
+    PageInfo(
+        script="data.py",
+        title="Data",
+        icon=":material/folder_open:",
+        summary="Choose the demo cohort, a cohort folder or uploaded files; see each scan's metadata and a "
+        "tri-planar viewer with CT window presets, CT and MR slices linked by physical position.",
+    ),
+    PageInfo(
+        script="register_fuse.py",
+        title="Register & Fuse",
+        icon=":material/join_inner:",
+        summary="Align the MR to the CT by mutual information with a live progress bar; check the alignment "
+        "(checkerboard, blend, edges, joint histogram, true error in mm on the demo cohort); normalise "
+        "intensities and fuse the scans pixel by pixel; download the result.",
     ),
 )

@@ -80,3 +80,12 @@ def test_data_page_ct_window_presets_change_ct_only(window):
     after = _image_urls(app)
     changed = {caption.split(" ")[0] for caption in before if before[caption] != after.get(caption)}
     assert changed == {"CT"}
+
+
+def test_catalog_pages_exist_and_url_paths_match_files():
+    from ui.catalog import PAGES, PAGES_DIR
+
+    assert sum(page.default for page in PAGES) == 1
+    for page in PAGES:
+        assert (PAGES_DIR / page.script).is_file()
+        assert page.url_path == ("" if page.default else page.script.removesuffix(".py"))

@@ -7,6 +7,7 @@ import os
 import pytest
 
 from tests.e2e.harness import browser_page, chromium_path, serve_app, wait_for_app
+from ui.catalog import PAGES
 
 pytestmark = pytest.mark.e2e
 
@@ -80,3 +81,13 @@ def test_upload_of_real_nifti_shows_it(app_url, tmp_path):
         page.get_by_text("CT only (unpaired)").wait_for(timeout=60_000)
         wait_for_app(page, min_images=3)
         _no_traceback(page)
+
+
+@pytest.mark.parametrize("url_path", [page.url_path for page in PAGES])
+def test_every_page_opens_without_error(app_url, url_path):
+    with browser_page() as page:
+        page.goto(f"{app_url}/{url_path}")
+        wait_for_app(page)
+        page.locator("h1").first.wait_for(timeout=120_000)
+        _no_traceback(page)
+        assert page.locator("[role='dialog']").count() == 0  # e.g. no "Page not found"
