@@ -34,7 +34,6 @@ from fusion_core.datasets import (
     head_mask_from_mr,
     iter_phantom_cohort,
     mr_to_unit,
-    split_subjects,
     unit_to_ct,
 )
 from fusion_core.evaluation import auc_difference_ci, auc_with_ci, fit_tissue_mapper, image_metrics
@@ -114,12 +113,30 @@ def summarise_classifiers(res: dict, labels: np.ndarray, n_boot: int) -> dict:
     return res
 
 
-def test_subjects(config, limit: int):
+def bench_uncertainty_weights(table, device, mc_samples: int = 8) -> dict:
+    """Mean fusion weight of each modality in the uncertainty-late model: clean, MR noisy, MR missing."""
+    from fusion_core.models.classifiers import precision_weights
+
+    rows = np.flatnonzero(table["split"] == TEST)
+    model = load_model("clf-uncertainty-late", device=device)
+    x = {m: torch.from_numpy(table[m][rows][:, None]).to(device) for m in ("CT", "MR")}
+    g = torch.Generator().manual_seed(0)
+    noisy = {"CT": x["CT"], "MR": torch.randn(x["MR"].shape, generator=g).clamp(-1, 1).to(device)}
+    out = {}
+    with torch.inference_mode():
+        for name, inputs in (("clean", x), ("mr_noise", noisy), ("mr_missing", {"CT": x["CT"]})):
+            o = model(inputs, mc_samples=mc_samples)
+            w = precision_weights(o.branches, o.branch_mask).mean(0).cpu().numpy()
+            out[name] = {"CT": float(w[0]), "MR": float(w[1])}
+    return out
+
+
+def test_subjects(config, table, limit: int):
     """The first ``limit`` test-split subjects of the cohort (regenerated at native resolution)."""
-    split = split_subjects(config.n_subjects, config.split_fractions, config.split_seed)
+    test_ids = set(np.unique(table["subject"][table["split"] == TEST]).tolist())
     out = []
     for i, subject in enumerate(iter_phantom_cohort(config)):
-        if split[i] == TEST:
+        if i in test_ids:
             out.append(subject)
         if len(out) >= limit:
             break
@@ -135,7 +152,7 @@ def bench_generation(config, table, limit: int, device) -> dict:
     mapper = fit_baseline(table)
     vae, cyc = load_model("vae-poe", device=device), load_model("translator-cyclegan", device=device)
     per = {"vae-poe": [], "translator-cyclegan": [], "tissue-class-baseline": []}
-    for subject in tqdm(test_subjects(config, limit), desc="generation"):
+    for subject in tqdm(test_subjects(config, table, limit), desc="generation"):
         ct, mr, head = subject.ct, subject.mr_on_ct_grid(), subject.masks["head"].array > 0.5
         base = mapper.predict(mr_to_unit(mr.array)[0], head_mask_from_mr(mr.array))
         per["tissue-class-baseline"].append(image_metrics(base, ct.array, head))
@@ -220,6 +237,8 @@ def update_cards(results: dict) -> None:
             bench["throughput"] = results["throughput"]["classify_intermediate_concat"] | {
                 "device": results["throughput"]["device"]
             }
+        if name == "clf-uncertainty-late":
+            bench["fusion_weights"] = results["uncertainty_late_weights"]
         if name == "vae-poe":
             bench["throughput"] = results["throughput"]["impute_vae_mr_to_ct"] | {
                 "device": results["throughput"]["device"]
@@ -246,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
         "classification": bench_classifiers(table, args.n_boot, device),
         "generation": bench_generation(clf_data, table, args.gen_subjects, device),
         "coherence": bench_coherence(table, args.n_boot, device),
+        "uncertainty_late_weights": bench_uncertainty_weights(table, device),
         "throughput": bench_throughput(device),
         "settings": vars(args),
     }
@@ -268,6 +288,7 @@ def headline(r: dict) -> dict:
         "poe_missing_vs_specialist": r["classification"]["poe_missing_vs_specialist"],
         "generation": {k: v for k, v in r["generation"].items() if k != "baseline_classes"},
         "coherence": {k: (v["auc"] if isinstance(v, dict) else v) for k, v in r["coherence"].items()},
+        "uncertainty_late_weights": r["uncertainty_late_weights"],
         "throughput": r["throughput"],
     }
 

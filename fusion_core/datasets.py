@@ -14,7 +14,7 @@ covers ``min_head_fraction`` of it, every ``slice_step``-th such slice. The slic
 holds at least ``lesion_min_voxels`` lesion voxels (on the native grid). The subject-level
 probability used by ``fusion_core.inference.classify`` is the mean of the top-k slice probabilities
 (k = 3): robust to one noisy slice, still sensitive to small lesions spanning few slices.
-Splits are by subject (never slice), drawn with ``split_seed``. Generated tables are cached as npz
+Splits are by subject (never slice), stratified by the subject label, drawn with ``split_seed``. Generated tables are cached as npz
 under ``cache_dir`` (git-ignored ``data/cache``), keyed by a hash of the config.
 """
 
@@ -35,6 +35,7 @@ CT_KNOTS_HU = np.array([-1024.0, -200.0, -100.0, 100.0, 300.0, 3000.0])
 CT_KNOTS_UNIT = np.array([-1.0, -0.6, -0.5, 0.0, 0.2, 1.0])
 SPLITS = ("train", "val", "test")
 TOP_K = 3
+TABLE_VERSION = 2  # bump when the table generation changes, so stale caches are not reused
 
 
 def ct_to_unit(hu: np.ndarray) -> np.ndarray:
@@ -95,7 +96,9 @@ class SliceDataConfig:
         image_size: in-plane size of the network's slices.
         slice_step: keep every k-th slice inside the head.
         min_head_fraction: minimum fraction of head pixels for a slice to be kept.
-        lesion_min_voxels: lesion voxels needed for a positive slice label.
+        lesion_min_voxels: lesion voxels (native grid) needed for a positive slice label.
+        drop_ambiguous: leave out slices that hold some lesion voxels but fewer than
+            ``lesion_min_voxels`` (the tip of a lesion: neither clearly positive nor negative).
         split_fractions: train/val/test fractions of SUBJECTS.
         split_seed: seed of the subject split.
         cache_dir: where generated tables are cached.
@@ -111,22 +114,33 @@ class SliceDataConfig:
     slice_step: int = 2
     min_head_fraction: float = 0.1
     lesion_min_voxels: int = 3
+    drop_ambiguous: bool = False
     split_fractions: tuple[float, float, float] = (0.6, 0.2, 0.2)
     split_seed: int = 0
     cache_dir: str = "data/cache"
 
     def cache_key(self) -> str:
         fields = {k: v for k, v in dataclasses.asdict(self).items() if k != "cache_dir"}
+        fields["table_version"] = TABLE_VERSION
         return hashlib.sha1(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
-def split_subjects(n: int, fractions: tuple[float, float, float], seed: int) -> np.ndarray:
-    """(n,) array of split index (0 train, 1 val, 2 test) per subject, by a seeded permutation."""
-    order = np.random.default_rng(seed).permutation(n)
-    bounds = np.round(np.cumsum(fractions) / sum(fractions) * n).astype(int)
+def split_subjects(
+    n: int, fractions: tuple[float, float, float], seed: int, labels: np.ndarray | None = None
+) -> np.ndarray:
+    """(n,) split index per subject (0 train, 1 val, 2 test) from a seeded permutation.
+
+    With ``labels`` the split is stratified: each label's subjects are divided by ``fractions``
+    separately, so every split gets its share of lesion subjects.
+    """
+    labels = np.zeros(n, dtype=int) if labels is None else np.asarray(labels)
+    rng = np.random.default_rng(seed)
     split = np.zeros(n, dtype=np.int64)
-    split[order[bounds[0] : bounds[1]]] = 1
-    split[order[bounds[1] :]] = 2
+    for value in np.unique(labels):
+        members = rng.permutation(np.flatnonzero(labels == value))
+        bounds = np.round(np.cumsum(fractions) / sum(fractions) * len(members)).astype(int)
+        split[members[bounds[0] : bounds[1]]] = 1
+        split[members[bounds[1] :]] = 2
     return split
 
 
@@ -144,14 +158,17 @@ def subject_arrays(subject: Any, config: SliceDataConfig) -> dict[str, np.ndarra
     head = subject.masks["head"].array > 0.5 if "head" in subject.masks else None
     if head is None or head.shape != ref.shape:
         head = ct.array > -500 if ct is not None else head_mask_from_mr(mr.array)
-    idx = keep_slices(head, config)
     lesion = subject.masks.get("lesion")
     lesion = lesion if lesion is not None and lesion.shape == ref.shape else None
+    idx = keep_slices(head, config)
+    per_slice = (lesion.array > 0.5).reshape(lesion.shape[0], -1).sum(1) if lesion is not None else np.zeros(len(head))
+    if config.drop_ambiguous:
+        idx = idx[(per_slice[idx] == 0) | (per_slice[idx] >= config.lesion_min_voxels)]
     out = {"head": resize_slices(head[idx].astype(np.float32), config.image_size) > 0.5}
     out["CT"] = resize_slices(ct_to_unit(ct.array[idx]), config.image_size) if ct is not None else None
     out["MR"] = resize_slices(mr_to_unit(mr.array)[0][idx], config.image_size) if mr is not None else None
-    n_lesion = (lesion.array[idx] > 0.5).reshape(len(idx), -1).sum(1) if lesion is not None else np.zeros(len(idx))
-    out["label"] = (n_lesion >= config.lesion_min_voxels).astype(np.int64)
+    out["label"] = (per_slice[idx] >= config.lesion_min_voxels).astype(np.int64)
+    out["lesion_voxels"] = per_slice[idx].astype(np.int64)
     out["slice"] = idx.astype(np.int64)
     return out
 
@@ -161,7 +178,7 @@ def build_slice_table(config: SliceDataConfig, *, progress: bool = False) -> dic
 
     Returns:
         dict of arrays over N slices: "CT", "MR" (N, S, S) float32 in [-1, 1] (zeros when missing),
-        "has" (N, 2) presence of CT/MR, "head" (N, S, S) bool, "label" (N,) slice lesion label,
+        "has" (N, 2) presence of CT/MR, "head" (N, S, S) bool, "label" (N,) slice lesion label, "lesion_voxels" (N,) native lesion voxels in the slice,
         "subject" (N,) subject index, "slice" (N,) native slice index, "subject_label" (N,),
         "split" (N,) 0/1/2 = train/val/test.
     """
@@ -224,10 +241,10 @@ def iter_phantom_cohort(config: SliceDataConfig) -> Iterator[Any]:
 def _generate(config: SliceDataConfig, *, progress: bool) -> dict[str, np.ndarray]:
     from tqdm.auto import tqdm
 
-    split = split_subjects(config.n_subjects, config.split_fractions, config.split_seed)
-    parts = []
+    parts, subject_labels = [], []
     cohort = iter_phantom_cohort(config)
     for i, subject in enumerate(tqdm(cohort, total=config.n_subjects, desc="slicing cohort", disable=not progress)):
+        subject_labels.append(int(subject.label or 0))
         arr = subject_arrays(subject, config)
         n = len(arr["slice"])
         zeros = np.zeros((n, config.image_size, config.image_size), np.float32)
@@ -239,13 +256,16 @@ def _generate(config: SliceDataConfig, *, progress: bool) -> dict[str, np.ndarra
                 "has": has,
                 "head": arr["head"],
                 "label": arr["label"],
+                "lesion_voxels": arr["lesion_voxels"],
                 "slice": arr["slice"],
                 "subject": np.full(n, i, np.int64),
                 "subject_label": np.full(n, int(subject.label or 0), np.int64),
-                "split": np.full(n, split[i], np.int64),
             }
         )
-    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    table = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    split = split_subjects(len(parts), config.split_fractions, config.split_seed, labels=np.array(subject_labels))
+    table["split"] = split[table["subject"]]
+    return table
 
 
 class SliceDataset(torch.utils.data.Dataset):

@@ -71,3 +71,26 @@ def test_table_cached_and_split_by_subject(tmp_path):
     assert item["CT"].shape == (1, 32, 32) and item["has"].tolist() == [1.0, 1.0]
     with pytest.raises(ValueError, match="split must be one of"):
         SliceDataset(table, "holdout")
+
+
+def test_drop_ambiguous_removes_lesion_tips(tmp_path):
+    common = {
+        "n_subjects": 2,
+        "phantom_options": {"size": 32, "label": 1},
+        "image_size": 32,
+        "slice_step": 1,
+        "cache_dir": str(tmp_path),
+    }
+    keep = build_slice_table(SliceDataConfig(**common, lesion_min_voxels=4))
+    drop = build_slice_table(SliceDataConfig(**common, lesion_min_voxels=4, drop_ambiguous=True))
+    tips = (keep["lesion_voxels"] > 0) & (keep["lesion_voxels"] < 4)
+    assert len(drop["label"]) == len(keep["label"]) - tips.sum()
+    assert np.all((drop["lesion_voxels"] == 0) | (drop["lesion_voxels"] >= 4))
+    assert np.array_equal(drop["label"], (drop["lesion_voxels"] >= 4).astype(int))
+
+
+def test_split_is_stratified_by_label():
+    labels = np.array([1] * 10 + [0] * 30)
+    s = split_subjects(40, (0.6, 0.2, 0.2), seed=0, labels=labels)
+    assert [int(labels[s == k].sum()) for k in range(3)] == [6, 2, 2]
+    assert np.bincount(s).tolist() == [24, 8, 8]

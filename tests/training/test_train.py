@@ -81,3 +81,29 @@ def test_init_from_copies_matching_tensors(tmp_path):
     assert torch.equal(late.encoders["CT"].body[0][0].weight, ct_only.encoders["CT"].body[0][0].weight)
     with pytest.raises(CheckpointError, match=r"no model\.safetensors"):
         init_from_checkpoints(late, [str(tmp_path / "nope")])
+
+
+def test_train_all_lists_every_strategy_and_rejects_unknown(capsys):
+    from fusion_core.models import Strategy
+    from fusion_core.training.train_all import SHIPPED
+    from fusion_core.training.train_all import main as train_all_main
+
+    assert {f"clf-{s.value}" for s in Strategy} <= set(SHIPPED)
+    assert SHIPPED.index("clf-ct") < SHIPPED.index("clf-poe")  # specialists first: fusion models init from them
+    with pytest.raises(SystemExit):
+        train_all_main(["--only", "clf-magic"])
+    assert "unknown model" in capsys.readouterr().err
+
+
+def test_shipped_configs_load():
+    from pathlib import Path
+
+    from fusion_core.training.train_all import SHIPPED
+
+    root = Path(__file__).resolve().parents[2] / "configs"
+    for name in SHIPPED:
+        config = load_train_config(root / f"{name}.json")
+        assert config.name == name
+        config.model_config()
+        config.data_config()
+        config.loss_weights()
