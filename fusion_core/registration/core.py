@@ -22,8 +22,6 @@ from fusion_core.registration.options import Initialization, MaskMode, Registrat
 from fusion_core.registration.progress import ProgressFn, ProgressTracker
 from fusion_core.volume import Volume
 
-MULTI_START_WEIGHT = 0.3  # share of the progress bar given to the multi-start phase
-
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class RegistrationResult:
@@ -39,7 +37,8 @@ class RegistrationResult:
         seconds: wall time.
         options: the options used.
         initial_transform: the transform the optimisation started from (after initialisation).
-        start_metrics: for each multi-start rotation, ``{"rotation_deg": (rx, ry, rz), "metric": m}``.
+        start_metrics: for each multi-start rotation, ``{"rotation_deg": (rx, ry, rz), "metric": m,
+            "final_metric": m or None}`` (final_metric: after all but the finest level, for the finalists).
         level_starts: index into ``metric_history`` where each stage/level begins.
     """
 
@@ -68,6 +67,7 @@ class _Inputs:
     moving_mask: sitk.Image | None
     options: RegistrationOptions
     tracker: ProgressTracker
+    radius_mm: float = 80.0  # typical distance of the anatomy from its centre: sets rotation scales
     base_shrink: int = 1  # images already shrunk by this factor (the multi-start's coarse copies)
 
 
@@ -129,9 +129,12 @@ def _prepare(fixed: Volume, moving: Volume, opts: RegistrationOptions, progress:
     if opts.mask is MaskMode.AUTO:
         masks = tuple(head_mask_image(v, ct_threshold_hu=opts.ct_threshold_hu) for v in (fixed, moving))
     n_starts = len(_start_rotations(opts))
-    n_refine = len(_refine_levels(opts)[0]) + (2 if opts.mode is not RegistrationMode.RIGID else 0)
-    weights = [MULTI_START_WEIGHT / n_starts] * n_starts + [(1 - MULTI_START_WEIGHT) / n_refine] * n_refine
+    n_mid = max(1, len(opts.levels) - 1) * min(opts.finalists, n_starts)
+    n_final = (len(opts.levels) > 1) + (2 if opts.mode is not RegistrationMode.RIGID else 0)
+    weights = [0.1 / n_starts] * n_starts + [0.5 / n_mid] * n_mid + [0.4 / max(1, n_final)] * n_final
+    foreground = sitk.GetArrayViewFromImage(masks[0]) > 0 if masks[0] is not None else None
     return _Inputs(
+        radius_mm=_radius_mm(fixed, foreground),
         fixed=sitk.Cast(fixed.to_sitk(), sitk.sitkFloat32),
         moving=sitk.Cast(moving.to_sitk(), sitk.sitkFloat32),
         fixed_mask=masks[0],
@@ -139,6 +142,14 @@ def _prepare(fixed: Volume, moving: Volume, opts: RegistrationOptions, progress:
         options=opts,
         tracker=ProgressTracker(progress, weights),
     )
+
+
+def _radius_mm(fixed: Volume, foreground: np.ndarray | None) -> float:
+    """RMS distance (mm) of the foreground voxels (all voxels when None) from their centroid."""
+    zyx = np.argwhere(foreground) if foreground is not None else np.argwhere(np.ones(fixed.shape, bool))
+    step = max(1, len(zyx) // 20000)  # a subsample is plenty for an RMS radius
+    points = fixed.index_to_physical(zyx[::step, ::-1].astype(np.float64))
+    return float(np.sqrt(((points - points.mean(axis=0)) ** 2).sum(axis=1).mean()))
 
 
 def _initial_transform(fixed: Volume, moving: Volume, inputs: _Inputs) -> sitk.Euler3DTransform:
@@ -176,11 +187,6 @@ def _start_rotations(opts: RegistrationOptions) -> list[tuple[float, float, floa
     return starts
 
 
-def _refine_levels(opts: RegistrationOptions) -> tuple[tuple[int, ...], tuple[float, ...]]:
-    """Pyramid levels of the refinement: all of them (the coarse level is cheap and finishes the climb)."""
-    return opts.levels, opts.smoothing
-
-
 def _usable_shrinks(image: sitk.Image, shrinks: tuple[int, ...]) -> list[int]:
     """Cap shrink factors so the smallest axis keeps at least 8 voxels (tiny test images)."""
     cap = max(1, min(image.GetSize()) // 8)
@@ -188,13 +194,19 @@ def _usable_shrinks(image: sitk.Image, shrinks: tuple[int, ...]) -> list[int]:
 
 
 def _method(
-    inputs: _Inputs, shrinks, smoothing, *, iterations: int, physical_scales: bool = True
+    inputs: _Inputs,
+    shrinks,
+    smoothing,
+    *,
+    iterations: int,
+    physical_scales: bool = True,
+    rigid_radius_mm: float | None = None,
 ) -> sitk.ImageRegistrationMethod:
     """A configured Mattes-MI registration method (optimizer set by the caller)."""
     opts = inputs.options
     method = sitk.ImageRegistrationMethod()
     method.SetMetricAsMattesMutualInformation(numberOfHistogramBins=opts.bins)
-    method.SetMetricSamplingStrategy(method.RANDOM)
+    method.SetMetricSamplingStrategy(method.REGULAR if opts.regular_sampling else method.RANDOM)
     shrinks = _usable_shrinks(inputs.fixed, shrinks)
     percentages = [min(1.0, opts.sampling * (s * inputs.base_shrink) ** 2) for s in shrinks]
     method.SetMetricSamplingPercentagePerLevel(percentages, opts.seed + 1)  # ITK reads seed 0 as "wall clock"
@@ -215,7 +227,11 @@ def _method(
         estimateLearningRate=method.Once,
         maximumStepSizeInPhysicalUnits=opts.max_step_mm,
     )
-    if physical_scales:  # LBFGSB (B-spline stage) does not support scales
+    if rigid_radius_mm is not None:
+        # Physical shift of a point on the head's surface: 1 rad moves it by about the head radius.
+        # (SimpleITK's estimate uses the whole field of view, which under-steps rotations.)
+        method.SetOptimizerScales([rigid_radius_mm**2] * 3 + [1.0] * 3)
+    elif physical_scales:  # LBFGSB (B-spline stage) does not support scales
         method.SetOptimizerScalesFromPhysicalShift()
     return method
 
@@ -265,33 +281,74 @@ def _coarse_copy(inputs: _Inputs) -> _Inputs:
     )
 
 
+def _coarse_run(coarse: _Inputs, transform: sitk.Euler3DTransform, iterations: int, phase: int, label: str):
+    """Optimise ``transform`` in place on the pre-shrunk images; returns (history, final metric)."""
+    method = _method(coarse, (1,), (0.0,), iterations=iterations, rigid_radius_mm=coarse.radius_mm)
+    method.SetInitialTransform(transform, inPlace=True)
+    history, _, metric = _execute(method, coarse, phase, label, iterations)
+    return history, float(metric)
+
+
+def _pyramid_run(inputs: _Inputs, transform, levels, smoothing, phase: int, label: str):
+    """Optimise ``transform`` in place through the given pyramid levels of the full images.
+
+    Returns:
+        (history, level start indices, final metric, stop condition).
+    """
+    opts = inputs.options
+    method = _method(inputs, levels, smoothing, iterations=opts.iterations, rigid_radius_mm=inputs.radius_mm)
+    method.SetInitialTransform(transform, inPlace=True)
+    history, starts, metric = _execute(method, inputs, phase, label, opts.iterations)
+    return history, starts, float(metric), method.GetOptimizerStopConditionDescription()
+
+
 def _rigid_stage(inputs: _Inputs, initial: sitk.Euler3DTransform):
-    """Short runs from several rotations at the coarsest level; the best one is refined through all levels."""
+    """Multi-start rigid registration.
+
+    Short runs from several initial rotations on pre-shrunk images; the best ``finalists`` are each
+    optimised through every level but the finest (a wrong basin shows there as a clearly worse
+    metric); the winner is refined at the finest level.
+    """
     opts = inputs.options
     coarse = _coarse_copy(inputs)
-    starts, best = [], None
+    runs = []
     for i, angles in enumerate(_start_rotations(opts)):
         transform = sitk.Euler3DTransform(initial)
         transform.SetRotation(*np.deg2rad(angles).tolist())
-        method = _method(coarse, (1,), (0.0,), iterations=opts.coarse_iterations)
-        method.SetInitialTransform(transform, inPlace=True)
-        history, _, metric = _execute(method, coarse, i, f"start {i + 1} rot {angles}", opts.coarse_iterations)
-        starts.append({"rotation_deg": angles, "metric": float(metric)})
-        if best is None or metric < best[0]:
-            best = (metric, transform, history)
-    _, transform, history = best
-    shrinks, smoothing = _refine_levels(opts)
-    method = _method(inputs, shrinks, smoothing, iterations=opts.iterations)
-    method.SetInitialTransform(transform, inPlace=True)
-    refine, refine_starts, _ = _execute(method, inputs, len(starts), "rigid refinement", opts.iterations)
-    level_starts = [0] + [len(history) + i for i in refine_starts]
-    return transform, history + refine, level_starts, starts, method.GetOptimizerStopConditionDescription()
+        history, metric = _coarse_run(coarse, transform, opts.coarse_iterations, i, f"start {i + 1} rot {angles}")
+        runs.append({"rotation_deg": angles, "metric": metric, "transform": transform, "history": history})
+    mid_levels, mid_smoothing = (
+        (opts.levels[:-1], opts.smoothing[:-1]) if len(opts.levels) > 1 else (opts.levels, opts.smoothing)
+    )
+    finalists = sorted(runs, key=lambda run: run["metric"])[: opts.finalists]
+    for k, run in enumerate(finalists):
+        phase = len(runs) + k * len(mid_levels)
+        extra, starts, run["final_metric"], _ = _pyramid_run(
+            inputs, run["transform"], mid_levels, mid_smoothing, phase, f"finalist {k + 1}"
+        )
+        run["level_starts"] = [0] + [len(run["history"]) + i for i in starts]
+        run["history"] = run["history"] + extra
+    best = min(finalists, key=lambda run: run["final_metric"])
+    transform, history, level_starts = best["transform"], best["history"], best["level_starts"]
+    stop = "multi-resolution levels done"
+    if len(opts.levels) > 1:
+        phase = len(runs) + len(finalists) * len(mid_levels)
+        final, _, _, stop = _pyramid_run(
+            inputs, transform, opts.levels[-1:], opts.smoothing[-1:], phase, "finest level"
+        )
+        level_starts.append(len(history))
+        history = history + final
+    starts = [
+        {k: run[k] for k in ("rotation_deg", "metric")} | {"final_metric": run.get("final_metric")} for run in runs
+    ]
+    return transform, history, level_starts, starts, stop
 
 
 def _extra_stage(inputs: _Inputs, rigid: sitk.Euler3DTransform, history: list[float], level_starts: list[int]):
     """Affine or B-spline refinement after the rigid stage; extends ``history`` in place."""
     opts = inputs.options
-    phase = len(_start_rotations(opts)) + len(_refine_levels(opts)[0])
+    n_starts = len(_start_rotations(opts))
+    phase = n_starts + max(1, len(opts.levels) - 1) * min(opts.finalists, n_starts) + (len(opts.levels) > 1)
     if opts.mode is RegistrationMode.AFFINE:
         transform = sitk.AffineTransform(3)
         transform.SetCenter(rigid.GetCenter())

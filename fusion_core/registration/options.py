@@ -46,6 +46,8 @@ class RegistrationOptions:
         relaxation: step shrink factor each time the gradient direction reverses.
         multi_start_deg: rotation of the extra starts about each axis (+/-); 0 disables the multi-start.
         coarse_iterations: iterations per start at the coarsest level.
+        regular_sampling: sample on a regular grid (with jitter) instead of uniformly at random.
+        finalists: best starts run to convergence at the coarsest level; the best of them is refined.
         bspline_mesh_mm: control-point spacing of the B-spline mode.
         require_overlap: fail when the images' physical extents do not overlap.
         seed: random sampling seed (results are reproducible).
@@ -56,7 +58,7 @@ class RegistrationOptions:
     mask: MaskMode = MaskMode.AUTO
     ct_threshold_hu: float = -500.0
     bins: int = 32
-    sampling: float = 0.1
+    sampling: float = 0.05
     levels: tuple[int, ...] = (4, 2, 1)
     smoothing: tuple[float, ...] = (2.0, 1.0, 0.0)
     iterations: int = 150
@@ -65,6 +67,8 @@ class RegistrationOptions:
     relaxation: float = 0.5
     multi_start_deg: float = 15.0
     coarse_iterations: int = 40
+    finalists: int = 2
+    regular_sampling: bool = False
     bspline_mesh_mm: float = 50.0
     require_overlap: bool = True
     seed: int = 0

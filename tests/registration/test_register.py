@@ -49,13 +49,13 @@ def test_result_records_what_it_did(rigid_result, synthetic_pair):
     assert len(result.start_metrics) == 7 and result.options.mode == "rigid"
     fractions = [f for f, _ in calls]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0 and fractions[0] < 0.1
-    assert any("refinement" in message for _, message in calls)
+    assert any("finalist" in message for _, message in calls)
 
 
 def test_multi_start_escapes_large_rotation(synthetic_pair):
     from tests.registration.conftest import make_pair
 
-    pair = make_pair(rotation_deg=(0.0, 0.0, 35.0), shift_mm=(4.0, 0.0, 0.0))
+    pair = make_pair(rotation_deg=(0.0, 0.0, 50.0), shift_mm=(4.0, 0.0, 0.0))
     single = register_rigid(pair.ct, pair.mr, multi_start_deg=0.0)
     multi = register_rigid(pair.ct, pair.mr, multi_start_deg=20.0)
     assert np.median(_tre(single, pair)) > 2.0  # one start lands in a wrong local optimum here
