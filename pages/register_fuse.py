@@ -208,7 +208,7 @@ if result is not None:
     )
     if effect["tre_mm"] is not None:
         e[1].metric("TRE median (mm)", f"{np.median(effect['tre_mm']):.2f}")
-    moved_view = rw.display_volume(case.subject_id, "misaligned", effect["resampled"])
+    moved_view = rw.display_volume(case.subject_id, f"misaligned-{key}-{shift}-{rotation}", effect["resampled"])
     e[2].image(
         rviz.checkerboard_rgb(fixed_slice, unit(moved_view, index), tiles=tiles),
         caption="checkerboard with the deliberate error",

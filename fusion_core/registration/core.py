@@ -1,8 +1,10 @@
 """Mutual-information registration with SimpleITK: rigid (multi-start), affine and B-spline modes.
 
-Pipeline: input checks -> head masks -> moments/geometry initialisation -> coarse-level runs from
-several initial rotations (best Mattes metric wins, so a wrong local optimum is not returned) ->
-multi-resolution refinement -> optional affine or B-spline stage.
+Pipeline: input checks -> head masks -> moments/geometry initialisation -> short coarse-level runs
+from several initial rotations -> the best few ("finalists") optimised through every level but the
+finest, best metric wins (so a wrong local optimum is caught, not returned) -> finest level ->
+optional affine or B-spline stage. Regular-step gradient descent; rotation scales from the head's
+radius (the physical shift of a point on the head), learning rate estimated from a maximum step in mm.
 """
 
 from __future__ import annotations

@@ -47,7 +47,8 @@ class RegistrationOptions:
         multi_start_deg: rotation of the extra starts about each axis (+/-); 0 disables the multi-start.
         coarse_iterations: iterations per start at the coarsest level.
         regular_sampling: sample on a regular grid (with jitter) instead of uniformly at random.
-        finalists: best starts run to convergence at the coarsest level; the best of them is refined.
+        finalists: the best starts, each optimised through every level but the finest; the one with
+            the best metric there is refined at the finest level.
         bspline_mesh_mm: control-point spacing of the B-spline mode.
         require_overlap: fail when the images' physical extents do not overlap.
         seed: random sampling seed (results are reproducible).
