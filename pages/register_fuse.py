@@ -22,6 +22,8 @@ from ui.session import active_case
 
 require_app_navigation()
 
+IMAGE_PX = 420  # slice images: large enough to read, small enough to compare side by side
+
 st.title("Register & Fuse")
 st.caption(
     "Align the MR to the CT by maximising their mutual information, see how good the alignment is "
@@ -155,11 +157,11 @@ tab_cb, tab_blend, tab_edges, tab_hist = st.tabs(["Checkerboard", "Blend", "Edge
 
 def before_after(render, tab) -> None:
     cols = tab.columns(2)
-    cols[0].image(render(fixed_slice, before_slice), caption="before (scanner coordinates)", width="stretch")
+    cols[0].image(render(fixed_slice, before_slice), caption="before (scanner coordinates)", width=IMAGE_PX)
     if after_slice is None:
         cols[1].info("Register to see the result here.")
     else:
-        cols[1].image(render(fixed_slice, after_slice), caption="after registration", width="stretch")
+        cols[1].image(render(fixed_slice, after_slice), caption="after registration", width=IMAGE_PX)
 
 
 tiles = tab_cb.slider("Tiles per side", 2, 16, 8, key="rf-tiles")
@@ -212,7 +214,7 @@ if result is not None:
     e[2].image(
         rviz.checkerboard_rgb(fixed_slice, unit(moved_view, index), tiles=tiles),
         caption="checkerboard with the deliberate error",
-        width="stretch",
+        width=IMAGE_PX,
     )
     if st.checkbox("Plot mutual information and TRE against the left–right shift (a few seconds)", key="rf-profile-on"):
         curve = rw.profile(key, 0, fixed, moving, result, true_transform, tre_points, mask)
@@ -243,11 +245,10 @@ elif method == "percentile_clip":
 try:
     normalised = rw.normalised(case.subject_id, which, method, norm_options, case)
     source = case.ct if which == "CT" else case.mr
+    inside = rw.head_mask(case.subject_id, which, source)
     st.plotly_chart(
         rviz.histograms_figure(
-            source.array[source.array > source.array.min()],
-            normalised.volume.array[source.array > source.array.min()],
-            titles=(f"{which} before", f"{which} after {method}"),
+            source.array[inside], normalised.volume.array[inside], titles=(f"{which} before", f"{which} after {method}")
         ),
         width="stretch",
         key="rf-norm-hist",
@@ -255,7 +256,7 @@ try:
     reference_note = (
         f" (reference: {'MR' if which == 'CT' else 'CT'})" if NormalisationMethod(method) in NEEDS_REFERENCE else ""
     )
-    st.caption(f"Histograms of the non-background voxels. Parameters used{reference_note}:")
+    st.caption(f"Histograms of the voxels inside the head. Parameters used{reference_note}:")
     shown = {k: (np.round(v, 3).tolist() if isinstance(v, list) else v) for k, v in normalised.params.items()}
     st.code(json.dumps(shown, indent=None if len(json.dumps(shown)) < 200 else 1)[:2000], language="json")
 except ValueError as error:
@@ -285,7 +286,7 @@ else:
         fused = fuse(bone_ct, mr_slice, method="colour", **fusion_options["colour"])
     else:
         fused = fuse(ct_slice, mr_slice, method=fusion_method, **fusion_options.get(fusion_method, {}))
-    f1.image(fviz.fused_rgb(fused), caption=f"{fusion_method} fusion", width="stretch")
+    f1.image(fviz.fused_rgb(fused), caption=f"{fusion_method} fusion", width=IMAGE_PX)
     table = compare_methods(ct_slice, mr_slice, [m.value for m in FusionMethod if m.value != "colour"], fusion_options)
     if fusion_method == "colour":
         table["colour"] = fusion_metrics(ct_slice, mr_slice, luminance(fused))

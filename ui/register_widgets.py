@@ -82,12 +82,18 @@ def profile(key: tuple, axis: int, _fixed: Volume, _moving: Volume, _result: Reg
     )
 
 
+@st.cache_resource(max_entries=8, show_spinner=False)
+def head_mask(subject_id: str, which: str, _volume: Volume) -> np.ndarray:
+    """Boolean (z, y, x) head mask of the case's CT or MR (``which``)."""
+    return head_mask_array(_volume)
+
+
 @st.cache_resource(max_entries=12, show_spinner="Normalising…")
 def normalised(subject_id: str, which: str, method: str, option_items: tuple, _case: Case) -> NormalisationResult:
     """A normalisation of the case's CT or MR (reference: the other modality, masks: head masks)."""
     volume, reference = (_case.ct, _case.mr) if which == "CT" else (_case.mr, _case.ct)
     masks = {
-        name: vol.with_array(head_mask_array(vol).astype(np.float32))
+        name: vol.with_array(head_mask(subject_id, name, vol).astype(np.float32))
         for name, vol in (("CT", _case.ct), ("MR", _case.mr))
     }
     mask, reference_mask = (masks["CT"], masks["MR"]) if which == "CT" else (masks["MR"], masks["CT"])
