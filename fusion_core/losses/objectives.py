@@ -49,12 +49,18 @@ class ClassifierLossWeights:
         contrastive: InfoNCE between modality embeddings (unused when a strategy has one).
         aleatoric_samples: noise samples of the heteroscedastic BCE (0 = plain BCE).
         pos_weight: weight of positive samples in the BCE (lesion slices are rare, ~8%).
+        corrupted_var: weight of a term that teaches each unimodal branch's aleatoric head to
+            report a high log-variance (``corrupted_log_var``) when its input was replaced by noise
+            in training (with rare positives the BCE alone rewards confident "negative" on noise).
+        corrupted_log_var: the log-variance a branch should report for a corrupted input.
     """
 
     bce: float = 1.0
     kl: float = 1e-3
     aleatoric_samples: int = 8
     pos_weight: float = 1.0
+    corrupted_var: float = 0.0
+    corrupted_log_var: float = 4.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,13 +93,38 @@ def masked_branch_bce(out, target: torch.Tensor, *, samples: int, pos_weight: fl
     return (losses * m).sum() / m.sum().clamp_min(1.0)
 
 
-def classifier_terms(out, target: torch.Tensor, weights: ClassifierLossWeights) -> dict[str, torch.Tensor]:
+def corrupted_variance_term(
+    out, corrupted: torch.Tensor, modalities: tuple[str, ...], target_log_var: float
+) -> torch.Tensor:
+    """Mean squared gap between the unimodal branches' log-variance and ``target_log_var`` on corrupted rows.
+
+    Args:
+        corrupted: (B, M) 1 where that modality's input was replaced by noise.
+    """
+    gaps = [
+        ((out.branches[m].log_var - target_log_var) ** 2 * corrupted[:, i]).sum()
+        for i, m in enumerate(modalities)
+        if m in out.branches
+    ]
+    return sum(gaps) / corrupted.sum().clamp_min(1.0) if gaps else out.logit.sum() * 0
+
+
+def classifier_terms(
+    out,
+    target: torch.Tensor,
+    weights: ClassifierLossWeights,
+    *,
+    corrupted: torch.Tensor | None = None,
+    modalities=("CT", "MR"),
+) -> dict[str, torch.Tensor]:
     """Loss terms of a fusion classifier from its ClassifierOutput and (B,) 0/1 targets."""
     terms = {
         "bce": masked_branch_bce(out, target.float(), samples=weights.aleatoric_samples, pos_weight=weights.pos_weight)
     }
     if out.mu is not None:
         terms["kl"] = kl_divergence(out.mu, out.logvar)
+    if weights.corrupted_var and corrupted is not None:
+        terms["corrupted_var"] = corrupted_variance_term(out, corrupted, modalities, weights.corrupted_log_var)
     return terms
 
 

@@ -30,18 +30,24 @@ def vae_pixel_weight(batch: dict[str, torch.Tensor], head_weight: float) -> torc
     return 1.0 + batch["head"] * (head_weight - 1.0)
 
 
-def corrupt_modalities(batch: dict[str, torch.Tensor], prob: float) -> dict[str, torch.Tensor]:
-    """Replace one random modality of a ``prob`` fraction of samples by Gaussian noise (presence mask kept)."""
-    if prob <= 0:
-        return images(batch)
+def corrupt_modalities(batch: dict[str, torch.Tensor], prob: float) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+    """Replace one random modality of a ``prob`` fraction of samples by Gaussian noise (presence mask kept).
+
+    Returns:
+        (images, (B, M) float mask of which modality of which sample was replaced).
+    """
     x = {m: v.clone() for m, v in images(batch).items()}
     n = x["CT"].shape[0]
+    corrupted = torch.zeros(n, len(MODALITIES), device=x["CT"].device)
+    if prob <= 0:
+        return x, corrupted
     hit = torch.rand(n, device=x["CT"].device) < prob
     which = torch.randint(len(MODALITIES), (n,), device=x["CT"].device)
     for i, m in enumerate(MODALITIES):
         rows = hit & (which == i)
         x[m][rows] = torch.randn_like(x[m][rows]).clamp(-1, 1)
-    return x
+        corrupted[:, i] = rows.float()
+    return x, corrupted
 
 
 def random_flip(batch: dict[str, torch.Tensor], prob: float) -> dict[str, torch.Tensor]:
@@ -65,8 +71,9 @@ def supervised_loss(model, batch, task: Task, weights, *, critic=None, noise_pro
         pw = vae_pixel_weight(batch, weights.head_weight)
         terms = vae_terms(out, images(batch), weights=weights, pixel_weight=pw, critic=critic)
     else:
-        out = model(corrupt_modalities(batch, noise_prob), batch["has"])
-        terms = classifier_terms(out, batch["label"], weights)
+        x, corrupted = corrupt_modalities(batch, noise_prob)
+        out = model(x, batch["has"])
+        terms = classifier_terms(out, batch["label"], weights, corrupted=corrupted, modalities=MODALITIES)
     return weighted_total(terms, loss_weight_map(weights)), terms, out
 
 

@@ -117,3 +117,15 @@ def test_pos_weight_upweights_positives():
     )
     target = torch.tensor([1.0, 0.0])  # the positive is badly wrong, the negative is right
     assert masked_branch_bce(out, target, samples=0, pos_weight=5.0) > masked_branch_bce(out, target, samples=0)
+
+
+def test_corrupted_variance_term_pushes_only_corrupted_branch():
+    torch.manual_seed(0)
+    model = FusionClassifier(ClassifierConfig(strategy="uncertainty-late", encoder=ENC, embed_dim=8)).train()
+    out = model({m: torch.randn(4, 1, 32, 32) for m in ("CT", "MR")})
+    corrupted = torch.tensor([[0.0, 1.0], [0.0, 0.0], [0.0, 0.0], [0.0, 0.0]])
+    weights = ClassifierLossWeights(corrupted_var=1.0)
+    terms = classifier_terms(out, torch.zeros(4), weights, corrupted=corrupted)
+    terms["corrupted_var"].backward()
+    assert grads_nonzero(model.heads["MR"]) and not grads_nonzero(model.heads["CT"])
+    assert "corrupted_var" not in classifier_terms(out, torch.zeros(4), ClassifierLossWeights(), corrupted=corrupted)
