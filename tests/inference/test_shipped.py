@@ -30,7 +30,11 @@ def test_shipped_model_runs(name, volumes):
     model = load_model(name, device="cpu")
     if card["task"] == "classifier":
         assert card["strategy"] == model.config.strategy
-        inputs = {card["strategy"].upper(): volumes[card["strategy"].upper()]} if card["strategy"] in ("ct", "mr") else volumes
+        inputs = (
+            {card["strategy"].upper(): volumes[card["strategy"].upper()]}
+            if card["strategy"] in ("ct", "mr")
+            else volumes
+        )
         result = classify(model, inputs, mc_samples=2)
         assert 0 <= result.probability <= 1 and np.isfinite(result.uncertainty)
     elif card["task"] == "vae":
