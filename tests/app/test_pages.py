@@ -53,7 +53,6 @@ def test_data_page_reports_missing_folder(tmp_path):
 
 def test_data_page_loads_a_cohort_folder(tmp_path):
     from fusion_core.data.phantom import make_subject
-
     from fusion_core.io import save_volume
 
     subject = make_subject(3, size=48)
