@@ -13,6 +13,7 @@ run: setup
 	$(BIN)/streamlit run app.py --server.headless true --server.port $(PORT)
 
 test: setup browser
+	$(BIN)/ruff check --quiet .
 	FUSION_REQUIRE_BROWSER=1 CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest
 
 setup: $(STAMP)
