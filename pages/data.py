@@ -36,22 +36,25 @@ def _demo_case() -> Case | None:
 
 def _folder_case() -> Case | None:
     root = st.text_input(
-        "Cohort folder",
+        "Cohort folder, scan file or DICOM series folder",
         key="data-folder",
         placeholder="/path/to/cohort — <subject>/ct.nii.gz + mr.nii.gz, or a manifest.csv",
     )
     if not root:
         st.info(
-            "Type the path of a SynthRAD-style cohort folder (one sub-folder per subject) or of a folder "
-            "holding a `manifest.csv`."
+            "Type the path of a SynthRAD-style cohort folder (one sub-folder per subject), of a folder "
+            "holding a `manifest.csv`, of one scan file, or of a folder holding a DICOM series."
         )
         return None
-    cohort = loaders.folder_cohort(root.strip())
-    for note in cohort.notes:
-        st.caption(f":material/info: {note}")
-    st.dataframe(cohort.table, hide_index=True, height=180)
-    subject = st.selectbox("Subject", cohort.subject_ids, key="data-folder-subject")
-    case = loaders.folder_case(root.strip(), subject)
+    opened = loaders.opened_path(root.strip())
+    if isinstance(opened, Case):
+        case = opened
+    else:
+        for note in opened.notes:
+            st.caption(f":material/info: {note}")
+        st.dataframe(opened.table, hide_index=True, height=180)
+        subject = st.selectbox("Subject", opened.subject_ids, key="data-folder-subject")
+        case = loaders.cohort_case(root.strip(), subject)
     for note in case.meta.get("load_notes", []):
         st.caption(f":material/info: {note}")
     return case

@@ -8,21 +8,21 @@ from pathlib import Path
 import streamlit as st
 
 from fusion_core.case import Case
-from fusion_core.io import Cohort, load_cohort, load_upload
+from fusion_core.io import Cohort, load_upload, open_path
 from fusion_core.volume import Volume
 
 UPLOAD_TYPES = ["nii", "gz", "mha", "mhd", "nrrd", "dcm", "zip"]
 
 
-@st.cache_resource(show_spinner="Reading the cohort folder…", max_entries=4)
-def folder_cohort(root: str) -> Cohort:
-    """The cohort under ``root`` (scans are read lazily, per case)."""
-    return load_cohort(root)
+@st.cache_resource(show_spinner="Reading…", max_entries=4)
+def opened_path(path: str) -> Cohort | Case:
+    """A cohort folder (scans read lazily, per case), or one scan file / DICOM series folder as a case."""
+    return open_path(path)
 
 
 @st.cache_resource(show_spinner="Loading scans…", max_entries=8)
-def folder_case(root: str, subject_id: str) -> Case:
-    return folder_cohort(root).load_case(subject_id)
+def cohort_case(root: str, subject_id: str) -> Case:
+    return opened_path(root).load_case(subject_id)
 
 
 @st.cache_data(show_spinner="Reading the uploaded file…", max_entries=8)

@@ -23,6 +23,7 @@
 
 from fusion_core.io.cohort import Cohort, load_cohort
 from fusion_core.io.errors import CohortError, VolumeLoadError, VolumeSaveError
+from fusion_core.io.open_path import open_path
 from fusion_core.io.readers import SUPPORTED, load_volume, load_volume_with_report
 from fusion_core.io.upload import extract_zip_safely, load_upload
 from fusion_core.io.writers import save_volume
@@ -38,5 +39,6 @@ __all__ = [
     "load_upload",
     "load_volume",
     "load_volume_with_report",
+    "open_path",
     "save_volume",
 ]

@@ -88,3 +88,14 @@ def test_catalog_pages_exist_and_url_paths_match_files():
     for page in PAGES:
         assert (PAGES_DIR / page.script).is_file()
         assert page.url_path == ("" if page.default else page.script.removesuffix(".py"))
+
+
+def test_data_page_opens_a_single_scan_path(tmp_path, small_ct):
+    from fusion_core.io import save_volume
+
+    save_volume(small_ct, tmp_path / "one_scan.nrrd")
+    app = _run("pages/data.py")
+    app.radio(key="data-source").set_value("Folder on this machine").run()
+    app.text_input(key="data-folder").input(str(tmp_path / "one_scan.nrrd")).run()
+    assert not app.exception and not app.error
+    assert "CT only" in app.subheader[0].value
