@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from fusion_core.viz.registration import to_rgb
 
@@ -28,20 +29,38 @@ def fused_rgb(fused: np.ndarray) -> np.ndarray:
 def fusion_metrics_figure(
     metrics_by_method: Mapping[str, Mapping[str, float]], *, highlight: str | None = None
 ) -> go.Figure:
-    """Grouped bars: one group per metric, one bar per fusion method (the chosen one outlined)."""
-    fig = go.Figure()
-    for method, metrics in metrics_by_method.items():
-        fig.add_trace(
-            go.Bar(
-                name=method,
-                x=list(metrics),
-                y=list(metrics.values()),
-                marker_line_width=3 if method == highlight else 0,
-                marker_line_color="black",
-                hovertext=[METRIC_HELP.get(k, k) for k in metrics],
+    """Grouped bars, one bar per fusion method (the chosen one outlined), in two panels with their
+    own scales: information in bits (MI, entropy) and similarity on 0..1 (SSIM, Q^AB/F)."""
+    panels = (("information (bits)", lambda k: not _is_unit_metric(k)), ("similarity (0–1)", _is_unit_metric))
+    fig = make_subplots(rows=1, cols=2, subplot_titles=[title for title, _ in panels], column_widths=[0.55, 0.45])
+    colours = dict(zip(metrics_by_method, _PALETTE * 3, strict=False))
+    for col, (_, wanted) in enumerate(panels, start=1):
+        for method, metrics in metrics_by_method.items():
+            keys = [k for k in metrics if wanted(k)]
+            fig.add_trace(
+                go.Bar(
+                    name=method,
+                    x=keys,
+                    y=[metrics[k] for k in keys],
+                    marker_color=colours[method],
+                    marker_line_width=3 if method == highlight else 0,
+                    marker_line_color="white",
+                    hovertext=[METRIC_HELP.get(k, k) for k in keys],
+                    showlegend=col == 1,
+                    legendgroup=method,
+                ),
+                row=1,
+                col=col,
             )
-        )
+    fig.update_yaxes(range=[0, 1], row=1, col=2)
     fig.update_layout(
-        barmode="group", height=320, margin={"t": 30, "b": 40, "l": 50, "r": 10}, legend={"orientation": "h", "y": -0.2}
+        barmode="group", height=340, margin={"t": 40, "b": 40, "l": 50, "r": 10}, legend={"orientation": "h", "y": -0.2}
     )
     return fig
+
+
+_PALETTE = ["#4fb3ff", "#ff8c42", "#7bd389", "#e86a92", "#c3a6ff"]
+
+
+def _is_unit_metric(name: str) -> bool:
+    return name.startswith(("SSIM", "Q^"))
