@@ -286,7 +286,7 @@ else:
         fused = fuse(bone_ct, mr_slice, method="colour", **fusion_options["colour"])
     else:
         fused = fuse(ct_slice, mr_slice, method=fusion_method, **fusion_options.get(fusion_method, {}))
-    f1.image(fviz.fused_rgb(fused), caption=f"{fusion_method} fusion", width=IMAGE_PX)
+    f1.image(fviz.fused_rgb(fused), caption=f"{fusion_method} fusion", width="stretch")
     table = compare_methods(ct_slice, mr_slice, [m.value for m in FusionMethod if m.value != "colour"], fusion_options)
     if fusion_method == "colour":
         table["colour"] = fusion_metrics(ct_slice, mr_slice, luminance(fused))
