@@ -284,7 +284,7 @@ def write_card(out_dir: Path, config: TrainConfig, run: Run, seconds: float, com
         "best_epoch": run.best.get("epoch"),
         "epochs_run": run.epoch,
         "command": command or "python -m fusion_core.training " + shlex.join(sys.argv[1:]),
-        "train_seconds": round(seconds, 1),
+        "train_seconds": round(seconds, 3),
         "device": str(run.device),
         "world_size": dist_utils.world_size(),
         "torch": torch.__version__,
