@@ -3,11 +3,14 @@
 Measures, each side by side with its baseline in the same run:
 
 * classification: slice- and subject-level AUC (stratified bootstrap 95% CI) of every fusion
-  strategy; intermediate fusion minus the best unimodal model (paired bootstrap CI); the PoE
-  classifier with one modality missing against the specialist trained on that modality alone;
+  strategy on the classifiers' test table, which holds only slices with a substantial brain
+  section (``min_brain_fraction``), so slice position is no shortcut and the slice AUC is a
+  within-brain AUC; intermediate fusion minus the best unimodal model (paired bootstrap CI), at
+  slice and subject level; the PoE classifier with one modality missing against the specialist
+  trained on that modality alone;
 * cross-modal generation MR->CT (PoE VAE, and the unpaired CycleGAN) against a tissue-class
   baseline (k-means on the T1 within the head, each class its mean training HU): MAE (HU, head
-  mask), PSNR, SSIM, bone Dice on native-grid test volumes;
+  mask), PSNR, SSIM, bone Dice on native-grid test volumes (the VAE's own data config and table);
 * coherence: the CT-only classifier on generated CT vs on real CT (AUC against the true labels,
   agreement of the thresholded predictions);
 * throughput (slices/s) of ``classify`` and ``impute`` on a phantom volume, batched vs a per-slice loop.
@@ -31,13 +34,15 @@ from tqdm import tqdm
 from fusion_core.datasets import (
     SPLITS,
     build_slice_table,
+    crop_slices,
     head_mask_from_mr,
     iter_phantom_cohort,
     mr_to_unit,
+    resize_slices,
     unit_to_ct,
 )
 from fusion_core.evaluation import auc_difference_ci, auc_with_ci, fit_tissue_mapper, image_metrics
-from fusion_core.inference import ASSETS_DIR, classify, impute, list_models, load_model
+from fusion_core.inference import ASSETS_DIR, classify, crop_fraction, impute, list_models, load_model
 from fusion_core.models.config import Strategy
 from fusion_core.training.config import load_train_config
 
@@ -68,7 +73,7 @@ def auc_block(labels, logits, table, rows, n_boot) -> dict:
     return {
         "slice": auc_with_ci(labels, logits, n_boot=n_boot).as_dict(),
         "subject": auc_with_ci(subj_labels, subj, n_boot=n_boot).as_dict(),
-        "logits": logits,
+        "scores": {"slice": (labels, logits), "subject": (subj_labels, subj)},
     }
 
 
@@ -92,24 +97,35 @@ def bench_classifiers(table, n_boot: int, device) -> dict:
     return summarise_classifiers(res, labels, n_boot)
 
 
-def summarise_classifiers(res: dict, labels: np.ndarray, n_boot: int) -> dict:
-    st = res["strategies"]
-    best_uni = max(("ct", "mr"), key=lambda s: st[s]["slice"]["auc"])
-    res["best_unimodal"] = best_uni
-    res["intermediate_minus_best_unimodal"] = {
-        s: auc_difference_ci(labels, st[s]["logits"], st[best_uni]["logits"], n_boot=n_boot)
+def fusion_gain(st: dict, level: str, n_boot: int) -> dict:
+    """Each intermediate strategy minus the best unimodal model at ``level`` ("slice" | "subject")."""
+    best = max(("ct", "mr"), key=lambda s: st[s][level]["auc"])
+    labels, best_scores = st[best]["scores"][level]
+    gains = {
+        s: auc_difference_ci(labels, st[s]["scores"][level][1], best_scores, n_boot=n_boot)
         for s in ("intermediate-concat", "intermediate-tensor", "intermediate-attention")
     }
-    res["poe_missing_vs_specialist"] = {
-        m: {"poe_only": st["poe"][f"only_{m}"]["slice"]["auc"], "specialist": st[m.lower()]["slice"]["auc"],
-            "difference": st["poe"][f"only_{m}"]["slice"]["auc"] - st[m.lower()]["slice"]["auc"]}
-        for m in ("CT", "MR")
-    }  # fmt: skip
+    return {"best_unimodal": best, "gain": gains}
+
+
+def poe_missing(st: dict, level: str) -> dict:
+    """PoE with one modality missing against the specialist of that modality, at ``level``."""
+    out = {}
+    for m in ("CT", "MR"):
+        poe, spec = st["poe"][f"only_{m}"][level]["auc"], st[m.lower()][level]["auc"]
+        out[m] = {"poe_only": poe, "specialist": spec, "difference": poe - spec}
+    return out
+
+
+def summarise_classifiers(res: dict, labels: np.ndarray, n_boot: int) -> dict:
+    st = res["strategies"]
+    res["intermediate_minus_best_unimodal"] = {lv: fusion_gain(st, lv, n_boot) for lv in ("slice", "subject")}
+    res["poe_missing_vs_specialist"] = {lv: poe_missing(st, lv) for lv in ("slice", "subject")}
     for block in st.values():
-        block.pop("logits")
+        block.pop("scores")
         for v in block.values():
             if isinstance(v, dict):
-                v.pop("logits", None)
+                v.pop("scores", None)
     return res
 
 
@@ -167,15 +183,23 @@ def bench_generation(config, table, limit: int, device) -> dict:
     return summary
 
 
+def classifier_view(x: torch.Tensor, clf) -> torch.Tensor:
+    """(N, 1, S, S) whole-FOV network slices -> the classifier's centre crop, resized to its input size."""
+    crop = crop_slices(x[:, 0].float().cpu().numpy(), crop_fraction(clf))
+    size = clf.config.encoder.image_size
+    return torch.from_numpy(resize_slices(crop, size, mode="bilinear")).unsqueeze(1).to(x.device)
+
+
 def bench_coherence(table, n_boot: int, device) -> dict:
-    """CT-only classifier on VAE-generated CT (from MR alone) vs on the real CT."""
+    """CT-only classifier on VAE-generated CT (from MR alone) vs on the real CT (VAE's whole-FOV table)."""
     rows = np.flatnonzero(table["split"] == TEST)
     vae, clf = load_model("vae-poe", device=device), load_model("clf-ct", device=device)
     mr = torch.from_numpy(table["MR"][rows][:, None]).to(device)
     with torch.inference_mode():
         fake = torch.cat([vae({"MR": mr[i : i + 256]}).recon["CT"] for i in range(0, len(mr), 256)]).clamp(-1, 1)
-    real_logit = slice_logits(clf, {"CT": torch.from_numpy(table["CT"][rows][:, None]).to(device)})
-    fake_logit = slice_logits(clf, {"CT": fake})
+    real = torch.from_numpy(table["CT"][rows][:, None]).to(device)
+    real_logit = slice_logits(clf, {"CT": classifier_view(real, clf)})
+    fake_logit = slice_logits(clf, {"CT": classifier_view(fake, clf)})
     labels = table["label"][rows]
     return {
         "auc_on_real_ct": auc_with_ci(labels, real_logit, n_boot=n_boot).as_dict(),
@@ -260,11 +284,12 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     clf_data = load_train_config(CONFIGS / "clf-poe.json").data_config()
-    table = build_slice_table(clf_data)
+    gen_data = load_train_config(CONFIGS / "vae-poe.json").data_config()
+    table, gen_table = build_slice_table(clf_data), build_slice_table(gen_data)
     results = {
         "classification": bench_classifiers(table, args.n_boot, device),
-        "generation": bench_generation(clf_data, table, args.gen_subjects, device),
-        "coherence": bench_coherence(table, args.n_boot, device),
+        "generation": bench_generation(gen_data, gen_table, args.gen_subjects, device),
+        "coherence": bench_coherence(gen_table, args.n_boot, device),
         "uncertainty_late_weights": bench_uncertainty_weights(table, device),
         "throughput": bench_throughput(device),
         "settings": vars(args),
@@ -283,7 +308,9 @@ def headline(r: dict) -> dict:
         "slice_auc": {s: round(v["slice"]["auc"], 3) for s, v in st.items()},
         "subject_auc": {s: round(v["subject"]["auc"], 3) for s, v in st.items()},
         "intermediate_minus_best_unimodal": {
-            k: round(v["difference"], 3) for k, v in r["classification"]["intermediate_minus_best_unimodal"].items()
+            lv: {"best_unimodal": g["best_unimodal"]}
+            | {k: [round(v[x], 3) for x in ("difference", "low", "high")] for k, v in g["gain"].items()}
+            for lv, g in r["classification"]["intermediate_minus_best_unimodal"].items()
         },
         "poe_missing_vs_specialist": r["classification"]["poe_missing_vs_specialist"],
         "generation": {k: v for k, v in r["generation"].items() if k != "baseline_classes"},

@@ -9,8 +9,12 @@ Intensity scaling (the same at training and inference, no mask needed from the u
   threshold, holes filled slice-wise) mapped to [-1, 1] and clipped, so site gain and bias do not
   change the network's input range.
 
-Slices are resized in-plane to ``image_size`` (area averaging); a slice is kept when its head
-covers ``min_head_fraction`` of it, every ``slice_step``-th such slice. The slice label is 1 when it
+Slices are centre-cropped in-plane to ``crop_fraction`` of the field of view (the brain sits in
+the middle of the phantom's FOV, so a crop enlarges lesions in network pixels) and resized to
+``image_size`` (area averaging); a slice is kept when its head covers ``min_head_fraction`` of it
+and its brain covers ``min_brain_fraction`` of the subject's largest brain section (so neck and
+vertex slices, which never hold a lesion, cannot teach "slice position"), every
+``slice_step``-th such slice. The slice label is 1 when it
 holds at least ``lesion_min_voxels`` lesion voxels (on the native grid). The subject-level
 probability used by ``fusion_core.inference.classify`` is the mean of the top-k slice probabilities
 (k = 3): robust to one noisy slice, still sensitive to small lesions spanning few slices.
@@ -36,6 +40,8 @@ CT_KNOTS_UNIT = np.array([-1.0, -0.6, -0.5, 0.0, 0.2, 1.0])
 SPLITS = ("train", "val", "test")
 TOP_K = 3
 TABLE_VERSION = 2  # bump when the table generation changes, so stale caches are not reused
+# Options added after TABLE_VERSION 2: left out of the cache key at their default (no-op) value.
+_KEY_DEFAULTS = {"min_brain_fraction": 0.0, "crop_fraction": 1.0}
 
 
 def ct_to_unit(hu: np.ndarray) -> np.ndarray:
@@ -73,6 +79,27 @@ def mr_to_unit(array: np.ndarray, mask: np.ndarray | None = None) -> tuple[np.nd
     return np.clip(scaled, -1.0, 1.0).astype(np.float32), {"low": low, "high": high}
 
 
+def crop_window(shape: tuple[int, int], fraction: float) -> tuple[slice, slice]:
+    """(y, x) slices of the centred window covering ``fraction`` of a (ny, nx) slice (1.0 = all)."""
+    if not 0.0 < fraction <= 1.0:
+        raise ValueError(f"crop fraction must be in (0, 1], got {fraction}")
+    (ny, nx), (cy, cx) = shape, (round(shape[0] * fraction), round(shape[1] * fraction))
+    y0, x0 = (ny - cy) // 2, (nx - cx) // 2
+    return slice(y0, y0 + cy), slice(x0, x0 + cx)
+
+
+def crop_slices(array: np.ndarray, fraction: float) -> np.ndarray:
+    """Centre crop of each (y, x) slice of (n, y, x) to ``fraction`` of its size (see ``crop_window``)."""
+    return array[(slice(None), *crop_window(array.shape[1:], fraction))]
+
+
+def uncrop_slices(array: np.ndarray, shape: tuple[int, int], fraction: float, *, fill: float = 0.0) -> np.ndarray:
+    """Inverse of ``crop_slices``: (n, cy, cx) pasted into the centre of (n, *shape) filled with ``fill``."""
+    out = np.full((array.shape[0], *shape), fill, dtype=array.dtype)
+    out[(slice(None), *crop_window(shape, fraction))] = array
+    return out
+
+
 def resize_slices(array: np.ndarray, size: int, *, mode: str = "area") -> np.ndarray:
     """Resize each (y, x) slice of (n, y, x) to (size, size); ``mode`` as in torch interpolate."""
     t = torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32)).unsqueeze(1)
@@ -96,6 +123,9 @@ class SliceDataConfig:
         image_size: in-plane size of the network's slices.
         slice_step: keep every k-th slice inside the head.
         min_head_fraction: minimum fraction of head pixels for a slice to be kept.
+        min_brain_fraction: minimum brain area of a kept slice, as a fraction of the subject's
+            largest brain section (0 = no brain condition).
+        crop_fraction: in-plane centre crop (fraction of the field of view) before resizing.
         lesion_min_voxels: lesion voxels (native grid) needed for a positive slice label.
         drop_ambiguous: leave out slices that hold some lesion voxels but fewer than
             ``lesion_min_voxels`` (the tip of a lesion: neither clearly positive nor negative).
@@ -113,6 +143,8 @@ class SliceDataConfig:
     image_size: int = 64
     slice_step: int = 2
     min_head_fraction: float = 0.1
+    min_brain_fraction: float = 0.0
+    crop_fraction: float = 1.0
     lesion_min_voxels: int = 3
     drop_ambiguous: bool = False
     split_fractions: tuple[float, float, float] = (0.6, 0.2, 0.2)
@@ -120,7 +152,11 @@ class SliceDataConfig:
     cache_dir: str = "data/cache"
 
     def cache_key(self) -> str:
-        fields = {k: v for k, v in dataclasses.asdict(self).items() if k != "cache_dir"}
+        fields = {
+            k: v
+            for k, v in dataclasses.asdict(self).items()
+            if k != "cache_dir" and not (k in _KEY_DEFAULTS and v == _KEY_DEFAULTS[k])
+        }
         fields["table_version"] = TABLE_VERSION
         return hashlib.sha1(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
@@ -144,10 +180,18 @@ def split_subjects(
     return split
 
 
-def keep_slices(head: np.ndarray, config: SliceDataConfig) -> np.ndarray:
-    """Indices of the slices of a (z, y, x) head mask to keep."""
-    frac = head.reshape(head.shape[0], -1).mean(1)
-    return np.flatnonzero(frac >= config.min_head_fraction)[:: config.slice_step]
+def keep_slices(head: np.ndarray, config: SliceDataConfig, brain: np.ndarray | None = None) -> np.ndarray:
+    """Indices of the slices of a (z, y, x) head mask (and optional brain mask) to keep."""
+    keep = head.reshape(head.shape[0], -1).mean(1) >= config.min_head_fraction
+    if brain is not None and config.min_brain_fraction > 0:
+        area = brain.reshape(brain.shape[0], -1).sum(1)
+        keep &= area >= config.min_brain_fraction * max(area.max(), 1)
+    return np.flatnonzero(keep)[:: config.slice_step]
+
+
+def to_slices(array: np.ndarray, config: SliceDataConfig) -> np.ndarray:
+    """(n, y, x) native slices -> (n, S, S) network slices: centre crop, then area resize."""
+    return resize_slices(crop_slices(array, config.crop_fraction), config.image_size)
 
 
 def subject_arrays(subject: Any, config: SliceDataConfig) -> dict[str, np.ndarray]:
@@ -160,13 +204,15 @@ def subject_arrays(subject: Any, config: SliceDataConfig) -> dict[str, np.ndarra
         head = ct.array > -500 if ct is not None else head_mask_from_mr(mr.array)
     lesion = subject.masks.get("lesion")
     lesion = lesion if lesion is not None and lesion.shape == ref.shape else None
-    idx = keep_slices(head, config)
+    brain = subject.masks.get("brain")
+    brain = brain.array > 0.5 if brain is not None and brain.shape == ref.shape else None
+    idx = keep_slices(head, config, brain)
     per_slice = (lesion.array > 0.5).reshape(lesion.shape[0], -1).sum(1) if lesion is not None else np.zeros(len(head))
     if config.drop_ambiguous:
         idx = idx[(per_slice[idx] == 0) | (per_slice[idx] >= config.lesion_min_voxels)]
-    out = {"head": resize_slices(head[idx].astype(np.float32), config.image_size) > 0.5}
-    out["CT"] = resize_slices(ct_to_unit(ct.array[idx]), config.image_size) if ct is not None else None
-    out["MR"] = resize_slices(mr_to_unit(mr.array)[0][idx], config.image_size) if mr is not None else None
+    out = {"head": to_slices(head[idx].astype(np.float32), config) > 0.5}
+    out["CT"] = to_slices(ct_to_unit(ct.array[idx]), config) if ct is not None else None
+    out["MR"] = to_slices(mr_to_unit(mr.array)[0][idx], config) if mr is not None else None
     out["label"] = (per_slice[idx] >= config.lesion_min_voxels).astype(np.int64)
     out["lesion_voxels"] = per_slice[idx].astype(np.int64)
     out["slice"] = idx.astype(np.int64)
@@ -194,25 +240,10 @@ def build_slice_table(config: SliceDataConfig, *, progress: bool = False) -> dic
     return table
 
 
-def iter_cohort(n: int, *, seed: int, paired: bool, **options: Any) -> Iterator[Any]:
-    """The subjects of ``make_cohort(n, seed=seed, paired=paired, **options)``, generated one at a time.
-
-    Same seeds, sites, ids and paired/unpaired rule as ``make_cohort``, but only one subject lives in
-    memory at a time (a 120-subject cohort at size 128 would hold several GB).
-    """
-    from fusion_core.data.phantom import make_subject
-
-    sites = options.pop("sites", ("A", "B", "C"))
-    children = np.random.SeedSequence(int(seed)).spawn(n)
-    for i, child in enumerate(children):
-        modalities = ("CT", "MR") if paired else (("CT",) if i % 2 == 0 else ("MR",))
-        yield make_subject(
-            child, site=sites[i % len(sites)], modalities=modalities, subject_id=f"phantom-{i:03d}", **options
-        )
-
-
 def iter_phantom_cohort(config: SliceDataConfig) -> Iterator[Any]:
     """The phantom subjects a SliceDataConfig describes (see ``complementary``), one at a time."""
+    from fusion_core.data.phantom import iter_cohort
+
     opts = dict(config.phantom_options)
     if not config.complementary:
         yield from iter_cohort(config.n_subjects, seed=config.seed, paired=config.paired, **opts)

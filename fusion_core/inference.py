@@ -4,9 +4,11 @@ All functions take a dict ``{"CT": ct, "MR": mr}`` (any subset the model accepts
 such as "MR-T1" count as "MR") of volumes that are ALREADY ON ONE COMMON GRID: the MR resampled
 onto the CT grid by registration (``fusion_core.registration``) or by the phantom's
 ``true_transform`` (``PhantomSubject.mr_on_ct_grid()``). Volumes on different grids are refused
-with :class:`ModelInputError`. Volumes whose in-plane size differs from the model's are resized
-slice-wise to the model's size (area averaging when shrinking, bilinear when enlarging) and results
-are resized back onto the input grid. Slices are processed in batches under
+with :class:`ModelInputError`. A classifier trained on a centre crop of the field of view
+(``config.crop_fraction`` < 1, saved beside its weights) gets the same crop of every slice.
+Volumes whose in-plane size differs from the model's are resized slice-wise to the model's size
+(area averaging when shrinking, bilinear when enlarging) and results are resized back onto the
+input grid (and pasted back into the uncropped field of view). Slices are processed in batches under
 ``torch.inference_mode()``; on CUDA the data stay on the GPU and run under bf16 autocast.
 """
 
@@ -22,7 +24,16 @@ import numpy as np
 import torch
 from torch import nn
 
-from fusion_core.datasets import TOP_K, ct_to_unit, mr_to_unit, resize_slices, unit_to_ct
+from fusion_core.datasets import (
+    TOP_K,
+    crop_slices,
+    crop_window,
+    ct_to_unit,
+    mr_to_unit,
+    resize_slices,
+    uncrop_slices,
+    unit_to_ct,
+)
 from fusion_core.devices import autocast, select_device
 from fusion_core.volume import Volume, is_mr, normalise_modality
 
@@ -136,25 +147,36 @@ def image_size(model: nn.Module) -> int:
     return cfg.encoder.image_size if hasattr(cfg, "encoder") else cfg.image_size
 
 
+def crop_fraction(model: nn.Module) -> float:
+    """In-plane centre crop the model was trained on (1.0 = whole field of view)."""
+    return float(getattr(model.config, "crop_fraction", 1.0))
+
+
 def to_network(model: nn.Module, volumes: Mapping[str, Volume], device: torch.device) -> dict[str, torch.Tensor]:
-    """Scaled, resized slices as (n, 1, S, S) tensors on ``device``."""
+    """Scaled, centre-cropped (see ``crop_fraction``), resized slices as (n, 1, S, S) tensors on ``device``."""
     size = image_size(model)
     out = {}
     for m, vol in volumes.items():
         unit = ct_to_unit(vol.array) if m == "CT" else mr_to_unit(vol.array)[0]
-        mode = "area" if min(vol.shape[1:]) >= size else "bilinear"
+        unit = crop_slices(unit, crop_fraction(model))
+        mode = "area" if min(unit.shape[1:]) >= size else "bilinear"
         out[m] = torch.from_numpy(resize_slices(unit, size, mode=mode)).unsqueeze(1).to(device)
     return out
 
 
-def from_network(slices: torch.Tensor, like: Volume) -> np.ndarray:
-    """(n, 1, S, S) network output -> (z, y, x) on the grid of ``like`` (bilinear resize back)."""
+def from_network(slices: torch.Tensor, like: Volume, *, crop: float = 1.0) -> np.ndarray:
+    """(n, 1, S, S) network output -> (z, y, x) on the grid of ``like``.
+
+    Bilinear resize back to the ``crop`` window, pasted into the centre of the full grid (zeros outside).
+    """
     arr = slices[:, 0].float().cpu().numpy()
-    ny, nx = like.shape[1:]
-    if arr.shape[1:] == (ny, nx):
-        return arr
-    t = torch.from_numpy(arr).unsqueeze(1)
-    return torch.nn.functional.interpolate(t, size=(ny, nx), mode="bilinear", align_corners=False)[:, 0].numpy()
+    full = like.shape[1:]
+    ys, xs = crop_window(full, crop)
+    ny, nx = ys.stop - ys.start, xs.stop - xs.start
+    if arr.shape[1:] != (ny, nx):
+        t = torch.from_numpy(arr).unsqueeze(1)
+        arr = torch.nn.functional.interpolate(t, size=(ny, nx), mode="bilinear", align_corners=False)[:, 0].numpy()
+    return arr if (ny, nx) == full else uncrop_slices(arr, full, crop)
 
 
 def device_of(model: nn.Module) -> torch.device:
@@ -273,7 +295,8 @@ def attention_maps(model: nn.Module, volumes: Mapping[str, Volume], slice_index:
     Returns:
         {"CT->MR": w, "MR->CT": w}, each (h, w, h, w) float32: ``w[i, j]`` is the map over the
         other modality's (h, w) feature grid that query location (i, j) attends to (rows sum to 1).
-        The feature grid covers the slice uniformly (each cell = image_size / h network pixels).
+        The feature grid covers the model's input window uniformly: the central ``crop_fraction``
+        of the slice's field of view (each cell = image_size / h network pixels).
     """
     require_task(model, ("classifier",), "attention_maps")
     if model.config.strategy != "intermediate-attention":

@@ -160,9 +160,11 @@ def _labels_at(anatomy: HeadAnatomy, points: np.ndarray) -> np.ndarray:
     return labels
 
 
-def _place_lesion(anatomy: HeadAnatomy, kind: LesionType, rng: np.random.Generator) -> Lesion:
+def _place_lesion(
+    anatomy: HeadAnatomy, kind: LesionType, rng: np.random.Generator, radius_mm: tuple[float, float] | None = None
+) -> Lesion:
     """Draw a lesion inside the cerebrum: centre in white/deep grey matter, sphere within the brain."""
-    low, high = _LESION_RADIUS_MM[kind]
+    low, high = _LESION_RADIUS_MM[kind] if radius_mm is None else radius_mm
     radius = float(rng.uniform(low, high))
     axes = np.asarray(anatomy.cavity_axes)
     probe = np.concatenate([np.zeros((1, 3)), np.eye(3), -np.eye(3)]) * 1.0
@@ -207,6 +209,7 @@ def make_subject(
     modalities: Sequence[str] = ("CT", "MR"),
     subject_id: str | None = None,
     supersample: int = 1,
+    lesion_radius_mm: tuple[float, float] | None = None,
 ) -> PhantomSubject:
     """Generate one phantom subject (deterministic for a seed).
 
@@ -227,6 +230,8 @@ def make_subject(
         subject_id: defaults to ``phantom-<seed>``.
         supersample: 1 (default) renders partial volume and blur analytically; k > 1 renders k^3
             hard-edged samples per voxel and blurs with scipy (slow reference, for benchmarks).
+        lesion_radius_mm: (low, high) range the lesion radius is drawn from uniformly; None uses
+            the lesion type's own range (calcified 3-8 mm, oedema 8-15 mm, haemorrhage 5-12 mm).
 
     Returns:
         A :class:`PhantomSubject`.
@@ -235,6 +240,8 @@ def make_subject(
         ValueError: bad option values (the message names the option and the allowed values).
     """
     wanted = _check_options(size, modalities, label)
+    if lesion_radius_mm is not None and not 0 < lesion_radius_mm[0] <= lesion_radius_mm[1]:
+        raise ValueError(f"lesion_radius_mm must be (low, high) with 0 < low <= high, got {lesion_radius_mm}")
     site_preset = get_site(site)
     visibility = _parse_conspicuity(conspicuity)
     seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(int(seed))
@@ -243,7 +250,8 @@ def make_subject(
     has_lesion = int(rng_lesion.uniform() < prevalence) if label is None else int(label)
     kind = _choose_lesion_type(lesion_type, lesion_mix, rng_lesion)
     if has_lesion:
-        anatomy = dataclasses.replace(anatomy, lesion=_place_lesion(anatomy, kind, rng_lesion))
+        lesion = _place_lesion(anatomy, kind, rng_lesion, lesion_radius_mm)
+        anatomy = dataclasses.replace(anatomy, lesion=lesion)
     rotation = rng_pose.uniform(-max_rotation_deg, max_rotation_deg, 3)
     translation = rng_pose.uniform(-max_translation_mm, max_translation_mm, 3)
     transform = euler_transform(rotation, translation, anatomy.center)

@@ -114,6 +114,9 @@ class ClassifierConfig:
         heads: attention heads of the cross-modal attention.
         modality_dropout: probability of hiding a modality in training (PoE / late strategies).
         modalities: modality names, in mask column order.
+        crop_fraction: in-plane centre crop (fraction of the field of view) applied to input
+            slices before resizing to ``encoder.image_size``; equals the training data's
+            ``SliceDataConfig.crop_fraction`` so inference sees what training saw.
     """
 
     strategy: str = Strategy.INTERMEDIATE_CONCAT.value
@@ -124,9 +127,12 @@ class ClassifierConfig:
     heads: int = 2
     modality_dropout: float = 0.0
     modalities: tuple[str, ...] = MODALITIES
+    crop_fraction: float = 1.0
 
     def __post_init__(self) -> None:
         parse_choice(Strategy, self.strategy)
+        if not 0.0 < self.crop_fraction <= 1.0:
+            raise ValueError(f"crop_fraction must be in (0, 1], got {self.crop_fraction}")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -61,6 +61,12 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         parse_choice(Task, self.task)
+        model_crop, data_crop = self.model.get("crop_fraction", 1.0), self.data.get("crop_fraction", 1.0)
+        if self.task == Task.CLASSIFIER and model_crop != data_crop:
+            raise ValueError(
+                f"model crop_fraction {model_crop} differs from data crop_fraction {data_crop}: "
+                "inference would not see what training saw"
+            )
 
     @property
     def task_enum(self) -> Task:

@@ -216,6 +216,12 @@ def test_lesion_lies_inside_the_brain(small_subject: PhantomSubject):
     assert np.all(small_subject.masks["brain"].array[lesion] > 0)
 
 
+def test_lesion_radius_option_sets_the_range():
+    for seed in range(3):
+        s = make_subject(seed, size=32, label=1, lesion_type="calcified", lesion_radius_mm=(9.0, 10.0))
+        assert 9.0 <= s.meta["lesion_radius_mm"] <= 10.0
+
+
 def test_label_zero_has_no_lesion_voxels():
     s = make_subject(2, size=48, label=0)
     assert s.label == 0 and s.masks["lesion"].array.sum() == 0
@@ -264,6 +270,7 @@ def test_to_case_carries_everything(small_subject: PhantomSubject):
         ({"modalities": ("CT", "PET")}, "modalities"),
         ({"label": 2}, "label must be"),
         ({"size": 8}, "size must be"),
+        ({"lesion_radius_mm": (5.0, 2.0)}, "lesion_radius_mm"),
     ],
 )
 def test_bad_options_raise_errors_that_name_them(options: dict, message: str):

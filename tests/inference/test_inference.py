@@ -3,7 +3,17 @@ import pytest
 import torch
 
 from fusion_core.data.phantom import make_subject
-from fusion_core.inference import ModelInputError, attention_maps, classify, encode, impute, list_models, load_model
+from fusion_core.inference import (
+    ModelInputError,
+    attention_maps,
+    classify,
+    encode,
+    from_network,
+    impute,
+    list_models,
+    load_model,
+    to_network,
+)
 from fusion_core.models import (
     ClassifierConfig,
     CycleGAN,
@@ -37,6 +47,7 @@ def saved(tmp_path_factory):
         "poe": FusionClassifier(ClassifierConfig(strategy="poe", encoder=ENC, embed_dim=8)),
         "attn": FusionClassifier(ClassifierConfig(strategy="intermediate-attention", encoder=ENC, embed_dim=8)),
         "ct": FusionClassifier(ClassifierConfig(strategy="ct", encoder=ENC, embed_dim=8)),
+        "ct-crop": FusionClassifier(ClassifierConfig(strategy="ct", encoder=ENC, embed_dim=8, crop_fraction=0.5)),
         "cyc": CycleGAN(TranslatorConfig(image_size=32, base_channels=8, n_res_blocks=1)),
     }
     for name, m in models.items():
@@ -69,6 +80,18 @@ def test_classify_full_and_missing(saved, volumes):
     assert len(full.top_slices) == 3
     missing = classify(saved["poe"], {"MR": volumes["MR"]}, mc_samples=1)
     assert missing.modalities == ("MR",) and 0 <= missing.probability <= 1
+
+
+def test_crop_from_saved_config_zooms_in(saved, volumes):
+    model = saved["ct-crop"]
+    assert model.config.crop_fraction == 0.5
+    whole = to_network(saved["ct"], {"CT": volumes["CT"]}, torch.device("cpu"))["CT"]
+    zoomed = to_network(model, {"CT": volumes["CT"]}, torch.device("cpu"))["CT"]
+    assert whole.shape == zoomed.shape == (volumes["CT"].shape[0], 1, 32, 32)
+    np.testing.assert_allclose(zoomed[:, 0, 16, 16], whole[:, 0, 16, 16], atol=0.3)
+    back = from_network(zoomed, volumes["CT"], crop=0.5)
+    assert back.shape == volumes["CT"].shape and back[:, :6].sum() == 0
+    assert 0 <= classify(model, {"CT": volumes["CT"]}, mc_samples=1).probability <= 1
 
 
 def test_batched_equals_per_slice(saved, volumes):

@@ -6,10 +6,13 @@ from fusion_core.datasets import (
     SliceDataConfig,
     SliceDataset,
     build_slice_table,
+    crop_slices,
     ct_to_unit,
-    iter_cohort,
+    iter_phantom_cohort,
+    keep_slices,
     mr_to_unit,
     split_subjects,
+    uncrop_slices,
     unit_to_ct,
 )
 
@@ -40,14 +43,36 @@ def test_split_is_by_subject_and_seeded():
     assert np.array_equal(s, split_subjects(20, (0.6, 0.2, 0.2), seed=3))
 
 
-def test_iter_cohort_matches_make_cohort():
-    lazy = list(iter_cohort(3, seed=5, paired=False, size=16))
+def test_phantom_cohort_matches_make_cohort():
+    config = SliceDataConfig(n_subjects=3, seed=5, paired=False, phantom_options={"size": 16})
+    lazy = list(iter_phantom_cohort(config))
     eager = make_cohort(3, seed=5, paired=False, size=16)
     for a, b in zip(lazy, eager, strict=True):
         assert a.subject_id == b.subject_id and a.label == b.label
         for m in ("ct", "mr"):
             va, vb = getattr(a, m), getattr(b, m)
             assert (va is None and vb is None) or np.array_equal(va.array, vb.array)
+
+
+def test_crop_is_central_and_uncrop_inverts_it():
+    a = np.arange(2 * 8 * 8, dtype=np.float32).reshape(2, 8, 8)
+    c = crop_slices(a, 0.5)
+    assert c.shape == (2, 4, 4) and np.array_equal(c, a[:, 2:6, 2:6])
+    back = uncrop_slices(c, (8, 8), 0.5)
+    assert np.array_equal(back[:, 2:6, 2:6], c) and back[:, :2].sum() == 0
+    assert crop_slices(a, 1.0) is a or np.array_equal(crop_slices(a, 1.0), a)
+    with pytest.raises(ValueError, match="crop fraction"):
+        crop_slices(a, 0.0)
+
+
+def test_keep_slices_brain_condition():
+    head = np.ones((6, 4, 4), bool)
+    brain = np.zeros((6, 4, 4), bool)
+    brain[1, :2] = brain[2] = brain[3, :3] = True  # areas 0, 8, 16, 12, 0, 0
+    assert keep_slices(head, SliceDataConfig(slice_step=1)).tolist() == [0, 1, 2, 3, 4, 5]
+    config = SliceDataConfig(slice_step=1, min_brain_fraction=0.5)
+    assert keep_slices(head, config, brain).tolist() == [1, 2, 3]
+    assert SliceDataConfig().cache_key() != config.cache_key()
 
 
 def test_table_cached_and_split_by_subject(tmp_path):
@@ -94,3 +119,13 @@ def test_split_is_stratified_by_label():
     s = split_subjects(40, (0.6, 0.2, 0.2), seed=0, labels=labels)
     assert [int(labels[s == k].sum()) for k in range(3)] == [6, 2, 2]
     assert np.bincount(s).tolist() == [24, 8, 8]
+
+
+def test_table_crop_and_brain_slices(tmp_path):
+    common = {"n_subjects": 2, "phantom_options": {"size": 32}, "image_size": 16, "slice_step": 1}
+    full = build_slice_table(SliceDataConfig(**common, cache_dir=str(tmp_path)))
+    fair = build_slice_table(
+        SliceDataConfig(**common, min_brain_fraction=0.5, crop_fraction=0.5, cache_dir=str(tmp_path))
+    )
+    assert fair["CT"].shape[1:] == (16, 16) and 0 < len(fair["slice"]) < len(full["slice"])
+    assert fair["head"].mean() > full["head"].mean()  # the crop zooms in on the head
