@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
+import hashlib
 from typing import Any
 
 from fusion_core.volume import Volume
@@ -39,3 +41,14 @@ class Case:
     @property
     def is_paired(self) -> bool:
         return self.ct is not None and self.mr is not None
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """Subject id plus a digest of the scans' voxels and geometry: a cache key that changes when the
+        data do (two uploads or two cohorts can share a subject id). Cases are treated as immutable."""
+        digest = hashlib.blake2b(digest_size=8)
+        for volume in (self.ct, self.mr):
+            if volume is not None:
+                digest.update(volume.array.tobytes())
+                digest.update(repr((volume.spacing, volume.origin, volume.direction, volume.modality)).encode())
+        return f"{self.subject_id}:{digest.hexdigest()}"

@@ -85,9 +85,9 @@ if clicked:
         st.error(str(error))
         st.stop()
 
-true_transform, tre_points = rw.truth(case.subject_id, fixed_name, case)
-before = rw.unregistered(case.subject_id, fixed_name, case)
-quality_before = rw.alignment_quality((case.subject_id, fixed_name, "before"), fixed, before)
+true_transform, tre_points = rw.truth(case.fingerprint, fixed_name, case)
+before = rw.unregistered(case.fingerprint, fixed_name, case)
+quality_before = rw.alignment_quality((case.fingerprint, fixed_name, "before"), fixed, before)
 mask = fixed.array > -500 if fixed.modality == "CT" else None
 
 if result is None:
@@ -133,9 +133,9 @@ else:
 
 # ------------------------------------------------------------------ compare before / after
 st.subheader("2 · Compare before and after")
-fixed_view = rw.display_volume(case.subject_id, f"fixed-{fixed_name}", fixed)
-before_view = rw.display_volume(case.subject_id, f"before-{fixed_name}", before)
-after_view = rw.display_volume(case.subject_id, f"after-{key}", result.resampled) if result else None
+fixed_view = rw.display_volume(case.fingerprint, f"fixed-{fixed_name}", fixed)
+before_view = rw.display_volume(case.fingerprint, f"before-{fixed_name}", before)
+after_view = rw.display_volume(case.fingerprint, f"after-{key}", result.resampled) if result else None
 s1, s2 = st.columns([3, 1])
 n_slices = slice_count(fixed_view, "axial")
 index = s1.slider("Axial slice", 0, n_slices - 1, n_slices // 2, key="rf-slice")
@@ -210,7 +210,7 @@ if result is not None:
     )
     if effect["tre_mm"] is not None:
         e[1].metric("TRE median (mm)", f"{np.median(effect['tre_mm']):.2f}")
-    moved_view = rw.display_volume(case.subject_id, f"misaligned-{key}-{shift}-{rotation}", effect["resampled"])
+    moved_view = rw.display_volume(case.fingerprint, f"misaligned-{key}-{shift}-{rotation}", effect["resampled"])
     e[2].image(
         rviz.checkerboard_rgb(fixed_slice, unit(moved_view, index), tiles=tiles),
         caption="checkerboard with the deliberate error",
@@ -243,9 +243,9 @@ elif method == "percentile_clip":
     low, high = n3.slider("Percentiles", 0.0, 100.0, (0.5, 99.5), 0.5, key="rf-norm-pct")
     norm_options = (("lower", low), ("upper", high))
 try:
-    normalised = rw.normalised(case.subject_id, which, method, norm_options, case)
+    normalised = rw.normalised(case.fingerprint, which, method, norm_options, case)
     source = case.ct if which == "CT" else case.mr
-    inside = rw.head_mask(case.subject_id, which, source)
+    inside = rw.head_mask(case.fingerprint, which, source)
     st.plotly_chart(
         rviz.histograms_figure(
             source.array[inside], normalised.volume.array[inside], titles=(f"{which} before", f"{which} after {method}")

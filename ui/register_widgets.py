@@ -35,7 +35,7 @@ def pair_of(case: Case, fixed_name: str) -> tuple[Volume, Volume]:
 
 
 def result_key(case: Case, fixed_name: str, options: dict[str, Any]) -> tuple:
-    return (case.subject_id, fixed_name, tuple(sorted(options.items())))
+    return (case.fingerprint, fixed_name, tuple(sorted(options.items())))
 
 
 def stored_result(key: tuple) -> RegistrationResult | None:
@@ -57,20 +57,20 @@ def run_registration(case: Case, fixed_name: str, options: dict[str, Any], key: 
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def unregistered(subject_id: str, fixed_name: str, _case: Case) -> Volume:
+def unregistered(case_key: str, fixed_name: str, _case: Case) -> Volume:
     """The moving image on the fixed grid using scanner coordinates only (the "before" view)."""
     fixed, moving = pair_of(_case, fixed_name)
     return resample_to(moving, fixed)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def display_volume(subject_id: str, role: str, _volume: Volume) -> Volume:
+def display_volume(case_key: str, role: str, _volume: Volume) -> Volume:
     """Canonical (display-oriented) copy of a volume; ``role`` names it in the cache key."""
     return canonical(_volume)
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def truth(subject_id: str, fixed_name: str, _case: Case):
+def truth(case_key: str, fixed_name: str, _case: Case):
     return ground_truth(_case, fixed=fixed_name)
 
 
@@ -83,17 +83,17 @@ def profile(key: tuple, axis: int, _fixed: Volume, _moving: Volume, _result: Reg
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def head_mask(subject_id: str, which: str, _volume: Volume) -> np.ndarray:
+def head_mask(case_key: str, which: str, _volume: Volume) -> np.ndarray:
     """Boolean (z, y, x) head mask of the case's CT or MR (``which``)."""
     return head_mask_array(_volume)
 
 
 @st.cache_resource(max_entries=12, show_spinner="Normalising…")
-def normalised(subject_id: str, which: str, method: str, option_items: tuple, _case: Case) -> NormalisationResult:
+def normalised(case_key: str, which: str, method: str, option_items: tuple, _case: Case) -> NormalisationResult:
     """A normalisation of the case's CT or MR (reference: the other modality, masks: head masks)."""
     volume, reference = (_case.ct, _case.mr) if which == "CT" else (_case.mr, _case.ct)
     masks = {
-        name: vol.with_array(head_mask(subject_id, name, vol).astype(np.float32))
+        name: vol.with_array(head_mask(case_key, name, vol).astype(np.float32))
         for name, vol in (("CT", _case.ct), ("MR", _case.mr))
     }
     mask, reference_mask = (masks["CT"], masks["MR"]) if which == "CT" else (masks["MR"], masks["CT"])
