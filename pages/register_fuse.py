@@ -12,7 +12,7 @@ import streamlit as st
 from fusion_core.fusion import FusionMethod, compare_methods, fuse, fusion_metrics, to_unit
 from fusion_core.fusion.metrics import luminance
 from fusion_core.preprocess import NEEDS_REFERENCE, WINDOW_PRESETS, NormalisationMethod, apply_window
-from fusion_core.registration import RegistrationMode, misalignment_effect, target_registration_error
+from fusion_core.registration import RegistrationMode, ct_head_mask, misalignment_effect, target_registration_error
 from fusion_core.viz import fusion as fviz
 from fusion_core.viz import registration as rviz
 from fusion_core.viz.views import extract_slice, slice_count
@@ -88,7 +88,7 @@ if clicked:
 true_transform, tre_points = rw.truth(case.fingerprint, fixed_name, case)
 before = rw.unregistered(case.fingerprint, fixed_name, case)
 quality_before = rw.alignment_quality((case.fingerprint, fixed_name, "before"), fixed, before)
-mask = fixed.array > -500 if fixed.modality == "CT" else None
+mask = ct_head_mask(fixed)
 
 if result is None:
     st.info(

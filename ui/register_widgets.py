@@ -15,6 +15,7 @@ from fusion_core.io import save_volume
 from fusion_core.preprocess import NormalisationResult, normalise, resample_to
 from fusion_core.registration import (
     RegistrationResult,
+    ct_head_mask,
     gradient_correlation,
     ground_truth,
     head_mask_array,
@@ -105,7 +106,7 @@ def normalised(case_key: str, which: str, method: str, option_items: tuple, _cas
 @st.cache_resource(max_entries=16, show_spinner=False)
 def alignment_quality(cache_key: tuple, _fixed: Volume, _resampled: Volume) -> dict[str, Any]:
     """MI, edge alignment and joint histogram of the fixed image and a resampled moving image (head only for CT)."""
-    mask = _fixed.array > -500 if _fixed.modality == "CT" else None
+    mask = ct_head_mask(_fixed)
     return {
         "mi": mutual_information(_fixed.array, _resampled.array, mask=mask),
         "gc": gradient_correlation(_fixed.array, _resampled.array, mask=mask),

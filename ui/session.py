@@ -18,7 +18,9 @@ def demo_subject_ids() -> list[str]:
 
 
 def demo_site(subject_id: str) -> str:
-    return DEMO_SITES[demo_subject_ids().index(subject_id) % len(DEMO_SITES)]
+    from fusion_core.data.phantom import cohort_site
+
+    return cohort_site(demo_subject_ids().index(subject_id), DEMO_SITES)
 
 
 @st.cache_resource(show_spinner="Generating the demo subject…", max_entries=DEMO_COHORT_SIZE)

@@ -375,6 +375,11 @@ def iter_cohort(
         yield cohort_subject(i, seed=seed, paired=paired, sites=sites, **options)
 
 
+def cohort_site(index: int, sites: Sequence[str] = ("A", "B", "C")) -> str:
+    """The scanner site of cohort member ``index``: sites are assigned in turn."""
+    return sites[index % len(sites)]
+
+
 def cohort_subject(
     index: int,
     *,
@@ -395,7 +400,7 @@ def cohort_subject(
     child = np.random.SeedSequence(int(seed), spawn_key=(index,))
     modalities = ("CT", "MR") if paired else (("CT",) if index % 2 == 0 else ("MR",))
     return make_subject(
-        child, site=sites[index % len(sites)], modalities=modalities, subject_id=f"phantom-{index:03d}", **options
+        child, site=cohort_site(index, sites), modalities=modalities, subject_id=f"phantom-{index:03d}", **options
     )
 
 

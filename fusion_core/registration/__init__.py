@@ -8,7 +8,7 @@ from fusion_core.registration.checks import check_pair, physical_bounds
 from fusion_core.registration.core import RegistrationResult, register, register_rigid
 from fusion_core.registration.errors import RegistrationError
 from fusion_core.registration.ground_truth import ground_truth
-from fusion_core.registration.masks import head_mask_array, head_mask_image
+from fusion_core.registration.masks import ct_head_mask, head_mask_array, head_mask_image
 from fusion_core.registration.misalign import misaligned, misalignment_effect, misalignment_profile, perturbation
 from fusion_core.registration.options import Initialization, MaskMode, RegistrationMode, RegistrationOptions
 from fusion_core.registration.quality import (
@@ -27,6 +27,7 @@ __all__ = [
     "RegistrationOptions",
     "RegistrationResult",
     "check_pair",
+    "ct_head_mask",
     "entropy_of_counts",
     "gradient_correlation",
     "ground_truth",

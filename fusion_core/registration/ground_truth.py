@@ -6,6 +6,7 @@ import numpy as np
 import SimpleITK as sitk
 
 from fusion_core.case import Case
+from fusion_core.registration.masks import ct_head_mask
 from fusion_core.registration.tre import sample_points_in_mask, transform_points
 
 
@@ -22,7 +23,7 @@ def ground_truth(case: Case, *, fixed: str = "CT", n_points: int = 100, seed: in
         return None, None
     mask = case.masks.get("head") or case.masks.get("brain")
     if mask is None:
-        mask = case.ct.with_array((case.ct.array > -500).astype(np.float32))
+        mask = case.ct.with_array(ct_head_mask(case.ct).astype(np.float32))
     points_ct = sample_points_in_mask(mask, n_points, seed=seed)
     if fixed.upper() == "CT":
         return case.true_transform, points_ct

@@ -24,6 +24,12 @@ def head_mask_array(volume: Volume, *, ct_threshold_hu: float = -500.0) -> np.nd
     return mask
 
 
+def ct_head_mask(volume: Volume, *, ct_threshold_hu: float = -500.0) -> np.ndarray | None:
+    """CT voxels above ``ct_threshold_hu`` (the head, without air); None for other modalities, so that
+    image metrics then use every voxel."""
+    return volume.array > ct_threshold_hu if volume.modality == "CT" else None
+
+
 def head_mask_image(volume: Volume, *, ct_threshold_hu: float = -500.0, dilate_voxels: int = 2) -> sitk.Image:
     """:func:`head_mask_array` as a uint8 SimpleITK image on the volume's grid, dilated so edges count."""
     image = sitk.GetImageFromArray(head_mask_array(volume, ct_threshold_hu=ct_threshold_hu).astype(np.uint8))

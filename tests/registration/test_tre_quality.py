@@ -85,3 +85,12 @@ def test_misalignment_lowers_mi_and_raises_tre(synthetic_pair):
     assert np.max(good["tre_mm"]) < 1e-6 and np.min(bad["tre_mm"]) > 2
     assert bad["mutual_information"] < good["mutual_information"]
     assert bad["gradient_correlation"] < good["gradient_correlation"]
+
+
+def test_ct_head_mask_is_air_free_ct_and_none_for_mr(small_ct):
+    from fusion_core.registration import ct_head_mask
+
+    mask = ct_head_mask(small_ct)
+    assert mask.dtype == bool and mask.any() and not mask.all()
+    assert (small_ct.array[mask] > -500).all() and (small_ct.array[~mask] <= -500).all()
+    assert ct_head_mask(small_ct.with_array(small_ct.array, modality="MR")) is None
