@@ -189,9 +189,17 @@ def keep_slices(head: np.ndarray, config: SliceDataConfig, brain: np.ndarray | N
     return np.flatnonzero(keep)[:: config.slice_step]
 
 
+def network_slices(array: np.ndarray, size: int, crop_fraction: float) -> np.ndarray:
+    """(n, y, x) native slices -> (n, S, S): centre crop, then resize (area when shrinking, bilinear when
+    the crop is smaller than S). Training and inference both go through here, so they see the same pixels."""
+    cropped = crop_slices(array, crop_fraction)
+    mode = "area" if min(cropped.shape[1:]) >= size else "bilinear"
+    return resize_slices(cropped, size, mode=mode)
+
+
 def to_slices(array: np.ndarray, config: SliceDataConfig) -> np.ndarray:
-    """(n, y, x) native slices -> (n, S, S) network slices: centre crop, then area resize."""
-    return resize_slices(crop_slices(array, config.crop_fraction), config.image_size)
+    """(n, y, x) native slices -> (n, S, S) network slices for this data config."""
+    return network_slices(array, config.image_size, config.crop_fraction)
 
 
 def subject_arrays(subject: Any, config: SliceDataConfig) -> dict[str, np.ndarray]:

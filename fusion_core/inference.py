@@ -26,11 +26,10 @@ from torch import nn
 
 from fusion_core.datasets import (
     TOP_K,
-    crop_slices,
     crop_window,
     ct_to_unit,
     mr_to_unit,
-    resize_slices,
+    network_slices,
     uncrop_slices,
     unit_to_ct,
 )
@@ -158,9 +157,7 @@ def to_network(model: nn.Module, volumes: Mapping[str, Volume], device: torch.de
     out = {}
     for m, vol in volumes.items():
         unit = ct_to_unit(vol.array) if m == "CT" else mr_to_unit(vol.array)[0]
-        unit = crop_slices(unit, crop_fraction(model))
-        mode = "area" if min(unit.shape[1:]) >= size else "bilinear"
-        out[m] = torch.from_numpy(resize_slices(unit, size, mode=mode)).unsqueeze(1).to(device)
+        out[m] = torch.from_numpy(network_slices(unit, size, crop_fraction(model))).unsqueeze(1).to(device)
     return out
 
 
