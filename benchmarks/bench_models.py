@@ -37,11 +37,12 @@ from fusion_core.datasets import (
     crop_slices,
     head_mask_from_mr,
     iter_phantom_cohort,
+    lesion_groups,
     mr_to_unit,
     resize_slices,
     unit_to_ct,
 )
-from fusion_core.evaluation import auc_difference_ci, auc_with_ci, fit_tissue_mapper, image_metrics
+from fusion_core.evaluation import auc_difference_ci, auc_score, auc_with_ci, fit_tissue_mapper, image_metrics
 from fusion_core.inference import ASSETS_DIR, classify, crop_fraction, impute, list_models, load_model
 from fusion_core.models.config import Strategy
 from fusion_core.training.config import load_train_config
@@ -77,18 +78,31 @@ def auc_block(labels, logits, table, rows, n_boot) -> dict:
     }
 
 
-def bench_classifiers(table, n_boot: int, device) -> dict:
+def by_lesion_group(labels: np.ndarray, logits: np.ndarray, groups: np.ndarray) -> dict:
+    """Slice AUC of each lesion group's positive slices against every negative slice."""
+    out = {}
+    for g in sorted(set(groups[labels == 1])):
+        keep = (labels == 0) | (groups == g)
+        out[g] = auc_score(labels[keep], logits[keep])
+    return out
+
+
+def bench_classifiers(table, data_config, n_boot: int, device) -> dict:
     rows = np.flatnonzero(table["split"] == TEST)
     x = {m: torch.from_numpy(table[m][rows][:, None]).to(device) for m in ("CT", "MR")}
     labels = table["label"][rows]
+    groups = lesion_groups(data_config, table["subject"][rows])
     res: dict = {
         "n_test_slices": len(rows),
         "n_test_subjects": len(np.unique(table["subject"][rows])),
+        "positive_slices_by_lesion": {g: int(((groups == g) & (labels == 1)).sum()) for g in set(groups)},
         "strategies": {},
     }
     for s in tqdm([s.value for s in Strategy], desc="classifiers"):
         model = load_model(f"clf-{s}", device=device)
-        res["strategies"][s] = auc_block(labels, slice_logits(model, x), table, rows, n_boot)
+        logits = slice_logits(model, x)
+        res["strategies"][s] = auc_block(labels, logits, table, rows, n_boot)
+        res["strategies"][s]["slice_auc_by_lesion"] = by_lesion_group(labels, logits, groups)
         if s in ("poe", "late", "uncertainty-late", "hybrid"):
             for m in ("CT", "MR"):
                 res["strategies"][s][f"only_{m}"] = auc_block(
@@ -108,19 +122,28 @@ def fusion_gain(st: dict, level: str, n_boot: int) -> dict:
     return {"best_unimodal": best, "gain": gains}
 
 
-def poe_missing(st: dict, level: str) -> dict:
-    """PoE with one modality missing against the specialist of that modality, at ``level``."""
+def poe_missing(st: dict, level: str, n_boot: int) -> dict:
+    """PoE with one modality missing against the specialist of that modality, at ``level``, with a
+    paired bootstrap CI of the difference."""
     out = {}
     for m in ("CT", "MR"):
-        poe, spec = st["poe"][f"only_{m}"][level]["auc"], st[m.lower()][level]["auc"]
-        out[m] = {"poe_only": poe, "specialist": spec, "difference": poe - spec}
+        labels, poe_scores = st["poe"][f"only_{m}"]["scores"][level]
+        diff = auc_difference_ci(labels, poe_scores, st[m.lower()]["scores"][level][1], n_boot=n_boot)
+        out[m] = {
+            "poe_only": st["poe"][f"only_{m}"][level]["auc"],
+            "specialist": st[m.lower()][level]["auc"],
+            "difference": diff["difference"],
+            "low": diff["low"],
+            "high": diff["high"],
+            "within_0.02": abs(diff["difference"]) <= 0.02 or diff["difference"] > 0,
+        }
     return out
 
 
 def summarise_classifiers(res: dict, labels: np.ndarray, n_boot: int) -> dict:
     st = res["strategies"]
     res["intermediate_minus_best_unimodal"] = {lv: fusion_gain(st, lv, n_boot) for lv in ("slice", "subject")}
-    res["poe_missing_vs_specialist"] = {lv: poe_missing(st, lv) for lv in ("slice", "subject")}
+    res["poe_missing_vs_specialist"] = {lv: poe_missing(st, lv, n_boot) for lv in ("slice", "subject")}
     for block in st.values():
         block.pop("scores")
         for v in block.values():
@@ -287,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     gen_data = load_train_config(CONFIGS / "vae-poe.json").data_config()
     table, gen_table = build_slice_table(clf_data), build_slice_table(gen_data)
     results = {
-        "classification": bench_classifiers(table, args.n_boot, device),
+        "classification": bench_classifiers(table, clf_data, args.n_boot, device),
         "generation": bench_generation(gen_data, gen_table, args.gen_subjects, device),
         "coherence": bench_coherence(gen_table, args.n_boot, device),
         "uncertainty_late_weights": bench_uncertainty_weights(table, device),
@@ -307,6 +330,9 @@ def headline(r: dict) -> dict:
     return {
         "slice_auc": {s: round(v["slice"]["auc"], 3) for s, v in st.items()},
         "subject_auc": {s: round(v["subject"]["auc"], 3) for s, v in st.items()},
+        "slice_auc_by_lesion": {
+            s: {g: round(a, 3) for g, a in v["slice_auc_by_lesion"].items()} for s, v in st.items()
+        },
         "intermediate_minus_best_unimodal": {
             lv: {"best_unimodal": g["best_unimodal"]}
             | {k: [round(v[x], 3) for x in ("difference", "low", "high")] for k, v in g["gain"].items()}

@@ -39,9 +39,9 @@ CT_KNOTS_HU = np.array([-1024.0, -200.0, -100.0, 100.0, 300.0, 3000.0])
 CT_KNOTS_UNIT = np.array([-1.0, -0.6, -0.5, 0.0, 0.2, 1.0])
 SPLITS = ("train", "val", "test")
 TOP_K = 3
-TABLE_VERSION = 2  # bump when the table generation changes, so stale caches are not reused
+TABLE_VERSION = 3  # bump when the table generation changes, so stale caches are not reused
 # Options added after TABLE_VERSION 2: left out of the cache key at their default (no-op) value.
-_KEY_DEFAULTS = {"min_brain_fraction": 0.0, "crop_fraction": 1.0}
+_KEY_DEFAULTS = {"min_brain_fraction": 0.0, "crop_fraction": 1.0, "mr_lesion": "oedema"}
 
 
 def ct_to_unit(hu: np.ndarray) -> np.ndarray:
@@ -117,8 +117,11 @@ class SliceDataConfig:
         paired: paired cohort (MR resampled onto the CT grid) or unpaired (each subject one modality).
         phantom_options: extra keyword options of ``make_cohort`` (e.g. conspicuity, lesion_type, size).
         complementary: build the cohort from two halves whose lesions are each visible in only one
-            modality: calcified lesions with MR conspicuity ``faint`` and oedema with CT
-            conspicuity ``faint`` (the case where fusion must beat either modality alone).
+            modality: calcified lesions with MR conspicuity ``faint`` and ``mr_lesion`` lesions
+            with CT conspicuity ``faint`` (the case where fusion must beat either modality alone).
+        mr_lesion: the lesion type of the MR-visible half of a complementary cohort. Oedema is
+            only mildly hypointense on T1 (grey-matter-like); a late subacute haemorrhage
+            ("subacute-haemorrhage") is isodense on CT and bright on T1, so truly MR-only.
         faint: conspicuity of a lesion in the modality where it should be hard to see.
         image_size: in-plane size of the network's slices.
         slice_step: keep every k-th slice inside the head.
@@ -139,6 +142,7 @@ class SliceDataConfig:
     paired: bool = True
     phantom_options: dict[str, Any] = dataclasses.field(default_factory=dict)
     complementary: bool = False
+    mr_lesion: str = "oedema"
     faint: float = 0.15
     image_size: int = 64
     slice_step: int = 2
@@ -221,6 +225,11 @@ def subject_arrays(subject: Any, config: SliceDataConfig) -> dict[str, np.ndarra
     out = {"head": to_slices(head[idx].astype(np.float32), config) > 0.5}
     out["CT"] = to_slices(ct_to_unit(ct.array[idx]), config) if ct is not None else None
     out["MR"] = to_slices(mr_to_unit(mr.array)[0][idx], config) if mr is not None else None
+    out["lesion"] = (
+        to_slices((lesion.array[idx] > 0.5).astype(np.float32), config) > 0.5
+        if lesion is not None
+        else np.zeros_like(out["head"])
+    )
     out["label"] = (per_slice[idx] >= config.lesion_min_voxels).astype(np.int64)
     out["lesion_voxels"] = per_slice[idx].astype(np.int64)
     out["slice"] = idx.astype(np.int64)
@@ -232,7 +241,8 @@ def build_slice_table(config: SliceDataConfig, *, progress: bool = False) -> dic
 
     Returns:
         dict of arrays over N slices: "CT", "MR" (N, S, S) float32 in [-1, 1] (zeros when missing),
-        "has" (N, 2) presence of CT/MR, "head" (N, S, S) bool, "label" (N,) slice lesion label, "lesion_voxels" (N,) native lesion voxels in the slice,
+        "has" (N, 2) presence of CT/MR, "head" (N, S, S) bool, "lesion" (N, S, S) bool lesion mask (network
+        pixels; a lesion pixel is one at least half covered), "label" (N,) slice lesion label, "lesion_voxels" (N,) native lesion voxels in the slice,
         "subject" (N,) subject index, "slice" (N,) native slice index, "subject_label" (N,),
         "split" (N,) 0/1/2 = train/val/test.
     """
@@ -265,16 +275,28 @@ def iter_phantom_cohort(config: SliceDataConfig) -> Iterator[Any]:
         conspicuity={"CT": 1.0, "MR": config.faint},
         **opts,
     )
-    oedema = iter_cohort(
+    mr_visible = iter_cohort(
         config.n_subjects - half,
         seed=config.seed + 1,
         paired=config.paired,
-        lesion_type="oedema",
+        lesion_type=config.mr_lesion,
         conspicuity={"CT": config.faint, "MR": 1.0},
         **opts,
     )
-    for pair in itertools.zip_longest(calcified, oedema):
+    for pair in itertools.zip_longest(calcified, mr_visible):
         yield from (s for s in pair if s is not None)
+
+
+def lesion_groups(config: SliceDataConfig, subjects: np.ndarray) -> np.ndarray:
+    """Which half of a complementary cohort each subject index belongs to: "calcified" (CT-visible) or
+    ``config.mr_lesion`` (MR-visible), following the interleaving of :func:`iter_phantom_cohort`;
+    "mixed" for every subject of a cohort that is not complementary."""
+    subjects = np.asarray(subjects)
+    if not config.complementary:
+        return np.full(subjects.shape, "mixed", dtype=object)
+    half = config.n_subjects // 2
+    calcified = (subjects < 2 * half) & (subjects % 2 == 0)
+    return np.where(calcified, "calcified", config.mr_lesion).astype(object)
 
 
 def _generate(config: SliceDataConfig, *, progress: bool) -> dict[str, np.ndarray]:
@@ -294,6 +316,7 @@ def _generate(config: SliceDataConfig, *, progress: bool) -> dict[str, np.ndarra
                 "MR": arr["MR"] if arr["MR"] is not None else zeros,
                 "has": has,
                 "head": arr["head"],
+                "lesion": arr["lesion"],
                 "label": arr["label"],
                 "lesion_voxels": arr["lesion_voxels"],
                 "slice": arr["slice"],
@@ -310,8 +333,8 @@ def _generate(config: SliceDataConfig, *, progress: bool) -> dict[str, np.ndarra
 class SliceDataset(torch.utils.data.Dataset):
     """Torch view of one split of a slice table.
 
-    Items are dicts: "CT", "MR" (1, S, S) float32, "has" (2,) float32 presence, "head" (1, S, S)
-    float32, "label" float32 scalar, "index" int (row in the table).
+    Items are dicts: "CT", "MR" (1, S, S) float32, "has" (2,) float32 presence, "head" and
+    "lesion" (1, S, S) float32 masks, "label" float32 scalar, "index" int (row in the table).
     """
 
     def __init__(self, table: dict[str, np.ndarray], split: str = "train") -> None:
@@ -331,6 +354,7 @@ class SliceDataset(torch.utils.data.Dataset):
             "MR": torch.from_numpy(t["MR"][r][None]),
             "has": torch.from_numpy(t["has"][r].astype(np.float32)),
             "head": torch.from_numpy(t["head"][r][None].astype(np.float32)),
+            "lesion": torch.from_numpy(t["lesion"][r][None].astype(np.float32)),
             "label": torch.tensor(float(t["label"][r])),
             "index": torch.tensor(int(r)),
         }

@@ -47,6 +47,7 @@ __all__ = [
     "classify",
     "encode",
     "impute",
+    "lesion_maps",
     "list_models",
     "load_model",
     "select_device",
@@ -68,6 +69,8 @@ class ClassificationResult:
         slice_probabilities: (n_slices,) per-slice probability.
         slice_variance: (n_slices,) per-slice total logit variance.
         top_slices: indices of the ``top_k`` slices that make up the subject probability.
+        candidate_slices: the slices the top-k was taken over: those cutting through the brain
+            as the classifier's training slices did (see ``classify``).
         strategy: the model's fusion strategy.
         modalities: the modalities that were used.
         mc_samples: MC-dropout passes used.
@@ -78,6 +81,7 @@ class ClassificationResult:
     slice_probabilities: np.ndarray
     slice_variance: np.ndarray
     top_slices: np.ndarray
+    candidate_slices: np.ndarray
     strategy: str
     modalities: tuple[str, ...]
     mc_samples: int
@@ -256,10 +260,28 @@ def impute(model: nn.Module, volumes: Mapping[str, Volume], target: str, *, batc
     )
 
 
+def training_brain_fraction(model: nn.Module) -> float:
+    """``min_brain_fraction`` of the data the classifier was trained on (0 when unknown)."""
+    data = getattr(model, "card", {}).get("trainer", {}).get("data", {})
+    return float(data.get("min_brain_fraction", 0.0))
+
+
 def classify(
-    model: nn.Module, volumes: Mapping[str, Volume], *, mc_samples: int = 8, batch_size: int = 64, top_k: int = TOP_K
+    model: nn.Module,
+    volumes: Mapping[str, Volume],
+    *,
+    mc_samples: int = 8,
+    batch_size: int = 64,
+    top_k: int = TOP_K,
+    candidate_slices: np.ndarray | None = None,
 ) -> ClassificationResult:
     """Subject-level lesion probability and its uncertainty from a fusion classifier.
+
+    Every slice gets a probability; the subject probability is the mean of the ``top_k`` highest
+    among the candidate slices. By default the candidates are the slices that cut through the
+    brain the way the classifier's training slices did: estimated intracranial area at least the
+    training data's ``min_brain_fraction`` of the largest (``fusion_core.preprocess.brain``, from
+    the CT when given, else the MR), so neck and vertex slices the model never saw cannot decide.
 
     Args:
         model: a classifier; strategies "poe", "late", "uncertainty-late" and "hybrid" accept a
@@ -267,6 +289,8 @@ def classify(
         volumes: {"CT": ct, "MR": mr} on a common grid (or one of them).
         mc_samples: MC-dropout passes of the heads (1 = deterministic, no epistemic part).
         top_k: the subject probability is the mean of the ``top_k`` highest slice probabilities.
+        candidate_slices: slice indices to take the top-k over, instead of the estimate (e.g. from
+            a known brain mask).
     """
     require_task(model, ("classifier",), "classify")
     vols = check_volumes(model, volumes)
@@ -280,10 +304,63 @@ def classify(
     )
     logit, variance = torch.cat(parts, dim=1).cpu().numpy()
     probs = 1.0 / (1.0 + np.exp(-logit))
-    top = np.argsort(probs)[::-1][: max(1, min(top_k, len(probs)))]
+    candidates = _candidates(model, vols, candidate_slices, len(probs))
+    order = candidates[np.argsort(probs[candidates])[::-1]]
+    top = order[: max(1, min(top_k, len(order)))]
     p = float(probs[top].mean())
     sd = float(np.mean(probs[top] * (1 - probs[top]) * np.sqrt(variance[top])))
-    return ClassificationResult(p, sd, probs, variance, np.sort(top), model.config.strategy, tuple(vols), mc_samples)
+    return ClassificationResult(
+        p, sd, probs, variance, np.sort(top), candidates, model.config.strategy, tuple(vols), mc_samples
+    )
+
+
+def _candidates(model: nn.Module, vols: Mapping[str, Volume], given: np.ndarray | None, n: int) -> np.ndarray:
+    """Sorted slice indices the subject score is taken over (never empty)."""
+    from fusion_core.preprocess.brain import brain_slices
+
+    if given is not None:
+        idx = np.unique(np.asarray(given, dtype=np.int64))
+        if idx.size == 0 or idx.min() < 0 or idx.max() >= n:
+            raise ModelInputError(f"candidate_slices must be non-empty indices within 0..{n - 1}")
+        return idx
+    idx = brain_slices(vols.get("CT", next(iter(vols.values()))), training_brain_fraction(model))
+    return idx if idx.size else np.arange(n)
+
+
+def lesion_maps(model: nn.Module, volumes: Mapping[str, Volume], *, batch_size: int = 64) -> dict[str, Volume]:
+    """Each encoder's coarse lesion-probability map (0..1), resized onto the input grid.
+
+    Only for classifiers trained with ``lesion_maps``: the maps come from a 1x1-convolution head on
+    each encoder's feature grid (``image_size / 2**n_down`` cells across the model's crop window),
+    so they localise to a few millimetres; outside the crop window the probability is 0.
+
+    Returns:
+        encoder name ("CT", "MR", or "early" for early fusion) -> Volume on the input grid.
+    """
+    require_task(model, ("classifier",), "lesion_maps")
+    if not getattr(model.config, "lesion_maps", False):
+        raise ModelInputError(f"model {getattr(model, 'source', '')!r} has no lesion-map heads")
+    vols = check_volumes(model, volumes)
+    x = to_network(model, vols, device_of(model))
+    size = image_size(model)
+
+    def maps(batch):
+        out = model(batch).lesion_maps
+        return {
+            k: torch.nn.functional.interpolate(torch.sigmoid(v.float()), size=(size, size), mode="bilinear")
+            for k, v in out.items()
+        }
+
+    parts = run_batched(maps, x, batch_size)
+    ref = next(iter(vols.values()))
+    return {
+        k: ref.with_array(
+            from_network(torch.cat([p[k] for p in parts]), ref, crop=crop_fraction(model)).astype(np.float32),
+            modality="UNKNOWN",  # a probability map, like the phantom's masks
+            name=f"lesion probability ({k})",
+        )
+        for k in parts[0]
+    }
 
 
 def attention_maps(model: nn.Module, volumes: Mapping[str, Volume], slice_index: int) -> dict[str, np.ndarray]:

@@ -46,8 +46,14 @@ _LESION_RADIUS_MM = {
     LesionType.CALCIFIED: (3.0, 8.0),
     LesionType.OEDEMA: (8.0, 15.0),
     LesionType.HAEMORRHAGE: (5.0, 12.0),
+    LesionType.SUBACUTE: (5.0, 12.0),
 }
-_LESION_EDGE_MM = {LesionType.CALCIFIED: 0.0, LesionType.OEDEMA: 3.0, LesionType.HAEMORRHAGE: 0.7}
+_LESION_EDGE_MM = {
+    LesionType.CALCIFIED: 0.0,
+    LesionType.OEDEMA: 3.0,
+    LesionType.HAEMORRHAGE: 0.7,
+    LesionType.SUBACUTE: 0.7,
+}
 
 
 @dataclasses.dataclass
@@ -220,7 +226,8 @@ def make_subject(
         site: scanner preset name ("A", "B", "C") or a :class:`ScannerSite`.
         label: force lesion presence (1) or absence (0); None draws it with ``prevalence``.
         prevalence: probability of a lesion when ``label`` is None.
-        lesion_type: "calcified", "oedema", "haemorrhage" or "random" (drawn from ``lesion_mix``).
+        lesion_type: "calcified", "oedema", "haemorrhage", "subacute-haemorrhage" or "random" (drawn
+            from ``lesion_mix``).
         lesion_mix: lesion types "random" picks from.
         conspicuity: {"CT": c, "MR": m} in [0, 1], scaling the lesion's contrast against its
             background per modality (a single float sets both). Default 1 for both.
@@ -231,7 +238,8 @@ def make_subject(
         supersample: 1 (default) renders partial volume and blur analytically; k > 1 renders k^3
             hard-edged samples per voxel and blurs with scipy (slow reference, for benchmarks).
         lesion_radius_mm: (low, high) range the lesion radius is drawn from uniformly; None uses
-            the lesion type's own range (calcified 3-8 mm, oedema 8-15 mm, haemorrhage 5-12 mm).
+            the lesion type's own range (calcified 3-8 mm, oedema 8-15 mm, haemorrhage and
+            subacute haemorrhage 5-12 mm).
 
     Returns:
         A :class:`PhantomSubject`.

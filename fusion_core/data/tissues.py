@@ -84,6 +84,9 @@ class LesionType(enum.StrEnum):
     CALCIFIED = "calcified"  # bright on CT, dark/faint on MR
     OEDEMA = "oedema"  # faint hypodense on CT, bright on T2, dark-ish on T1
     HAEMORRHAGE = "haemorrhage"  # bright on CT (60-90 HU), variable on MR
+    # Late subacute haematoma (1-3 weeks, extracellular methaemoglobin): it has become isodense
+    # on CT while methaemoglobin shortens T1, so it is the classic lesion MR (T1-bright) sees and CT misses.
+    SUBACUTE = "subacute-haemorrhage"
 
     @classmethod
     def parse(cls, value: str) -> LesionType:
@@ -111,6 +114,13 @@ def sample_lesion_properties(kind: LesionType, rng: np.random.Generator) -> Tiss
     if kind is LesionType.OEDEMA:
         return TissueProperties(
             hu=float(rng.uniform(12, 18)), pd=0.92, t1_ms=1300.0, t2_ms=float(rng.uniform(160, 220))
+        )
+    if kind is LesionType.SUBACUTE:
+        return TissueProperties(
+            hu=float(rng.uniform(30, 40)),
+            pd=0.9,
+            t1_ms=float(rng.uniform(380, 450)),
+            t2_ms=float(rng.uniform(180, 250)),
         )
     # Haemorrhage: subacute blood may be bright or iso on T1, bright or dark on T2.
     t1 = float(rng.choice([350.0, 800.0]))

@@ -1,4 +1,5 @@
-"""Losses, kept apart from the models: reconstruction, KL, InfoNCE, adversarial, cycle, identity.
+"""Losses, kept apart from the models: reconstruction, KL, InfoNCE, adversarial, cycle, identity,
+structure (edge alignment), lesion maps.
 
 ``terms`` holds pure tensor functions; ``objectives`` assembles them per model with weight
 dataclasses whose zero weights switch a term off (ablations).
@@ -22,6 +23,7 @@ from fusion_core.losses.terms import (
     info_nce,
     kl_divergence,
     reconstruction_loss,
+    structure_loss,
 )
 
 __all__ = [
@@ -38,6 +40,7 @@ __all__ = [
     "info_nce",
     "kl_divergence",
     "reconstruction_loss",
+    "structure_loss",
     "vae_terms",
     "weighted_total",
 ]

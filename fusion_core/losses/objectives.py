@@ -14,7 +14,9 @@ from fusion_core.losses.terms import (
     identity_loss,
     info_nce,
     kl_divergence,
+    lesion_map_bce,
     reconstruction_loss,
+    structure_loss,
 )
 
 
@@ -53,6 +55,9 @@ class ClassifierLossWeights:
             report a high log-variance (``corrupted_log_var``) when its input was replaced by noise
             in training (with rare positives the BCE alone rewards confident "negative" on noise).
         corrupted_log_var: the log-variance a branch should report for a corrupted input.
+        lesion: localisation term: BCE of each encoder's lesion map against the lesion mask
+            (models with ``lesion_maps`` only).
+        lesion_pos_weight: weight of lesion cells in that BCE.
     """
 
     bce: float = 1.0
@@ -61,15 +66,23 @@ class ClassifierLossWeights:
     pos_weight: float = 1.0
     corrupted_var: float = 0.0
     corrupted_log_var: float = 4.0
+    lesion: float = 0.0
+    lesion_pos_weight: float = 10.0
 
 
 @dataclasses.dataclass(frozen=True)
 class CycleLossWeights:
-    """Weights of the CycleGAN generator objective (Zhu et al. 2017 use 1 / 10 / 5)."""
+    """Weights of the CycleGAN generator objective (Zhu et al. 2017 use 1 / 10 / 5).
+
+    ``structure`` keeps each translation's edges where its input's are (``structure_loss``): with
+    unpaired data and a few minutes of CPU training, the adversarial and cycle terms alone let the
+    generators invent anatomy the cycle can undo.
+    """
 
     adversarial: float = 1.0
     cycle: float = 10.0
     identity: float = 0.0
+    structure: float = 0.0
 
 
 def weighted_total(terms: Mapping[str, torch.Tensor], weights: Mapping[str, float]) -> torch.Tensor:
@@ -116,8 +129,12 @@ def classifier_terms(
     *,
     corrupted: torch.Tensor | None = None,
     modalities=("CT", "MR"),
+    lesion: torch.Tensor | None = None,
 ) -> dict[str, torch.Tensor]:
-    """Loss terms of a fusion classifier from its ClassifierOutput and (B,) 0/1 targets."""
+    """Loss terms of a fusion classifier from its ClassifierOutput and (B,) 0/1 targets.
+
+    ``lesion`` (B, 1, S, S) is the lesion mask for the "lesion" term of models with lesion maps.
+    """
     terms = {
         "bce": masked_branch_bce(out, target.float(), samples=weights.aleatoric_samples, pos_weight=weights.pos_weight)
     }
@@ -125,7 +142,19 @@ def classifier_terms(
         terms["kl"] = kl_divergence(out.mu, out.logvar)
     if weights.corrupted_var and corrupted is not None:
         terms["corrupted_var"] = corrupted_variance_term(out, corrupted, modalities, weights.corrupted_log_var)
+    if weights.lesion and out.lesion_maps and lesion is not None:
+        terms["lesion"] = lesion_map_term(out, lesion, modalities, weights.lesion_pos_weight)
     return terms
+
+
+def lesion_map_term(out, lesion: torch.Tensor, modalities: tuple[str, ...], pos_weight: float) -> torch.Tensor:
+    """Mean lesion-map BCE over the encoders, each on the samples that had its modality."""
+    present = {m: out.mask[:, i].float() for i, m in enumerate(modalities)}
+    losses = [
+        lesion_map_bce(logits, lesion, present.get(k, out.mask.new_ones(out.mask.shape[0])), pos_weight=pos_weight)
+        for k, logits in out.lesion_maps.items()
+    ]
+    return torch.stack(losses).mean()
 
 
 def generator_cycle_terms(
@@ -139,6 +168,8 @@ def generator_cycle_terms(
     }
     if weights.identity:
         terms["identity"] = identity_loss(model.mr_to_ct(ct), ct) + identity_loss(model.ct_to_mr(mr), mr)
+    if weights.structure:
+        terms["structure"] = structure_loss(out.fake_ct, mr) + structure_loss(out.fake_mr, ct)
     return terms
 
 

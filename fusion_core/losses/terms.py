@@ -54,6 +54,48 @@ def identity_loss(same: torch.Tensor, original: torch.Tensor) -> torch.Tensor:
     return (same - original).abs().mean()
 
 
+def _gradients(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Forward differences of (B, C, H, W), cropped to a common (H-1, W-1)."""
+    gx = x[..., :-1, 1:] - x[..., :-1, :-1]
+    gy = x[..., 1:, :-1] - x[..., :-1, :-1]
+    return gx, gy
+
+
+def structure_loss(a: torch.Tensor, b: torch.Tensor, *, eps: float = 0.02) -> torch.Tensor:
+    """1 - squared cosine between the edge directions of ``a`` and ``b`` (normalised gradient fields,
+    Haber & Modersitzki 2006), averaged over the pixels where either image has an edge.
+
+    Squaring makes it blind to contrast inversion (bone is bright on CT and dark on MR), so it
+    asks a CT<->MR translator to keep the edges of its input where they are, and to invent none,
+    without asking for any particular intensity. ``eps`` (image units per pixel) is the edge
+    strength below which a gradient counts as flat.
+    """
+    ax, ay = _gradients(a)
+    bx, by = _gradients(b)
+    na, nb = ax * ax + ay * ay + eps**2, bx * bx + by * by + eps**2
+    cos2 = (ax * bx + ay * by) ** 2 / (na * nb)
+    edges = (1.0 - eps**2 / na) + (1.0 - eps**2 / nb)  # soft edge indicator of either image
+    return 1.0 - (cos2 * edges).sum() / edges.sum().clamp_min(1e-6)
+
+
+def lesion_map_bce(
+    logits: torch.Tensor, lesion: torch.Tensor, rows: torch.Tensor, *, pos_weight: float = 1.0
+) -> torch.Tensor:
+    """BCE of a coarse lesion map against the lesion mask, averaged over the ``rows`` that count.
+
+    Args:
+        logits: (B, 1, s, s) lesion logits on a feature grid.
+        lesion: (B, 1, S, S) 0/1 lesion mask; its area fraction per grid cell is the (soft) target.
+        rows: (B,) 1 for samples whose input had the modality (others are not supervised).
+        pos_weight: weight of lesion cells (they are rare: a few cells of a few slices).
+    """
+    target = F.adaptive_avg_pool2d(lesion, logits.shape[-2:])
+    weight = torch.tensor(pos_weight, device=logits.device, dtype=logits.dtype)
+    per_cell = F.binary_cross_entropy_with_logits(logits, target, pos_weight=weight, reduction="none")
+    per_row = per_cell.flatten(1).mean(1)
+    return (per_row * rows).sum() / rows.sum().clamp_min(1.0)
+
+
 def heteroscedastic_bce(
     logit: torch.Tensor, log_var: torch.Tensor, target: torch.Tensor, *, samples: int = 8
 ) -> torch.Tensor:

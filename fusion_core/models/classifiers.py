@@ -29,11 +29,15 @@ class ClassifierOutput(NamedTuple):
     Attributes:
         logit: (B,) final logit of lesion presence.
         variance: (B,) total variance of the final logit (aleatoric + epistemic of the branches used).
-        branches: branch name ("CT", "MR" or "fused") -> HeadOutput; losses train each branch.
+        branches: branch name ("CT", "MR" or "fused") -> HeadOutput; losses train each branch. In
+            training, a PoE model with ``subset_loss`` adds "poe|CT" and "poe|MR" (its head on each
+            single-modality posterior).
         branch_mask: (B, n_branches) 1 where the branch had its input, in ``branches`` order.
         mask: (B, M) modality presence mask after modality dropout.
         attention: "CT->MR"/"MR->CT" -> (B, Nq, Nk) weights, for the attention strategy, else {}.
         mu, logvar: (B, D) PoE posterior for the "poe" strategy (for its KL term), else None.
+        lesion_maps: encoder name ("CT", "MR" or "early") -> (B, 1, s, s) lesion logits on the
+            encoder's feature grid, when the model has ``config.lesion_maps``, else {}.
     """
 
     logit: torch.Tensor
@@ -44,6 +48,7 @@ class ClassifierOutput(NamedTuple):
     attention: dict[str, torch.Tensor]
     mu: torch.Tensor | None = None
     logvar: torch.Tensor | None = None
+    lesion_maps: dict[str, torch.Tensor] | None = None
 
 
 def branch_names(strategy: Strategy) -> tuple[str, ...]:
@@ -89,6 +94,8 @@ class FusionClassifier(nn.Module):
         self.encoders = nn.ModuleDict(self._make_encoders())
         c = next(iter(self.encoders.values())).out_channels
         self.embed = nn.ModuleDict({k: PooledEmbedding(c, d) for k in self.encoders})
+        if config.lesion_maps:
+            self.lesion_heads = nn.ModuleDict({k: nn.Conv2d(c, 1, 1) for k in self.encoders})
         self.heads = nn.ModuleDict({b: UncertainHead(self._head_dim(b, d), config.dropout) for b in self.branch_names})
         if self.strategy == Strategy.INTERMEDIATE_TENSOR:
             self.factors = nn.ModuleDict({m: nn.Linear(d + 1, config.rank * d) for m in config.modalities})
@@ -126,12 +133,14 @@ class FusionClassifier(nn.Module):
             out[m] = x * mask[:, i].view(-1, 1, 1, 1).to(x)
         return out
 
-    def _embed(self, images: dict[str, torch.Tensor]) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
-        """Modality (or "early") -> embedding (B, d), plus attention weights for that strategy."""
+    def _features(self, images: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Encoder name (modality, or "early") -> feature map (B, C, s, s)."""
         if self.strategy == Strategy.EARLY:
-            x = torch.cat([images[m] for m in self.modalities], dim=1)
-            return {"early": self.embed["early"](self.encoders["early"](x))}, {}
-        feats = {k: self.encoders[k](images[k]) for k in self.encoders}
+            return {"early": self.encoders["early"](torch.cat([images[m] for m in self.modalities], dim=1))}
+        return {k: self.encoders[k](images[k]) for k in self.encoders}
+
+    def _embed(self, feats: dict[str, torch.Tensor]) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+        """Encoder name -> embedding (B, d), plus attention weights for that strategy."""
         if self.strategy != Strategy.INTERMEDIATE_ATTENTION:
             return {k: self.embed[k](f) for k, f in feats.items()}, {}
         return self._attend(feats)
@@ -178,13 +187,33 @@ class FusionClassifier(nn.Module):
             return {FUSED: concat, "CT": emb["CT"], "MR": emb["MR"]}, bm, (None, None)
         return {FUSED: concat}, ones, (None, None)
 
-    def _poe_branch(self, emb, mask):
+    def _experts(self, emb) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, M, D) means and log-variances of the modality experts."""
         stats = [self.experts[m](emb[m]).chunk(2, dim=1) for m in self.modalities]
-        mu_e = torch.stack([s[0] for s in stats], 1)
-        logvar_e = torch.stack([s[1].clamp(-8, 8) for s in stats], 1)
-        mu, logvar = product_of_experts(mu_e, logvar_e, mask)
+        return torch.stack([s[0] for s in stats], 1), torch.stack([s[1].clamp(-8, 8) for s in stats], 1)
+
+    def _poe_branch(self, emb, mask):
+        mu, logvar = product_of_experts(*self._experts(emb), mask)
         z = reparameterise(mu, logvar) if self.training else mu
         return {FUSED: z}, mask.new_ones(mask.shape[0], 1), (mu, logvar)
+
+    def _poe_subset_branches(self, emb, mask, mc_samples: int) -> tuple[dict[str, HeadOutput], torch.Tensor]:
+        """The PoE head applied to each single-modality posterior (training only, ``subset_loss``).
+
+        MVAE-style sub-sampling (Wu & Goodman 2018): besides the joint posterior, every step also
+        trains the classification head on each modality's own posterior, so the model is directly
+        taught to work when the other modality is missing instead of only by random dropout.
+        Branch ``"poe|CT"`` is counted only for rows that had CT, and likewise for MR.
+        """
+        mu_e, logvar_e = self._experts(emb)
+        out, cols = {}, []
+        for i, m in enumerate(self.modalities):
+            only = torch.zeros_like(mask)
+            only[:, i] = mask[:, i]
+            z = reparameterise(*product_of_experts(mu_e, logvar_e, only))
+            out[f"poe|{m}"] = self.heads[FUSED](z, mc_samples)
+            cols.append(mask[:, i : i + 1])
+        return out, torch.cat(cols, 1)
 
     def forward(
         self, inputs: Mapping[str, torch.Tensor], mask: torch.Tensor | None = None, *, mc_samples: int = 1
@@ -201,11 +230,16 @@ class FusionClassifier(nn.Module):
         mask = presence_mask(inputs, self.modalities, mask=mask, device=device)
         if self.training and self.config.modality_dropout > 0:
             mask = drop_modalities(mask, self.config.modality_dropout)
-        emb, attention = self._embed(self._images(inputs, mask))
+        feats = self._features(self._images(inputs, mask))
+        emb, attention = self._embed(feats)
         head_in, branch_mask, (mu, logvar) = self._branch_inputs(emb, mask)
         branches = {b: self.heads[b](head_in[b], mc_samples) for b in self.branch_names}
         logit, variance = self._combine(branches, branch_mask)
-        return ClassifierOutput(logit, variance, branches, branch_mask, mask, attention, mu, logvar)
+        if self.training and self.config.subset_loss and self.strategy == Strategy.POE:
+            extra, extra_mask = self._poe_subset_branches(emb, mask, mc_samples)
+            branches, branch_mask = {**branches, **extra}, torch.cat([branch_mask, extra_mask], 1)
+        maps = {k: self.lesion_heads[k](f) for k, f in feats.items()} if self.config.lesion_maps else {}
+        return ClassifierOutput(logit, variance, branches, branch_mask, mask, attention, mu, logvar, maps)
 
     def _combine(self, branches: dict[str, HeadOutput], branch_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if len(branches) == 1:

@@ -117,6 +117,13 @@ class ClassifierConfig:
         crop_fraction: in-plane centre crop (fraction of the field of view) applied to input
             slices before resizing to ``encoder.image_size``; equals the training data's
             ``SliceDataConfig.crop_fraction`` so inference sees what training saw.
+        lesion_maps: add a 1x1-convolution lesion head on each encoder's feature map, returning a
+            coarse lesion-probability map per slice (trained by the "lesion" loss term against
+            the lesion mask: localisation supervision that teaches an encoder what a lesion looks
+            like instead of where lesion slices tend to lie).
+        subset_loss: "poe" strategy only: in training, also apply the classification loss to the
+            head on each single-modality posterior (MVAE sub-sampling), so that the model works
+            with a modality missing as well as the specialist trained on the other alone.
     """
 
     strategy: str = Strategy.INTERMEDIATE_CONCAT.value
@@ -128,6 +135,8 @@ class ClassifierConfig:
     modality_dropout: float = 0.0
     modalities: tuple[str, ...] = MODALITIES
     crop_fraction: float = 1.0
+    lesion_maps: bool = False
+    subset_loss: bool = False
 
     def __post_init__(self) -> None:
         parse_choice(Strategy, self.strategy)

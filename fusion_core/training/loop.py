@@ -272,10 +272,13 @@ def train(
 def write_card(out_dir: Path, config: TrainConfig, run: Run, seconds: float, command: str | None) -> None:
     """model_card.json: what the model is, what it was trained on, how well it did, how to redo it."""
     model_cfg = config.model_config()
+    inputs = list(getattr(model_cfg, "modalities", ("CT", "MR")))
+    if config.task == Task.CLASSIFIER.value and model_cfg.strategy in ("ct", "mr"):
+        inputs = [model_cfg.strategy.upper()]  # a unimodal specialist reads only its own modality
     card: dict[str, Any] = {
         "name": config.name,
         "task": config.task,
-        "inputs": list(getattr(model_cfg, "modalities", ("CT", "MR"))),
+        "inputs": inputs,
         "config": config.model,
         "trainer": config.to_dict(),
         "training_cohort": {"generator": "fusion_core.data.phantom.make_cohort", **config.data},

@@ -73,7 +73,9 @@ def supervised_loss(model, batch, task: Task, weights, *, critic=None, noise_pro
     else:
         x, corrupted = corrupt_modalities(batch, noise_prob)
         out = model(x, batch["has"])
-        terms = classifier_terms(out, batch["label"], weights, corrupted=corrupted, modalities=MODALITIES)
+        terms = classifier_terms(
+            out, batch["label"], weights, corrupted=corrupted, modalities=MODALITIES, lesion=batch.get("lesion")
+        )
     return weighted_total(terms, loss_weight_map(weights)), terms, out
 
 

@@ -192,14 +192,19 @@ def test_conspicuity_scales_lesion_contrast_per_modality():
     np.testing.assert_array_equal(full.mr.array, faint_ct.mr.array)
 
 
-@pytest.mark.parametrize("kind", ["calcified", "oedema", "haemorrhage"])
+@pytest.mark.parametrize("kind", ["calcified", "oedema", "haemorrhage", "subacute-haemorrhage"])
 def test_lesion_types_have_their_ct_signature(kind: str):
     s = make_subject(9, size=64, site=CLEAN_SITE, label=1, lesion_type=kind)
     labels = s.tissue.array
     lesion_hu = float(np.median(s.ct.array[labels == Tissue.LESION]))
     assert s.masks["lesion"].array.sum() > 0 and s.meta["lesion_type"] == kind
     assert np.all(np.isin(labels[labels == Tissue.LESION], (Tissue.LESION,)))
-    expected = {"calcified": (150, 1000), "oedema": (8, 24), "haemorrhage": (50, 90)}[kind]
+    expected = {
+        "calcified": (150, 1000),
+        "oedema": (8, 24),
+        "haemorrhage": (50, 90),
+        "subacute-haemorrhage": (28, 42),
+    }[kind]
     assert expected[0] <= lesion_hu <= expected[1]
 
 
@@ -208,6 +213,15 @@ def test_oedema_is_bright_on_t2():
     labels = s.tissue.array
     lesion_t2 = np.median(s.mr_t2.array[labels == Tissue.LESION])
     assert lesion_t2 > 1.5 * np.median(s.mr_t2.array[labels == Tissue.WHITE_MATTER])
+
+
+def test_subacute_haemorrhage_is_t1_bright_and_ct_isodense():
+    s = make_subject(7, size=64, site=CLEAN_SITE, label=1, lesion_type="subacute-haemorrhage")
+    labels = s.tissue.array
+    lesion, wm = labels == Tissue.LESION, labels == Tissue.WHITE_MATTER
+    mr = s.mr_on_ct_grid().array
+    assert np.median(mr[lesion]) > 1.3 * np.median(mr[wm])
+    assert abs(np.median(s.ct.array[lesion]) - np.median(s.ct.array[wm])) < 15  # isodense within 15 HU
 
 
 def test_lesion_lies_inside_the_brain(small_subject: PhantomSubject):

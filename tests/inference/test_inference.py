@@ -10,6 +10,7 @@ from fusion_core.inference import (
     encode,
     from_network,
     impute,
+    lesion_maps,
     list_models,
     load_model,
     to_network,
@@ -131,3 +132,36 @@ def test_list_models_reads_assets(tmp_path):
     (tmp_path / "junk").mkdir()
     assert list_models(tmp_path) == ["a"]
     assert isinstance(list_models(), list)
+
+
+def test_classify_takes_top_k_over_brain_slices_only(volumes, tmp_path):
+    torch.manual_seed(0)
+    save_model(FusionClassifier(ClassifierConfig(strategy="ct", encoder=ENC, embed_dim=8)), tmp_path)
+    (tmp_path / "model_card.json").write_text('{"trainer": {"data": {"min_brain_fraction": 0.5}}}')
+    model = load_model(tmp_path, device="cpu")
+    result = classify(model, {"CT": volumes["CT"]}, mc_samples=1)
+    n = volumes["CT"].shape[0]
+    assert 0 < len(result.candidate_slices) < n
+    assert set(result.top_slices) <= set(result.candidate_slices)
+    assert result.probability == pytest.approx(np.sort(result.slice_probabilities[result.candidate_slices])[-3:].mean())
+    given = classify(model, {"CT": volumes["CT"]}, mc_samples=1, candidate_slices=[n - 1])
+    assert list(given.top_slices) == [n - 1]
+    assert given.probability == pytest.approx(given.slice_probabilities[n - 1])
+    with pytest.raises(ModelInputError, match="candidate_slices"):
+        classify(model, {"CT": volumes["CT"]}, mc_samples=1, candidate_slices=[n])
+
+
+def test_lesion_maps_on_the_input_grid(volumes, tmp_path):
+    torch.manual_seed(0)
+    save_model(
+        FusionClassifier(ClassifierConfig(strategy="late", encoder=ENC, embed_dim=8, lesion_maps=True)), tmp_path
+    )
+    maps = lesion_maps(load_model(tmp_path, device="cpu"), volumes)
+    assert set(maps) == {"CT", "MR"}
+    for vol in maps.values():
+        assert vol.same_grid(volumes["CT"]) and vol.array.min() >= 0 and vol.array.max() <= 1
+
+
+def test_lesion_maps_refused_without_heads(saved, volumes):
+    with pytest.raises(ModelInputError, match="no lesion-map heads"):
+        lesion_maps(saved["ct"], volumes)

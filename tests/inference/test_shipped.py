@@ -42,3 +42,34 @@ def test_shipped_model_runs(name, volumes):
         assert impute(model, {"MR": volumes["MR"]}, "CT").same_grid(volumes["CT"])
     else:
         assert impute(model, {"MR": volumes["MR"]}, "CT").shape == volumes["CT"].shape
+
+
+def test_unimodal_cards_name_their_one_input():
+    for strategy in ("ct", "mr"):
+        card = json.loads((ASSETS_DIR / f"clf-{strategy}" / "model_card.json").read_text())
+        assert card["inputs"] == [strategy.upper()]
+
+
+@pytest.fixture(scope="module")
+def complementary_trio():
+    """A calcification hidden from MR, a subacute haemorrhage hidden from CT, and a healthy head."""
+    common = {"lesion_radius_mm": (8.0, 10.0)}
+    calcified = make_subject(501, label=1, lesion_type="calcified", conspicuity={"CT": 1.0, "MR": 0.1}, **common)
+    subacute = make_subject(
+        502, label=1, lesion_type="subacute-haemorrhage", conspicuity={"CT": 0.1, "MR": 1.0}, **common
+    )
+    healthy = make_subject(503, label=0)
+    return [{"CT": s.ct, "MR": s.mr_on_ct_grid()} for s in (calcified, subacute, healthy)]
+
+
+def test_shipped_classifiers_see_what_their_modality_shows(complementary_trio):
+    calcified, subacute, healthy = complementary_trio
+
+    def p(name, vols, only=None):
+        model = load_model(name, device="cpu")
+        return classify(model, {only: vols[only]} if only else vols, mc_samples=1).probability
+
+    assert p("clf-ct", calcified, "CT") > p("clf-ct", healthy, "CT")
+    assert p("clf-mr", subacute, "MR") > p("clf-mr", healthy, "MR")
+    fused = [p("clf-intermediate-concat", v) for v in (calcified, subacute, healthy)]
+    assert min(fused[:2]) > 0.5 > fused[2], fused

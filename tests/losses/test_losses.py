@@ -92,12 +92,12 @@ def test_classifier_gradients(strategy):
     assert grads_nonzero(model.encoders["CT"]) and grads_nonzero(model.encoders["MR"])
 
 
-@pytest.mark.parametrize("term", ["adversarial", "cycle", "identity"])
+@pytest.mark.parametrize("term", ["adversarial", "cycle", "identity", "structure"])
 def test_cycle_gradients_flow_through_each_term(term):
     torch.manual_seed(0)
     model = CycleGAN(TranslatorConfig(image_size=32, base_channels=8, n_res_blocks=1, disc_channels=8))
     ct, mr = torch.rand(2, 1, 32, 32) * 2 - 1, torch.rand(2, 1, 32, 32) * 2 - 1
-    weights = CycleLossWeights(identity=1.0)
+    weights = CycleLossWeights(identity=1.0, structure=1.0)
     terms = generator_cycle_terms(model(ct, mr), ct, mr, model, weights)
     weighted_total(terms, {term: 1.0}).backward()
     assert grads_nonzero(model.mr_to_ct) and grads_nonzero(model.ct_to_mr)
@@ -129,3 +129,43 @@ def test_corrupted_variance_term_pushes_only_corrupted_branch():
     terms["corrupted_var"].backward()
     assert grads_nonzero(model.heads["MR"]) and not grads_nonzero(model.heads["CT"])
     assert "corrupted_var" not in classifier_terms(out, torch.zeros(4), ClassifierLossWeights(), corrupted=corrupted)
+
+
+def test_lesion_map_term_trains_the_lesion_heads_and_encoders():
+    torch.manual_seed(0)
+    model = FusionClassifier(ClassifierConfig(strategy="late", encoder=ENC, embed_dim=8, lesion_maps=True)).train()
+    out = model({m: torch.randn(4, 1, 32, 32) for m in ("CT", "MR")})
+    lesion = torch.zeros(4, 1, 32, 32)
+    lesion[1, :, 10:16, 10:16] = 1.0
+    terms = classifier_terms(out, torch.tensor([0, 1, 0, 0]), ClassifierLossWeights(lesion=1.0), lesion=lesion)
+    weighted_total(terms, {"lesion": 1.0}).backward()
+    assert grads_nonzero(model.lesion_heads) and grads_nonzero(model.encoders["MR"])
+    assert not grads_nonzero(model.heads)  # the localisation term does not touch the classification heads
+    off = classifier_terms(out, torch.tensor([0, 1, 0, 0]), ClassifierLossWeights(lesion=0.0), lesion=lesion)
+    assert "lesion" not in off
+
+
+def test_lesion_map_bce_counts_only_present_rows_and_rewards_the_right_cells():
+    from fusion_core.losses.terms import lesion_map_bce
+
+    lesion = torch.zeros(2, 1, 8, 8)
+    lesion[:, :, :4, :4] = 1.0  # the top-left cell of a 2x2 grid
+    right = torch.full((2, 1, 2, 2), -6.0)
+    right[:, :, 0, 0] = 6.0
+    wrong = -right
+    rows = torch.tensor([1.0, 0.0])
+    assert lesion_map_bce(right, lesion, rows) < lesion_map_bce(wrong, lesion, rows)
+    mixed = torch.cat([right[:1], wrong[1:]])
+    assert lesion_map_bce(mixed, lesion, rows) == pytest.approx(float(lesion_map_bce(right, lesion, rows)))
+
+
+def test_structure_loss_is_blind_to_contrast_inversion_but_not_to_moved_edges():
+    from fusion_core.losses import structure_loss
+
+    img = torch.zeros(1, 1, 32, 32)
+    img[..., 8:24, 8:24] = 1.0
+    moved = torch.roll(img, shifts=5, dims=-1)
+    assert structure_loss(img, img) == pytest.approx(float(structure_loss(img, -img)), abs=1e-6)
+    assert structure_loss(img, -img) < 0.01
+    assert structure_loss(img, moved) > 0.5  # the moved vertical edges no longer match
+    assert structure_loss(img, torch.zeros_like(img)) == pytest.approx(1.0)  # edges dropped

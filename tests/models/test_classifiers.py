@@ -82,3 +82,21 @@ def test_batched_equals_per_slice(tiny_encoder, pair):
     batched = model(pair).logit
     single = torch.cat([model({k: v[i : i + 1] for k, v in pair.items()}).logit for i in range(3)])
     assert torch.allclose(batched, single, atol=1e-5)
+
+
+@pytest.mark.parametrize("strategy", ALL)
+def test_lesion_maps_one_per_encoder_on_feature_grid(strategy, tiny_encoder, pair):
+    model = make(strategy, tiny_encoder, lesion_maps=True)
+    out = model(pair)
+    assert set(out.lesion_maps) == set(model.encoders)
+    s = tiny_encoder.feature_size
+    assert all(v.shape == (3, 1, s, s) for v in out.lesion_maps.values())
+    assert not make(strategy, tiny_encoder)(pair).lesion_maps
+
+
+def test_poe_subset_loss_adds_single_modality_branches_in_training_only(tiny_encoder, pair):
+    model = make("poe", tiny_encoder, subset_loss=True)
+    assert list(model(pair).branches) == ["fused"]  # eval: the joint posterior only
+    out = model.train()({"CT": pair["CT"]})
+    assert list(out.branches) == ["fused", "poe|CT", "poe|MR"]
+    assert out.branch_mask.tolist() == [[1.0, 1.0, 0.0]] * 3  # the MR-only branch had no MR to use

@@ -1,3 +1,5 @@
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -10,6 +12,7 @@ from fusion_core.datasets import (
     ct_to_unit,
     iter_phantom_cohort,
     keep_slices,
+    lesion_groups,
     mr_to_unit,
     split_subjects,
     uncrop_slices,
@@ -93,9 +96,28 @@ def test_table_cached_and_split_by_subject(tmp_path):
     again = build_slice_table(config)
     assert np.array_equal(again["MR"], table["MR"])
     item = SliceDataset(table, "val")[0]
-    assert item["CT"].shape == (1, 32, 32) and item["has"].tolist() == [1.0, 1.0]
+    assert item["CT"].shape == item["lesion"].shape == (1, 32, 32) and item["has"].tolist() == [1.0, 1.0]
+    positive = table["label"] == 1
+    assert table["lesion"][positive].any(axis=(1, 2)).all() and not table["lesion"][table["subject_label"] == 0].any()
     with pytest.raises(ValueError, match="split must be one of"):
         SliceDataset(table, "holdout")
+
+
+def test_complementary_cohort_takes_the_mr_lesion_type():
+    from fusion_core.datasets import iter_phantom_cohort
+
+    config = SliceDataConfig(
+        n_subjects=4, phantom_options={"size": 24}, complementary=True, mr_lesion="subacute-haemorrhage"
+    )
+    kinds = [(s.meta["lesion_type"], s.meta["conspicuity"]) for s in iter_phantom_cohort(config) if s.label]
+    for kind, visibility in kinds:
+        faint_in = "MR" if kind == "calcified" else "CT"
+        assert kind in ("calcified", "subacute-haemorrhage") and visibility[faint_in] == config.faint
+    assert SliceDataConfig(mr_lesion="oedema").cache_key() == SliceDataConfig().cache_key()
+    cohort = list(iter_phantom_cohort(dataclasses.replace(config, n_subjects=5)))
+    groups = lesion_groups(dataclasses.replace(config, n_subjects=5), np.arange(5))
+    assert [s.meta["conspicuity"]["MR"] < 1 for s in cohort] == [g == "calcified" for g in groups]
+    assert set(lesion_groups(SliceDataConfig(), np.arange(3))) == {"mixed"}
 
 
 def test_drop_ambiguous_removes_lesion_tips(tmp_path):
