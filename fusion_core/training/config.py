@@ -37,6 +37,9 @@ class TrainConfig:
             tensor whose name and shape match is copied (e.g. the unimodal specialists' CT and MR
             encoders into a fusion classifier: unimodal pre-training, then joint fine-tuning).
         flip_prob: probability of a left-right flip of a training sample (all modalities together).
+        keep: which weights to ship: "best" (the epoch with the best validation metric) or "last"
+            (the final epoch; for GANs, whose validation proxy, the cycle error, is lowest early,
+            before the adversarial game has shaped the translations).
         amp: use autocast (bf16) on CUDA.
         num_threads: torch intra-op threads on CPU (0 = leave torch's default).
     """
@@ -56,11 +59,14 @@ class TrainConfig:
     noise_modality_prob: float = 0.0
     flip_prob: float = 0.0
     init_from: tuple[str, ...] = ()
+    keep: str = "best"
     amp: bool = True
     num_threads: int = 0
 
     def __post_init__(self) -> None:
         parse_choice(Task, self.task)
+        if self.keep not in ("best", "last"):
+            raise ValueError(f"keep must be 'best' or 'last', got {self.keep!r}")
         model_crop, data_crop = self.model.get("crop_fraction", 1.0), self.data.get("crop_fraction", 1.0)
         if self.task == Task.CLASSIFIER and model_crop != data_crop:
             raise ValueError(

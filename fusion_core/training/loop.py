@@ -197,7 +197,7 @@ class Run:
         self.epoch += 1
         row = {"epoch": self.epoch, "steps": self.steps, **train_metrics, **metrics}
         self.history.append(row)
-        if improved(metrics[key], self.best.get(key), mode):
+        if improved(metrics[key], self.best.get(key), mode) or self.config.keep == "last":
             self.best, self.bad_epochs = dict(row), 0
             if dist_utils.is_main():
                 save_model(self.model, self.out_dir)

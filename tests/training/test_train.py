@@ -39,6 +39,14 @@ def test_resume_continues_from_state(write_config, tmp_path):
     assert json.dumps(resumed.history[0]) == json.dumps(first.history[0])  # NaN-safe (tiny val split)
 
 
+def test_keep_last_ships_the_final_epoch(write_config, tmp_path):
+    config = load_train_config(write_config("translator", keep="last"), epochs=3, max_steps=0)
+    result = train(config, tmp_path / "last", progress=False)
+    assert result.best["epoch"] == 3 == len(result.history)
+    with pytest.raises(ValueError, match="keep must be"):
+        load_train_config(write_config("translator", keep="middle"))
+
+
 def test_same_seed_same_weights(write_config, tmp_path):
     config = load_train_config(write_config("classifier"))
     train(config, tmp_path / "a", progress=False)
