@@ -41,7 +41,7 @@ SPLITS = ("train", "val", "test")
 TOP_K = 3
 TABLE_VERSION = 3  # bump when the table generation changes, so stale caches are not reused
 # Options added after TABLE_VERSION 2: left out of the cache key at their default (no-op) value.
-_KEY_DEFAULTS = {"min_brain_fraction": 0.0, "crop_fraction": 1.0, "mr_lesion": "oedema"}
+_KEY_DEFAULTS = {"min_brain_fraction": 0.0, "crop_fraction": 1.0, "mr_lesion": "oedema", "neighbours": 0}
 
 
 def ct_to_unit(hu: np.ndarray) -> np.ndarray:
@@ -132,6 +132,9 @@ class SliceDataConfig:
         lesion_min_voxels: lesion voxels (native grid) needed for a positive slice label.
         drop_ambiguous: leave out slices that hold some lesion voxels but fewer than
             ``lesion_min_voxels`` (the tip of a lesion: neither clearly positive nor negative).
+        neighbours: 2.5-D input: k > 0 stores each slice with its k neighbours on either side as
+            channels, (N, 2k+1, S, S) per modality (edge slices repeat the end slice); 0 = 2-D,
+            (N, S, S). The model's ``encoder.in_channels`` must be 2k+1.
         split_fractions: train/val/test fractions of SUBJECTS.
         split_seed: seed of the subject split.
         cache_dir: where generated tables are cached.
@@ -151,6 +154,7 @@ class SliceDataConfig:
     crop_fraction: float = 1.0
     lesion_min_voxels: int = 3
     drop_ambiguous: bool = False
+    neighbours: int = 0
     split_fractions: tuple[float, float, float] = (0.6, 0.2, 0.2)
     split_seed: int = 0
     cache_dir: str = "data/cache"
@@ -206,6 +210,22 @@ def to_slices(array: np.ndarray, config: SliceDataConfig) -> np.ndarray:
     return network_slices(array, config.image_size, config.crop_fraction)
 
 
+def neighbour_indices(idx: np.ndarray, k: int, n_slices: int) -> np.ndarray:
+    """(len(idx), 2k+1) slice indices idx-k .. idx+k, clipped to the volume (ends repeat)."""
+    offsets = np.arange(-k, k + 1)
+    return np.clip(np.asarray(idx)[:, None] + offsets[None, :], 0, n_slices - 1)
+
+
+def to_network_input(array: np.ndarray, idx: np.ndarray, config: SliceDataConfig) -> np.ndarray:
+    """Slices ``idx`` of a scaled (z, y, x) volume as network input: (n, S, S) for 2-D, or
+    (n, 2k+1, S, S) with ``config.neighbours`` = k (2.5-D)."""
+    if config.neighbours <= 0:
+        return to_slices(array[idx], config)
+    nb = neighbour_indices(idx, config.neighbours, array.shape[0])
+    flat = to_slices(array[nb.ravel()], config)
+    return flat.reshape(nb.shape[0], nb.shape[1], *flat.shape[1:])
+
+
 def subject_arrays(subject: Any, config: SliceDataConfig) -> dict[str, np.ndarray]:
     """Scaled, resized slices of one phantom subject (missing modality -> zeros, flagged)."""
     ct = subject.ct
@@ -223,8 +243,8 @@ def subject_arrays(subject: Any, config: SliceDataConfig) -> dict[str, np.ndarra
     if config.drop_ambiguous:
         idx = idx[(per_slice[idx] == 0) | (per_slice[idx] >= config.lesion_min_voxels)]
     out = {"head": to_slices(head[idx].astype(np.float32), config) > 0.5}
-    out["CT"] = to_slices(ct_to_unit(ct.array[idx]), config) if ct is not None else None
-    out["MR"] = to_slices(mr_to_unit(mr.array)[0][idx], config) if mr is not None else None
+    out["CT"] = to_network_input(ct_to_unit(ct.array), idx, config) if ct is not None else None
+    out["MR"] = to_network_input(mr_to_unit(mr.array)[0], idx, config) if mr is not None else None
     out["lesion"] = (
         to_slices((lesion.array[idx] > 0.5).astype(np.float32), config) > 0.5
         if lesion is not None
@@ -240,7 +260,8 @@ def build_slice_table(config: SliceDataConfig, *, progress: bool = False) -> dic
     """Generate (or load from cache) the slice table of a phantom cohort.
 
     Returns:
-        dict of arrays over N slices: "CT", "MR" (N, S, S) float32 in [-1, 1] (zeros when missing),
+        dict of arrays over N slices: "CT", "MR" (N, S, S) float32 in [-1, 1] (zeros when missing;
+        (N, 2k+1, S, S) with ``neighbours`` = k),
         "has" (N, 2) presence of CT/MR, "head" (N, S, S) bool, "lesion" (N, S, S) bool lesion mask (network
         pixels; a lesion pixel is one at least half covered), "label" (N,) slice lesion label, "lesion_voxels" (N,) native lesion voxels in the slice,
         "subject" (N,) subject index, "slice" (N,) native slice index, "subject_label" (N,),
@@ -308,7 +329,8 @@ def _generate(config: SliceDataConfig, *, progress: bool) -> dict[str, np.ndarra
         subject_labels.append(int(subject.label or 0))
         arr = subject_arrays(subject, config)
         n = len(arr["slice"])
-        zeros = np.zeros((n, config.image_size, config.image_size), np.float32)
+        channels = () if config.neighbours <= 0 else (2 * config.neighbours + 1,)
+        zeros = np.zeros((n, *channels, config.image_size, config.image_size), np.float32)
         has = np.array([[arr["CT"] is not None, arr["MR"] is not None]] * n, dtype=bool).reshape(n, 2)
         parts.append(
             {
@@ -330,10 +352,15 @@ def _generate(config: SliceDataConfig, *, progress: bool) -> dict[str, np.ndarra
     return table
 
 
+def _channels_first(image: np.ndarray) -> np.ndarray:
+    """(S, S) -> (1, S, S); a 2.5-D (C, S, S) stack is already channels-first."""
+    return image[None] if image.ndim == 2 else image
+
+
 class SliceDataset(torch.utils.data.Dataset):
     """Torch view of one split of a slice table.
 
-    Items are dicts: "CT", "MR" (1, S, S) float32, "has" (2,) float32 presence, "head" and
+    Items are dicts: "CT", "MR" (C, S, S) float32 (C = 1, or 2k+1 for 2.5-D), "has" (2,) float32 presence, "head" and
     "lesion" (1, S, S) float32 masks, "label" float32 scalar, "index" int (row in the table).
     """
 
@@ -350,8 +377,8 @@ class SliceDataset(torch.utils.data.Dataset):
         r = self.rows[i]
         t = self.table
         return {
-            "CT": torch.from_numpy(t["CT"][r][None]),
-            "MR": torch.from_numpy(t["MR"][r][None]),
+            "CT": torch.from_numpy(_channels_first(t["CT"][r])),
+            "MR": torch.from_numpy(_channels_first(t["MR"][r])),
             "has": torch.from_numpy(t["has"][r].astype(np.float32)),
             "head": torch.from_numpy(t["head"][r][None].astype(np.float32)),
             "lesion": torch.from_numpy(t["lesion"][r][None].astype(np.float32)),

@@ -29,6 +29,7 @@ from fusion_core.datasets import (
     crop_window,
     ct_to_unit,
     mr_to_unit,
+    neighbour_indices,
     network_slices,
     uncrop_slices,
     unit_to_ct,
@@ -155,22 +156,33 @@ def crop_fraction(model: nn.Module) -> float:
     return float(getattr(model.config, "crop_fraction", 1.0))
 
 
+def input_channels(model: nn.Module) -> int:
+    """Channels per modality the model reads: 1, or 2k+1 for a 2.5-D model (k neighbours each side)."""
+    return int(getattr(getattr(model.config, "encoder", None), "in_channels", 1))
+
+
 def to_network(model: nn.Module, volumes: Mapping[str, Volume], device: torch.device) -> dict[str, torch.Tensor]:
-    """Scaled, centre-cropped (see ``crop_fraction``), resized slices as (n, 1, S, S) tensors on ``device``."""
-    size = image_size(model)
+    """Scaled, centre-cropped (see ``crop_fraction``), resized slices as (n, C, S, S) tensors on ``device``.
+
+    C is 1, or 2k+1 for a 2.5-D model: each slice with its k neighbours on either side (ends repeat).
+    """
+    size, channels = image_size(model), input_channels(model)
     out = {}
     for m, vol in volumes.items():
         unit = ct_to_unit(vol.array) if m == "CT" else mr_to_unit(vol.array)[0]
-        out[m] = torch.from_numpy(network_slices(unit, size, crop_fraction(model))).unsqueeze(1).to(device)
+        net = network_slices(unit, size, crop_fraction(model))
+        n = net.shape[0]
+        stacked = net[neighbour_indices(np.arange(n), (channels - 1) // 2, n)] if channels > 1 else net[:, None]
+        out[m] = torch.from_numpy(np.ascontiguousarray(stacked)).to(device)
     return out
 
 
 def from_network(slices: torch.Tensor, like: Volume, *, crop: float = 1.0) -> np.ndarray:
-    """(n, 1, S, S) network output -> (z, y, x) on the grid of ``like``.
+    """(n, C, S, S) network output -> (z, y, x) on the grid of ``like`` (the centre channel when C > 1).
 
     Bilinear resize back to the ``crop`` window, pasted into the centre of the full grid (zeros outside).
     """
-    arr = slices[:, 0].float().cpu().numpy()
+    arr = slices[:, slices.shape[1] // 2].float().cpu().numpy()
     full = like.shape[1:]
     ys, xs = crop_window(full, crop)
     ny, nx = ys.stop - ys.start, xs.stop - xs.start

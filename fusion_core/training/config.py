@@ -65,6 +65,15 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         parse_choice(Task, self.task)
+        neighbours = int(self.data.get("neighbours", 0))
+        channels = int(self.model.get("encoder", {}).get("in_channels", 1))
+        if self.task == Task.TRANSLATOR and neighbours:
+            raise ValueError("the CycleGAN translator is 2-D only: set data neighbours to 0")
+        if self.task != Task.TRANSLATOR and channels != 2 * neighbours + 1:
+            raise ValueError(
+                f"model encoder in_channels {channels} does not fit data neighbours {neighbours} "
+                f"(2.5-D with k neighbours needs in_channels = 2k+1 = {2 * neighbours + 1})"
+            )
         if self.keep not in ("best", "last"):
             raise ValueError(f"keep must be 'best' or 'last', got {self.keep!r}")
         model_crop, data_crop = self.model.get("crop_fraction", 1.0), self.data.get("crop_fraction", 1.0)

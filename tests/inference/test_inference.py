@@ -165,3 +165,17 @@ def test_lesion_maps_on_the_input_grid(volumes, tmp_path):
 def test_lesion_maps_refused_without_heads(saved, volumes):
     with pytest.raises(ModelInputError, match="no lesion-map heads"):
         lesion_maps(saved["ct"], volumes)
+
+
+def test_2_5_d_model_reads_neighbour_slices(volumes, tmp_path):
+    torch.manual_seed(0)
+    slab_enc = EncoderConfig(image_size=32, in_channels=3, base_channels=8, n_down=2, max_channels=16)
+    save_model(FusionClassifier(ClassifierConfig(strategy="early", encoder=slab_enc, embed_dim=8)), tmp_path / "c")
+    save_model(MultimodalVAE(VAEConfig(encoder=slab_enc, latent_dim=8)), tmp_path / "v")
+    clf, vae = load_model(tmp_path / "c", device="cpu"), load_model(tmp_path / "v", device="cpu")
+    x = to_network(clf, volumes, torch.device("cpu"))["MR"]
+    n = volumes["MR"].shape[0]
+    assert x.shape == (n, 3, 32, 32)
+    assert torch.equal(x[1:, 0], x[:-1, 1]) and torch.equal(x[0, 0], x[0, 1])  # previous slice; the end repeats
+    assert 0 <= classify(clf, volumes, mc_samples=1).probability <= 1
+    assert impute(vae, {"MR": volumes["MR"]}, target="CT").same_grid(volumes["CT"])

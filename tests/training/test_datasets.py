@@ -14,6 +14,7 @@ from fusion_core.datasets import (
     keep_slices,
     lesion_groups,
     mr_to_unit,
+    neighbour_indices,
     split_subjects,
     uncrop_slices,
     unit_to_ct,
@@ -151,3 +152,16 @@ def test_table_crop_and_brain_slices(tmp_path):
     )
     assert fair["CT"].shape[1:] == (16, 16) and 0 < len(fair["slice"]) < len(full["slice"])
     assert fair["head"].mean() > full["head"].mean()  # the crop zooms in on the head
+
+
+def test_neighbours_stack_adjacent_slices_as_channels(tmp_path):
+    base = dict(n_subjects=2, phantom_options={"size": 32}, image_size=32, slice_step=3, cache_dir=str(tmp_path))
+    flat = build_slice_table(SliceDataConfig(**base))
+    slab = build_slice_table(SliceDataConfig(**base, neighbours=1))
+    assert slab["CT"].shape == (len(flat["CT"]), 3, 32, 32)
+    np.testing.assert_array_equal(slab["CT"][:, 1], flat["CT"])  # the centre channel is the 2-D slice
+    np.testing.assert_array_equal(slab["label"], flat["label"])
+    assert not np.array_equal(slab["MR"][:, 0], slab["MR"][:, 2])
+    assert SliceDataset(slab, "train")[0]["MR"].shape == (3, 32, 32)
+    nb = neighbour_indices(np.array([0, 5, 9]), 2, 10)
+    assert nb.tolist() == [[0, 0, 0, 1, 2], [3, 4, 5, 6, 7], [7, 8, 9, 9, 9]]

@@ -39,6 +39,25 @@ def test_resume_continues_from_state(write_config, tmp_path):
     assert json.dumps(resumed.history[0]) == json.dumps(first.history[0])  # NaN-safe (tiny val split)
 
 
+@pytest.mark.parametrize("task", ["vae", "classifier"])
+def test_two_step_run_in_2_5_d(task, write_config, tmp_path):
+    path = write_config(task)
+    cfg = json.loads(path.read_text())
+    cfg["data"]["neighbours"] = 1
+    cfg["model"]["encoder"] = {**cfg["model"]["encoder"], "in_channels": 3}
+    path.write_text(json.dumps(cfg))
+    result = train(load_train_config(path), tmp_path / "slab", progress=False)
+    assert result.steps == 2
+    assert load_model_dir(tmp_path / "slab").config.encoder.in_channels == 3
+
+
+def test_neighbours_must_match_input_channels(write_config):
+    with pytest.raises(ValueError, match="in_channels 1 does not fit data neighbours 2"):
+        load_train_config(write_config("classifier"), data={"neighbours": 2})
+    with pytest.raises(ValueError, match="2-D only"):
+        load_train_config(write_config("translator"), data={"neighbours": 1, "paired": False})
+
+
 def test_keep_last_ships_the_final_epoch(write_config, tmp_path):
     config = load_train_config(write_config("translator", keep="last"), epochs=3, max_steps=0)
     result = train(config, tmp_path / "last", progress=False)
