@@ -21,10 +21,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from benchmarks.bench_models import slice_logits, subject_scores
-from fusion_core.datasets import SPLITS, build_slice_table, lesion_groups
+from benchmarks.bench_models import auc_block, slice_logits
+from fusion_core.datasets import SPLITS, build_slice_table, lesion_groups, table_images
 from fusion_core.evaluation import auc_difference_ci, auc_with_ci
-from fusion_core.training.config import load_train_config
+from fusion_core.models.config import config_from_dict
+from fusion_core.training.config import TrainConfig
 from fusion_core.training.loop import train
 
 RESULTS = Path(__file__).parent / "results" / "bench_slab.json"
@@ -32,36 +33,28 @@ CONFIG = Path(__file__).parent.parent / "configs" / "clf-mr.json"
 TEST = SPLITS.index("test")
 
 
-def variant_config(neighbours: int):
+def variant_config(neighbours: int) -> TrainConfig:
     base = json.loads(CONFIG.read_text())
     base["name"] = f"clf-mr-oedema-{'2.5d' if neighbours else '2d'}"
     base["data"] = {**base["data"], "mr_lesion": "oedema", "neighbours": neighbours}
     base["model"]["encoder"] = {**base["model"]["encoder"], "in_channels": 2 * neighbours + 1}
-    path = Path("runs/bench_slab") / f"{base['name']}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(base, indent=2))
-    return load_train_config(path)
+    return config_from_dict(TrainConfig, base)
 
 
-def evaluate(config, out_dir: Path, n_boot: int) -> dict:
+def evaluate(config: TrainConfig, out_dir: Path, n_boot: int) -> dict:
+    """Slice and subject AUCs (as ``bench_models`` computes them), plus the oedema-only slice AUC."""
     from fusion_core.inference import load_model
 
     data = config.data_config()
     table = build_slice_table(data)
     rows = np.flatnonzero(table["split"] == TEST)
-    mr = table["MR"][rows]
-    x = {"MR": torch.from_numpy(mr if mr.ndim == 4 else mr[:, None])}
-    logits = slice_logits(load_model(out_dir, device="cpu"), x)
+    logits = slice_logits(load_model(out_dir, device="cpu"), {"MR": torch.from_numpy(table_images(table, "MR", rows))})
     labels, groups = table["label"][rows], lesion_groups(data, table["subject"][rows])
     oedema = (labels == 0) | (groups == "oedema")
-    ids, subj = subject_scores(1 / (1 + np.exp(-logits)), table["subject"][rows])
-    subj_labels = np.array([table["subject_label"][rows][table["subject"][rows] == s][0] for s in ids])
-    return {
-        "scores": (labels, logits, oedema, subj_labels, subj),
-        "slice": auc_with_ci(labels, logits, n_boot=n_boot).as_dict(),
-        "slice_oedema": auc_with_ci(labels[oedema], logits[oedema], n_boot=n_boot).as_dict(),
-        "subject": auc_with_ci(subj_labels, subj, n_boot=n_boot).as_dict(),
-    }
+    block = auc_block(labels, logits, table, rows, n_boot)
+    block["slice_oedema"] = auc_with_ci(labels[oedema], logits[oedema], n_boot=n_boot).as_dict()
+    block["scores"]["slice_oedema"] = (labels[oedema], logits[oedema])
+    return block
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,11 +68,9 @@ def main(argv: list[str] | None = None) -> int:
         out_dir = Path("runs/bench_slab") / config.name
         run = train(config, out_dir, progress=True, command="python -m benchmarks.bench_slab")
         results["2.5d" if k else "2d"] = {"train_seconds": run.seconds, **evaluate(config, out_dir, args.n_boot)}
-    (lab, a, oed, slab, sa), (_, b, _, _, sb) = (results[v].pop("scores") for v in ("2.5d", "2d"))
+    slab, flat = (results[v].pop("scores") for v in ("2.5d", "2d"))
     results["2.5d_minus_2d"] = {
-        "slice": auc_difference_ci(lab, a, b, n_boot=args.n_boot),
-        "slice_oedema": auc_difference_ci(lab[oed], a[oed], b[oed], n_boot=args.n_boot),
-        "subject": auc_difference_ci(slab, sa, sb, n_boot=args.n_boot),
+        level: auc_difference_ci(*slab[level], flat[level][1], n_boot=args.n_boot) for level in slab
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=2))

@@ -352,9 +352,12 @@ def _generate(config: SliceDataConfig, *, progress: bool) -> dict[str, np.ndarra
     return table
 
 
-def _channels_first(image: np.ndarray) -> np.ndarray:
-    """(S, S) -> (1, S, S); a 2.5-D (C, S, S) stack is already channels-first."""
-    return image[None] if image.ndim == 2 else image
+def table_images(table: dict[str, np.ndarray], modality: str, rows) -> np.ndarray:
+    """A modality's network input at ``rows`` of a slice table, channels first: (C, S, S) for one row,
+    (n, C, S, S) for an index array; C = 1 for a 2-D table, 2k+1 for a 2.5-D one."""
+    images = table[modality][rows]
+    plain_ndim = 2 if np.ndim(rows) == 0 else 3  # a 2-D table has no channel axis yet
+    return images[..., None, :, :] if images.ndim == plain_ndim else images
 
 
 class SliceDataset(torch.utils.data.Dataset):
@@ -377,8 +380,8 @@ class SliceDataset(torch.utils.data.Dataset):
         r = self.rows[i]
         t = self.table
         return {
-            "CT": torch.from_numpy(_channels_first(t["CT"][r])),
-            "MR": torch.from_numpy(_channels_first(t["MR"][r])),
+            "CT": torch.from_numpy(table_images(t, "CT", r)),
+            "MR": torch.from_numpy(table_images(t, "MR", r)),
             "has": torch.from_numpy(t["has"][r].astype(np.float32)),
             "head": torch.from_numpy(t["head"][r][None].astype(np.float32)),
             "lesion": torch.from_numpy(t["lesion"][r][None].astype(np.float32)),

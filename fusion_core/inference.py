@@ -171,9 +171,8 @@ def to_network(model: nn.Module, volumes: Mapping[str, Volume], device: torch.de
     for m, vol in volumes.items():
         unit = ct_to_unit(vol.array) if m == "CT" else mr_to_unit(vol.array)[0]
         net = network_slices(unit, size, crop_fraction(model))
-        n = net.shape[0]
-        stacked = net[neighbour_indices(np.arange(n), (channels - 1) // 2, n)] if channels > 1 else net[:, None]
-        out[m] = torch.from_numpy(np.ascontiguousarray(stacked)).to(device)
+        stacked = net[neighbour_indices(np.arange(len(net)), (channels - 1) // 2, len(net))]  # (n, C, S, S)
+        out[m] = torch.from_numpy(stacked).to(device)
     return out
 
 
@@ -354,16 +353,7 @@ def lesion_maps(model: nn.Module, volumes: Mapping[str, Volume], *, batch_size: 
         raise ModelInputError(f"model {getattr(model, 'source', '')!r} has no lesion-map heads")
     vols = check_volumes(model, volumes)
     x = to_network(model, vols, device_of(model))
-    size = image_size(model)
-
-    def maps(batch):
-        out = model(batch).lesion_maps
-        return {
-            k: torch.nn.functional.interpolate(torch.sigmoid(v.float()), size=(size, size), mode="bilinear")
-            for k, v in out.items()
-        }
-
-    parts = run_batched(maps, x, batch_size)
+    parts = run_batched(lambda b: {k: torch.sigmoid(v.float()) for k, v in model(b).lesion_maps.items()}, x, batch_size)
     ref = next(iter(vols.values()))
     return {
         k: ref.with_array(

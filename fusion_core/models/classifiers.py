@@ -164,8 +164,9 @@ class FusionClassifier(nn.Module):
             prod = f if prod is None else prod * f
         return prod.sum(1)
 
-    def _branch_inputs(self, emb, mask) -> tuple[dict[str, torch.Tensor], torch.Tensor, tuple]:
-        """Branch name -> head input, the (B, n_branches) availability mask, and (mu, logvar) for PoE."""
+    def _branch_inputs(self, emb, mask, experts=None) -> tuple[dict[str, torch.Tensor], torch.Tensor, tuple]:
+        """Branch name -> head input, the (B, n_branches) availability mask, and (mu, logvar) for PoE
+        (whose modality ``experts`` come from ``_experts``)."""
         ones = mask.new_ones(mask.shape[0], 1)
         col = {m: mask[:, i : i + 1] for i, m in enumerate(self.modalities)}
         s = self.strategy
@@ -180,7 +181,7 @@ class FusionClassifier(nn.Module):
         if s == Strategy.INTERMEDIATE_TENSOR:
             return {FUSED: self._fuse_tensor(emb)}, ones, (None, None)
         if s == Strategy.POE:
-            return self._poe_branch(emb, mask)
+            return self._poe_branch(experts, mask)
         concat = torch.cat([emb[m] for m in self.modalities], dim=1)
         if s == Strategy.HYBRID:
             bm = torch.cat([ones, col["CT"], col["MR"]], 1)
@@ -192,12 +193,12 @@ class FusionClassifier(nn.Module):
         stats = [self.experts[m](emb[m]).chunk(2, dim=1) for m in self.modalities]
         return torch.stack([s[0] for s in stats], 1), torch.stack([s[1].clamp(-8, 8) for s in stats], 1)
 
-    def _poe_branch(self, emb, mask):
-        mu, logvar = product_of_experts(*self._experts(emb), mask)
+    def _poe_branch(self, experts, mask):
+        mu, logvar = product_of_experts(*experts, mask)
         z = reparameterise(mu, logvar) if self.training else mu
         return {FUSED: z}, mask.new_ones(mask.shape[0], 1), (mu, logvar)
 
-    def _poe_subset_branches(self, emb, mask, mc_samples: int) -> tuple[dict[str, HeadOutput], torch.Tensor]:
+    def _poe_subset_branches(self, experts, mask, mc_samples: int) -> tuple[dict[str, HeadOutput], torch.Tensor]:
         """The PoE head applied to each single-modality posterior (training only, ``subset_loss``).
 
         MVAE-style sub-sampling (Wu & Goodman 2018): besides the joint posterior, every step also
@@ -205,7 +206,7 @@ class FusionClassifier(nn.Module):
         taught to work when the other modality is missing instead of only by random dropout.
         Branch ``"poe|CT"`` is counted only for rows that had CT, and likewise for MR.
         """
-        mu_e, logvar_e = self._experts(emb)
+        mu_e, logvar_e = experts
         out, cols = {}, []
         for i, m in enumerate(self.modalities):
             only = torch.zeros_like(mask)
@@ -232,11 +233,12 @@ class FusionClassifier(nn.Module):
             mask = drop_modalities(mask, self.config.modality_dropout)
         feats = self._features(self._images(inputs, mask))
         emb, attention = self._embed(feats)
-        head_in, branch_mask, (mu, logvar) = self._branch_inputs(emb, mask)
+        experts = self._experts(emb) if self.strategy == Strategy.POE else None
+        head_in, branch_mask, (mu, logvar) = self._branch_inputs(emb, mask, experts)
         branches = {b: self.heads[b](head_in[b], mc_samples) for b in self.branch_names}
         logit, variance = self._combine(branches, branch_mask)
         if self.training and self.config.subset_loss and self.strategy == Strategy.POE:
-            extra, extra_mask = self._poe_subset_branches(emb, mask, mc_samples)
+            extra, extra_mask = self._poe_subset_branches(experts, mask, mc_samples)
             branches, branch_mask = {**branches, **extra}, torch.cat([branch_mask, extra_mask], 1)
         maps = {k: self.lesion_heads[k](f) for k, f in feats.items()} if self.config.lesion_maps else {}
         return ClassifierOutput(logit, variance, branches, branch_mask, mask, attention, mu, logvar, maps)
