@@ -163,6 +163,7 @@ def bench_uncertainty_weights(table, device, mc_samples: int = 8) -> dict:
     g = torch.Generator().manual_seed(0)
     noisy = {"CT": x["CT"], "MR": torch.randn(x["MR"].shape, generator=g).clamp(-1, 1).to(device)}
     out = {}
+    torch.manual_seed(0)  # the MC-dropout draws, so the weights reproduce run to run
     with torch.inference_mode():
         for name, inputs in (("clean", x), ("mr_noise", noisy), ("mr_missing", {"CT": x["CT"]})):
             o = model(inputs, mc_samples=mc_samples)
