@@ -35,6 +35,7 @@ from fusion_core.datasets import (
     unit_to_ct,
 )
 from fusion_core.devices import autocast, select_device
+from fusion_core.errors import FusionError
 from fusion_core.volume import Volume, is_mr, normalise_modality
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets" / "models"
@@ -55,7 +56,7 @@ __all__ = [
 ]
 
 
-class ModelInputError(ValueError):
+class ModelInputError(FusionError):
     """Volumes that do not fit a model (modality, grid, size, target)."""
 
 

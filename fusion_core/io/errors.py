@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from fusion_core.errors import FusionError
 
-class VolumeLoadError(ValueError):
+
+class VolumeLoadError(FusionError):
     """An input could not be turned into a :class:`~fusion_core.volume.Volume`.
 
     The message always names the file (or folder) and the problem, so a page can show it as-is.
@@ -22,7 +24,7 @@ class VolumeLoadError(ValueError):
         super().__init__(f"cannot load '{self.path}': {problem}")
 
 
-class VolumeSaveError(ValueError):
+class VolumeSaveError(FusionError):
     """A volume could not be written (unsupported suffix, unwritable folder, ...)."""
 
     def __init__(self, path: str | Path, problem: str) -> None:
@@ -31,7 +33,7 @@ class VolumeSaveError(ValueError):
         super().__init__(f"cannot save '{self.path}': {problem}")
 
 
-class CohortError(ValueError):
+class CohortError(FusionError):
     """A cohort folder or its CSV files do not describe a usable cohort."""
 
 

@@ -9,10 +9,11 @@ from typing import Any
 import torch
 from torch import nn
 
+from fusion_core.errors import FusionError
 from fusion_core.models import build_model, config_to_dict, task_of
 
 
-class CheckpointError(ValueError):
+class CheckpointError(FusionError):
     """A checkpoint folder is missing a file or does not fit its config."""
 
 
