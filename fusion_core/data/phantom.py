@@ -20,7 +20,7 @@ CLI: ``python -m fusion_core.data.phantom --out DIR --n 40 --seed 0 [--unpaired]
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -151,6 +151,16 @@ def _parse_conspicuity(conspicuity: dict[str, float] | float | None) -> dict[str
     return out
 
 
+def _draw_conspicuity(ranges: Mapping[str, Any], rng: np.random.Generator) -> dict[str, float]:
+    """One subject's {"CT": c, "MR": m}: each a fixed value or drawn uniformly from a (low, high) range."""
+    drawn = {}
+    for modality in ("CT", "MR"):
+        value = ranges.get(modality, 1.0)
+        low, high = (value, value) if isinstance(value, int | float) else value
+        drawn[modality] = float(rng.uniform(low, high)) if high > low else float(low)
+    return _parse_conspicuity(drawn)
+
+
 def _choose_lesion_type(lesion_type: str, lesion_mix: Sequence[str], rng: np.random.Generator) -> LesionType:
     if str(lesion_type).lower() == "random":
         if not lesion_mix:
@@ -216,6 +226,7 @@ def make_subject(
     subject_id: str | None = None,
     supersample: int = 1,
     lesion_radius_mm: tuple[float, float] | None = None,
+    conspicuity_by_type: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> PhantomSubject:
     """Generate one phantom subject (deterministic for a seed).
 
@@ -240,6 +251,11 @@ def make_subject(
         lesion_radius_mm: (low, high) range the lesion radius is drawn from uniformly; None uses
             the lesion type's own range (calcified 3-8 mm, oedema 8-15 mm, haemorrhage and
             subacute haemorrhage 5-12 mm).
+        conspicuity_by_type: per lesion type, the conspicuity of each modality as a value or a
+            ``(low, high)`` range drawn uniformly per subject, e.g. ``{"calcified": {"CT": (0.5, 1.0),
+            "MR": (0.0, 0.15)}}``: a cohort with a realistic spread of lesion contrast, each type
+            conspicuous where it is in reality. Types not listed use ``conspicuity``. The draw uses
+            its own random stream, so subjects without this option are unchanged.
 
     Returns:
         A :class:`PhantomSubject`.
@@ -253,10 +269,13 @@ def make_subject(
     site_preset = get_site(site)
     visibility = _parse_conspicuity(conspicuity)
     seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(int(seed))
-    rng_anatomy, rng_lesion, rng_pose, rng_noise = (np.random.default_rng(s) for s in seq.spawn(4))
+    # spawn(5)'s first four children equal spawn(4)'s: the fifth stream is new and leaves the others alone
+    rng_anatomy, rng_lesion, rng_pose, rng_noise, rng_contrast = (np.random.default_rng(s) for s in seq.spawn(5))
     anatomy = sample_anatomy(rng_anatomy)
     has_lesion = int(rng_lesion.uniform() < prevalence) if label is None else int(label)
     kind = _choose_lesion_type(lesion_type, lesion_mix, rng_lesion)
+    if has_lesion and conspicuity_by_type and kind.value in conspicuity_by_type:
+        visibility = _draw_conspicuity(conspicuity_by_type[kind.value], rng_contrast)
     if has_lesion:
         lesion = _place_lesion(anatomy, kind, rng_lesion, lesion_radius_mm)
         anatomy = dataclasses.replace(anatomy, lesion=lesion)

@@ -110,13 +110,20 @@ class FusionClassifier(nn.Module):
     def modalities(self) -> tuple[str, ...]:
         return self.config.modalities
 
+    def input_channels(self, modality: str) -> int:
+        """Channels of one modality's input: ``encoder.in_channels``, times the MR weightings for MR."""
+        per = self.config.encoder.in_channels
+        return per * len(self.config.mr_weightings) if modality == "MR" else per
+
     def _make_encoders(self) -> dict[str, ConvEncoder]:
         enc = self.config.encoder
         if self.strategy in (Strategy.CT, Strategy.MR):
-            return {self.strategy.value.upper(): ConvEncoder(enc)}
+            name = self.strategy.value.upper()
+            return {name: ConvEncoder(enc, in_channels=self.input_channels(name))}
         if self.strategy == Strategy.EARLY:
-            return {"early": ConvEncoder(enc, in_channels=enc.in_channels * len(self.config.modalities))}
-        return {m: ConvEncoder(enc) for m in self.config.modalities}
+            total = sum(self.input_channels(m) for m in self.config.modalities)
+            return {"early": ConvEncoder(enc, in_channels=total)}
+        return {m: ConvEncoder(enc, in_channels=self.input_channels(m)) for m in self.config.modalities}
 
     def _head_dim(self, branch: str, d: int) -> int:
         concat = (Strategy.INTERMEDIATE_CONCAT, Strategy.INTERMEDIATE_ATTENTION, Strategy.HYBRID)
@@ -125,10 +132,10 @@ class FusionClassifier(nn.Module):
     def _images(self, inputs: Mapping[str, torch.Tensor], mask: torch.Tensor) -> dict[str, torch.Tensor]:
         """Every modality as (B, C, S, S), zeroed where missing."""
         ref = next(iter(inputs.values()), None)
-        enc = self.config.encoder
-        shape = (mask.shape[0], enc.in_channels, enc.image_size, enc.image_size)
+        size = self.config.encoder.image_size
         out = {}
         for i, m in enumerate(self.modalities):
+            shape = (mask.shape[0], self.input_channels(m), size, size)
             x = inputs[m] if m in inputs else (ref.new_zeros(shape) if ref is not None else mask.new_zeros(shape))
             out[m] = x * mask[:, i].view(-1, 1, 1, 1).to(x)
         return out

@@ -121,6 +121,8 @@ class ClassifierConfig:
             coarse lesion-probability map per slice (trained by the "lesion" loss term against
             the lesion mask: localisation supervision that teaches an encoder what a lesion looks
             like instead of where lesion slices tend to lie).
+        mr_weightings: the MR weightings the "MR" input stacks as channels, in order (("T1",) or
+            ("T1", "T2")); the MR encoder reads ``encoder.in_channels`` per weighting.
         subset_loss: "poe" strategy only: in training, also apply the classification loss to the
             head on each single-modality posterior (MVAE sub-sampling), so that the model works
             with a modality missing as well as the specialist trained on the other alone.
@@ -137,9 +139,12 @@ class ClassifierConfig:
     crop_fraction: float = 1.0
     lesion_maps: bool = False
     subset_loss: bool = False
+    mr_weightings: tuple[str, ...] = ("T1",)
 
     def __post_init__(self) -> None:
         parse_choice(Strategy, self.strategy)
+        if not self.mr_weightings or set(self.mr_weightings) - {"T1", "T2"}:
+            raise ValueError(f"mr_weightings must be a non-empty subset of ('T1', 'T2'), got {self.mr_weightings}")
         if not 0.0 < self.crop_fraction <= 1.0:
             raise ValueError(f"crop_fraction must be in (0, 1], got {self.crop_fraction}")
 

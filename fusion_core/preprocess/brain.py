@@ -34,7 +34,7 @@ def _ct_intracranial(array: np.ndarray, bone_hu: float) -> np.ndarray:
 
 
 def _mr_intracranial(array: np.ndarray, spacing_xy: tuple[float, float], depth_mm: float) -> np.ndarray:
-    from fusion_core.datasets import head_mask_from_mr
+    from fusion_core.preprocess.network import head_mask_from_mr
 
     head = head_mask_from_mr(array)
     sampling = (spacing_xy[1], spacing_xy[0])  # (y, x) pixel size in mm

@@ -1,50 +1,20 @@
-"""Checkpoints that carry their config: model.safetensors + config.json (+ trainer.json, state.pt for resume)."""
+"""Training-side checkpoint state: resumable optimiser state and initialisation from other checkpoints.
+
+The model files themselves (``save_model``, ``load_model_dir``) live in :mod:`fusion_core.checkpoints`,
+which serving uses without importing training code.
+"""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
-from fusion_core.errors import FusionError
-from fusion_core.models import build_model, config_to_dict, task_of
+from fusion_core.checkpoints import CheckpointError, load_model_dir, save_model
 
-
-class CheckpointError(FusionError):
-    """A checkpoint folder is missing a file or does not fit its config."""
-
-
-def save_model(model: nn.Module, directory: str | Path) -> Path:
-    """Write model.safetensors and config.json ({"task", "model"}) into ``directory``."""
-    from safetensors.torch import save_file
-
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    save_file(state, str(directory / "model.safetensors"))
-    meta = {"task": task_of(model).value, "model": config_to_dict(model.config)}
-    (directory / "config.json").write_text(json.dumps(meta, indent=2))
-    return directory
-
-
-def load_model_dir(directory: str | Path, *, device: str | torch.device = "cpu") -> nn.Module:
-    """Rebuild a model from config.json and load model.safetensors (no pickle), in eval mode."""
-    from safetensors.torch import load_file
-
-    directory = Path(directory)
-    for name in ("config.json", "model.safetensors"):
-        if not (directory / name).is_file():
-            raise CheckpointError(f"checkpoint folder {directory} has no {name}")
-    meta = json.loads((directory / "config.json").read_text())
-    model = build_model(meta["task"], meta["model"])
-    try:
-        model.load_state_dict(load_file(str(directory / "model.safetensors")))
-    except RuntimeError as exc:
-        raise CheckpointError(f"weights in {directory} do not fit its config.json: {exc}") from None
-    return model.to(device).eval()
+__all__ = ["CheckpointError", "init_from_checkpoints", "load_model_dir", "load_state", "save_model", "save_state"]
 
 
 def save_state(directory: str | Path, state: dict[str, Any]) -> None:

@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from fusion_core.datasets import SliceDataConfig
 from fusion_core.losses import ClassifierLossWeights, CycleLossWeights, VAELossWeights
 from fusion_core.models.config import CONFIG_TYPES, Task, config_from_dict, json_ready, parse_choice
+from fusion_core.training.slice_table import SliceDataConfig
 
 LOSS_TYPES = {Task.VAE: VAELossWeights, Task.CLASSIFIER: ClassifierLossWeights, Task.TRANSLATOR: CycleLossWeights}
 
@@ -74,6 +74,10 @@ class TrainConfig:
                 f"model encoder in_channels {channels} does not fit data neighbours {neighbours} "
                 f"(2.5-D with k neighbours needs in_channels = 2k+1 = {2 * neighbours + 1})"
             )
+        model_mr = tuple(self.model.get("mr_weightings", ("T1",)))
+        data_mr = tuple(self.data.get("mr_weightings", ("T1",)))
+        if self.task == Task.CLASSIFIER and model_mr != data_mr:
+            raise ValueError(f"model mr_weightings {model_mr} differ from data mr_weightings {data_mr}")
         if self.keep not in ("best", "last"):
             raise ValueError(f"keep must be 'best' or 'last', got {self.keep!r}")
         model_crop, data_crop = self.model.get("crop_fraction", 1.0), self.data.get("crop_fraction", 1.0)

@@ -17,13 +17,13 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, DistributedSampler
 
-from fusion_core.datasets import SliceDataset, build_slice_table
 from fusion_core.devices import autocast, select_device
 from fusion_core.models import PatchDiscriminator, build_model
 from fusion_core.models.config import Task
 from fusion_core.training import distributed as dist_utils
 from fusion_core.training.checkpoint import init_from_checkpoints, load_state, save_model, save_state
 from fusion_core.training.config import TrainConfig
+from fusion_core.training.slice_table import SliceDataConfig, SliceDataset, build_slice_table
 from fusion_core.training.steps import MONITOR, cycle_step, supervised_loss, validate
 
 
@@ -269,19 +269,38 @@ def train(
         dist_utils.cleanup()
 
 
+def model_inputs(model_cfg: Any) -> list[str]:
+    """The card's input names: "CT" and one "MR-<weighting>" per MR weighting the network stacks."""
+    mr = [f"MR-{w}" for w in getattr(model_cfg, "mr_weightings", ("T1",))]
+    strategy = getattr(model_cfg, "strategy", None)
+    return {"ct": ["CT"], "mr": mr}.get(strategy, ["CT", *mr])  # a unimodal specialist reads only its own
+
+
+def cohort_record(data: SliceDataConfig) -> dict[str, Any]:
+    """Which cohort spec and splits a model was trained and validated on (and tested on, for classifiers)."""
+    spec = data.spec
+    record: dict[str, Any] = {
+        "spec": spec.name,
+        "split": "train",
+        "validation": {"spec": spec.name, "split": "val"},
+        "definition": spec.as_dict(),
+    }
+    record["test"] = (
+        {"spec": "demo", "split": "test"} if spec.split_fractions[2] == 0 else {"spec": spec.name, "split": "test"}
+    )
+    return record
+
+
 def write_card(out_dir: Path, config: TrainConfig, run: Run, seconds: float, command: str | None) -> None:
     """model_card.json: what the model is, what it was trained on, how well it did, how to redo it."""
     model_cfg = config.model_config()
-    inputs = list(getattr(model_cfg, "modalities", ("CT", "MR")))
-    if config.task == Task.CLASSIFIER.value and model_cfg.strategy in ("ct", "mr"):
-        inputs = [model_cfg.strategy.upper()]  # a unimodal specialist reads only its own modality
     card: dict[str, Any] = {
         "name": config.name,
         "task": config.task,
-        "inputs": inputs,
+        "inputs": model_inputs(model_cfg),
+        "cohort": cohort_record(config.data_config()),
         "config": config.model,
         "trainer": config.to_dict(),
-        "training_cohort": {"generator": "fusion_core.data.phantom.make_cohort", **config.data},
         "seed": config.seed,
         "metrics": {k: v for k, v in run.best.items() if k.startswith("val_")},
         "best_epoch": run.best.get("epoch"),

@@ -2,15 +2,15 @@ import numpy as np
 import pytest
 import torch
 
+from fusion_core.checkpoints import save_model
 from fusion_core.data.phantom import make_subject
+from fusion_core.explain import attention_maps, lesion_maps
 from fusion_core.inference import (
     ModelInputError,
-    attention_maps,
     classify,
     encode,
     from_network,
     impute,
-    lesion_maps,
     list_models,
     load_model,
     to_network,
@@ -24,7 +24,6 @@ from fusion_core.models import (
     TranslatorConfig,
     VAEConfig,
 )
-from fusion_core.training.checkpoint import save_model
 
 ENC = EncoderConfig(image_size=32, base_channels=8, n_down=2, max_channels=16)
 
@@ -80,14 +79,14 @@ def test_classify_full_and_missing(saved, volumes):
     assert full.slice_probabilities.shape == (volumes["CT"].shape[0],)
     assert len(full.top_slices) == 3
     missing = classify(saved["poe"], {"MR": volumes["MR"]}, mc_samples=1)
-    assert missing.modalities == ("MR",) and 0 <= missing.probability <= 1
+    assert missing.modalities == ("MR-T1",) and 0 <= missing.probability <= 1
 
 
 def test_crop_from_saved_config_zooms_in(saved, volumes):
     model = saved["ct-crop"]
     assert model.config.crop_fraction == 0.5
-    whole = to_network(saved["ct"], {"CT": volumes["CT"]}, torch.device("cpu"))["CT"]
-    zoomed = to_network(model, {"CT": volumes["CT"]}, torch.device("cpu"))["CT"]
+    whole = to_network(saved["ct"], {"CT": volumes["CT"]})["CT"]
+    zoomed = to_network(model, {"CT": volumes["CT"]})["CT"]
     assert whole.shape == zoomed.shape == (volumes["CT"].shape[0], 1, 32, 32)
     np.testing.assert_allclose(zoomed[:, 0, 16, 16], whole[:, 0, 16, 16], atol=0.3)
     back = from_network(zoomed, volumes["CT"], crop=0.5)
@@ -114,13 +113,13 @@ def test_refuses_bad_inputs(saved, subject, volumes):
         classify(saved["poe"], {"CT": subject.ct, "MR": subject.mr})
     with pytest.raises(ModelInputError, match="no volume"):
         encode(saved["vae"], {})
-    with pytest.raises(ModelInputError, match="models take CT or MR"):
+    with pytest.raises(ModelInputError, match="models take CT"):
         encode(saved["vae"], {"PET": volumes["CT"].with_array(volumes["CT"].array, modality="PT")})
-    with pytest.raises(ModelInputError, match="needs a CT volume"):
+    with pytest.raises(ModelInputError, match="CT-only classifier needs"):
         classify(saved["ct"], {"MR": volumes["MR"]})
     with pytest.raises(ModelInputError, match="needs a classifier"):
         classify(saved["vae"], volumes)
-    with pytest.raises(ModelInputError, match="target must be one of"):
+    with pytest.raises(ModelInputError, match="target must be"):
         impute(saved["vae"], {"MR": volumes["MR"]}, target="PET")
     with pytest.raises(ModelInputError, match="not one of"):
         load_model("no-such-model")
@@ -173,9 +172,37 @@ def test_2_5_d_model_reads_neighbour_slices(volumes, tmp_path):
     save_model(FusionClassifier(ClassifierConfig(strategy="early", encoder=slab_enc, embed_dim=8)), tmp_path / "c")
     save_model(MultimodalVAE(VAEConfig(encoder=slab_enc, latent_dim=8)), tmp_path / "v")
     clf, vae = load_model(tmp_path / "c", device="cpu"), load_model(tmp_path / "v", device="cpu")
-    x = to_network(clf, volumes, torch.device("cpu"))["MR"]
+    x = to_network(clf, volumes)["MR"]
     n = volumes["MR"].shape[0]
     assert x.shape == (n, 3, 32, 32)
     assert torch.equal(x[1:, 0], x[:-1, 1]) and torch.equal(x[0, 0], x[0, 1])  # previous slice; the end repeats
     assert 0 <= classify(clf, volumes, mc_samples=1).probability <= 1
     assert impute(vae, {"MR": volumes["MR"]}, target="CT").same_grid(volumes["CT"])
+
+
+def test_t1_t2_model_stacks_weightings_and_names_a_missing_one(subject, volumes, tmp_path):
+    torch.manual_seed(0)
+    config = ClassifierConfig(strategy="poe", encoder=ENC, embed_dim=8, mr_weightings=("T1", "T2"))
+    save_model(FusionClassifier(config), tmp_path)
+    model = load_model(tmp_path, device="cpu")
+    assert model.card.inputs == ("CT", "MR-T1", "MR-T2")
+    both = {"CT": volumes["CT"], "MR-T1": volumes["MR"], "MR-T2": subject.mr_on_ct_grid("T2")}
+    x = to_network(model, both)
+    assert x["MR"].shape == (volumes["CT"].shape[0], 2, 32, 32)
+    assert not torch.equal(x["MR"][:, 0], x["MR"][:, 1])  # T1 first, then T2
+    assert classify(model, both, mc_samples=1).modalities == ("CT", "MR-T1", "MR-T2")
+    assert classify(model, {"CT": volumes["CT"]}, mc_samples=1).modalities == ("CT",)
+    with pytest.raises(ModelInputError, match="MR-T2 is missing"):
+        classify(model, {"CT": volumes["CT"], "MR": volumes["MR"]})
+
+
+def test_loaded_model_carries_its_card_without_patching_the_network(saved):
+    model = saved["poe"]
+    assert model.card.task == "classifier" and model.card.strategy == "poe"
+    assert not hasattr(model.network, "card") and not hasattr(model.network, "source")
+
+
+def test_classify_is_reproducible_with_mc_dropout(saved, volumes):
+    a = classify(saved["poe"], volumes, mc_samples=4)
+    b = classify(saved["poe"], volumes, mc_samples=4)
+    assert a.probability == b.probability

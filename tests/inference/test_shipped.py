@@ -8,7 +8,7 @@ import pytest
 from fusion_core.data.phantom import make_subject
 from fusion_core.inference import ASSETS_DIR, classify, encode, impute, list_models, load_model
 
-CARD_KEYS = {"name", "task", "inputs", "metrics", "command", "train_seconds", "config", "training_cohort", "seed"}
+CARD_KEYS = {"name", "task", "inputs", "metrics", "command", "train_seconds", "config", "cohort", "seed"}
 
 
 @pytest.fixture(scope="module")

@@ -4,20 +4,16 @@ import numpy as np
 import pytest
 
 from fusion_core.data.phantom import make_cohort
-from fusion_core.datasets import (
+from fusion_core.preprocess.network import ct_to_unit, mr_to_unit, unit_to_ct
+from fusion_core.preprocess.slices import crop_slices, neighbour_indices, uncrop_slices
+from fusion_core.training.slice_table import (
     SliceDataConfig,
     SliceDataset,
     build_slice_table,
-    crop_slices,
-    ct_to_unit,
     iter_phantom_cohort,
     keep_slices,
     lesion_groups,
-    mr_to_unit,
-    neighbour_indices,
     split_subjects,
-    uncrop_slices,
-    unit_to_ct,
 )
 
 
@@ -105,7 +101,6 @@ def test_table_cached_and_split_by_subject(tmp_path):
 
 
 def test_complementary_cohort_takes_the_mr_lesion_type():
-    from fusion_core.datasets import iter_phantom_cohort
 
     config = SliceDataConfig(
         n_subjects=4, phantom_options={"size": 24}, complementary=True, mr_lesion="subacute-haemorrhage"

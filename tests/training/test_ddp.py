@@ -41,7 +41,7 @@ def worker(rank: int, world: int, port: int, config_path: str, out: str, sums) -
 @pytest.mark.slow
 @pytest.mark.parametrize("task", ["classifier"])
 def test_ddp_two_processes_stay_in_sync(task, write_config, tmp_path):
-    from fusion_core.datasets import build_slice_table
+    from fusion_core.training.slice_table import build_slice_table
 
     path = write_config(task)
     build_slice_table(load_train_config(path).data_config())  # generate once before spawning

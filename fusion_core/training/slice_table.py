@@ -1,15 +1,7 @@
-"""Axial slice data sets from phantom cohorts, with the intensity scaling every network uses.
+"""The training table: axial slices of a phantom cohort, scaled and cut the way every network sees them.
 
-Intensity scaling (the same at training and inference, no mask needed from the user):
-
-* CT: Hounsfield units clipped to [-1024, 3000] and mapped piecewise-linearly to [-1, 1] with
-  knots chosen to keep soft-tissue contrast (-100..100 HU spans 0.5 units instead of 0.05 with a
-  single linear map): ``CT_KNOTS_HU`` -> ``CT_KNOTS_UNIT``. ``unit_to_ct`` inverts it exactly.
-* MR: percentiles (0.5, 99.5) of the voxels inside a head mask found on the MR itself (Otsu
-  threshold, holes filled slice-wise) mapped to [-1, 1] and clipped, so site gain and bias do not
-  change the network's input range.
-
-Slices are centre-cropped in-plane to ``crop_fraction`` of the field of view (the brain sits in
+Intensity scaling lives in :mod:`fusion_core.preprocess.network` and slice geometry in
+:mod:`fusion_core.preprocess.slices`, both shared with inference. Slices are centre-cropped in-plane to ``crop_fraction`` of the field of view (the brain sits in
 the middle of the phantom's FOV, so a crop enlarges lesions in network pixels) and resized to
 ``image_size`` (area averaging); a slice is kept when its head covers ``min_head_fraction`` of it
 and its brain covers ``min_brain_fraction`` of the subject's largest brain section (so neck and
@@ -26,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import itertools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,76 +26,22 @@ from typing import Any
 import numpy as np
 import torch
 
-CT_KNOTS_HU = np.array([-1024.0, -200.0, -100.0, 100.0, 300.0, 3000.0])
-CT_KNOTS_UNIT = np.array([-1.0, -0.6, -0.5, 0.0, 0.2, 1.0])
+from fusion_core.preprocess.network import ct_to_unit, head_mask_from_mr, mr_to_unit
+from fusion_core.preprocess.slices import neighbour_indices, network_slices
+
 SPLITS = ("train", "val", "test")
 TOP_K = 3
-TABLE_VERSION = 3  # bump when the table generation changes, so stale caches are not reused
+TABLE_VERSION = 4  # bump when the table generation changes, so stale caches are not reused
 # Options added after TABLE_VERSION 2: left out of the cache key at their default (no-op) value.
-_KEY_DEFAULTS = {"min_brain_fraction": 0.0, "crop_fraction": 1.0, "mr_lesion": "oedema", "neighbours": 0}
-
-
-def ct_to_unit(hu: np.ndarray) -> np.ndarray:
-    """HU -> network units in [-1, 1] (piecewise linear, see module docstring)."""
-    return np.interp(np.clip(hu, CT_KNOTS_HU[0], CT_KNOTS_HU[-1]), CT_KNOTS_HU, CT_KNOTS_UNIT).astype(np.float32)
-
-
-def unit_to_ct(unit: np.ndarray) -> np.ndarray:
-    """Network units -> HU; inverse of ``ct_to_unit`` on [-1, 1] (values outside are clipped)."""
-    return np.interp(np.clip(unit, -1.0, 1.0), CT_KNOTS_UNIT, CT_KNOTS_HU).astype(np.float32)
-
-
-def head_mask_from_mr(array: np.ndarray) -> np.ndarray:
-    """Boolean head mask of an MR (z, y, x): Otsu threshold on the volume, holes filled per slice."""
-    from scipy import ndimage
-    from skimage.filters import threshold_otsu
-
-    finite = np.nan_to_num(array)
-    if finite.max() <= finite.min():
-        return np.zeros(array.shape, dtype=bool)
-    mask = finite > 0.5 * threshold_otsu(finite)
-    return np.stack([ndimage.binary_fill_holes(s) for s in mask])
-
-
-def mr_to_unit(array: np.ndarray, mask: np.ndarray | None = None) -> tuple[np.ndarray, dict[str, float]]:
-    """MR (z, y, x) -> [-1, 1] by within-head percentiles.
-
-    Returns:
-        (scaled array float32, {"low": p0.5, "high": p99.5} used).
-    """
-    mask = head_mask_from_mr(array) if mask is None else mask
-    values = array[mask] if mask.any() else array.ravel()
-    low, high = (float(v) for v in np.percentile(values, [0.5, 99.5]))
-    scaled = 2.0 * (array - low) / max(high - low, 1e-6) - 1.0
-    return np.clip(scaled, -1.0, 1.0).astype(np.float32), {"low": low, "high": high}
-
-
-def crop_window(shape: tuple[int, int], fraction: float) -> tuple[slice, slice]:
-    """(y, x) slices of the centred window covering ``fraction`` of a (ny, nx) slice (1.0 = all)."""
-    if not 0.0 < fraction <= 1.0:
-        raise ValueError(f"crop fraction must be in (0, 1], got {fraction}")
-    (ny, nx), (cy, cx) = shape, (round(shape[0] * fraction), round(shape[1] * fraction))
-    y0, x0 = (ny - cy) // 2, (nx - cx) // 2
-    return slice(y0, y0 + cy), slice(x0, x0 + cx)
-
-
-def crop_slices(array: np.ndarray, fraction: float) -> np.ndarray:
-    """Centre crop of each (y, x) slice of (n, y, x) to ``fraction`` of its size (see ``crop_window``)."""
-    return array[(slice(None), *crop_window(array.shape[1:], fraction))]
-
-
-def uncrop_slices(array: np.ndarray, shape: tuple[int, int], fraction: float, *, fill: float = 0.0) -> np.ndarray:
-    """Inverse of ``crop_slices``: (n, cy, cx) pasted into the centre of (n, *shape) filled with ``fill``."""
-    out = np.full((array.shape[0], *shape), fill, dtype=array.dtype)
-    out[(slice(None), *crop_window(shape, fraction))] = array
-    return out
-
-
-def resize_slices(array: np.ndarray, size: int, *, mode: str = "area") -> np.ndarray:
-    """Resize each (y, x) slice of (n, y, x) to (size, size); ``mode`` as in torch interpolate."""
-    t = torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32)).unsqueeze(1)
-    kwargs = {} if mode in ("area", "nearest") else {"align_corners": False}
-    return torch.nn.functional.interpolate(t, size=(size, size), mode=mode, **kwargs)[:, 0].numpy()
+_KEY_DEFAULTS = {
+    "min_brain_fraction": 0.0,
+    "crop_fraction": 1.0,
+    "mr_lesion": "oedema",
+    "neighbours": 0,
+    "cohort": "",
+    "mr_weightings": ("T1",),
+}
+MR_WEIGHTINGS = ("T1", "T2")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,6 +49,12 @@ class SliceDataConfig:
     """Which phantom cohort to slice and how.
 
     Attributes:
+        cohort: name of a cohort spec (``fusion_core.data.cohorts``); when given, the spec decides
+            the subjects (its n, seed, pairing, phantom options, sites and split fractions) and
+            ``n_subjects``, ``seed``, ``paired``, ``phantom_options``, ``complementary`` and
+            ``split_fractions`` are ignored. Empty: the fields below describe the cohort.
+        mr_weightings: MR weightings the networks read, as channels of the "MR" input in this
+            order: ("T1",) or ("T1", "T2").
         n_subjects: cohort size.
         seed: cohort seed (``make_cohort(seed=...)``).
         paired: paired cohort (MR resampled onto the CT grid) or unpaired (each subject one modality).
@@ -140,6 +83,8 @@ class SliceDataConfig:
         cache_dir: where generated tables are cached.
     """
 
+    cohort: str = ""
+    mr_weightings: tuple[str, ...] = ("T1",)
     n_subjects: int = 60
     seed: int = 0
     paired: bool = True
@@ -159,14 +104,48 @@ class SliceDataConfig:
     split_seed: int = 0
     cache_dir: str = "data/cache"
 
+    def __post_init__(self) -> None:
+        unknown = set(self.mr_weightings) - set(MR_WEIGHTINGS)
+        if not self.mr_weightings or unknown or len(set(self.mr_weightings)) != len(self.mr_weightings):
+            raise ValueError(f"mr_weightings must be distinct names from {MR_WEIGHTINGS}, got {self.mr_weightings}")
+
+    @property
+    def spec(self):
+        """The cohort spec this config slices (its own fields as an ad-hoc spec when ``cohort`` is empty)."""
+        from fusion_core.data.cohorts import CohortSpec, get_cohort_spec
+
+        if self.cohort:
+            return get_cohort_spec(self.cohort)
+        return CohortSpec(
+            name=f"ad-hoc-{self.seed}",
+            n=self.n_subjects,
+            seed=self.seed,
+            paired=self.paired,
+            options=self.phantom_options,
+            split_fractions=self.split_fractions,
+            complementary={"faint": self.faint, "mr_lesion": self.mr_lesion} if self.complementary else None,
+        )
+
+    @property
+    def channels(self) -> dict[str, int]:
+        """Input channels per network modality: 2k+1 for CT, (2k+1) per MR weighting."""
+        per = 2 * self.neighbours + 1
+        return {"CT": per, "MR": per * len(self.mr_weightings)}
+
     def cache_key(self) -> str:
         fields = {
             k: v
             for k, v in dataclasses.asdict(self).items()
-            if k != "cache_dir" and not (k in _KEY_DEFAULTS and v == _KEY_DEFAULTS[k])
+            if k != "cache_dir" and not (k in _KEY_DEFAULTS and _same(v, _KEY_DEFAULTS[k]))
         }
+        if self.cohort:  # a spec's contents, not its name, decide the table
+            fields["cohort"] = self.spec.as_dict()
         fields["table_version"] = TABLE_VERSION
         return hashlib.sha1(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def _same(a: Any, b: Any) -> bool:
+    return json.dumps(a, default=list) == json.dumps(b, default=list)
 
 
 def split_subjects(
@@ -197,23 +176,9 @@ def keep_slices(head: np.ndarray, config: SliceDataConfig, brain: np.ndarray | N
     return np.flatnonzero(keep)[:: config.slice_step]
 
 
-def network_slices(array: np.ndarray, size: int, crop_fraction: float) -> np.ndarray:
-    """(n, y, x) native slices -> (n, S, S): centre crop, then resize (area when shrinking, bilinear when
-    the crop is smaller than S). Training and inference both go through here, so they see the same pixels."""
-    cropped = crop_slices(array, crop_fraction)
-    mode = "area" if min(cropped.shape[1:]) >= size else "bilinear"
-    return resize_slices(cropped, size, mode=mode)
-
-
 def to_slices(array: np.ndarray, config: SliceDataConfig) -> np.ndarray:
     """(n, y, x) native slices -> (n, S, S) network slices for this data config."""
     return network_slices(array, config.image_size, config.crop_fraction)
-
-
-def neighbour_indices(idx: np.ndarray, k: int, n_slices: int) -> np.ndarray:
-    """(len(idx), 2k+1) slice indices idx-k .. idx+k, clipped to the volume (ends repeat)."""
-    offsets = np.arange(-k, k + 1)
-    return np.clip(np.asarray(idx)[:, None] + offsets[None, :], 0, n_slices - 1)
 
 
 def to_network_input(array: np.ndarray, idx: np.ndarray, config: SliceDataConfig) -> np.ndarray:
@@ -229,7 +194,8 @@ def to_network_input(array: np.ndarray, idx: np.ndarray, config: SliceDataConfig
 def subject_arrays(subject: Any, config: SliceDataConfig) -> dict[str, np.ndarray]:
     """Scaled, resized slices of one phantom subject (missing modality -> zeros, flagged)."""
     ct = subject.ct
-    mr = subject.mr_on_ct_grid() if (config.paired and ct is not None) else subject.mr
+    mrs = _mr_weightings(subject, config)
+    mr = mrs[0] if mrs else None
     ref = ct if ct is not None else mr
     head = subject.masks["head"].array > 0.5 if "head" in subject.masks else None
     if head is None or head.shape != ref.shape:
@@ -244,7 +210,7 @@ def subject_arrays(subject: Any, config: SliceDataConfig) -> dict[str, np.ndarra
         idx = idx[(per_slice[idx] == 0) | (per_slice[idx] >= config.lesion_min_voxels)]
     out = {"head": to_slices(head[idx].astype(np.float32), config) > 0.5}
     out["CT"] = to_network_input(ct_to_unit(ct.array), idx, config) if ct is not None else None
-    out["MR"] = to_network_input(mr_to_unit(mr.array)[0], idx, config) if mr is not None else None
+    out["MR"] = _stack_channels([to_network_input(mr_to_unit(m.array)[0], idx, config) for m in mrs], config)
     out["lesion"] = (
         to_slices((lesion.array[idx] > 0.5).astype(np.float32), config) > 0.5
         if lesion is not None
@@ -254,6 +220,26 @@ def subject_arrays(subject: Any, config: SliceDataConfig) -> dict[str, np.ndarra
     out["lesion_voxels"] = per_slice[idx].astype(np.int64)
     out["slice"] = idx.astype(np.int64)
     return out
+
+
+def _mr_weightings(subject: Any, config: SliceDataConfig) -> list[Any]:
+    """The subject's MR weightings named by the config, on the CT grid when the cohort is paired ([] if no MR)."""
+    if subject.mr is None:
+        return []
+    aligned = subject.ct is not None and subject.true_transform is not None
+    if aligned:
+        return [subject.mr_on_ct_grid(w) for w in config.mr_weightings]
+    return [subject.mr if w == "T1" else subject.mr_t2 for w in config.mr_weightings]
+
+
+def _stack_channels(parts: list[np.ndarray], config: SliceDataConfig) -> np.ndarray | None:
+    """One weighting's (n, S, S) / (n, C, S, S) inputs -> the "MR" input; several -> channels concatenated."""
+    if not parts:
+        return None
+    if len(parts) == 1:
+        return parts[0]
+    with_channels = [p[:, None] if config.neighbours <= 0 else p for p in parts]
+    return np.concatenate(with_channels, axis=1)
 
 
 def build_slice_table(config: SliceDataConfig, *, progress: bool = False) -> dict[str, np.ndarray]:
@@ -267,10 +253,13 @@ def build_slice_table(config: SliceDataConfig, *, progress: bool = False) -> dic
         "subject" (N,) subject index, "slice" (N,) native slice index, "subject_label" (N,),
         "split" (N,) 0/1/2 = train/val/test.
     """
-    path = Path(config.cache_dir) / f"slices_{config.cache_key()}.npz"
+    path = _cache_path(config)
     if path.exists():
         with np.load(path) as data:
             return dict(data)
+    richer = dataclasses.replace(config, mr_weightings=MR_WEIGHTINGS)
+    if richer != config and _cache_path(richer).exists():  # cut fewer weightings out of a cached table
+        return _select_weightings(build_slice_table(richer), richer, config)
     table = _generate(config, progress=progress)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.npz")
@@ -279,33 +268,25 @@ def build_slice_table(config: SliceDataConfig, *, progress: bool = False) -> dic
     return table
 
 
-def iter_phantom_cohort(config: SliceDataConfig) -> Iterator[Any]:
-    """The phantom subjects a SliceDataConfig describes (see ``complementary``), one at a time."""
-    from fusion_core.data.phantom import iter_cohort
+def _cache_path(config: SliceDataConfig) -> Path:
+    return Path(config.cache_dir) / f"slices_{config.cache_key()}.npz"
 
-    opts = dict(config.phantom_options)
-    if not config.complementary:
-        yield from iter_cohort(config.n_subjects, seed=config.seed, paired=config.paired, **opts)
-        return
-    half = config.n_subjects // 2
-    calcified = iter_cohort(
-        half,
-        seed=config.seed,
-        paired=config.paired,
-        lesion_type="calcified",
-        conspicuity={"CT": 1.0, "MR": config.faint},
-        **opts,
-    )
-    mr_visible = iter_cohort(
-        config.n_subjects - half,
-        seed=config.seed + 1,
-        paired=config.paired,
-        lesion_type=config.mr_lesion,
-        conspicuity={"CT": config.faint, "MR": 1.0},
-        **opts,
-    )
-    for pair in itertools.zip_longest(calcified, mr_visible):
-        yield from (s for s in pair if s is not None)
+
+def _select_weightings(table: dict[str, np.ndarray], source: SliceDataConfig, target: SliceDataConfig):
+    """The table of ``target`` (a subset of ``source``'s MR weightings, same everything else)."""
+    per = 2 * source.neighbours + 1
+    mr = table["MR"]
+    picks = [source.mr_weightings.index(w) for w in target.mr_weightings]
+    channels = np.concatenate([np.arange(i * per, (i + 1) * per) for i in picks])
+    selected = mr[:, channels]
+    if selected.shape[1] == 1 and target.neighbours <= 0:
+        selected = selected[:, 0]
+    return {**table, "MR": np.ascontiguousarray(selected)}
+
+
+def iter_phantom_cohort(config: SliceDataConfig) -> Iterator[Any]:
+    """The phantom subjects a SliceDataConfig describes (its cohort spec), one at a time."""
+    yield from config.spec.subjects()
 
 
 def lesion_groups(config: SliceDataConfig, subjects: np.ndarray) -> np.ndarray:
@@ -325,17 +306,16 @@ def _generate(config: SliceDataConfig, *, progress: bool) -> dict[str, np.ndarra
 
     parts, subject_labels = [], []
     cohort = iter_phantom_cohort(config)
-    for i, subject in enumerate(tqdm(cohort, total=config.n_subjects, desc="slicing cohort", disable=not progress)):
+    total = config.spec.n
+    for i, subject in enumerate(tqdm(cohort, total=total, desc="slicing cohort", disable=not progress)):
         subject_labels.append(int(subject.label or 0))
         arr = subject_arrays(subject, config)
         n = len(arr["slice"])
-        channels = () if config.neighbours <= 0 else (2 * config.neighbours + 1,)
-        zeros = np.zeros((n, *channels, config.image_size, config.image_size), np.float32)
         has = np.array([[arr["CT"] is not None, arr["MR"] is not None]] * n, dtype=bool).reshape(n, 2)
         parts.append(
             {
-                "CT": arr["CT"] if arr["CT"] is not None else zeros,
-                "MR": arr["MR"] if arr["MR"] is not None else zeros,
+                "CT": arr["CT"] if arr["CT"] is not None else _zeros(n, "CT", config),
+                "MR": arr["MR"] if arr["MR"] is not None else _zeros(n, "MR", config),
                 "has": has,
                 "head": arr["head"],
                 "lesion": arr["lesion"],
@@ -344,12 +324,22 @@ def _generate(config: SliceDataConfig, *, progress: bool) -> dict[str, np.ndarra
                 "slice": arr["slice"],
                 "subject": np.full(n, i, np.int64),
                 "subject_label": np.full(n, int(subject.label or 0), np.int64),
+                "subject_id": np.full(n, subject.subject_id, dtype="U32"),
+                "lesion_type": np.full(n, subject.meta.get("lesion_type", "none"), dtype="U32"),
+                "site": np.full(n, subject.meta.get("site", ""), dtype="U8"),
             }
         )
     table = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    split = split_subjects(len(parts), config.split_fractions, config.split_seed, labels=np.array(subject_labels))
+    split = split_subjects(len(parts), config.spec.split_fractions, config.split_seed, labels=np.array(subject_labels))
     table["split"] = split[table["subject"]]
     return table
+
+
+def _zeros(n: int, modality: str, config: SliceDataConfig) -> np.ndarray:
+    """Stand-in input of a missing modality, shaped like the present one's."""
+    channels = config.channels[modality]
+    plain = channels == 1 and (modality == "CT" or len(config.mr_weightings) == 1) and config.neighbours <= 0
+    return np.zeros((n, *(() if plain else (channels,)), config.image_size, config.image_size), np.float32)
 
 
 def table_images(table: dict[str, np.ndarray], modality: str, rows) -> np.ndarray:

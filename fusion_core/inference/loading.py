@@ -1,0 +1,90 @@
+"""Loading a model: the network, its card and where it came from, as one immutable value.
+
+Nothing is patched onto the ``nn.Module``: a :class:`LoadedModel` holds the network beside its
+typed card. Every task function (``classify``, ``impute``, ``encode``) takes a LoadedModel, or a
+bare network built in code (for tests and notebooks), whose card is then derived from its config.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from fusion_core.checkpoints import load_model_dir
+from fusion_core.devices import select_device
+from fusion_core.inference.registry import ASSETS_DIR, ModelCard, ModelInputError, model_dir, read_card
+
+
+@dataclasses.dataclass(frozen=True)
+class LoadedModel:
+    """A network in eval mode with its model card.
+
+    Attributes:
+        network: the ``nn.Module`` (shared: callers must not change its mode or hooks without a lock or copy).
+        card: its typed model card.
+        source: the checkpoint folder ("" for a network built in code).
+    """
+
+    network: nn.Module
+    card: ModelCard
+    source: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.card.name
+
+    @property
+    def task(self) -> str:
+        return self.card.task
+
+    @property
+    def config(self):
+        return self.network.config
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.network.parameters()).device
+
+
+def load_model(
+    name_or_dir: str | Path, *, device: str | torch.device | None = None, assets_dir: str | Path = ASSETS_DIR
+) -> LoadedModel:
+    """Load a shipped model by name (see ``list_models``) or any checkpoint folder, in eval mode.
+
+    Weights are read from safetensors (never unpickled).
+
+    Raises:
+        ModelInputError: the name is neither a shipped model nor a checkpoint folder.
+        CheckpointError: the folder's files are missing, corrupt or do not fit its config.
+    """
+    path = model_dir(name_or_dir, assets_dir)
+    network = load_model_dir(path, device=device or select_device())
+    card = read_card(path)
+    if not card.inputs:  # a bare checkpoint folder: what the network reads comes from its config
+        derived = card_from_network(network)
+        card = dataclasses.replace(card, inputs=derived.inputs, strategy=card.strategy or derived.strategy)
+    return LoadedModel(network=network, card=card, source=str(path))
+
+
+def card_from_network(network: nn.Module) -> ModelCard:
+    """A minimal card for a network built in code: task, inputs and strategy from its config."""
+    from fusion_core.models import task_of
+
+    task = task_of(network).value
+    config = network.config
+    strategy = getattr(config, "strategy", None)
+    mr = [f"MR-{w}" for w in getattr(config, "mr_weightings", ("T1",))]
+    inputs = {"ct": ["CT"], "mr": mr}.get(strategy, ["CT", *mr])
+    return ModelCard(name=type(network).__name__, task=task, inputs=tuple(inputs), strategy=strategy)
+
+
+def as_loaded(model: LoadedModel | nn.Module) -> LoadedModel:
+    """``model`` as a LoadedModel (a bare network gets a card derived from its config)."""
+    if isinstance(model, LoadedModel):
+        return model
+    if isinstance(model, nn.Module):
+        return LoadedModel(network=model.eval(), card=card_from_network(model))
+    raise ModelInputError(f"expected a loaded model (load_model(name)) or a network, got {type(model).__name__}")

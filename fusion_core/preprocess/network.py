@@ -1,0 +1,59 @@
+"""The intensity scaling every network uses, the same at training and inference (numpy only).
+
+* CT: Hounsfield units clipped to [-1024, 3000] and mapped piecewise-linearly to [-1, 1] with
+  knots chosen to keep soft-tissue contrast (-100..100 HU spans 0.5 units instead of 0.05 with a
+  single linear map): ``CT_KNOTS_HU`` -> ``CT_KNOTS_UNIT``. ``unit_to_ct`` inverts it exactly.
+* MR: percentiles (0.5, 99.5) of the voxels inside a head mask found on the MR itself (Otsu
+  threshold, holes filled slice-wise) mapped to [-1, 1] and clipped, so site gain and bias do not
+  change the network's input range. Each MR weighting is scaled on its own.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+CT_KNOTS_HU = np.array([-1024.0, -200.0, -100.0, 100.0, 300.0, 3000.0])
+CT_KNOTS_UNIT = np.array([-1.0, -0.6, -0.5, 0.0, 0.2, 1.0])
+MR_PERCENTILES = (0.5, 99.5)
+# Generated MR comes back on this arbitrary-unit scale (the network's within-head range mapped to 0..1000).
+MR_DISPLAY_RANGE = 1000.0
+
+
+def ct_to_unit(hu: np.ndarray) -> np.ndarray:
+    """HU -> network units in [-1, 1] (piecewise linear, see module docstring)."""
+    return np.interp(np.clip(hu, CT_KNOTS_HU[0], CT_KNOTS_HU[-1]), CT_KNOTS_HU, CT_KNOTS_UNIT).astype(np.float32)
+
+
+def unit_to_ct(unit: np.ndarray) -> np.ndarray:
+    """Network units -> HU; inverse of ``ct_to_unit`` on [-1, 1] (values outside are clipped)."""
+    return np.interp(np.clip(unit, -1.0, 1.0), CT_KNOTS_UNIT, CT_KNOTS_HU).astype(np.float32)
+
+
+def head_mask_from_mr(array: np.ndarray) -> np.ndarray:
+    """Boolean head mask of an MR (z, y, x): Otsu threshold on the volume, holes filled per slice."""
+    from scipy import ndimage
+    from skimage.filters import threshold_otsu
+
+    finite = np.nan_to_num(array)
+    if finite.max() <= finite.min():
+        return np.zeros(array.shape, dtype=bool)
+    mask = finite > 0.5 * threshold_otsu(finite)
+    return np.stack([ndimage.binary_fill_holes(s) for s in mask])
+
+
+def mr_to_unit(array: np.ndarray, mask: np.ndarray | None = None) -> tuple[np.ndarray, dict[str, float]]:
+    """MR (z, y, x) -> [-1, 1] by within-head percentiles.
+
+    Returns:
+        (scaled array float32, {"low": p0.5, "high": p99.5} used).
+    """
+    mask = head_mask_from_mr(array) if mask is None else mask
+    values = array[mask] if mask.any() else array.ravel()
+    low, high = (float(v) for v in np.percentile(values, MR_PERCENTILES))
+    scaled = 2.0 * (array - low) / max(high - low, 1e-6) - 1.0
+    return np.clip(scaled, -1.0, 1.0).astype(np.float32), {"low": low, "high": high}
+
+
+def unit_to_mr(unit: np.ndarray) -> np.ndarray:
+    """Network units -> MR on the 0..``MR_DISPLAY_RANGE`` arbitrary-unit scale of generated MR."""
+    return ((np.clip(unit, -1.0, 1.0) + 1.0) / 2.0 * MR_DISPLAY_RANGE).astype(np.float32)
