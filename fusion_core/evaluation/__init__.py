@@ -1,5 +1,5 @@
 """Evaluation: subject scoring, ROC/AUC with bootstrap CIs, the clinicians' table, the independence
-bound, calibration, SynthRAD-style image metrics and a tissue-class
+bound, calibration, per-subject scores files, SynthRAD-style image metrics and a tissue-class
 MR->CT baseline."""
 
 from fusion_core.evaluation.baselines import TissueClassMapper, fit_tissue_mapper
@@ -22,7 +22,16 @@ from fusion_core.evaluation.roc import (
     auc_with_ci,
     roc_curve_points,
 )
+from fusion_core.evaluation.scores_io import (
+    ScoresTable,
+    read_scores,
+    score_column,
+    scores_dirs,
+    uncertainty_column,
+    write_scores,
+)
 from fusion_core.evaluation.scoring import TOP_K, subject_score, subject_scores
+from fusion_core.evaluation.summary import RocSummary, roc_summaries, strategy_roc
 from fusion_core.evaluation.table import ClassificationTable, MetricSummary, classification_table, youden_threshold
 
 __all__ = [
@@ -33,6 +42,8 @@ __all__ = [
     "EvaluationError",
     "MetricSummary",
     "ReliabilityCurve",
+    "RocSummary",
+    "ScoresTable",
     "TissueClassMapper",
     "apply_temperature",
     "auc_difference_ci",
@@ -51,10 +62,17 @@ __all__ = [
     "mae_hu",
     "probability_to_logit",
     "psnr",
+    "read_scores",
     "reliability_curve",
     "roc_curve_points",
+    "roc_summaries",
+    "score_column",
+    "scores_dirs",
     "ssim",
+    "strategy_roc",
     "subject_score",
     "subject_scores",
+    "uncertainty_column",
+    "write_scores",
     "youden_threshold",
 ]
