@@ -1,8 +1,9 @@
 """ROC curves and AUC with (paired) stratified bootstrap confidence intervals.
 
-One AUC implementation (:func:`auc_rows`, the Mann-Whitney statistic with ties counted 1/2) serves
-the point estimate and every bootstrap resample, vectorised over resamples so that 1000-resample
-intervals of a few hundred subjects take milliseconds.
+One AUC implementation (:func:`auc_from_counts`, the Mann-Whitney statistic with ties counted 1/2,
+from class counts over the distinct score values) serves the point estimate and every bootstrap
+resample, vectorised over resamples so that a 1000-resample interval of a few hundred subjects
+takes a few milliseconds.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import dataclasses
 from typing import TypedDict
 
 import numpy as np
-from scipy.stats import rankdata
 
 from fusion_core.evaluation.bootstrap import stratified_indices
 from fusion_core.evaluation.errors import EvaluationError
@@ -81,19 +81,46 @@ def check_binary(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np
     return labels.astype(int), scores
 
 
-def auc_rows(positives: np.ndarray, negatives: np.ndarray) -> np.ndarray:
-    """AUC of each row: P(positive score > negative score) + P(equal) / 2 (Mann-Whitney U).
+def auc_from_counts(positives: np.ndarray, negatives: np.ndarray) -> np.ndarray:
+    """AUC of each row of class counts over the sorted distinct score values (Mann-Whitney U).
+
+    AUC = P(positive score > negative score) + P(equal) / 2, from how many positives and negatives
+    of each row hold each distinct value: O(rows x values), no sorting per resample.
 
     Args:
-        positives: (b, n_pos) scores of the positive samples of b resamples.
-        negatives: (b, n_neg) scores of the negative samples.
+        positives: (b, u) how often each of the u sorted distinct values occurs among positives.
+        negatives: (b, u) the same among negatives.
 
     Returns:
         (b,) AUCs.
     """
-    n_pos, n_neg = positives.shape[1], negatives.shape[1]
-    ranks = rankdata(np.concatenate([positives, negatives], axis=1), axis=1)
-    return (ranks[:, :n_pos].sum(axis=1) - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+    negatives_below = np.cumsum(negatives, axis=1) - negatives
+    pairs = positives.sum(axis=1) * negatives.sum(axis=1)
+    return (positives * (negatives_below + negatives / 2)).sum(axis=1) / pairs
+
+
+def resample_aucs(labels: np.ndarray, scores: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """AUC of each resample (row of indices) of checked ``labels`` and ``scores``.
+
+    Args:
+        labels: (n,) int 0/1; scores: (n,) float.
+        rows: (b, m) indices into the sample (each row must hold both classes).
+
+    Returns:
+        (b,) AUCs; ``rows = arange(n)[None]`` gives the sample's own AUC.
+    """
+    values, codes = np.unique(scores, return_inverse=True)
+    u = len(values)
+    out = np.empty(len(rows))
+    block = max(1, 4_000_000 // max(u, rows.shape[1]))  # bounds the (block, u) count arrays
+    for start in range(0, len(rows), block):
+        r = rows[start : start + block]
+        flat = (codes[r] + u * np.arange(len(r))[:, None]).ravel()
+        positive = labels[r].ravel() == 1
+        pos = np.bincount(flat[positive], minlength=u * len(r)).reshape(len(r), u)
+        neg = np.bincount(flat[~positive], minlength=u * len(r)).reshape(len(r), u)
+        out[start : start + block] = auc_from_counts(pos, neg)
+    return out
 
 
 def auc_score(labels: np.ndarray, scores: np.ndarray) -> float:
@@ -104,7 +131,7 @@ def auc_score(labels: np.ndarray, scores: np.ndarray) -> float:
         scores: (n,) higher = more likely positive.
     """
     labels, scores = check_binary(labels, scores)
-    return float(auc_rows(scores[labels == 1][None], scores[labels == 0][None])[0])
+    return float(resample_aucs(labels, scores, np.arange(len(labels))[None])[0])
 
 
 def roc_curve_points(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -122,9 +149,7 @@ def roc_curve_points(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray
 
 def bootstrap_aucs(labels: np.ndarray, scores: np.ndarray, *, n_boot: int, seed: int) -> np.ndarray:
     """(n_boot,) AUCs over stratified bootstrap resamples (checked inputs)."""
-    idx = stratified_indices(labels, n_boot, seed)
-    n_pos = int(labels.sum())
-    return auc_rows(scores[idx[:, :n_pos]], scores[idx[:, n_pos:]])
+    return resample_aucs(labels, scores, stratified_indices(labels, n_boot, seed))
 
 
 def auc_with_ci(

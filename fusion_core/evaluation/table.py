@@ -18,7 +18,7 @@ import dataclasses
 import numpy as np
 
 from fusion_core.evaluation.bootstrap import stratified_indices
-from fusion_core.evaluation.roc import auc_rows, check_binary, roc_curve_points
+from fusion_core.evaluation.roc import check_binary, resample_aucs, roc_curve_points
 
 METRICS = ("auc", "accuracy", "f1", "precision", "recall", "specificity")
 METRIC_LABELS = {
@@ -150,11 +150,7 @@ def classification_table(
     youden = threshold is None
     t = youden_threshold(labels, scores) if youden else float(threshold)
     n_pos = int(labels.sum())
-    full = np.arange(len(labels))[None]
-    rows = np.concatenate([full, stratified_indices(labels, n_boot, seed)])
-    # Stratified rows are ordered positives first; put the full sample in that order too.
-    rows[0] = np.concatenate([np.flatnonzero(labels == 1), np.flatnonzero(labels == 0)])
-    s = scores[rows]
-    values = {"auc": auc_rows(s[:, :n_pos], s[:, n_pos:]), **confusion_metrics(labels[rows], s >= t)}
+    rows = np.concatenate([np.arange(len(labels))[None], stratified_indices(labels, n_boot, seed)])
+    values = {"auc": resample_aucs(labels, scores, rows), **confusion_metrics(labels[rows], scores[rows] >= t)}
     metrics = {k: _summary(values[k][0], values[k][1:], alpha) for k in METRICS}
     return ClassificationTable(t, metrics, n_pos, len(labels) - n_pos, n_boot, alpha, seed, youden)
