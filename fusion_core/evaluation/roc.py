@@ -1,10 +1,20 @@
-"""ROC curves and AUC with (paired) bootstrap 95% confidence intervals."""
+"""ROC curves and AUC with (paired) stratified bootstrap confidence intervals.
+
+One AUC implementation (:func:`auc_from_counts`, the Mann-Whitney statistic with ties counted 1/2,
+from class counts over the distinct score values) serves the point estimate and every bootstrap
+resample, vectorised over resamples so that a 1000-resample interval of a few hundred subjects
+takes a few milliseconds.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+from typing import TypedDict
 
 import numpy as np
+
+from fusion_core.evaluation.bootstrap import stratified_indices
+from fusion_core.evaluation.errors import EvaluationError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -15,7 +25,7 @@ class AUCResult:
         auc: AUC on the full sample.
         low, high: bounds of the (1 - alpha) percentile bootstrap interval.
         n_pos, n_neg: class counts.
-        n_boot: bootstrap resamples used (resamples with a single class are skipped).
+        n_boot: stratified bootstrap resamples used.
         alpha: 1 - confidence level.
         seed: bootstrap seed.
     """
@@ -33,41 +43,113 @@ class AUCResult:
         return dataclasses.asdict(self)
 
 
-def _check(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    labels = np.asarray(labels).astype(int).ravel()
+class AUCDifference(TypedDict):
+    """AUC(a) - AUC(b) on the same subjects with a paired percentile bootstrap interval.
+
+    A TypedDict rather than a dataclass so that the benchmarks can put it in their JSON as it is.
+
+    Keys:
+        difference: AUC(a) - AUC(b) on the full sample.
+        low, high: bounds of the (1 - alpha) interval (the same resamples for a and b).
+        n_boot, alpha, seed: as in :class:`AUCResult`.
+    """
+
+    difference: float
+    low: float
+    high: float
+    n_boot: int
+    alpha: float
+    seed: int
+
+
+def check_binary(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Labels as (n,) int 0/1 and scores as (n,) float, or :class:`EvaluationError`.
+
+    Raises:
+        EvaluationError: lengths differ, labels other than 0/1, one class only, or non-finite scores.
+    """
+    labels = np.asarray(labels).ravel()
     scores = np.asarray(scores, dtype=float).ravel()
     if labels.shape != scores.shape:
-        raise ValueError(f"labels {labels.shape} and scores {scores.shape} differ in length")
-    if set(np.unique(labels)) != {0, 1}:
-        raise ValueError("AUC needs both classes (labels 0 and 1) among the samples")
-    return labels, scores
+        raise EvaluationError(f"labels {labels.shape} and scores {scores.shape} differ in length")
+    if not np.isin(labels, (0, 1)).all():
+        raise EvaluationError(f"labels must be 0 or 1, got {sorted(set(np.unique(labels).tolist()))}")
+    if len(np.unique(labels)) < 2:
+        raise EvaluationError("AUC needs both classes (labels 0 and 1) among the samples")
+    if not np.isfinite(scores).all():
+        raise EvaluationError(f"{int((~np.isfinite(scores)).sum())} scores are NaN or infinite")
+    return labels.astype(int), scores
+
+
+def auc_from_counts(positives: np.ndarray, negatives: np.ndarray) -> np.ndarray:
+    """AUC of each row of class counts over the sorted distinct score values (Mann-Whitney U).
+
+    AUC = P(positive score > negative score) + P(equal) / 2, from how many positives and negatives
+    of each row hold each distinct value: O(rows x values), no sorting per resample.
+
+    Args:
+        positives: (b, u) how often each of the u sorted distinct values occurs among positives.
+        negatives: (b, u) the same among negatives.
+
+    Returns:
+        (b,) AUCs.
+    """
+    negatives_below = np.cumsum(negatives, axis=1) - negatives
+    pairs = positives.sum(axis=1) * negatives.sum(axis=1)
+    return (positives * (negatives_below + negatives / 2)).sum(axis=1) / pairs
+
+
+def resample_aucs(labels: np.ndarray, scores: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """AUC of each resample (row of indices) of checked ``labels`` and ``scores``.
+
+    Args:
+        labels: (n,) int 0/1; scores: (n,) float.
+        rows: (b, m) indices into the sample (each row must hold both classes).
+
+    Returns:
+        (b,) AUCs; ``rows = arange(n)[None]`` gives the sample's own AUC.
+    """
+    values, codes = np.unique(scores, return_inverse=True)
+    u = len(values)
+    out = np.empty(len(rows))
+    block = max(1, 4_000_000 // max(u, rows.shape[1]))  # bounds the (block, u) count arrays
+    for start in range(0, len(rows), block):
+        r = rows[start : start + block]
+        flat = (codes[r] + u * np.arange(len(r))[:, None]).ravel()
+        positive = labels[r].ravel() == 1
+        pos = np.bincount(flat[positive], minlength=u * len(r)).reshape(len(r), u)
+        neg = np.bincount(flat[~positive], minlength=u * len(r)).reshape(len(r), u)
+        out[start : start + block] = auc_from_counts(pos, neg)
+    return out
 
 
 def auc_score(labels: np.ndarray, scores: np.ndarray) -> float:
-    """Area under the ROC curve (Mann-Whitney U / (n_pos n_neg), ties count 1/2)."""
-    from scipy.stats import rankdata
+    """Area under the ROC curve (ties count 1/2; equals scikit-learn's ``roc_auc_score``).
 
-    labels, scores = _check(labels, scores)
-    ranks = rankdata(scores)
-    n_pos = labels.sum()
-    n_neg = len(labels) - n_pos
-    return float((ranks[labels == 1].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+    Args:
+        labels: (n,) 0/1 truth with both classes.
+        scores: (n,) higher = more likely positive.
+    """
+    labels, scores = check_binary(labels, scores)
+    return float(resample_aucs(labels, scores, np.arange(len(labels))[None])[0])
 
 
 def roc_curve_points(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(false positive rate, true positive rate, thresholds), starting at (0, 0)."""
+    """(false positive rate, true positive rate, thresholds), starting at (0, 0).
+
+    ``thresholds[i]`` is the lowest score predicted positive (``score >= threshold``) at point i;
+    the first is ``inf`` (nothing positive).
+    """
     from sklearn.metrics import roc_curve
 
-    labels, scores = _check(labels, scores)
+    labels, scores = check_binary(labels, scores)
     fpr, tpr, thr = roc_curve(labels, scores)
     return fpr, tpr, thr
 
 
-def _boot_indices(labels: np.ndarray, n_boot: int, seed: int) -> list[np.ndarray]:
-    """Stratified bootstrap resamples (each keeps the class counts, so every resample has both classes)."""
-    rng = np.random.default_rng(seed)
-    pos, neg = np.flatnonzero(labels == 1), np.flatnonzero(labels == 0)
-    return [np.concatenate([rng.choice(pos, len(pos)), rng.choice(neg, len(neg))]) for _ in range(n_boot)]
+def bootstrap_aucs(labels: np.ndarray, scores: np.ndarray, *, n_boot: int, seed: int) -> np.ndarray:
+    """(n_boot,) AUCs over stratified bootstrap resamples (checked inputs)."""
+    return resample_aucs(labels, scores, stratified_indices(labels, n_boot, seed))
 
 
 def auc_with_ci(
@@ -78,13 +160,15 @@ def auc_with_ci(
     Args:
         labels: (n,) 0/1 truth.
         scores: (n,) higher = more likely positive.
-        n_boot: bootstrap resamples.
+        n_boot: bootstrap resamples (each keeps the class counts).
         alpha: 0.05 gives a 95% interval.
         seed: resampling seed (the result records it).
+
+    Raises:
+        EvaluationError: see :func:`check_binary`.
     """
-    labels, scores = _check(labels, scores)
-    boots = np.array([auc_score(labels[i], scores[i]) for i in _boot_indices(labels, n_boot, seed)])
-    low, high = np.quantile(boots, [alpha / 2, 1 - alpha / 2])
+    labels, scores = check_binary(labels, scores)
+    low, high = np.quantile(bootstrap_aucs(labels, scores, n_boot=n_boot, seed=seed), [alpha / 2, 1 - alpha / 2])
     n_pos = int(labels.sum())
     return AUCResult(
         auc_score(labels, scores), float(low), float(high), n_pos, len(labels) - n_pos, n_boot, alpha, seed
@@ -99,21 +183,19 @@ def auc_difference_ci(
     n_boot: int = 1000,
     alpha: float = 0.05,
     seed: int = 0,
-) -> dict[str, float]:
-    """AUC(a) - AUC(b) with a paired bootstrap interval (same resamples for both)."""
-    labels, scores_a = _check(labels, scores_a)
-    _, scores_b = _check(labels, scores_b)
-    diffs = np.array(
-        [
-            auc_score(labels[i], scores_a[i]) - auc_score(labels[i], scores_b[i])
-            for i in _boot_indices(labels, n_boot, seed)
-        ]
+) -> AUCDifference:
+    """AUC(a) - AUC(b) with a paired bootstrap interval (the same resamples for both).
+
+    Args:
+        labels: (n,) 0/1 truth.
+        scores_a, scores_b: (n,) scores of two classifiers on the same samples.
+        n_boot, alpha, seed: as in :func:`auc_with_ci`.
+    """
+    labels, scores_a = check_binary(labels, scores_a)
+    _, scores_b = check_binary(labels, scores_b)
+    diffs = bootstrap_aucs(labels, scores_a, n_boot=n_boot, seed=seed) - bootstrap_aucs(
+        labels, scores_b, n_boot=n_boot, seed=seed
     )
     low, high = np.quantile(diffs, [alpha / 2, 1 - alpha / 2])
-    return {
-        "difference": auc_score(labels, scores_a) - auc_score(labels, scores_b),
-        "low": float(low),
-        "high": float(high),
-        "n_boot": n_boot,
-        "seed": seed,
-    }
+    point = auc_score(labels, scores_a) - auc_score(labels, scores_b)
+    return AUCDifference(difference=point, low=float(low), high=float(high), n_boot=n_boot, alpha=alpha, seed=seed)
