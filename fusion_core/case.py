@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+from collections.abc import Mapping
 from typing import Any
 
 import SimpleITK as sitk
@@ -141,6 +142,30 @@ class Case:
         if all(mr.same_grid(self.ct) for mr in self.mr_weightings.values()):
             return "already on the CT grid", None
         raise CaseError(f"{self.subject_id}: the MR is not on the CT grid and no transform is known: {REGISTER_FIRST}")
+
+
+def case_from_volumes(subject_id: str, volumes: Mapping[str, Volume]) -> Case:
+    """A case from loose scans (e.g. uploads): CT as the CT, every other scan as an MR weighting.
+
+    Args:
+        subject_id: the case's id.
+        volumes: source name (e.g. file name) -> volume. A non-CT volume whose modality records no
+            weighting counts as T1 (see :func:`weighting_key`).
+
+    Raises:
+        CaseError: two scans of one kind (two CTs, or two MRs of one weighting), naming both sources.
+    """
+    by_kind: dict[str, tuple[str, Volume]] = {}
+    for source, volume in volumes.items():
+        kind = "CT" if volume.modality == "CT" else weighting_key(volume.modality)
+        if kind in by_kind:
+            raise CaseError(
+                f"two {kind} scans: {by_kind[kind][0]!r} and {source!r}; keep one {kind} "
+                "(a case holds one CT and one MR per weighting), or set another modality for one of them"
+            )
+        by_kind[kind] = (source, volume)
+    ct = by_kind.pop("CT", (None, None))[1]
+    return Case(subject_id, ct=ct, mr_weightings={kind: volume for kind, (_, volume) in by_kind.items()})
 
 
 def resample_onto(moving: Volume, reference: Volume, transform: sitk.Transform) -> Volume:
