@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ui.catalog import PAGES, PAGES_DIR
+from ui.scaffold import page_boundary
 
 st.set_page_config(page_title="Fusion Explorer", page_icon=":material/neurology:", layout="wide")
 
@@ -12,4 +13,5 @@ navigation = [
     )
     for page in PAGES
 ]
-st.navigation(navigation).run()
+with page_boundary("showing this page"):  # a safety net: every page also runs inside its own boundary
+    st.navigation(navigation).run()

@@ -29,8 +29,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm import tqdm
-
 from fusion_core.datasets import (
     SPLITS,
     build_slice_table,
@@ -43,6 +41,8 @@ from fusion_core.datasets import (
     table_images,
     unit_to_ct,
 )
+from tqdm import tqdm
+
 from fusion_core.evaluation import auc_difference_ci, auc_score, auc_with_ci, fit_tissue_mapper, image_metrics
 from fusion_core.inference import ASSETS_DIR, classify, crop_fraction, impute, list_models, load_model
 from fusion_core.models.config import Strategy

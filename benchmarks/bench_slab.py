@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from fusion_core.datasets import SPLITS, build_slice_table, lesion_groups, table_images
 
 from benchmarks.bench_models import auc_block, slice_logits
-from fusion_core.datasets import SPLITS, build_slice_table, lesion_groups, table_images
 from fusion_core.evaluation import auc_difference_ci, auc_with_ci
 from fusion_core.models.config import config_from_dict
 from fusion_core.training.config import TrainConfig

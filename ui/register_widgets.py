@@ -13,17 +13,18 @@ import streamlit as st
 from fusion_core.case import Case
 from fusion_core.io import save_volume
 from fusion_core.preprocess import NormalisationResult, normalise, resample_to
+from fusion_core.preprocess.masks import head_mask as shared_head_mask
 from fusion_core.registration import (
     RegistrationResult,
     ct_head_mask,
     gradient_correlation,
     ground_truth,
-    head_mask_array,
     joint_histogram,
     misalignment_profile,
     mutual_information,
     register,
 )
+from fusion_core.viz.display import display_window
 from fusion_core.viz.views import canonical
 from fusion_core.volume import Volume
 
@@ -53,7 +54,9 @@ def run_registration(case: Case, fixed_name: str, options: dict[str, Any], key: 
 
     result = register(fixed, moving, progress=progress, **options)
     bar.empty()
-    st.session_state.setdefault(RESULTS_KEY, {})[key] = result
+    results = st.session_state.setdefault(RESULTS_KEY, {})
+    results.pop(key, None)  # re-insert: the dict runs oldest to newest (ui/aligned.py takes the newest)
+    results[key] = result
     return result
 
 
@@ -86,7 +89,13 @@ def profile(key: tuple, axis: int, _fixed: Volume, _moving: Volume, _result: Reg
 @st.cache_resource(max_entries=8, show_spinner=False)
 def head_mask(case_key: str, which: str, _volume: Volume) -> np.ndarray:
     """Boolean (z, y, x) head mask of the case's CT or MR (``which``)."""
-    return head_mask_array(_volume)
+    return shared_head_mask(_volume)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def mr_display_window(case_key: str, _case: Case) -> tuple[float, float]:
+    """(level, width) of the case's MR: the shared display window, the same as on the Data page."""
+    return display_window(_case.mr)
 
 
 @st.cache_resource(max_entries=12, show_spinner="Normalising…")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from fusion_core.viz import views
+from fusion_core.viz.display import DISPLAY_PERCENTILES, display_window
 from fusion_core.volume import Volume
 
 _AUTO = "Auto (percentiles)"
@@ -21,9 +22,14 @@ def window_picker(volume: Volume, *, key: str) -> tuple[float, float]:
 
 def _auto_window(volume: Volume, key: str) -> tuple[float, float]:
     low, high = st.slider(
-        f"{volume.modality} auto-window percentiles", 0.0, 100.0, (1.0, 99.5), step=0.5, key=f"{key}-pct"
+        f"{volume.modality} window: percentiles of the head's voxels",
+        0.0,
+        100.0,
+        DISPLAY_PERCENTILES,
+        step=0.5,
+        key=f"{key}-pct",
     )
-    return views.auto_window(volume.array, percentiles=(low, max(high, low + 0.5)))
+    return display_window(volume, percentiles=(low, max(high, low + 0.5)))
 
 
 def tri_planar(

@@ -105,11 +105,11 @@ class PhantomSubject:
         return Volume.from_sitk(image, modality=moving.modality, name=f"{moving.name} on CT grid")
 
     def to_case(self) -> Case:
-        """The app's :class:`~fusion_core.case.Case` (MR = T1; the T2 goes in ``meta["mr_t2"]``)."""
+        """The app's :class:`~fusion_core.case.Case`: ``mr`` is the T1, ``mr_weightings`` holds T1 and T2."""
         meta = dict(self.meta)
-        meta["mr_t2"] = self.mr_t2
         if self.tissue is not None:
             meta["tissue"] = self.tissue
+        weightings = {v.modality: v for v in (self.mr, self.mr_t2) if v is not None}
         return Case(
             subject_id=self.subject_id,
             ct=self.ct,
@@ -118,6 +118,7 @@ class PhantomSubject:
             true_transform=self.true_transform,
             masks=dict(self.masks),
             meta=meta,
+            mr_weightings=weightings,
         )
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from fusion_core.constants import BONE_HU
 from fusion_core.volume import Volume
 
 HU_RANGE = (-1024.0, 3000.0)
-BONE_HU = 300.0
 
 
 def _prepare(pred: np.ndarray, true: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -1,6 +1,13 @@
 """fusion_core.fusion: pixel-level fusion of registered CT/MR slices and fusion quality metrics."""
 
 from fusion_core.fusion.compare import compare_methods
+from fusion_core.fusion.ct_mr import (
+    COLOUR_CT_WINDOW,
+    DEFAULT_FUSION_METHOD,
+    compare_ct_mr,
+    fuse_ct_mr,
+    fusion_inputs,
+)
 from fusion_core.fusion.metrics import entropy, fusion_metrics, luminance, qabf, ssim
 from fusion_core.fusion.pixel import (
     FusionMethod,
@@ -17,14 +24,19 @@ from fusion_core.fusion.pixel import (
 )
 
 __all__ = [
+    "COLOUR_CT_WINDOW",
+    "DEFAULT_FUSION_METHOD",
     "FusionMethod",
     "alpha_blend",
     "checkerboard",
     "colour_fusion",
+    "compare_ct_mr",
     "compare_methods",
     "entropy",
     "fuse",
+    "fuse_ct_mr",
     "fuse_volume",
+    "fusion_inputs",
     "fusion_metrics",
     "laplacian_fusion",
     "laplacian_pyramid",

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
-from fusion_core.preprocess.choices import parse_choice
+from fusion_core.choices import parse_choice
 
 
 class FusionMethod(StrEnum):

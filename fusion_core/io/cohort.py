@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from fusion_core.case import Case
+from fusion_core.case import Case, weighting_key
 from fusion_core.io.cohort_files import SubjectFiles, parse_label, read_csv, read_manifest, scan_subject_folders
 from fusion_core.io.errors import CohortError, VolumeLoadError
 from fusion_core.io.readers import load_volume_with_report
@@ -48,16 +48,21 @@ class Cohort:
         return (self.load_case(subject_id) for subject_id in self._subjects)
 
     def files(self, subject_id: str) -> SubjectFiles:
-        """Paths, label and metadata of one subject (nothing loaded)."""
+        """Paths, label and metadata of one subject (nothing loaded).
+
+        Raises:
+            CohortError: unknown subject id (the message names a few known ones).
+        """
         if subject_id not in self._subjects:
-            raise KeyError(f"no subject {subject_id!r} in cohort {self.root}; known: {self.subject_ids[:10]}")
+            known = ", ".join(self.subject_ids[:5]) + (f", ... ({len(self)} in all)" if len(self) > 5 else "")
+            raise CohortError(f"no subject {subject_id!r} in cohort {self.root}; known subjects: {known}")
         return self._subjects[subject_id]
 
     def load_case(self, subject_id: str) -> Case:
         """Load one subject's scans, masks and (when stored) true transform.
 
         Raises:
-            KeyError: unknown subject id.
+            CohortError: unknown subject id.
             VolumeLoadError: a scan cannot be read (the message names the file).
         """
         return _load_case(self.files(subject_id))
@@ -82,8 +87,8 @@ def load_cohort(root: str | Path) -> Cohort:
     """Find a cohort's subjects without loading any scan.
 
     Layouts (DESIGN.md): ``<root>/<subject_id>/ct.nii.gz mr.nii.gz [mask.nii.gz]`` (also .nii,
-    .mha, .mhd, .nrrd; MR may be named mr/t1/t2/flair, further weightings go to ``Case.meta``
-    as e.g. ``meta["mr_t2"]``; masks as ``mask*.nii.gz`` or ``masks/<name>.nii.gz``; a
+    .mha, .mhd, .nrrd; MR may be named mr/t1/t2/flair, and further weightings beside it, e.g.
+    ``mr_t2.nii.gz``, go to ``Case.mr_weightings`` as ``"MR-T2"``; masks as ``mask*.nii.gz`` or ``masks/<name>.nii.gz``; a
     ``true_transform.tfm`` (SimpleITK, CT->MR physical points) becomes ``Case.true_transform``),
     or ``<root>/manifest.csv`` with columns subject_id, modality, path[, label, site] (paths
     relative to root) for unpaired or mixed cohorts; the manifest wins when both exist.
@@ -138,10 +143,19 @@ def _load_case(files: SubjectFiles) -> Case:
     ct = _load(files.ct, "CT", notes)
     mr = _load(files.mr, files.mr_modality, notes)
     masks = {name: _load(path, "UNKNOWN", notes) for name, path in files.masks.items()}
-    extra = {key: _load(path, modality, notes) for key, (path, modality) in files.extra.items()}
-    meta = {**files.meta, **extra, "files": _file_map(files), "load_notes": notes}
+    weightings = {modality: _load(path, modality, notes) for path, modality in files.extra.values()}
+    meta = {**files.meta, "files": _file_map(files), "load_notes": notes}
     transform = _read_transform(files.transform) if files.transform else None
-    return Case(files.subject_id, ct=ct, mr=mr, label=files.label, true_transform=transform, masks=masks, meta=meta)
+    return Case(
+        files.subject_id,
+        ct=ct,
+        mr=mr,
+        label=files.label,
+        true_transform=transform,
+        masks=masks,
+        meta=meta,
+        mr_weightings=weightings,
+    )
 
 
 def _load(path: Path | None, modality: str, notes: list[str]):
@@ -174,8 +188,15 @@ def _table_row(files: SubjectFiles) -> dict[str, Any]:
         "has_ct": files.ct is not None,
         "has_mr": files.mr is not None,
         "mr_modality": files.mr_modality if files.mr is not None else None,
+        "mr_weightings": ", ".join(_weighting_names(files)),
         "label": files.label,
         "site": files.meta.get("site"),
         "masks": ",".join(sorted(files.masks)),
         **{k: v for k, v in files.meta.items() if k != "site"},
     }
+
+
+def _weighting_names(files: SubjectFiles) -> list[str]:
+    """The subject's MR weightings as ``Case.mr_weightings`` keys, e.g. ["MR-T1", "MR-T2"]."""
+    primary = [weighting_key(files.mr_modality)] if files.mr is not None else []
+    return primary + [modality for _, modality in files.extra.values()]

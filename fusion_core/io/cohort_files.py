@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from fusion_core.case import PRIMARY_WEIGHTING, weighting_key
 from fusion_core.io.errors import CohortError
 from fusion_core.volume import is_mr, normalise_modality
 
@@ -33,7 +34,7 @@ class SubjectFiles:
         masks: mask name -> path (SynthRAD ``mask.nii.gz``, the patient outline, becomes "head"; ``mask_brain.nii.gz``,
             ``brain_mask.nii.gz`` and ``masks/brain.nii.gz`` become "brain").
         transform: a SimpleITK ``.tfm`` holding the true CT->MR transform, when known.
-        extra: further scans for ``Case.meta``: key (e.g. "mr_t2") -> (path, modality).
+        extra: further MR weightings for ``Case.mr_weightings``: file role (e.g. "mr_t2") -> (path, modality).
         label: 0/1 or None; meta: site and any other cohort.csv columns.
     """
 
@@ -94,19 +95,28 @@ def _mask_name(stem: str) -> str:
 
 
 def _choose_mr(folder: Path, subject: SubjectFiles, candidates: list[Path]) -> list[str]:
-    """Take the first MR by name priority (mr, t1, t2, ...); keep other weightings as extras."""
+    """Take the first MR by name priority (mr, t1, t2, ...); keep each other weighting as an extra
+    (a plain ``mr`` counts as T1, so a ``t1`` beside it is a second T1 and is skipped with a note)."""
     if not candidates:
         return []
     order = list(MR_NAMES)
     candidates.sort(key=lambda p: order.index(image_stem(p) or "mr"))
     subject.mr, others = candidates[0], candidates[1:]
     subject.mr_modality = MR_NAMES[image_stem(subject.mr) or "mr"]
-    for path in others:
-        modality = MR_NAMES[image_stem(path) or "mr"]
-        subject.extra.setdefault(modality.lower().replace("-", "_"), (path, modality))
+    skipped = [path.name for path in others if _add_weighting(subject, MR_NAMES[image_stem(path) or "mr"], path)]
     if not others:
         return []
-    return [f"{folder.name}: used {subject.mr.name} as the MR; also found {', '.join(p.name for p in others)}"]
+    notes = [f"{folder.name}: used {subject.mr.name} as the MR; also found {', '.join(p.name for p in others)}"]
+    return notes + [f"{folder.name}: skipped {name}: a second file of the same MR weighting" for name in skipped]
+
+
+def _add_weighting(subject: SubjectFiles, modality: str, path: Path) -> str | None:
+    """Keep ``path`` as a further MR weighting; a problem description when that weighting is taken."""
+    taken = {weighting_key(subject.mr_modality)} | {weighting_key(m) for _, m in subject.extra.values()}
+    if weighting_key(modality) in taken:
+        return f"{subject.subject_id}: a second {weighting_key(modality)} file ('{path.name}')"
+    subject.extra[modality.lower().replace("-", "_")] = (path, modality)
+    return None
 
 
 def read_manifest(root: Path, manifest: Path) -> list[SubjectFiles]:
@@ -155,15 +165,17 @@ def _add_manifest_row(root: Path, subject: SubjectFiles, row: dict[str, Any]) ->
 
 
 def _add_mr(subject: SubjectFiles, modality: str, path: Path) -> str | None:
-    """The first MR row is the subject's MR; another weighting becomes an extra (e.g. "mr_t2")."""
-    key = modality.lower().replace("-", "_")
+    """The subject's MR is its T1 (else its first MR row); another weighting becomes an extra (e.g. "mr_t2")."""
     if subject.mr is None:
         subject.mr, subject.mr_modality = path, modality
-    elif modality != subject.mr_modality and key not in subject.extra:
-        subject.extra[key] = (path, modality)
-    else:
-        return f"{subject.subject_id}: a second {modality} file ('{path.name}')"
-    return None
+        return None
+    problem = _add_weighting(subject, modality, path)
+    if problem is None and weighting_key(modality) == PRIMARY_WEIGHTING:  # the T1 becomes the primary MR
+        role = modality.lower().replace("-", "_")
+        subject.extra.pop(role)
+        subject.extra[subject.mr_modality.lower().replace("-", "_")] = (subject.mr, subject.mr_modality)
+        subject.mr, subject.mr_modality = path, modality
+    return problem
 
 
 def _set_once(subject: SubjectFiles, field: str, path: Path) -> str | None:

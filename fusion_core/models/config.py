@@ -6,6 +6,8 @@ import dataclasses
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from fusion_core.choices import parse_choice
+
 MODALITIES: tuple[str, ...] = ("CT", "MR")
 
 E = TypeVar("E", bound=StrEnum)
@@ -32,15 +34,6 @@ class Task(StrEnum):
     VAE = "vae"
     CLASSIFIER = "classifier"
     TRANSLATOR = "translator"
-
-
-def parse_choice(enum_cls: type[E], value: str) -> E:
-    """Return ``enum_cls(value)`` or raise a ValueError that lists the allowed values."""
-    try:
-        return enum_cls(value)
-    except ValueError:
-        allowed = ", ".join(repr(v.value) for v in enum_cls)
-        raise ValueError(f"unknown {enum_cls.__name__} {value!r}; choose one of {allowed}") from None
 
 
 @dataclasses.dataclass(frozen=True)

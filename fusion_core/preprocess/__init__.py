@@ -5,8 +5,8 @@ numpy and return ``(array, params)``; the ``*_volume`` wrappers and :func:`norma
 :class:`NormalisationResult` (volume + the parameters used).
 """
 
+from fusion_core.choices import parse_choice
 from fusion_core.preprocess.bias import n4_bias_correct
-from fusion_core.preprocess.choices import parse_choice
 from fusion_core.preprocess.intensity import (
     NormalisationResult,
     histogram_match,
@@ -18,6 +18,7 @@ from fusion_core.preprocess.intensity import (
     zscore,
     zscore_volume,
 )
+from fusion_core.preprocess.masks import ct_head_mask, head_mask, mr_head_mask
 from fusion_core.preprocess.normalise import NEEDS_REFERENCE, NormalisationMethod, normalise, window_volume
 from fusion_core.preprocess.resample import Interpolator, resample_to
 from fusion_core.preprocess.window import WINDOW_PRESETS, WindowPreset, apply_window
@@ -30,8 +31,11 @@ __all__ = [
     "NormalisationResult",
     "WindowPreset",
     "apply_window",
+    "ct_head_mask",
+    "head_mask",
     "histogram_match",
     "histogram_match_volume",
+    "mr_head_mask",
     "mr_to_ct_scale",
     "mr_to_ct_scale_volume",
     "n4_bias_correct",

@@ -21,22 +21,21 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from fusion_core.constants import BONE_HU, TISSUE_HU
+from fusion_core.preprocess.masks import mr_head_mask
 from fusion_core.volume import Volume, is_mr, normalise_modality
 
-BONE_HU = 250.0
 SCALP_SKULL_MM = 12.0
 
 
 def _ct_intracranial(array: np.ndarray, bone_hu: float) -> np.ndarray:
     bone = array > bone_hu
     inside = np.stack([ndimage.binary_fill_holes(s) for s in bone]) & ~bone
-    return inside & (array > -200.0)
+    return inside & (array > TISSUE_HU)
 
 
 def _mr_intracranial(array: np.ndarray, spacing_xy: tuple[float, float], depth_mm: float) -> np.ndarray:
-    from fusion_core.preprocess.network import head_mask_from_mr
-
-    head = head_mask_from_mr(array)
+    head = mr_head_mask(array)
     sampling = (spacing_xy[1], spacing_xy[0])  # (y, x) pixel size in mm
     return np.stack([ndimage.distance_transform_edt(s, sampling=sampling) > depth_mm for s in head])
 

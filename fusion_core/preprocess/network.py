@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from fusion_core.preprocess.masks import mr_head_mask
+
 CT_KNOTS_HU = np.array([-1024.0, -200.0, -100.0, 100.0, 300.0, 3000.0])
 CT_KNOTS_UNIT = np.array([-1.0, -0.6, -0.5, 0.0, 0.2, 1.0])
 MR_PERCENTILES = (0.5, 99.5)
@@ -29,25 +31,13 @@ def unit_to_ct(unit: np.ndarray) -> np.ndarray:
     return np.interp(np.clip(unit, -1.0, 1.0), CT_KNOTS_UNIT, CT_KNOTS_HU).astype(np.float32)
 
 
-def head_mask_from_mr(array: np.ndarray) -> np.ndarray:
-    """Boolean head mask of an MR (z, y, x): Otsu threshold on the volume, holes filled per slice."""
-    from scipy import ndimage
-    from skimage.filters import threshold_otsu
-
-    finite = np.nan_to_num(array)
-    if finite.max() <= finite.min():
-        return np.zeros(array.shape, dtype=bool)
-    mask = finite > 0.5 * threshold_otsu(finite)
-    return np.stack([ndimage.binary_fill_holes(s) for s in mask])
-
-
 def mr_to_unit(array: np.ndarray, mask: np.ndarray | None = None) -> tuple[np.ndarray, dict[str, float]]:
     """MR (z, y, x) -> [-1, 1] by within-head percentiles.
 
     Returns:
         (scaled array float32, {"low": p0.5, "high": p99.5} used).
     """
-    mask = head_mask_from_mr(array) if mask is None else mask
+    mask = mr_head_mask(array) if mask is None else mask
     values = array[mask] if mask.any() else array.ravel()
     low, high = (float(v) for v in np.percentile(values, MR_PERCENTILES))
     scaled = 2.0 * (array - low) / max(high - low, 1e-6) - 1.0

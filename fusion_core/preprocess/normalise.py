@@ -5,8 +5,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from fusion_core.choices import parse_choice
 from fusion_core.preprocess.bias import n4_bias_correct
-from fusion_core.preprocess.choices import parse_choice
 from fusion_core.preprocess.intensity import (
     NormalisationResult,
     histogram_match_volume,

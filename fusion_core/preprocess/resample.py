@@ -7,7 +7,7 @@ from enum import StrEnum
 import numpy as np
 import SimpleITK as sitk
 
-from fusion_core.preprocess.choices import parse_choice
+from fusion_core.choices import parse_choice
 from fusion_core.volume import Volume
 
 

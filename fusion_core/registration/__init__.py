@@ -17,7 +17,13 @@ from fusion_core.registration.quality import (
     joint_histogram,
     mutual_information,
 )
-from fusion_core.registration.tre import sample_points_in_mask, target_registration_error, transform_points
+from fusion_core.registration.tre import (
+    TREComparison,
+    sample_points_in_mask,
+    target_registration_error,
+    transform_points,
+    tre_before_after,
+)
 
 __all__ = [
     "Initialization",
@@ -26,6 +32,7 @@ __all__ = [
     "RegistrationMode",
     "RegistrationOptions",
     "RegistrationResult",
+    "TREComparison",
     "check_pair",
     "ct_head_mask",
     "entropy_of_counts",
@@ -45,4 +52,5 @@ __all__ = [
     "sample_points_in_mask",
     "target_registration_error",
     "transform_points",
+    "tre_before_after",
 ]

@@ -6,7 +6,8 @@ import dataclasses
 from enum import StrEnum
 from typing import Any
 
-from fusion_core.preprocess.choices import parse_choice
+from fusion_core.choices import parse_choice
+from fusion_core.constants import HEAD_HU
 
 
 class RegistrationMode(StrEnum):
@@ -22,7 +23,7 @@ class Initialization(StrEnum):
 
 
 class MaskMode(StrEnum):
-    AUTO = "auto"  # CT: HU above ct_threshold_hu; other modalities: Otsu foreground
+    AUTO = "auto"  # CT: HU above ct_threshold_hu; other modalities: the MR head mask (preprocess.masks)
     NONE = "none"
 
 
@@ -57,7 +58,7 @@ class RegistrationOptions:
     mode: RegistrationMode = RegistrationMode.RIGID
     initialization: Initialization = Initialization.MOMENTS
     mask: MaskMode = MaskMode.AUTO
-    ct_threshold_hu: float = -500.0
+    ct_threshold_hu: float = HEAD_HU
     bins: int = 32
     sampling: float = 0.05
     levels: tuple[int, ...] = (4, 2, 1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import SimpleITK as sitk
 
@@ -29,6 +31,50 @@ def target_registration_error(estimated: sitk.Transform, true: sitk.Transform, p
     if points.ndim != 2 or points.shape[1] != 3:
         raise ValueError(f"points_mm must have shape (n, 3), got {points.shape}")
     return np.linalg.norm(transform_points(estimated, points) - transform_points(true, points), axis=1)
+
+
+@dataclasses.dataclass(frozen=True)
+class TREComparison:
+    """Target registration error at the same points before (scanner coordinates) and after registration.
+
+    Attributes:
+        before_mm: (n,) errors of the identity transform (the scans as they came), mm.
+        after_mm: (n,) errors of the estimated transform, mm.
+    """
+
+    before_mm: np.ndarray
+    after_mm: np.ndarray
+
+    @property
+    def median_before(self) -> float:
+        return float(np.median(self.before_mm))
+
+    @property
+    def max_before(self) -> float:
+        return float(np.max(self.before_mm))
+
+    @property
+    def median_after(self) -> float:
+        return float(np.median(self.after_mm))
+
+    @property
+    def max_after(self) -> float:
+        return float(np.max(self.after_mm))
+
+
+def tre_before_after(estimated: sitk.Transform, true: sitk.Transform, points_mm: np.ndarray) -> TREComparison:
+    """TRE of the registration and of no registration at all (identity), at the same fixed-space points.
+
+    Args:
+        estimated: registration result (fixed -> moving physical points).
+        true: ground-truth transform, same convention.
+        points_mm: (n, 3) LPS points in the fixed image's space.
+    """
+    identity = sitk.Transform(3, sitk.sitkIdentity)
+    return TREComparison(
+        before_mm=target_registration_error(identity, true, points_mm),
+        after_mm=target_registration_error(estimated, true, points_mm),
+    )
 
 
 def sample_points_in_mask(mask: Volume | np.ndarray, n: int = 100, *, reference: Volume | None = None, seed: int = 0):

@@ -26,7 +26,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from fusion_core.preprocess.network import ct_to_unit, head_mask_from_mr, mr_to_unit
+from fusion_core.preprocess.masks import ct_head_mask, mr_head_mask
+from fusion_core.preprocess.network import ct_to_unit, mr_to_unit
 from fusion_core.preprocess.slices import neighbour_indices, network_slices
 
 SPLITS = ("train", "val", "test")
@@ -199,7 +200,7 @@ def subject_arrays(subject: Any, config: SliceDataConfig) -> dict[str, np.ndarra
     ref = ct if ct is not None else mr
     head = subject.masks["head"].array > 0.5 if "head" in subject.masks else None
     if head is None or head.shape != ref.shape:
-        head = ct.array > -500 if ct is not None else head_mask_from_mr(mr.array)
+        head = ct_head_mask(ct.array) if ct is not None else mr_head_mask(mr.array)
     lesion = subject.masks.get("lesion")
     lesion = lesion if lesion is not None and lesion.shape == ref.shape else None
     brain = subject.masks.get("brain")

@@ -15,6 +15,7 @@ import SimpleITK as sitk
 from PIL import Image
 
 from fusion_core.preprocess.window import WINDOW_PRESETS, apply_window
+from fusion_core.viz.display import display_window
 from fusion_core.volume import Volume
 
 
@@ -98,23 +99,11 @@ def slice_index_at(volume: Volume, plane: Plane | str, point_mm: np.ndarray) -> 
     return int(np.clip(round(float(continuous)), 0, slice_count(volume, plane) - 1))
 
 
-def auto_window(array: np.ndarray, *, percentiles: tuple[float, float] = (1.0, 99.5)) -> tuple[float, float]:
-    """(level, width) covering the given percentiles of the non-background voxels.
-
-    Background is taken as the voxels at the array minimum, so large air regions do not
-    squeeze the window.
-    """
-    values = array[array > array.min()] if np.any(array > array.min()) else array.ravel()
-    lo, hi = np.percentile(values, percentiles)
-    width = max(float(hi - lo), 1e-6)
-    return float(lo + hi) / 2.0, width
-
-
 def default_window(volume: Volume) -> tuple[float, float]:
-    """A sensible first window: CT brain window, MR percentile auto-window."""
+    """A sensible first window: CT brain window, else the shared display window (head voxels' percentiles)."""
     if volume.modality == "CT":
         return tuple(WINDOW_PRESETS["brain"])
-    return auto_window(volume.array)
+    return display_window(volume)
 
 
 def window_to_uint8(slice2d: np.ndarray, level: float, width: float) -> np.ndarray:

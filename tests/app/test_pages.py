@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -34,13 +35,32 @@ def test_data_page_shows_demo_pair_without_clicks():
     assert "HU" not in table.columns  # metadata columns are descriptive, not units
 
 
+def _mr_axial_caption(app: AppTest) -> str:
+    (caption,) = [
+        img.proto.imgs[0].caption for img in app.get("image") if img.proto.imgs[0].caption.startswith("MR · axial")
+    ]
+    return caption
+
+
 def test_data_page_moves_mr_slice_with_ct_position():
+    from fusion_core.viz.views import canonical
+
     app = _run("pages/data.py")
-    captions_before = [c.value for c in app.caption]
+    case = app.session_state["active_case"]
+    ct, mr = canonical(case.ct), canonical(case.mr)
+    (nx, ny, _), n_mr = ct.size_xyz, mr.size_xyz[2]
+
+    def predicted_mr_slice(ct_axial: int) -> int:
+        """The CT cursor (sliders: sagittal nx//2, coronal ny//2, axial) -> LPS mm -> nearest MR axial index."""
+        point = ct.index_to_physical([nx // 2, ny // 2, ct_axial])
+        return int(np.clip(round(mr.physical_to_index(point)[2]), 0, n_mr - 1))
+
+    assert _mr_axial_caption(app) == f"MR · axial {predicted_mr_slice(ct.size_xyz[2] // 2) + 1}/{n_mr}"
     app.slider(key="data-view-axial").set_value(10).run()
     assert not app.exception
-    captions_after = [c.value for c in app.caption]
-    assert captions_before != captions_after
+    expected = predicted_mr_slice(10)
+    assert expected != 10 and expected != predicted_mr_slice(ct.size_xyz[2] // 2)  # other grid, other slice
+    assert _mr_axial_caption(app) == f"MR · axial {expected + 1}/{n_mr}"
 
 
 def test_data_page_reports_missing_folder(tmp_path):
@@ -99,3 +119,31 @@ def test_data_page_opens_a_single_scan_path(tmp_path, small_ct):
     app.text_input(key="data-folder").input(str(tmp_path / "one_scan.nrrd")).run()
     assert not app.exception and not app.error
     assert "CT only" in app.subheader[0].value
+
+
+def test_data_page_refuses_two_ct_uploads_naming_both(tmp_path, small_ct):
+    from fusion_core.io import save_volume
+
+    for name in ("a_ct.nii.gz", "b_ct.nrrd"):
+        save_volume(small_ct, tmp_path / name)
+    app = _run("pages/data.py")
+    app.radio(key="data-source").set_value("Upload files").run()
+    files = [
+        (name, (tmp_path / name).read_bytes(), "application/octet-stream") for name in ("a_ct.nii.gz", "b_ct.nrrd")
+    ]
+    app.file_uploader(key="data-upload").set_value(files).run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert len(app.error) == 1 and "two CT scans: 'a_ct.nii.gz' and 'b_ct.nrrd'" in app.error[0].value
+    assert not app.get("image")  # nothing silently merged and shown
+
+
+def test_uploads_of_ct_and_two_mr_weightings_make_one_case(small_ct):
+    from fusion_core.case import case_from_volumes
+    from fusion_core.errors import CaseError
+
+    t1 = small_ct.with_array(small_ct.array + 1000, modality="MR")
+    t2 = t1.with_array(t1.array, modality="MR-T2")
+    case = case_from_volumes("upload", {"ct.nii": small_ct, "t1.nii": t1, "t2.nii": t2})
+    assert case.inputs == ("CT", "MR-T1", "MR-T2") and case.mr is t1
+    with pytest.raises(CaseError, match=r"two MR-T1 scans: 't1.nii' and 'mr.nii'"):
+        case_from_volumes("upload", {"t1.nii": t1, "mr.nii": t1.with_array(t1.array, modality="MR-T1")})

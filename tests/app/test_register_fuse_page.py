@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from fusion_core.registration import RegistrationOptions
+
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "register_fuse.py")
 
@@ -18,6 +20,7 @@ def registered() -> AppTest:
     assert not app.exception, [e.value for e in app.exception]
     assert app.title[0].value == "Register & Fuse"
     assert any("press **Register**" in info.value for info in app.info)  # nothing heavy before the click
+    assert app.select_slider(key="rf-sampling").value == RegistrationOptions().sampling  # the API's default
     app.button(key="rf-register").click().run()
     assert not app.exception, [e.value for e in app.exception]
     return app
@@ -27,6 +30,7 @@ def test_register_shows_tre_in_mm(registered):
     metrics = {m.label: m.value for m in registered.metric}
     assert "TRE median (mm)" in metrics and float(metrics["TRE median (mm)"]) < 1.5
     assert float(metrics["MI (bits)"]) > 0
+    assert registered.selectbox(key="rf-fusion-method").value == "laplacian"  # the default, chosen by name
     assert not registered.error
 
 
@@ -48,3 +52,19 @@ def test_mr_fixed_registers_and_reports_tre_in_mr_space():
     app.button(key="rf-register").click().run()
     assert not app.exception, [e.value for e in app.exception]
     assert any(m.label == "TRE median (mm)" for m in app.metric)  # MR fixed works too, TRE in MR space
+
+
+def test_model_pages_get_the_pair_aligned_by_the_users_registration(registered):
+    from fusion_core.case import transform_key
+
+    results = registered.session_state["rf-results"]
+    (key, result), *_ = results.items()
+    assert key[1] == "CT"
+    app = AppTest.from_file(str(ROOT / "tests" / "app" / "scripts" / "aligned_page.py"), default_timeout=120)
+    app.session_state["active_case"] = registered.session_state["active_case"]
+    app.session_state["rf-results"] = results
+    app.run()
+    assert not app.exception and not app.error
+    assert app.markdown[0].value == "source: given"
+    assert "aligned by your registration" in app.caption[0].value
+    assert transform_key(result.transform) != transform_key(registered.session_state["active_case"].true_transform)

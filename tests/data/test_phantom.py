@@ -268,7 +268,9 @@ def test_unpaired_cohort_has_disjoint_modalities():
 def test_to_case_carries_everything(small_subject: PhantomSubject):
     case = small_subject.to_case()
     assert isinstance(case, Case) and case.is_paired
-    assert case.mr is small_subject.mr and case.meta["mr_t2"] is small_subject.mr_t2
+    assert case.mr is small_subject.mr and case.mr_weightings["MR-T2"] is small_subject.mr_t2
+    assert case.mr_weightings["MR-T1"] is small_subject.mr and "mr_t2" not in case.meta
+    assert case.inputs == ("CT", "MR-T1", "MR-T2")
     assert case.label == 1 and case.true_transform is small_subject.true_transform
     assert set(case.masks) == {"head", "brain", "bone", "lesion"}
 

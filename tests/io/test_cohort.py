@@ -53,17 +53,38 @@ def test_load_case_reads_scans_masks_and_modalities(tmp_path, small_ct, mr_volum
     assert set(case.masks) == {"head"} and case.masks["head"].array.max() == 1
     assert case.meta["files"]["ct"].endswith("ct.nii.gz")
     assert cohort.load_case("1HNA002").mr.modality == "MR-T1"
-    assert cohort.load_case("1HNA002").meta["mr_t2"].modality == "MR-T2"
+    assert cohort.load_case("1HNA002").mr_weightings["MR-T2"].modality == "MR-T2"
     unpaired = cohort.load_case("1HNA003")
     assert unpaired.ct is None and unpaired.modalities == ("MR",)
     assert set(unpaired.masks) == {"bone"}
     assert [case.subject_id for case in cohort.cases] == cohort.subject_ids
 
 
-def test_unknown_subject_id(tmp_path, small_ct, mr_volume):
+def test_unknown_subject_id_is_a_cohort_error_naming_known_ones(tmp_path, small_ct, mr_volume):
     cohort = load_cohort(make_synthrad(tmp_path, small_ct, mr_volume))
-    with pytest.raises(KeyError, match="no subject 'nobody'"):
+    with pytest.raises(CohortError, match=r"no subject 'nobody' .*known subjects: 1HNA001, 1HNA002, 1HNA003"):
         cohort.load_case("nobody")
+
+
+def test_mr_t2_beside_mr_loads_both_weightings(tmp_path, small_ct, mr_volume):
+    save_volume(small_ct, tmp_path / "s1" / "ct.nii.gz")
+    save_volume(mr_volume, tmp_path / "s1" / "mr.nii.gz")
+    save_volume(mr_volume.with_array(mr_volume.array * 2, modality="MR-T2"), tmp_path / "s1" / "mr_t2.mha")
+    cohort = load_cohort(tmp_path)
+    case = cohort.load_case("s1")
+    assert case.inputs == ("CT", "MR-T1", "MR-T2")
+    assert case.mr is case.mr_weightings["MR-T1"] and case.mr.modality == "MR"  # a plain MR counts as T1
+    np.testing.assert_allclose(case.mr_weightings["MR-T2"].array, 2 * mr_volume.array, rtol=1e-5)
+    assert case.meta["files"]["mr_t2"].endswith("mr_t2.mha")
+    assert cohort.table.set_index("subject_id").loc["s1", "mr_weightings"] == "MR-T1, MR-T2"
+
+
+def test_a_second_file_of_one_weighting_is_skipped_with_a_note(tmp_path, small_ct, mr_volume):
+    save_volume(mr_volume, tmp_path / "s1" / "mr.nii.gz")
+    save_volume(mr_volume, tmp_path / "s1" / "t1.nii.gz")  # plain "mr" is already the T1
+    cohort = load_cohort(tmp_path)
+    assert any("skipped t1.nii.gz" in note for note in cohort.notes)
+    assert cohort.load_case("s1").inputs == ("MR-T1",)
 
 
 def test_cohort_csv_adds_labels_and_metadata(tmp_path, small_ct, mr_volume):
@@ -116,7 +137,8 @@ def test_manifest_paired_and_unpaired(tmp_path, small_ct, mr_volume):
     assert table["has_mr"].tolist() == [True, True, False]
     assert table["label"].fillna(-1).tolist() == [1, 0, -1]
     b = cohort.load_case("b")
-    assert b.ct is None and b.mr.modality == "MR-T2" and b.meta["mr_t1"].modality == "MR-T1"
+    assert b.ct is None and b.mr.modality == "MR-T1" and b.mr_weightings["MR-T2"].modality == "MR-T2"  # T1 is primary
+    assert b.inputs == ("MR-T1", "MR-T2")
 
 
 def test_manifest_missing_and_unknown_columns_are_listed(tmp_path):

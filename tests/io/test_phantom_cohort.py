@@ -29,7 +29,8 @@ def test_paired_phantom_cohort_round_trips(written):
         assert case.ct.same_grid(subject.ct, atol=1e-4) and case.mr.same_grid(subject.mr, atol=1e-4)
         np.testing.assert_allclose(case.ct.array, subject.ct.array, atol=1e-3)
         assert case.ct.modality == "CT" and case.mr.modality == "MR-T1"
-        assert case.meta["mr_t2"].modality == "MR-T2"
+        assert case.inputs == ("CT", "MR-T1", "MR-T2")
+        np.testing.assert_allclose(case.mr_weightings["MR-T2"].array, subject.mr_t2.array, atol=1e-3)
         assert set(case.masks) == set(subject.masks)
         assert case.meta["site"] == subject.meta["site"]
         point = case.ct.center_mm

@@ -94,3 +94,17 @@ def test_ct_head_mask_is_air_free_ct_and_none_for_mr(small_ct):
     assert mask.dtype == bool and mask.any() and not mask.all()
     assert (small_ct.array[mask] > -500).all() and (small_ct.array[~mask] <= -500).all()
     assert ct_head_mask(small_ct.with_array(small_ct.array, modality="MR")) is None
+
+
+def test_tre_before_after_compares_with_the_scans_as_they_came():
+    import SimpleITK as sitk
+
+    from fusion_core.registration import tre_before_after
+
+    true = sitk.TranslationTransform(3, (3.0, 4.0, 0.0))
+    points = np.array([[0.0, 0.0, 0.0], [10.0, -5.0, 2.0]])
+    perfect = tre_before_after(true, true, points)
+    assert perfect.median_after == 0 and perfect.max_after == 0
+    assert perfect.median_before == pytest.approx(5.0) and perfect.max_before == pytest.approx(5.0)
+    half = tre_before_after(sitk.TranslationTransform(3, (3.0, 0.0, 0.0)), true, points)
+    assert half.median_after == pytest.approx(4.0) and half.before_mm.shape == (2,)

@@ -70,11 +70,12 @@ def test_render_slice_square_pixels_and_overlay():
     assert (rgb[..., 0] > rgb[..., 1]).any()  # red overlay drawn
 
 
-def test_auto_window_ignores_background():
-    array = np.zeros((4, 4, 4), np.float32)
-    array[1:3, 1:3, 1:3] = np.linspace(100, 200, 8).reshape(2, 2, 2)
-    level, width = views.auto_window(array, percentiles=(0, 100))
-    assert level == pytest.approx(150) and width == pytest.approx(100)
+def test_default_window_is_the_ct_brain_preset_or_the_shared_display_window(small_ct):
+    from fusion_core.viz.display import display_window
+
+    assert views.default_window(small_ct) == (40.0, 80.0)
+    mr = small_ct.with_array(small_ct.array + 1000, modality="MR")
+    assert views.default_window(mr) == display_window(mr)
 
 
 def test_unknown_plane_lists_choices():

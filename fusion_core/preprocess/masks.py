@@ -1,0 +1,57 @@
+"""Head masks: the one place that decides which voxels are the head and which are the air around it.
+
+* CT: Hounsfield units above :data:`~fusion_core.constants.HEAD_HU` (tissue of any kind, not air).
+* MR (and any modality without calibrated units): voxels brighter than half of Otsu's threshold,
+  holes filled slice by slice (dark skull, CSF and sinuses inside the head stay in the mask).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+from skimage.filters import threshold_otsu
+
+from fusion_core.constants import HEAD_HU
+from fusion_core.volume import Volume
+
+__all__ = ["ct_head_mask", "head_mask", "mr_head_mask"]
+
+
+def ct_head_mask(array: np.ndarray, *, threshold_hu: float = HEAD_HU) -> np.ndarray:
+    """Boolean mask of the CT voxels above ``threshold_hu``.
+
+    Args:
+        array: (z, y, x) CT in HU (any shape works).
+        threshold_hu: voxels above it are the head.
+
+    Returns:
+        bool array of ``array``'s shape.
+    """
+    return np.asarray(array) > threshold_hu
+
+
+def mr_head_mask(array: np.ndarray) -> np.ndarray:
+    """Boolean head mask of an MR: above half of Otsu's threshold, holes filled per axial slice.
+
+    Args:
+        array: (z, y, x) MR intensities (arbitrary units; NaN counts as 0).
+
+    Returns:
+        (z, y, x) bool; all False for a constant image.
+    """
+    finite = np.nan_to_num(np.asarray(array, dtype=np.float32))
+    if finite.max() <= finite.min():
+        return np.zeros(finite.shape, dtype=bool)
+    mask = finite > 0.5 * threshold_otsu(finite)
+    return np.stack([ndimage.binary_fill_holes(s) for s in mask])
+
+
+def head_mask(volume: Volume) -> np.ndarray:
+    """The head mask of a volume: :func:`ct_head_mask` for CT, :func:`mr_head_mask` for anything else.
+
+    Returns:
+        (z, y, x) bool on the volume's grid.
+    """
+    if volume.modality == "CT":
+        return ct_head_mask(volume.array)
+    return mr_head_mask(volume.array)
