@@ -6,30 +6,32 @@ import streamlit as st
 
 from fusion_core.case import Case
 
-DEMO_COHORT_SIZE = 24
-DEMO_SEED = 0
-DEMO_SITES = ("A", "B", "C")
+DEMO_SPEC = "demo"  # fusion_core.data.cohorts: the distribution the shipped models are trained for
 _ACTIVE_KEY = "active_case"
+
+
+def demo_spec():
+    from fusion_core.data.cohorts import get_cohort_spec
+
+    return get_cohort_spec(DEMO_SPEC)
 
 
 def demo_subject_ids() -> list[str]:
     """Ids of the demo cohort, e.g. "phantom-000"; subjects are built only when asked for."""
-    return [f"phantom-{i:03d}" for i in range(DEMO_COHORT_SIZE)]
+    return demo_spec().subject_ids()
 
 
 def demo_site(subject_id: str) -> str:
-    from fusion_core.data.phantom import cohort_site
-
-    return cohort_site(demo_subject_ids().index(subject_id), DEMO_SITES)
+    return demo_spec().site(demo_subject_ids().index(subject_id))
 
 
-@st.cache_resource(show_spinner="Generating the demo subject…", max_entries=DEMO_COHORT_SIZE)
+@st.cache_resource(show_spinner="Generating the demo subject…", max_entries=32)
 def demo_case(subject_id: str) -> Case:
-    """One demo subject as a case (cached per server process; never mutated)."""
-    from fusion_core.data.phantom import cohort_subject
-
-    index = demo_subject_ids().index(subject_id)
-    return cohort_subject(index, seed=DEMO_SEED, sites=DEMO_SITES).to_case()
+    """One demo subject as a case (cached per server process; never mutated); its meta names the spec."""
+    spec = demo_spec()
+    case = spec.subject(demo_subject_ids().index(subject_id)).to_case()
+    case.meta["cohort_spec"] = spec.name
+    return case
 
 
 def active_case() -> Case:

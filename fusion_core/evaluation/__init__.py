@@ -30,7 +30,7 @@ from fusion_core.evaluation.scores_io import (
     uncertainty_column,
     write_scores,
 )
-from fusion_core.evaluation.scoring import TOP_K, subject_score, subject_scores
+from fusion_core.evaluation.scoring import TOP_K, subject_score, subject_scores, top_slices
 from fusion_core.evaluation.summary import RocSummary, roc_summaries, strategy_roc
 from fusion_core.evaluation.table import ClassificationTable, MetricSummary, classification_table, youden_threshold
 
@@ -72,6 +72,7 @@ __all__ = [
     "strategy_roc",
     "subject_score",
     "subject_scores",
+    "top_slices",
     "uncertainty_column",
     "write_scores",
     "youden_threshold",

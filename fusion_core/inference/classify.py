@@ -8,12 +8,11 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 
+from fusion_core.evaluation.scoring import TOP_K, top_slices
 from fusion_core.inference.inputs import check_volumes, network_tensors, reference_volume, require_task, run_batched
 from fusion_core.inference.loading import LoadedModel, as_loaded
 from fusion_core.inference.registry import ModelInputError
 from fusion_core.volume import Volume
-
-TOP_K = 3  # subject score: mean of the 3 most suspicious slices (robust to one noisy slice)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,11 +90,11 @@ def classify(
     logit, variance = torch.cat(parts, dim=1).cpu().numpy()
     probs = 1.0 / (1.0 + np.exp(-logit))
     candidates = _candidates(model, grouped, candidate_slices, len(probs))
-    top = candidates[np.argsort(probs[candidates])[::-1][: max(1, min(top_k, len(candidates)))]]
+    top = top_slices(probs, candidates, top_k=top_k)
     p = float(probs[top].mean())
     sd = float(np.mean(probs[top] * (1 - probs[top]) * np.sqrt(variance[top])))
     used = tuple(name for name in model.card.inputs if _given(name, grouped))
-    return ClassificationResult(p, sd, probs, variance, np.sort(top), candidates, strategy, used, mc_samples)
+    return ClassificationResult(p, sd, probs, variance, top, candidates, strategy, used, mc_samples)
 
 
 def _given(name: str, grouped) -> bool:

@@ -1,0 +1,132 @@
+"""Score classifiers on a cohort spec: every subject through ``classify``, with each modality dropped.
+
+This is the one path from the shipped models to their ``scores.csv``: each subject of the spec's
+split is built, aligned by its ground truth (``Case.aligned()``) and classified exactly as the app
+does — the complete input, and each modality group alone (CT; the MR weightings the model reads),
+where the model can run on it. The result is one :class:`ScoresTable` per model.
+
+CLI::
+
+    python -m fusion_core.evaluation.runner --spec demo --split test [--models clf-ct clf-poe ...]
+        [--assets assets/models] [--write]
+
+writes ``<model>/scores.csv`` beside each card with ``--write`` (else prints a summary only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fusion_core.evaluation.scores_io import SCORES_FILE, ScoresTable, score_column, uncertainty_column, write_scores
+
+
+def input_subsets(inputs: Sequence[str]) -> list[tuple[str, ...]]:
+    """The input subsets a model is scored on: all its inputs, then CT alone and the MR weightings alone
+    (for a model that reads both)."""
+    inputs = tuple(inputs)
+    ct = tuple(m for m in inputs if m == "CT")
+    mr = tuple(m for m in inputs if m != "CT")
+    return [inputs, ct, mr] if ct and mr else [inputs]
+
+
+def split_members(spec, split: str) -> Iterator[tuple[int, Any]]:
+    """(index, subject) of the spec's members in ``split``, stratified by label like the training table."""
+    from fusion_core.training.slice_table import SPLITS, split_subjects
+
+    fractions = spec.split_fractions
+    if fractions[SPLITS.index(split)] >= sum(fractions):  # the whole spec is this split
+        yield from enumerate(spec.subjects())
+        return
+    subjects = list(spec.subjects())
+    labels = np.array([s.label for s in subjects])
+    assignment = split_subjects(len(subjects), fractions, 0, labels=labels)
+    yield from ((i, s) for i, s in enumerate(subjects) if assignment[i] == SPLITS.index(split))
+
+
+def subject_row(subject, spec_name: str, split: str) -> dict[str, Any]:
+    return {
+        "subject_id": subject.subject_id,
+        "label": int(subject.label),
+        "lesion_type": subject.meta.get("lesion_type", "none"),
+        "site": subject.meta.get("site", ""),
+        "spec": spec_name,
+        "split": split,
+    }
+
+
+def score_case(model, volumes: dict, *, mc_samples: int = 8) -> dict[str, float]:
+    """{"score[...]": p, "uncertainty[...]": sd} of one model on one case's aligned volumes, per subset."""
+    from fusion_core.inference import ModelInputError, classify
+
+    row: dict[str, float] = {}
+    for subset in input_subsets(model.card.inputs):
+        given = {m: volumes[m] for m in subset if m in volumes}
+        if len(given) < len(subset):
+            continue
+        try:
+            result = classify(model, given, mc_samples=mc_samples)
+        except ModelInputError:  # e.g. a CT-only classifier on the MR subset
+            continue
+        row[score_column(subset)] = result.probability
+        row[uncertainty_column(subset)] = result.uncertainty
+    return row
+
+
+def score_models(
+    models: dict[str, Any], spec, split: str = "test", *, mc_samples: int = 8, progress: bool = False
+) -> dict[str, ScoresTable]:
+    """Score every model on every subject of ``spec``'s ``split``.
+
+    Args:
+        models: name -> LoadedModel.
+        spec: a CohortSpec (``get_cohort_spec("demo")``).
+        split: "train", "val" or "test".
+
+    Returns:
+        name -> ScoresTable (one row per subject).
+    """
+    from tqdm.auto import tqdm
+
+    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in models}
+    members = split_members(spec, split)
+    for _, subject in tqdm(members, total=spec.n, desc=f"scoring {spec.name}/{split}", disable=not progress):
+        case = subject.to_case().aligned()
+        volumes = {"CT": case.ct, **case.mr_weightings}
+        base = subject_row(subject, spec.name, split)
+        for name, model in models.items():
+            rows[name].append(base | score_case(model, volumes, mc_samples=mc_samples))
+    return {name: ScoresTable(pd.DataFrame(r), name=name) for name, r in rows.items()}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from fusion_core.data.cohorts import get_cohort_spec
+    from fusion_core.inference import ASSETS_DIR, list_models, load_model
+
+    p = argparse.ArgumentParser(prog="python -m fusion_core.evaluation.runner", description=__doc__.splitlines()[0])
+    p.add_argument("--spec", default="demo")
+    p.add_argument("--split", default="test", choices=("train", "val", "test"))
+    p.add_argument("--models", nargs="*", help="model names or checkpoint folders (default: every classifier)")
+    p.add_argument("--assets", default=str(ASSETS_DIR))
+    p.add_argument("--mc-samples", type=int, default=8)
+    p.add_argument("--write", action="store_true", help=f"write <model>/{SCORES_FILE}")
+    args = p.parse_args(argv)
+    names = args.models or list_models(args.assets, task="classifier")
+    models = {Path(n).name: load_model(n, device="cpu", assets_dir=args.assets) for n in names}
+    tables = score_models(models, get_cohort_spec(args.spec), args.split, mc_samples=args.mc_samples, progress=True)
+    for name, table in tables.items():
+        if args.write:
+            write_scores(table, Path(models[name].source) / SCORES_FILE)
+        cols = [c for c in table.frame.columns if c.startswith("score[")]
+        print(name, table.frame[cols].mean().round(3).to_dict(), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
