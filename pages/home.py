@@ -30,8 +30,11 @@ with page_boundary("showing the Home page"):
         st.markdown("\n".join(f"- **{page.title}** — {page.summary}" for page in PAGES[1:]))
 
     st.info(
-        "The demo cohort is procedural: a head phantom with scalp, fat, skull (cortical tables and diploë), "
-        "CSF, grey and white matter and ventricles; some subjects carry a lesion that is clearer on CT "
-        "(calcified) or on MR (oedema). CT is in Hounsfield units; MR T1/T2 come from a spin-echo signal model.",
+        "The demo cohort is procedural: 100 head phantoms with scalp, fat, skull (cortical tables and diploë), "
+        "CSF, grey and white matter and ventricles. About half carry a lesion that one modality shows better: "
+        "a calcification (CT), a late subacute haemorrhage (T1 and T2 MR, invisible on CT) or oedema (T2 MR, "
+        "faint on CT), of varying size and contrast. CT is in Hounsfield units; MR T1/T2 come from a spin-echo "
+        "signal model. The shipped models were trained on other subjects drawn from the same distribution, "
+        "so their numbers on these subjects are a fair test.",
         icon=":material/info:",
     )

@@ -120,15 +120,37 @@ def build_parser() -> argparse.ArgumentParser:
         "--unpaired", action="store_true", help="CT and MR from disjoint subjects (writes manifest.csv)"
     )
     parser.add_argument("--prevalence", type=float, default=0.5, help="fraction with a lesion (default 0.5)")
+    parser.add_argument(
+        "--spec",
+        help="write a named cohort spec instead (e.g. demo: the app's cohort, the distribution the shipped "
+        "classifiers are trained for); --n and --seed then draw other people from it when given",
+    )
     return parser
+
+
+def _spec_subjects(args: argparse.Namespace) -> list:
+    from tqdm.auto import tqdm
+
+    from fusion_core.data.cohorts import get_cohort_spec
+
+    spec = get_cohort_spec(args.spec)
+    changes = {k: v for k, v in (("n", args.n_given), ("seed", args.seed_given)) if v is not None}
+    spec = spec.replace(**changes, options=spec.phantom_options | {"size": args.size})
+    return [spec.subject(i) for i in tqdm(range(spec.n), desc=f"cohort {spec.name}", unit="subject")]
 
 
 def cli(argv: Sequence[str] | None = None) -> int:
     """Run the phantom CLI; returns the exit status."""
-    args = build_parser().parse_args(argv)
-    subjects = make_cohort(
-        args.n, seed=args.seed, paired=not args.unpaired, prevalence=args.prevalence, size=args.size, progress=True
-    )
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    given = parser.parse_args(argv, namespace=argparse.Namespace(n=None, seed=None))
+    args.n_given, args.seed_given = given.n, given.seed
+    if args.spec:
+        subjects = _spec_subjects(args)
+    else:
+        subjects = make_cohort(
+            args.n, seed=args.seed, paired=not args.unpaired, prevalence=args.prevalence, size=args.size, progress=True
+        )
     written = write_cohort(subjects, args.out)
     print(f"wrote {len(subjects)} subjects to {args.out} ({written.name})")
     return 0

@@ -38,6 +38,18 @@ def train_one(name: str, *, configs: Path, assets: Path, runs: Path, progress: b
     }
 
 
+def write_demo_scores(names: list[str], assets: Path, *, progress: bool) -> None:
+    """Each classifier's test scores on the demo spec (``scores.csv`` beside its card), as the app scores."""
+    from fusion_core.data.cohorts import get_cohort_spec
+    from fusion_core.evaluation.runner import score_models
+    from fusion_core.evaluation.scores_io import SCORES_FILE, write_scores
+    from fusion_core.inference import load_model
+
+    models = {name: load_model(assets / name, device="cpu") for name in names}
+    for name, table in score_models(models, get_cohort_spec("demo"), "test", progress=progress).items():
+        write_scores(table, assets / name / SCORES_FILE)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m fusion_core.training.train_all", description=__doc__.splitlines()[0])
     p.add_argument("--only", nargs="*", help="train just these names")
@@ -45,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--assets", default="assets/models")
     p.add_argument("--runs", default="runs")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-scores", action="store_true", help="skip writing the classifiers' demo scores.csv")
     args = p.parse_args(argv)
     names = args.only or list(SHIPPED)
     unknown = set(names) - set(SHIPPED)
@@ -60,6 +73,11 @@ def main(argv: list[str] | None = None) -> int:
             progress=not args.no_progress,
         )
         print(json.dumps(summary), flush=True)
+    classifiers = [n for n in names if n.startswith("clf-")]
+    if classifiers and not args.no_scores:
+        scoring = time.perf_counter()
+        write_demo_scores(classifiers, Path(args.assets), progress=not args.no_progress)
+        print(json.dumps({"scores_seconds": round(time.perf_counter() - scoring, 1)}), flush=True)
     print(json.dumps({"total_seconds": round(time.perf_counter() - start, 1)}))
     return 0
 
