@@ -119,3 +119,11 @@ with page_boundary("showing the Fusion Performance page"):
         "The shipped scores cover the test split only. Temperature scaling never changes the ranking: "
         "ROC curves and AUCs above are unchanged. ECE: 10 equal-width bins."
     )
+
+    st.subheader("Under domain shift")
+    st.caption(
+        "A scanner unlike the training sites, on one modality: the phantom's site model re-acquires the same "
+        "people with a wider point-spread function, another intensity gain and more noise; then the classifiers "
+        "score them again, with or without normalising the shifted images first."
+    )
+    perf.domain_shift_section(fingerprint)

@@ -93,3 +93,101 @@ def calibration(fingerprint: Fingerprint) -> list[CalibrationResult]:
 def labels_of(evaluated: list[StrategyEvaluation]) -> dict[str, str]:
     """Display name -> model name, in display order."""
     return {e.label: e.strategy for e in evaluated}
+
+
+# ------------------------------------------------------------------------------ domain shift
+SHIFT_DEFAULT_STRATEGIES = ("clf-ct", "clf-mr", "clf-early", "clf-poe", "clf-uncertainty-late")
+SHIFT_SUBJECTS = (10, 20, 40, 100)
+SUBJECT_S, CLASSIFY_S = 1.8, 0.8  # seconds to build + align one subject, to classify it once (2 busy cores)
+
+
+@st.cache_resource(max_entries=1)
+def shift_store() -> dict[tuple, pd.DataFrame]:
+    """Scored shift settings of this server process: (setting, strategies, subjects) -> shift_aucs frame.
+
+    A plain dict rather than ``st.cache_data`` so that a setting scores once with a live progress
+    bar and every session sees the result (the key holds everything that changes it).
+    """
+    return {}
+
+
+def shift_key(setting, strategies: tuple[str, ...], indices: tuple[int, ...]) -> tuple:
+    return (setting, strategies, indices)
+
+
+def score_shift_with_progress(setting, strategies: tuple[str, ...], indices: tuple[int, ...]) -> pd.DataFrame:
+    """Re-generate and re-score the subjects under ``setting`` with a progress bar; stored in :func:`shift_store`."""
+    from fusion_core.data.cohorts import get_cohort_spec
+    from fusion_core.evaluation.shift import score_shift, shift_aucs
+    from ui.models import get_model
+
+    bar = st.progress(0.0, text="Loading the classifiers…")
+    models = {name: get_model(name) for name in strategies}
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(done / total, text=f"Re-generating and scoring subject {done} of {total}…")
+
+    scores = score_shift(models, get_cohort_spec("demo"), indices, setting, progress=progress)
+    bar.empty()
+    result = shift_aucs(scores)
+    shift_store()[shift_key(setting, strategies, indices)] = result
+    return result
+
+
+def domain_shift_section(fingerprint: Fingerprint) -> None:
+    """Widgets for one shift setting, a button that scores it (never on first paint), and the result."""
+    from fusion_core.data.cohorts import get_cohort_spec
+    from fusion_core.evaluation.shift import NORMALISATION_LABELS, ShiftSetting, balanced_indices, shift_aucs
+    from fusion_core.evaluation.strategies import strategy_label
+    from fusion_core.viz.performance import shift_figure
+
+    scores = strategy_scores(fingerprint)
+    c1, c2, c3, c4 = st.columns(4)
+    modality = c1.radio("Shifted modality", ["CT", "MR"], horizontal=True, key="perf-shift-modality")
+    blur = c2.slider("Extra blur (PSF sigma, mm)", 0.0, 3.0, 0.0, 0.25, key="perf-shift-blur")
+    scale = c3.slider("Intensity gain (×)", 0.5, 1.5, 1.0, 0.05, key="perf-shift-scale")
+    noise = c4.slider("Noise (× the site's)", 1.0, 6.0, 1.0, 0.5, key="perf-shift-noise")
+    n1, n2, n3 = st.columns([2, 2, 1])
+    normalisation = n1.radio(
+        "Normalisation of the shifted modality",
+        list(NORMALISATION_LABELS),
+        format_func=NORMALISATION_LABELS.get,
+        key="perf-shift-norm",
+    )
+    available = [s for s in scores.strategies if s in SHIFT_DEFAULT_STRATEGIES] or scores.strategies[:3]
+    chosen = n2.multiselect(
+        "Strategies to re-score",
+        scores.strategies,
+        default=available,
+        format_func=strategy_label,
+        key="perf-shift-strategies",
+    )
+    n_subjects = n3.select_slider("Subjects", SHIFT_SUBJECTS, value=20, key="perf-shift-n")
+    setting = ShiftSetting(modality, blur, scale, noise, normalisation)
+    ids = dict(zip(*[scores.rows(scores.strategies[0])[c] for c in ("subject_id", "label")], strict=True))
+    indices = tuple(balanced_indices(get_cohort_spec("demo"), ids, n_subjects))
+    key = shift_key(setting, tuple(chosen), indices)
+    result = shift_store().get(key)
+    if result is None and st.button("Score this setting", type="primary", key="perf-shift-run", disabled=not chosen):
+        result = score_shift_with_progress(setting, tuple(chosen), indices)
+    if result is None:
+        st.info(
+            f"Press **Score this setting** to re-generate {n_subjects} demo subjects (half with a lesion) with this "
+            f"{modality} scanner and re-score {len(chosen)} strategies: about {shift_seconds(n_subjects, len(chosen))} s "
+            "on two CPU cores, then kept for every visitor of this server."
+        )
+        return
+    subject_ids = [get_cohort_spec("demo").subject_ids()[i] for i in indices]
+    baseline = shift_aucs(scores.select(chosen).for_subjects(subject_ids))
+    st.plotly_chart(shift_figure(baseline, result, setting_label=describe_shift(setting)), key="perf-shift-chart")
+
+
+def shift_seconds(n_subjects: int, n_strategies: int) -> int:
+    """Rough wall time of one shift setting on two CPU cores (measured: see benchmarks/bench_fusion.py)."""
+    return round(n_subjects * (SUBJECT_S + n_strategies * CLASSIFY_S))
+
+
+def describe_shift(setting) -> str:
+    """A shift setting in words, e.g. "CT: blur +1.0 mm, gain ×0.80, noise ×2.0, z-score"."""
+    parts = [f"blur +{setting.blur_mm:.2f} mm", f"gain ×{setting.scale:.2f}", f"noise ×{setting.noise:.1f}"]
+    return f"{setting.modality} shifted: {', '.join(parts)}, normalisation {setting.normalisation.value}"

@@ -143,6 +143,10 @@ class StrategyScores:
         rows = self.rows(strategy, inputs)
         return rows["label"].to_numpy(int), rows["score"].to_numpy(float)
 
+    def for_subjects(self, subject_ids: Iterable[str]) -> StrategyScores:
+        """The same table restricted to the subjects ``subject_ids``."""
+        return StrategyScores(self.frame[self.frame["subject_id"].isin(set(subject_ids))], dict(self.sources))
+
     def select(self, strategies: Iterable[str]) -> StrategyScores:
         """The same table restricted to ``strategies``."""
         keep = list(strategies)

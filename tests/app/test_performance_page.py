@@ -48,6 +48,7 @@ def test_page_shows_every_section_from_the_shipped_scores():
         "The bound per lesion type",
         "With a modality missing",
         "Calibration",
+        "Under domain shift",
     ]
     names = _curve_names(app)
     n = len(scores_dirs(ASSETS_DIR))
@@ -91,3 +92,12 @@ def test_no_strategy_chosen_says_so():
     app.multiselect(key="perf-strategies").set_value([]).run()
     assert not app.exception
     assert any("at least one strategy" in i.value for i in app.info)
+
+
+def test_domain_shift_waits_for_the_button():
+    app = _run()
+    assert not app.get("plotly_chart")[-1].proto.spec.count("shifted")  # nothing scored on first paint
+    assert app.button(key="perf-shift-run")
+    assert any("Score this setting" in i.value for i in app.info)
+    app.slider(key="perf-shift-blur").set_value(1.0).run()
+    assert not app.exception and not app.error
