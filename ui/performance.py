@@ -84,10 +84,43 @@ def missing_modality(fingerprint: Fingerprint) -> pd.DataFrame:
     return missing_modality_aucs(strategy_scores(fingerprint), n_boot=N_BOOT)
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def calibration(fingerprint: Fingerprint) -> list[CalibrationResult]:
-    """Reliability and ECE of every strategy before and after (cross-fitted) temperature scaling."""
-    return calibrate_strategies(strategy_scores(fingerprint))
+@st.cache_data(show_spinner=False, max_entries=8)
+def calibration(fingerprint: Fingerprint, on_validation: bool = False) -> list[CalibrationResult]:
+    """Reliability and ECE of every strategy before and after temperature scaling.
+
+    Args:
+        on_validation: fit the temperature on the validation scores of :func:`validation_store`
+            (they must be there); False: cross-fitted on the test split.
+    """
+    validation = validation_store()[fingerprint] if on_validation else None
+    return calibrate_strategies(strategy_scores(fingerprint), validation=validation)
+
+
+@st.cache_resource(max_entries=1)
+def validation_store() -> dict[Fingerprint, StrategyScores]:
+    """Validation-split scores of the shipped classifiers, computed once per server on request.
+
+    Keyed by the test scores' fingerprint: retraining rewrites the scores files, so new models get
+    new validation scores.
+    """
+    return {}
+
+
+def score_validation_with_progress(fingerprint: Fingerprint) -> StrategyScores:
+    """Score the validation split with every shipped classifier (a progress bar); kept in :func:`validation_store`."""
+    from fusion_core.evaluation.recalibration import validation_scores
+    from ui.models import get_model
+
+    bar = st.progress(0.0, text="Loading the classifiers…")
+    models = {name: get_model(name) for name in strategy_scores(fingerprint).strategies}
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(done / total, text=f"Scoring validation subject {done} of {total} with {len(models)} classifiers…")
+
+    scores = validation_scores(models, progress=progress)
+    bar.empty()
+    validation_store()[fingerprint] = scores
+    return scores
 
 
 def labels_of(evaluated: list[StrategyEvaluation]) -> dict[str, str]:

@@ -165,6 +165,7 @@ def score_shift(
     setting: ShiftSetting,
     *,
     mc_samples: int = SHIFT_MC_SAMPLES,
+    split: str = "test",
     progress: Callable[[int, int], None] | None = None,
 ) -> StrategyScores:
     """Score every model on its complete input for the shifted subjects.
@@ -174,10 +175,11 @@ def score_shift(
         spec: the cohort spec (``get_cohort_spec("demo")``).
         indices: members of ``spec`` to score.
         setting: the shift.
+        split: the split the rows are labelled with ("val" for validation subjects).
         progress: called with (subjects done, total) after each subject.
 
     Returns:
-        Tidy scores (split "test"), one row per model and subject.
+        Tidy scores of ``split``, one row per model and subject.
     """
     from fusion_core.evaluation.runner import subject_row
     from fusion_core.inference import classify
@@ -185,14 +187,45 @@ def score_shift(
     rows: dict[str, list[dict]] = {name: [] for name in models}
     for done, index in enumerate(indices, start=1):
         volumes, subject = shifted_volumes(spec, index, setting)
-        base = subject_row(subject, spec.name, "test")
+        base = subject_row(subject, spec.name, split)
         for name, model in models.items():
             given = {m: volumes[m] for m in model.card.inputs}
             p = classify(model, given, mc_samples=mc_samples).probability
             rows[name].append(base | {score_column(model.card.inputs): p})
         if progress is not None:
             progress(done, len(indices))
-    return strategy_scores([ScoresTable(pd.DataFrame(r), name=n) for n, r in rows.items()])
+    return strategy_scores([ScoresTable(pd.DataFrame(r), name=n) for n, r in rows.items()], split=split)
+
+
+def member_labels(spec) -> np.ndarray:
+    """(n,) lesion labels of a plain spec's members without rendering them (16-voxel subjects).
+
+    The phantom draws the label from its own random stream before anything depends on the grid
+    size, so a 16-voxel subject has the label of the full-size one (a test checks it).
+    """
+    from fusion_core.data.phantom import make_subject
+
+    options = spec.phantom_options
+    return np.array(
+        [
+            make_subject(
+                np.random.SeedSequence(int(spec.seed), spawn_key=(i,)), size=16, modalities=("CT",), **options
+            ).label
+            for i in range(spec.n)
+        ]
+    )
+
+
+def split_indices(spec, split: str) -> list[int]:
+    """Members of ``split`` of a plain spec: the runner's stratified split (``runner.split_members``),
+    with the labels from :func:`member_labels` instead of building all members."""
+    from fusion_core.training.slice_table import SPLITS, split_subjects
+
+    fractions = spec.split_fractions
+    if fractions[SPLITS.index(split)] >= sum(fractions):
+        return list(range(spec.n))
+    assignment = split_subjects(spec.n, fractions, 0, labels=member_labels(spec))
+    return [int(i) for i in np.flatnonzero(assignment == SPLITS.index(split))]
 
 
 def balanced_indices(spec, labels: dict[str, int], n: int, *, seed: int = 0) -> list[int]:

@@ -82,3 +82,14 @@ def test_balanced_indices_take_half_with_a_lesion():
     assert len(picked) == 10 and picked == sorted(set(picked))
     assert sum(labels[spec.subject_ids()[i]] for i in picked) == 5
     assert picked == balanced_indices(spec, labels, 10, seed=1) != balanced_indices(spec, labels, 10, seed=2)
+
+
+def test_split_indices_are_the_runners_split_without_building_every_subject():
+    from fusion_core.evaluation.runner import split_members
+    from fusion_core.evaluation.shift import member_labels, split_indices
+
+    spec = get_cohort_spec("classifier-train").replace(n=6)
+    members = list(split_members(spec, "val"))
+    assert split_indices(spec, "val") == [i for i, _ in members]
+    assert member_labels(spec)[[i for i, _ in members]].tolist() == [s.label for _, s in members]
+    assert split_indices(get_cohort_spec("demo").replace(n=5), "test") == [0, 1, 2, 3, 4]
