@@ -8,7 +8,7 @@ import streamlit as st
 from fusion_core.evaluation.comparison import bound_sentences, clinicians_table
 from fusion_core.evaluation.recalibration import CROSS_FIT, calibration_frame
 from fusion_core.evaluation.strategies import MISSING_INPUT_HANDLING, strategy_label
-from fusion_core.viz.performance import missing_modality_figure, reliability_figure, roc_figure
+from fusion_core.viz.performance import missing_modality_figure, reliability_pair_figure, roc_figure
 from ui import performance as perf
 from ui.guard import require_app_navigation
 from ui.scaffold import page_boundary
@@ -19,16 +19,16 @@ require_app_navigation()
 
 with page_boundary("showing the Fusion Performance page"):
     st.title("Fusion Performance")
-    st.caption(
-        "How well each way of combining CT and MR detects a lesion in the 100 held-out subjects of the demo "
-        "cohort: ROC curves against the theoretical independence bound, the clinicians' table at an operating "
-        "point, what happens when a modality is missing, and whether the probabilities can be trusted. "
-        f"Every number comes from the shipped per-subject scores; `{REPRODUCE}` reproduces them."
-    )
     fingerprint = perf.scores_fingerprint()
     if not fingerprint:
         st.info(f"No classifier ships its scores yet (assets/models/clf-*/scores.csv). Run `{REPRODUCE}` first.")
         st.stop()
+    st.caption(
+        f"How well each way of combining CT and MR detects a lesion in the {perf.n_subjects(fingerprint)} held-out "
+        "subjects of the demo cohort: ROC curves against the theoretical independence bound, the clinicians' table at an operating "
+        "point, what happens when a modality is missing, and whether the probabilities can be trusted. "
+        f"Every number comes from the shipped per-subject scores; `{REPRODUCE}` reproduces them."
+    )
 
     youden = perf.evaluations(fingerprint, None)
     names = perf.labels_of(youden)
@@ -54,16 +54,21 @@ with page_boundary("showing the Fusion Performance page"):
 
     bound = perf.bound(fingerprint)
     st.subheader("ROC curves and the independence bound")
-    st.plotly_chart(roc_figure(evaluated, bands=perf.bands(fingerprint), bound=bound), key="perf-roc")
+    bands = perf.bands(fingerprint) if len(evaluated) <= perf.MAX_BANDS else None
+    st.plotly_chart(roc_figure(evaluated, bands=bands, bound=bound), key="perf-roc")
     st.caption(
-        "Shaded: pointwise 95 % bootstrap band (1000 resamples for the AUC interval, 200 for the band). "
-        "Dots: each strategy's operating point. Dashed: the independence bound."
+        "Dots: each strategy's operating point. Dashed: the independence bound. AUC intervals: 1000 stratified "
+        f"bootstrap resamples. Shaded (when {perf.MAX_BANDS} or fewer strategies are shown): pointwise 95 % "
+        "bootstrap band of the curve (200 resamples)."
     )
     if bound is None:
         st.warning("The independence bound needs the scores of both CT alone and MR alone; one is missing.")
     else:
         sentences = bound_sentences(evaluated, bound.bound)
-        st.markdown("\n".join(f"- {sentences[e.strategy]}" for e in evaluated))
+        st.markdown(
+            f"**Independence bound: AUC {bound.bound:.2f}**, from CT alone ({bound.ct_auc:.2f}) and MR alone "
+            f"({bound.mr_auc:.2f}).\n" + "\n".join(f"- {sentences[e.strategy]}" for e in evaluated)
+        )
         with st.expander("What the independence bound is, and how a strategy can beat it"):
             st.markdown(
                 f"CT alone reaches AUC {bound.ct_auc:.2f} and MR alone {bound.mr_auc:.2f}. If, given the truth, "
@@ -89,7 +94,9 @@ with page_boundary("showing the Fusion Performance page"):
 
     if bound is not None:
         st.subheader("The bound per lesion type")
-        st.dataframe(perf.lesion_bound_table(fingerprint).style.format(precision=2), key="perf-lesion-table")
+        lesions = perf.lesion_bound_table(fingerprint)
+        lesions = lesions[[c for c in lesions.columns if c in perf.BOUND_COLUMNS or c in chosen]]
+        st.dataframe(lesions.style.format(precision=2), key="perf-lesion-table")
         st.caption(
             "Each row: that lesion type's subjects against all subjects without a lesion. Where one modality "
             "alone is near chance, the bound is near the other modality's AUC."
@@ -112,11 +119,14 @@ with page_boundary("showing the Fusion Performance page"):
         perf.score_validation_with_progress(fingerprint)
         on_validation = True
     results = [r for r in perf.calibration(fingerprint, on_validation) if r.label in chosen]
-    left, right = st.columns(2)
-    left.markdown("**Raw probabilities**")
-    left.plotly_chart(reliability_figure(results), key="perf-reliability-before")
-    right.markdown("**After temperature scaling**")
-    right.plotly_chart(reliability_figure(results, after=True), key="perf-reliability-after")
+    left, right = st.columns([3, 2])
+    shown = right.selectbox("Reliability diagram of", [r.label for r in results], key="perf-calibration-strategy")
+    pick = next(r for r in results if r.label == shown)
+    left.plotly_chart(reliability_pair_figure(pick), key="perf-reliability")
+    right.markdown(
+        "Dashed: the raw probabilities; solid: after temperature scaling. A calibrated model's points lie on the "
+        "dotted diagonal: of the subjects given 0.7, 70 % have a lesion. Marker area: subjects in the bin."
+    )
     st.dataframe(
         calibration_frame(results).style.format(precision=3, subset=["ECE before", "ECE after temperature scaling"])
     )

@@ -33,6 +33,8 @@ Fingerprint = tuple[tuple[str, int, int], ...]
 ASSETS_DIR = Path(__file__).resolve().parents[1] / "assets" / "models"
 N_BOOT = 1000
 N_BOOT_BANDS = 200
+MAX_BANDS = 4  # more overlapping bands hide the curves
+BOUND_COLUMNS = ("Positives", "CT alone AUC", "MR alone AUC", "Independence bound")
 
 
 def scores_fingerprint(assets_dir: str | Path = ASSETS_DIR) -> Fingerprint:
@@ -48,6 +50,12 @@ def scores_fingerprint(assets_dir: str | Path = ASSETS_DIR) -> Fingerprint:
 def strategy_scores(fingerprint: Fingerprint) -> StrategyScores:
     """The tidy test-split scores of every shipped classifier."""
     return load_strategy_scores([Path(d) for d, _, _ in fingerprint])
+
+
+def n_subjects(fingerprint: Fingerprint) -> int:
+    """Number of test subjects in the scores (of the first strategy)."""
+    scores = strategy_scores(fingerprint)
+    return len(scores.rows(scores.strategies[0]))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

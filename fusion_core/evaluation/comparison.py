@@ -163,25 +163,18 @@ def bound_sentence(label: str, auc: AUCResult, bound: float, *, unimodal: bool =
         bound: the bound's AUC.
         unimodal: the strategy is one of the bound's two inputs.
     """
-    head = f"{label}: AUC {auc.auc:.2f} (95 % CI {auc.low:.2f}–{auc.high:.2f})"
+    head = f"**{label}**: AUC {auc.auc:.2f} (95 % CI {auc.low:.2f}–{auc.high:.2f})"
     gap = auc.auc - bound
     if unimodal:
-        return f"{head}, one of the two inputs of the bound ({bound:.2f}); it sees one modality only."
+        return f"{head}, one of the two inputs of the bound; it sees one modality only."
     if auc.low > bound:
         return (
-            f"{head}, {gap:+.2f} above the bound of {bound:.2f} with the whole interval above it: the "
-            "evidence in CT and MR is not independent Gaussian (each lesion type shows on its own modality), "
-            "and this strategy uses that."
+            f"{head}, {gap:+.2f} above the bound, the whole interval above it: the two modalities' evidence is "
+            "not independent Gaussian (each lesion type shows on its own modality), and this strategy uses that."
         )
     if auc.high < bound:
-        return (
-            f"{head}, {-gap:.2f} below the bound of {bound:.2f} with the whole interval below it: it leaves "
-            "evidence of the two modalities unused."
-        )
-    return (
-        f"{head}, {gap:+.2f} from the bound of {bound:.2f}, which lies inside its interval: on these subjects "
-        "it cannot be told apart from the bound."
-    )
+        return f"{head}, {-gap:.2f} below the bound, the whole interval below it: it leaves evidence unused."
+    return f"{head}, {gap:+.2f} from the bound, which lies inside its interval: on these subjects it cannot be told apart from the bound."
 
 
 def bound_sentences(evaluations: list[StrategyEvaluation], bound: float) -> dict[str, str]:

@@ -125,12 +125,12 @@ def _auc(point: float, low: float, high: float) -> AUCResult:
 
 def test_bound_sentence_above_inside_below_and_unimodal():
     above = bound_sentence("Early fusion", _auc(0.92, 0.86, 0.97), 0.80)
-    assert above.startswith("Early fusion: AUC 0.92 (95 % CI 0.86–0.97)") and "+0.12 above the bound of 0.80" in above
+    assert above.startswith("**Early fusion**: AUC 0.92 (95 % CI 0.86–0.97)") and "+0.12 above the bound," in above
     assert "not independent Gaussian" in above
     inside = bound_sentence("Late fusion", _auc(0.78, 0.70, 0.86), 0.80)
-    assert "-0.02 from the bound of 0.80" in inside and "cannot be told apart" in inside
+    assert "-0.02 from the bound, which lies inside" in inside and "cannot be told apart" in inside
     below = bound_sentence("Late fusion", _auc(0.65, 0.55, 0.74), 0.80)
-    assert "0.15 below the bound of 0.80" in below and "unused" in below
+    assert "0.15 below the bound, the whole interval below" in below and "unused" in below
     assert "one of the two inputs" in bound_sentence("CT alone", _auc(0.7, 0.6, 0.8), 0.8, unimodal=True)
 
 

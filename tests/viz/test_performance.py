@@ -17,6 +17,7 @@ from fusion_core.viz.performance import (
     colour_of,
     missing_modality_figure,
     reliability_figure,
+    reliability_pair_figure,
     roc_band,
     roc_figure,
 )
@@ -75,3 +76,11 @@ def test_reliability_figure_before_and_after(scores):
     assert before.data[1].name.startswith("CT alone — ECE")
     assert before.data[3].name != after.data[3].name  # the ECE changes with the temperature
     assert "probability" in before.layout.xaxis.title.text
+    pair = reliability_pair_figure(results[2])
+    assert [t.name.split(" — ")[0] for t in pair.data][1:] == [
+        "Raw",
+        f"Temperature-scaled (T = {' / '.join(f'{t:.2f}' for t in results[2].temperatures)})",
+    ]
+    assert pair.data[1].line.dash == "dash" and pair.data[1].line.color == pair.data[2].line.color == colour_of(
+        "clf-early"
+    )
