@@ -130,12 +130,51 @@ def page_under_apptest() -> dict:
     return {"first_run_s": first, "cached_rerun_s": statistics.median(reruns)}
 
 
+SHIFT_STRATEGIES = ("clf-ct", "clf-mr", "clf-early", "clf-poe")
+# (label, setting options): three levels of each shift, on the modality it hurts most plausibly,
+# and the CT gain shift again with each normalisation (the networks scale MR by percentiles already).
+SHIFT_SETTINGS = (
+    [("none", {})]
+    + [(f"CT blur +{b} mm", {"modality": "CT", "blur_mm": b}) for b in (1.0, 2.0, 3.0)]
+    + [(f"MR blur +{b} mm", {"modality": "MR", "blur_mm": b}) for b in (1.0, 2.0, 3.0)]
+    + [(f"CT gain x{g}", {"modality": "CT", "scale": g}) for g in (0.9, 0.8, 0.7)]
+    + [(f"CT gain x0.7, {n}", {"modality": "CT", "scale": 0.7, "normalisation": n}) for n in ("zscore", "histogram")]
+    + [(f"MR noise x{k}", {"modality": "MR", "noise": k}) for k in (2.0, 4.0, 6.0)]
+    + [(f"CT noise x{k}", {"modality": "CT", "noise": k}) for k in (2.0, 4.0, 6.0)]
+)
+
+
+def benchmark_shifts(n_subjects: int, strategies: list[str]) -> dict:
+    """AUC (95 % CI) of ``strategies`` on ``n_subjects`` balanced demo subjects under each shift, timed."""
+    from fusion_core.data.cohorts import get_cohort_spec
+    from fusion_core.evaluation.shift import ShiftSetting, balanced_indices, score_shift, shift_aucs
+    from fusion_core.inference import load_model
+
+    spec = get_cohort_spec("demo")
+    scores = load_strategy_scores(scores_dirs(ASSETS))
+    labels = dict(zip(*[scores.rows(scores.strategies[0])[c] for c in ("subject_id", "label")], strict=True))
+    indices = balanced_indices(spec, labels, n_subjects)
+    models = {name: load_model(name, device="cpu") for name in strategies}
+    out = {"subjects": [spec.subject_ids()[i] for i in indices], "strategies": strategies, "settings": {}}
+    for label, options in SHIFT_SETTINGS:
+        shifted, seconds = timed(lambda o=options: score_shift(models, spec, indices, ShiftSetting(**o)))
+        frame = shift_aucs(shifted)
+        out["settings"][label] = {
+            "seconds": seconds,
+            "auc": frame.set_index("strategy")[["auc", "low", "high"]].to_dict(orient="index"),
+        }
+        print(f"shift {label}: {seconds:.0f} s", frame.set_index("label")["auc"].round(3).to_dict(), flush=True)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--assets", type=Path, default=ASSETS)
     parser.add_argument("--n-boot", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--shift", action="store_true", help="also score domain shifts (minutes)")
+    parser.add_argument("--shift", action="store_true", help="also score domain shifts (many minutes)")
+    parser.add_argument("--shift-subjects", type=int, default=12)
+    parser.add_argument("--shift-strategies", nargs="*", default=list(SHIFT_STRATEGIES))
     parser.add_argument("--out", type=Path, default=RESULTS / "bench_fusion.json")
     args = parser.parse_args(argv)
     dirs = scores_dirs(args.assets)
@@ -155,9 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         "meets_target_cold_computations": statistics.median(cold) < TARGET_FIRST_SCREEN_S,
     }
     if args.shift:
-        from fusion_core.evaluation.shift import benchmark_shifts
-
-        result["domain_shift"] = benchmark_shifts()
+        result["domain_shift"] = benchmark_shifts(args.shift_subjects, args.shift_strategies)
     result["machine"] = {
         "cpus": os.cpu_count(),
         "load_average_1min": os.getloadavg()[0],

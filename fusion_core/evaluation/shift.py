@@ -188,10 +188,9 @@ def score_shift(
     for done, index in enumerate(indices, start=1):
         volumes, subject = shifted_volumes(spec, index, setting)
         base = subject_row(subject, spec.name, split)
-        for name, model in models.items():
-            given = {m: volumes[m] for m in model.card.inputs}
-            p = classify(model, given, mc_samples=mc_samples).probability
-            rows[name].append(base | {score_column(model.card.inputs): p})
+        for name, model in models.items():  # a model reads what it needs of CT, MR-T1, MR-T2
+            p = classify(model, volumes, mc_samples=mc_samples).probability
+            rows[name].append(base | {score_column(complete_inputs(model)): p})
         if progress is not None:
             progress(done, len(indices))
     return strategy_scores([ScoresTable(pd.DataFrame(r), name=n) for n, r in rows.items()], split=split)
@@ -226,6 +225,14 @@ def split_indices(spec, split: str) -> list[int]:
         return list(range(spec.n))
     assignment = split_subjects(spec.n, fractions, 0, labels=member_labels(spec))
     return [int(i) for i in np.flatnonzero(assignment == SPLITS.index(split))]
+
+
+def complete_inputs(model) -> tuple[str, ...]:
+    """The volumes a model reads with every input present, e.g. ("CT", "MR-T1", "MR-T2") or ("MR-T1", "MR-T2")."""
+    from fusion_core.inference.inputs import mr_weightings
+
+    strategy = model.config.strategy
+    return (("CT",) if strategy != "mr" else ()) + (mr_weightings(model) if strategy != "ct" else ())
 
 
 def balanced_indices(spec, labels: dict[str, int], n: int, *, seed: int = 0) -> list[int]:

@@ -93,3 +93,19 @@ def test_split_indices_are_the_runners_split_without_building_every_subject():
     assert split_indices(spec, "val") == [i for i, _ in members]
     assert member_labels(spec)[[i for i, _ in members]].tolist() == [s.label for _, s in members]
     assert split_indices(get_cohort_spec("demo").replace(n=5), "test") == [0, 1, 2, 3, 4]
+
+
+def test_zero_shift_reproduces_the_shipped_score():
+    from fusion_core.evaluation import read_scores
+    from fusion_core.evaluation.shift import score_shift
+    from fusion_core.inference import load_model
+    from fusion_core.inference.registry import ASSETS_DIR
+
+    if not (ASSETS_DIR / "clf-ct" / "scores.csv").is_file():
+        pytest.skip("clf-ct ships no scores.csv")
+    shipped = read_scores(ASSETS_DIR / "clf-ct").frame.set_index("subject_id")
+    spec = get_cohort_spec("demo")
+    scored = score_shift({"clf-ct": load_model("clf-ct", device="cpu")}, spec, [7], ShiftSetting())
+    row = scored.rows("clf-ct").iloc[0]
+    assert row["subject_id"] == "phantom-007" and row["label"] == shipped.loc["phantom-007", "label"]
+    assert row["score"] == pytest.approx(shipped.loc["phantom-007", "score[CT]"], abs=1e-4)
