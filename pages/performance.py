@@ -33,6 +33,12 @@ with page_boundary("showing the Fusion Performance page"):
     youden = perf.evaluations(fingerprint, None)
     names = perf.labels_of(youden)
     chosen = st.multiselect("Strategies to show", list(names), default=list(names), key="perf-strategies")
+    if not perf.has_classical(fingerprint):
+        st.caption(
+            "The classical baseline (logistic regression and a multiple-kernel SVM on intensity and texture "
+            "features) is not computed on this machine: `python -m fusion_core.evaluation.classical` "
+            "(about 8 minutes) adds it here."
+        )
     st.caption(
         "Subject level: each subject's probability is the mean of its most suspicious slices' probabilities "
         "(top-k). The shipped scores hold no per-slice scores, so slice-level curves are not shown."

@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from fusion_core.evaluation import scores_dirs
+from fusion_core.evaluation.classical import CLASSICAL_DIR
 from fusion_core.evaluation.comparison import (
     BoundInputs,
     StrategyEvaluation,
@@ -37,10 +38,11 @@ MAX_BANDS = 4  # more overlapping bands hide the curves
 BOUND_COLUMNS = ("Positives", "CT alone AUC", "MR alone AUC", "Independence bound")
 
 
-def scores_fingerprint(assets_dir: str | Path = ASSETS_DIR) -> Fingerprint:
-    """(folder, size, mtime_ns) of every shipped classifier's scores file: what the cached results depend on."""
+def scores_fingerprint(assets_dir: str | Path = ASSETS_DIR, classical_dir: str | Path = CLASSICAL_DIR) -> Fingerprint:
+    """(folder, size, mtime_ns) of every scores file the page reads: the shipped classifiers' and, when
+    computed, the classical baseline's. What every cached result depends on."""
     out = []
-    for d in scores_dirs(assets_dir):
+    for d in [*scores_dirs(assets_dir), *scores_dirs(classical_dir, "classical-*")]:
         stat = (d / "scores.csv").stat()
         out.append((str(d), stat.st_size, stat.st_mtime_ns))
     return tuple(out)
@@ -50,6 +52,11 @@ def scores_fingerprint(assets_dir: str | Path = ASSETS_DIR) -> Fingerprint:
 def strategy_scores(fingerprint: Fingerprint) -> StrategyScores:
     """The tidy test-split scores of every shipped classifier."""
     return load_strategy_scores([Path(d) for d, _, _ in fingerprint])
+
+
+def has_classical(fingerprint: Fingerprint) -> bool:
+    """Whether the classical baseline's scores are among the page's."""
+    return any(Path(d).name.startswith("classical-") for d, _, _ in fingerprint)
 
 
 def n_subjects(fingerprint: Fingerprint) -> int:

@@ -41,6 +41,8 @@ STRATEGY_LABELS: dict[str, str] = {
     "clf-late": "Late fusion",
     "clf-hybrid": "Hybrid fusion",
     "clf-uncertainty-late": "Uncertainty-weighted late fusion",
+    "classical-lr": "Classical: logistic regression",
+    "classical-mksvm": "Classical: multiple-kernel SVM",
 }
 
 # What each strategy does when one modality is missing at test time (fusion_core.models.classifiers).
@@ -53,6 +55,8 @@ MISSING_INPUT_HANDLING: dict[str, str] = {
     "clf-poe": "only the present modality's expert enters the product (no imputation)",
     "clf-late": "only the present modality's prediction is used",
     "clf-uncertainty-late": "only the present modality's prediction is used (its weight becomes 1)",
+    "classical-lr": "the missing modality's features are set to their training mean",
+    "classical-mksvm": "the missing modality's kernel is left out of the sum",
 }
 
 TIDY_COLUMNS = (
