@@ -81,9 +81,10 @@ with page_boundary("showing the Fusion Performance page"):
                 "each modality's evidence were Gaussian with equal variance and independent of the other's, each "
                 "separates lesion from no lesion by d′ = √2·Φ⁻¹(AUC); the ideal observer adds the two, "
                 "d′² = d′²(CT) + d′²(MR), and reaches AUC = Φ(d′/√2) = "
-                f"**{bound.bound:.2f}**. A strategy beats it only where the assumptions fail — here they do: a "
-                "calcification shows on CT, a subacute haemorrhage on MR, so the evidence is a mixture, not one "
-                "Gaussian, and a model that learns *which* modality to trust per lesion can do better than adding."
+                f"**{bound.bound:.2f}**. A strategy beats it only where the assumptions fail, and this cohort is built "
+                "so that they can: a calcification shows on CT, a subacute haemorrhage on MR, so the evidence is a "
+                "mixture, not one Gaussian, and a model that learns *which* modality to trust per lesion can do "
+                "better than adding. The table below shows the bound per lesion type."
             )
 
     st.subheader("The clinicians' table")
@@ -145,13 +146,15 @@ with page_boundary("showing the Fusion Performance page"):
     )
     st.caption(
         f"Temperature fitted {how}. Temperature scaling never changes the ranking: ROC curves and AUCs above are "
-        "unchanged. ECE: expected calibration error, 10 equal-width bins, on the 100 test subjects."
+        f"unchanged. ECE: expected calibration error, 10 equal-width bins, on the {perf.n_subjects(fingerprint)} test "
+        "subjects."
     )
 
     st.subheader("Under domain shift")
     st.caption(
         "A scanner unlike the training sites, on one modality: the phantom's site model re-acquires the same "
         "people with a wider point-spread function, another intensity gain and more noise; then the classifiers "
-        "score them again, with or without normalising the shifted images first."
+        "score them again, with or without normalising the shifted images first. (An MR gain change alone changes "
+        "nothing: the networks scale each MR weighting by its own within-head percentiles; CT enters in HU.)"
     )
     perf.domain_shift_section(fingerprint)

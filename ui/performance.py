@@ -127,7 +127,7 @@ def score_validation_with_progress(fingerprint: Fingerprint) -> StrategyScores:
     from ui.models import get_model
 
     bar = st.progress(0.0, text="Loading the classifiers…")
-    models = {name: get_model(name) for name in strategy_scores(fingerprint).strategies}
+    models = {name: get_model(name) for name in strategy_scores(fingerprint).strategies if name.startswith("clf-")}
 
     def progress(done: int, total: int) -> None:
         bar.progress(done / total, text=f"Scoring validation subject {done} of {total} with {len(models)} classifiers…")
@@ -202,10 +202,11 @@ def domain_shift_section(fingerprint: Fingerprint) -> None:
         format_func=NORMALISATION_LABELS.get,
         key="perf-shift-norm",
     )
-    available = [s for s in scores.strategies if s in SHIFT_DEFAULT_STRATEGIES] or scores.strategies[:3]
+    deep = [s for s in scores.strategies if s.startswith("clf-")]  # the classical baseline is not re-scored
+    available = [s for s in deep if s in SHIFT_DEFAULT_STRATEGIES]
     chosen = n2.multiselect(
         "Strategies to re-score",
-        scores.strategies,
+        deep,
         default=available,
         format_func=strategy_label,
         key="perf-shift-strategies",
