@@ -175,3 +175,10 @@ def test_strategy_label_words_and_unknown_names():
     assert strategy_label("clf-mr") == "MR (T1+T2) alone"
     assert strategy_label("clf-uncertainty-late") == "Uncertainty-weighted late fusion"
     assert strategy_label("my-model") == "my-model"
+
+
+def test_for_subjects_and_select_restrict_the_table(scores):
+    few = scores.for_subjects(["phantom-000", "phantom-061"]).select(["clf-ct", "clf-poe"])
+    assert few.strategies == ["clf-ct", "clf-poe"]
+    assert set(few.frame["subject_id"]) == {"phantom-000", "phantom-061"}
+    assert len(few.frame) == 2 * (1 + 3)
