@@ -96,8 +96,27 @@ def test_no_strategy_chosen_says_so():
 
 def test_domain_shift_waits_for_the_button():
     app = _run()
-    assert not app.get("plotly_chart")[-1].proto.spec.count("shifted")  # nothing scored on first paint
+    # nothing scored on first paint: the ROC, missing-modality and reliability charts only
+    assert [json.loads(c.proto.spec)["layout"]["yaxis"]["title"]["text"] for c in app.get("plotly_chart")] == [
+        "True positive rate (sensitivity)",
+        "Subject-level AUC (95 % CI)",
+        "Observed fraction with a lesion",
+    ]
     assert app.button(key="perf-shift-run")
     assert any("Score this setting" in i.value for i in app.info)
     app.slider(key="perf-shift-blur").set_value(1.0).run()
     assert not app.exception and not app.error
+
+
+@pytest.mark.slow
+def test_scoring_a_shift_draws_the_shift_chart():
+    app = _run()
+    app.multiselect(key="perf-shift-strategies").set_value(["clf-ct"]).run()
+    app.select_slider(key="perf-shift-n").set_value(10).run()
+    app.slider(key="perf-shift-blur").set_value(2.0).run()
+    app.button(key="perf-shift-run").click().run(timeout=300)
+    assert not app.exception and not app.error
+    shift = _chart(app, -1)
+    assert shift["data"][0]["name"] == "No shift (same subjects)"
+    assert "CT shifted: blur +2.00 mm" in shift["data"][1]["name"]
+    assert shift["data"][0]["x"] == ["CT alone"]
