@@ -287,7 +287,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     train_spec, test_spec = get_cohort_spec("classifier-train"), get_cohort_spec("demo")
     tick = lambda what: lambda d, n: print(f"\r{what} {d}/{n}", end="", flush=True)  # noqa: E731
     train_rows, train_x = cached_features(
-        args.out / "features_train", train_spec, split_indices(train_spec, "train"), tick("train")
+        args.out / feature_stem(train_spec, "train"), train_spec, split_indices(train_spec, "train"), tick("train")
     )
     model = fit_classical(train_x, train_rows["label"].to_numpy(int))
     test_rows, test_x = cached_features(
