@@ -164,7 +164,7 @@ def missing_modality_figure(frame: pd.DataFrame) -> go.Figure:
             )
         )
     fig.add_hline(
-        y=0.5, line={"color": "#999999", "dash": "dot"}, annotation_text="chance", annotation_position="bottom right"
+        y=0.5, line={"color": "#999999", "dash": "dot"}, annotation_text="chance", annotation_position="top left"
     )
     fig.update_layout(
         template=TEMPLATE,
