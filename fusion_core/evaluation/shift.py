@@ -251,12 +251,28 @@ def balanced_indices(spec, labels: dict[str, int], n: int, *, seed: int = 0) -> 
 
 
 def shift_aucs(scores: StrategyScores, *, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
-    """AUC with a 95 % CI of every strategy in ``scores``: columns strategy, label, auc, low, high, n."""
+    """AUC with a 95 % CI of every strategy in ``scores``, and its mean probability per class.
+
+    A shift can leave the ranking (AUC) intact and still move every probability, so that a fixed
+    threshold no longer fits: the mean probabilities show that.
+
+    Returns:
+        Columns strategy, label, auc, low, high, n, mean_p_lesion, mean_p_no_lesion.
+    """
     rows = []
     for s in scores.strategies:
         labels, values = scores.scores(s)
         a = auc_with_ci(labels, values, n_boot=n_boot, seed=seed)
         rows.append(
-            {"strategy": s, "label": strategy_label(s), "auc": a.auc, "low": a.low, "high": a.high, "n": len(labels)}
+            {
+                "strategy": s,
+                "label": strategy_label(s),
+                "auc": a.auc,
+                "low": a.low,
+                "high": a.high,
+                "n": len(labels),
+                "mean_p_lesion": float(values[labels == 1].mean()),
+                "mean_p_no_lesion": float(values[labels == 0].mean()),
+            }
         )
     return pd.DataFrame(rows)

@@ -109,3 +109,26 @@ def test_zero_shift_reproduces_the_shipped_score():
     row = scored.rows("clf-ct").iloc[0]
     assert row["subject_id"] == "phantom-007" and row["label"] == shipped.loc["phantom-007", "label"]
     assert row["score"] == pytest.approx(shipped.loc["phantom-007", "score[CT]"], abs=1e-4)
+
+
+def test_shift_aucs_report_auc_and_mean_probability_per_class():
+    import pandas as pd
+
+    from fusion_core.evaluation.scores_io import ScoresTable
+    from fusion_core.evaluation.shift import shift_aucs
+    from fusion_core.evaluation.strategies import strategy_scores
+
+    frame = pd.DataFrame(
+        {
+            "subject_id": ["a", "b", "c", "d"],
+            "label": [0, 0, 1, 1],
+            "lesion_type": ["none", "none", "calcified", "oedema"],
+            "site": "A",
+            "spec": "demo",
+            "split": "test",
+            "score[CT]": [0.1, 0.5, 0.4, 0.9],
+        }
+    )
+    out = shift_aucs(strategy_scores([ScoresTable(frame, name="clf-ct")]), n_boot=50).iloc[0]
+    assert out["label"] == "CT alone" and out["auc"] == pytest.approx(0.75) and out["n"] == 4
+    assert out["mean_p_lesion"] == pytest.approx(0.65) and out["mean_p_no_lesion"] == pytest.approx(0.3)
