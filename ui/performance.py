@@ -146,7 +146,7 @@ def labels_of(evaluated: list[StrategyEvaluation]) -> dict[str, str]:
 # ------------------------------------------------------------------------------ domain shift
 SHIFT_DEFAULT_STRATEGIES = ("clf-ct", "clf-mr", "clf-early", "clf-poe", "clf-uncertainty-late")
 SHIFT_SUBJECTS = (10, 20, 40, 100)
-SUBJECT_S, CLASSIFY_S = 1.8, 0.8  # seconds to build + align one subject, to classify it once (2 busy cores)
+SUBJECT_S, CLASSIFY_S = 1.2, 1.4  # s to build + align a subject, to classify it once (measured, 2 shared cores)
 
 
 @st.cache_resource(max_entries=1)
