@@ -6,7 +6,8 @@ Method:    from the shipped scores files (``assets/models/clf-*/scores.csv``, 10
            independence bound from CT alone and MR alone, overall and per lesion type; the clinicians'
            table at Youden's J; ECE (10 bins) before and after temperature scaling, cross-fitted on the
            test split (2 label-stratified folds; the shipped files hold no validation scores). Each
-           evaluation is timed.
+           evaluation is timed. The classical baseline is included when its scores are computed
+           (``python -m fusion_core.evaluation.classical``, git-ignored ``data/cache/classical``).
 Page:      the first screen's computations (``ui.performance``'s cached functions: load, evaluate at
            Youden, ROC bands, bound, lesion table, missing-modality AUCs, calibration, and the four
            figures) timed cold (nothing cached, imports done), and the page itself under Streamlit's
@@ -36,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from fusion_core.evaluation import scores_dirs  # noqa: E402
+from fusion_core.evaluation.classical import CLASSICAL_DIR  # noqa: E402
 from fusion_core.evaluation.comparison import (  # noqa: E402
     bound_by_lesion_type,
     clinicians_table,
@@ -93,7 +95,7 @@ def first_screen_cold(assets: Path) -> float:
     from fusion_core.viz.performance import missing_modality_figure, reliability_figure, roc_band, roc_figure
 
     t0 = time.perf_counter()
-    scores = load_strategy_scores(scores_dirs(assets))
+    scores = load_strategy_scores(scores_dirs(assets) + scores_dirs(CLASSICAL_DIR, "classical-*"))
     evaluated = evaluate_strategies(scores, n_boot=1000)
     bands = {s: roc_band(*scores.scores(s), n_boot=200) for s in scores.strategies}
     bound = unimodal_bound(scores)
@@ -182,8 +184,8 @@ def main(argv: list[str] | None = None) -> int:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, indent=2, default=float) + "\n")
         return 0
-    dirs = scores_dirs(args.assets)
-    if not dirs:
+    dirs = scores_dirs(args.assets) + scores_dirs(CLASSICAL_DIR, "classical-*")  # the baseline when computed
+    if not scores_dirs(args.assets):
         print(f"bench_fusion: no scores files under {args.assets}/clf-*/scores.csv", file=sys.stderr)
         return NO_SCORES
     result: dict = {"benchmark": "fusion strategies on the demo test split", "models": [d.name for d in dirs]}
