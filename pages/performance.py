@@ -89,7 +89,11 @@ with page_boundary("showing the Fusion Performance page"):
 
     st.subheader("The clinicians' table")
     table = clinicians_table(evaluated)
-    st.dataframe(table, column_config={"Threshold": st.column_config.NumberColumn(format="%.3f")})
+    st.dataframe(
+        table,
+        column_config={"Threshold": st.column_config.NumberColumn(format="%.3f")},
+        height=perf.table_height(len(table)),
+    )
     st.caption("Mean ± sd over 1000 stratified bootstrap resamples at the operating point; AUC does not depend on it.")
     st.download_button(
         "Download the table (CSV)",
@@ -135,7 +139,8 @@ with page_boundary("showing the Fusion Performance page"):
         "dotted diagonal: of the subjects given 0.7, 70 % have a lesion. Marker area: subjects in the bin."
     )
     st.dataframe(
-        calibration_frame(results).style.format(precision=3, subset=["ECE before", "ECE after temperature scaling"])
+        calibration_frame(results).style.format(precision=3, subset=["ECE before", "ECE after temperature scaling"]),
+        height=perf.table_height(len(results)),
     )
     how = (
         "on the validation split of the classifiers' training cohort (40 subjects they were never trained on)"

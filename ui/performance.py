@@ -138,6 +138,11 @@ def score_validation_with_progress(fingerprint: Fingerprint) -> StrategyScores:
     return scores
 
 
+def table_height(n_rows: int) -> int:
+    """Pixel height that shows a dataframe's ``n_rows`` rows and header without scrolling."""
+    return 35 * (n_rows + 1) + 3
+
+
 def labels_of(evaluated: list[StrategyEvaluation]) -> dict[str, str]:
     """Display name -> model name, in display order."""
     return {e.label: e.strategy for e in evaluated}
@@ -234,8 +239,11 @@ def domain_shift_section(fingerprint: Fingerprint) -> None:
         "mean_p_lesion": "Mean probability, lesion",
         "mean_p_no_lesion": "Mean probability, no lesion",
     }
-    both = baseline.set_index("label")[list(columns)].join(
-        result.set_index("label")[list(columns)], lsuffix=" · no shift", rsuffix=" · shifted"
+    both = baseline.set_index("label")[list(columns)].merge(
+        result.set_index("label")[list(columns)],
+        left_index=True,
+        right_index=True,
+        suffixes=(" · no shift", " · shifted"),
     )
     st.dataframe(
         both.rename(columns=lambda c: columns[c.split(" · ")[0]] + " · " + c.split(" · ")[1]).style.format(precision=2)
