@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from fusion_core.evaluation.comparison import bound_sentences, clinicians_table
-from fusion_core.evaluation.recalibration import CROSS_FIT, calibration_frame
+from fusion_core.evaluation.recalibration import calibration_frame
 from fusion_core.evaluation.strategies import MISSING_INPUT_HANDLING, strategy_label
 from fusion_core.viz.performance import missing_modality_figure, reliability_pair_figure, roc_figure
 from ui import performance as perf
@@ -76,16 +76,7 @@ with page_boundary("showing the Fusion Performance page"):
             f"({bound.mr_auc:.2f}).\n" + "\n".join(f"- {sentences[e.strategy]}" for e in evaluated)
         )
         with st.expander("What the independence bound is, and how a strategy can beat it"):
-            st.markdown(
-                f"CT alone reaches AUC {bound.ct_auc:.2f} and MR alone {bound.mr_auc:.2f}. If, given the truth, "
-                "each modality's evidence were Gaussian with equal variance and independent of the other's, each "
-                "separates lesion from no lesion by d′ = √2·Φ⁻¹(AUC); the ideal observer adds the two, "
-                "d′² = d′²(CT) + d′²(MR), and reaches AUC = Φ(d′/√2) = "
-                f"**{bound.bound:.2f}**. A strategy beats it only where the assumptions fail, and this cohort is built "
-                "so that they can: a calcification shows on CT, a subacute haemorrhage on MR, so the evidence is a "
-                "mixture, not one Gaussian, and a model that learns *which* modality to trust per lesion can do "
-                "better than adding. The table below shows the bound per lesion type."
-            )
+            st.markdown(perf.bound_explanation(bound))
 
     st.subheader("The clinicians' table")
     table = clinicians_table(evaluated)
@@ -142,18 +133,7 @@ with page_boundary("showing the Fusion Performance page"):
         calibration_frame(results).style.format(precision=3, subset=["ECE before", "ECE after temperature scaling"]),
         height=perf.table_height(len(results)),
     )
-    how = (
-        "on the validation split of the classifiers' training cohort (40 subjects they were never trained on)"
-        if on_validation
-        else f"by {CROSS_FIT}: the subjects are split into two halves (stratified by label) and the temperature "
-        "fitted on one half rescales the other, so no subject is calibrated with its own label. The shipped "
-        "scores cover the test split only; the button above scores the validation split instead"
-    )
-    st.caption(
-        f"Temperature fitted {how}. Temperature scaling never changes the ranking: ROC curves and AUCs above are "
-        f"unchanged. ECE: expected calibration error, 10 equal-width bins, on the {perf.n_subjects(fingerprint)} test "
-        "subjects."
-    )
+    st.caption(perf.calibration_note(on_validation, perf.n_subjects(fingerprint)))
 
     st.subheader("Under domain shift")
     st.caption(
