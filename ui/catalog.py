@@ -46,4 +46,12 @@ PAGES: tuple[PageInfo, ...] = (
         "(checkerboard, blend, edges, joint histogram, true error in mm on the demo cohort); normalise "
         "intensities and fuse the scans pixel by pixel; download the result.",
     ),
+    PageInfo(
+        script="performance.py",
+        title="Fusion Performance",
+        icon=":material/monitoring:",
+        summary="ROC curves of every fusion strategy with bootstrap bands against the theoretical independence "
+        "bound; the clinicians' table at an operating point you choose (CSV download); AUC with CT or MR "
+        "missing; calibration before and after temperature scaling.",
+    ),
 )

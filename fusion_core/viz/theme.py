@@ -28,6 +28,8 @@ STRATEGY_COLOURS: dict[str, str] = {
     "hybrid": "#44AA99",
     "uncertainty-late": "#AA4499",
     "classical baseline": "#777777",
+    "classical-lr": "#777777",
+    "classical-mksvm": "#8C6D31",
     "independence bound": "#000000",
 }
 

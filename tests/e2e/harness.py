@@ -127,12 +127,19 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("/tmp/fusion-shots"))
     parser.add_argument("--min-images", type=int, default=0)
     parser.add_argument("--height", type=int, default=2000, help="viewport height (Streamlit scrolls inside)")
+    parser.add_argument(
+        "--wait-selector",
+        default=None,
+        help="also wait for this CSS selector, e.g. '.js-plotly-plot .main-svg' (plotly charts are not images)",
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     with serve_app() as url, browser_page(height=args.height) as page:
         for name in args.pages:
             page.goto(f"{url}/{name}")
             wait_for_app(page, min_images=args.min_images)
+            if args.wait_selector:
+                page.wait_for_selector(args.wait_selector, timeout=180_000)
             time.sleep(1.0)
             target = args.out / f"{name or 'home'}.png"
             page.screenshot(path=str(target), full_page=True)

@@ -91,3 +91,14 @@ def test_every_page_opens_without_error(app_url, url_path):
         page.locator("h1").first.wait_for(timeout=120_000)
         _no_traceback(page)
         assert page.locator("[role='dialog']").count() == 0  # e.g. no "Page not found"
+
+
+def test_performance_page_draws_the_roc_chart(app_url, tmp_path):
+    with browser_page() as page:
+        page.goto(f"{app_url}/performance")
+        wait_for_app(page)
+        page.locator("[data-testid='stPlotlyChart'] .js-plotly-plot .main-svg").first.wait_for(timeout=120_000)
+        _no_traceback(page)
+        assert page.locator("[data-testid='stAlertContentError']").count() == 0
+        legend = page.locator("[data-testid='stPlotlyChart']").first.inner_text()
+        assert "Independence bound" in legend and "AUC" in legend

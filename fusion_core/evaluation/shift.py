@@ -1,0 +1,278 @@
+"""Domain shift: re-generate demo subjects with one modality acquired by a shifted scanner, and re-score.
+
+The shift is the phantom's own site model (``fusion_core.data.sites.ScannerSite``), applied to one
+modality only: a wider point-spread function (Gaussian blur, added in quadrature to the site's own),
+an intensity gain (HU calibration for CT, receiver gain for MR) and more noise. The subject is the
+same person (same seed: anatomy, lesion, pose and noise streams), so at zero shift it is exactly
+the subject the shipped scores were computed on.
+
+Normalisation before the classifier, on the shifted modality only:
+
+* ``none``: as acquired. (The networks already scale each MR weighting by its own within-head
+  percentiles, so an MR gain change is absorbed by design; CT enters in fixed HU.)
+* ``zscore``: z-score inside the head, then rescaled to the reference subject's within-head mean and
+  sd, so the network gets its usual units back.
+* ``histogram``: the whole volume's histogram matched to the reference subject's.
+
+The reference is subject 0 of the classifiers' training cohort spec (site A): what "the training
+site" looked like.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+from collections.abc import Callable, Sequence
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fusion_core.data.sites import ScannerSite, get_site
+from fusion_core.evaluation.errors import EvaluationError
+from fusion_core.evaluation.roc import auc_with_ci
+from fusion_core.evaluation.scores_io import ScoresTable, score_column
+from fusion_core.evaluation.strategies import StrategyScores, strategy_label, strategy_scores
+
+REFERENCE_SPEC = "classifier-train"
+SHIFT_MC_SAMPLES = 8  # as the shipped scores (runner default), so zero shift reproduces them
+
+
+class Normalisation(StrEnum):
+    NONE = "none"
+    ZSCORE = "zscore"
+    HISTOGRAM = "histogram"
+
+
+NORMALISATION_LABELS = {
+    Normalisation.NONE: "None (as acquired)",
+    Normalisation.ZSCORE: "Z-score in the head (to the training site's mean and sd)",
+    Normalisation.HISTOGRAM: "Histogram matching to the training site",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class ShiftSetting:
+    """One domain-shift setting of one modality.
+
+    Attributes:
+        modality: "CT" or "MR" (both MR weightings).
+        blur_mm: extra Gaussian PSF sigma, mm (added in quadrature to the site's own blur).
+        scale: intensity gain factor (CT: HU calibration gain; MR: receiver gain).
+        noise: noise standard deviation factor (1 = the site's own noise).
+        normalisation: what is done to the shifted modality before the classifier.
+    """
+
+    modality: str = "CT"
+    blur_mm: float = 0.0
+    scale: float = 1.0
+    noise: float = 1.0
+    normalisation: str = Normalisation.NONE
+
+    def __post_init__(self) -> None:
+        if self.modality not in ("CT", "MR"):
+            raise EvaluationError(f"shift modality must be 'CT' or 'MR', got {self.modality!r}")
+        if self.blur_mm < 0 or self.scale <= 0 or self.noise < 0:
+            raise EvaluationError(f"blur must be >= 0, scale > 0 and noise >= 0; got {self}")
+        try:
+            object.__setattr__(self, "normalisation", Normalisation(self.normalisation))
+        except ValueError:
+            choices = ", ".join(n.value for n in Normalisation)
+            raise EvaluationError(f"normalisation {self.normalisation!r}: choose one of {choices}") from None
+
+    @property
+    def is_identity(self) -> bool:
+        return self.blur_mm == 0 and self.scale == 1 and self.noise == 1
+
+
+def shifted_site(site: ScannerSite, setting: ShiftSetting) -> ScannerSite:
+    """``site`` with ``setting``'s modality blurred, rescaled and noisier; the other modality unchanged."""
+    if setting.modality == "CT":
+        return dataclasses.replace(
+            site,
+            ct_blur_mm=math.hypot(site.ct_blur_mm, setting.blur_mm),
+            ct_hu_scale=site.ct_hu_scale * setting.scale,
+            ct_noise_hu=site.ct_noise_hu * setting.noise,
+        )
+    return dataclasses.replace(
+        site,
+        mr_blur_mm=math.hypot(site.mr_blur_mm, setting.blur_mm),
+        mr_scale=site.mr_scale * setting.scale,
+        mr_noise=site.mr_noise * setting.noise,
+    )
+
+
+def shifted_subject(spec, index: int, setting: ShiftSetting):
+    """Member ``index`` of ``spec`` with ``setting`` applied to its site (the same person).
+
+    Raises:
+        EvaluationError: a spec built from interleaved halves (complementary) is not supported.
+    """
+    from fusion_core.data.phantom import make_subject
+
+    if spec.complementary or not spec.paired:
+        raise EvaluationError(f"cohort spec {spec.name!r}: domain shift needs a plain paired spec")
+    if not 0 <= index < spec.n:
+        raise EvaluationError(f"cohort {spec.name!r} has subjects 0..{spec.n - 1}, not {index}")
+    site = shifted_site(get_site(spec.site(index)), setting)
+    seed = np.random.SeedSequence(int(spec.seed), spawn_key=(index,))
+    return make_subject(seed, site=site, subject_id=f"phantom-{index:03d}", **spec.phantom_options)
+
+
+@functools.lru_cache(maxsize=1)
+def reference_volumes() -> dict[str, Any]:
+    """The training site's look: subject 0 of :data:`REFERENCE_SPEC`, aligned, keyed "CT", "MR-T1", "MR-T2"."""
+    from fusion_core.data.cohorts import get_cohort_spec
+
+    case = get_cohort_spec(REFERENCE_SPEC).subject(0).to_case().aligned()
+    return {"CT": case.ct, **case.mr_weightings}
+
+
+def normalise_to_reference(volume, reference, method: str):
+    """One volume normalised to the reference's intensity distribution (see the module docstring)."""
+    from fusion_core.preprocess import histogram_match_volume
+    from fusion_core.preprocess.intensity import zscore
+    from fusion_core.preprocess.masks import head_mask
+
+    method = Normalisation(method)
+    if method is Normalisation.NONE:
+        return volume
+    if method is Normalisation.HISTOGRAM:
+        return histogram_match_volume(volume, reference).volume
+    z, _ = zscore(volume.array, head_mask(volume))
+    ref = reference.array[head_mask(reference)]
+    return volume.with_array((z * ref.std() + ref.mean()).astype(np.float32))
+
+
+def shifted_volumes(spec, index: int, setting: ShiftSetting) -> tuple[dict[str, Any], Any]:
+    """(aligned volumes {"CT", "MR-T1", "MR-T2"} with the shift and normalisation applied, the subject)."""
+    subject = shifted_subject(spec, index, setting)
+    case = subject.to_case().aligned()
+    volumes = {"CT": case.ct, **case.mr_weightings}
+    reference = reference_volumes() if setting.normalisation is not Normalisation.NONE else {}
+    for name in [m for m in volumes if m.startswith(setting.modality)]:
+        if setting.normalisation is not Normalisation.NONE:
+            volumes[name] = normalise_to_reference(volumes[name], reference[name], setting.normalisation)
+    return volumes, subject
+
+
+def score_shift(
+    models: dict[str, Any],
+    spec,
+    indices: Sequence[int],
+    setting: ShiftSetting,
+    *,
+    mc_samples: int = SHIFT_MC_SAMPLES,
+    split: str = "test",
+    progress: Callable[[int, int], None] | None = None,
+) -> StrategyScores:
+    """Score every model on its complete input for the shifted subjects.
+
+    Args:
+        models: name -> LoadedModel (``load_model``).
+        spec: the cohort spec (``get_cohort_spec("demo")``).
+        indices: members of ``spec`` to score.
+        setting: the shift.
+        split: the split the rows are labelled with ("val" for validation subjects).
+        progress: called with (subjects done, total) after each subject.
+
+    Returns:
+        Tidy scores of ``split``, one row per model and subject.
+    """
+    from fusion_core.evaluation.runner import subject_row
+    from fusion_core.inference import classify
+
+    rows: dict[str, list[dict]] = {name: [] for name in models}
+    for done, index in enumerate(indices, start=1):
+        volumes, subject = shifted_volumes(spec, index, setting)
+        base = subject_row(subject, spec.name, split)
+        for name, model in models.items():  # a model reads what it needs of CT, MR-T1, MR-T2
+            p = classify(model, volumes, mc_samples=mc_samples).probability
+            rows[name].append(base | {score_column(complete_inputs(model)): p})
+        if progress is not None:
+            progress(done, len(indices))
+    return strategy_scores([ScoresTable(pd.DataFrame(r), name=n) for n, r in rows.items()], split=split)
+
+
+def member_labels(spec) -> np.ndarray:
+    """(n,) lesion labels of a plain spec's members without rendering them (16-voxel subjects).
+
+    The phantom draws the label from its own random stream before anything depends on the grid
+    size, so a 16-voxel subject has the label of the full-size one (a test checks it).
+    """
+    from fusion_core.data.phantom import make_subject
+
+    options = spec.phantom_options
+    return np.array(
+        [
+            make_subject(
+                np.random.SeedSequence(int(spec.seed), spawn_key=(i,)), size=16, modalities=("CT",), **options
+            ).label
+            for i in range(spec.n)
+        ]
+    )
+
+
+def split_indices(spec, split: str) -> list[int]:
+    """Members of ``split`` of a plain spec: the runner's stratified split (``runner.split_members``),
+    with the labels from :func:`member_labels` instead of building all members."""
+    from fusion_core.training.slice_table import SPLITS, split_subjects
+
+    fractions = spec.split_fractions
+    if fractions[SPLITS.index(split)] >= sum(fractions):
+        return list(range(spec.n))
+    assignment = split_subjects(spec.n, fractions, 0, labels=member_labels(spec))
+    return [int(i) for i in np.flatnonzero(assignment == SPLITS.index(split))]
+
+
+def complete_inputs(model) -> tuple[str, ...]:
+    """The volumes a model reads with every input present, e.g. ("CT", "MR-T1", "MR-T2") or ("MR-T1", "MR-T2")."""
+    from fusion_core.inference.inputs import mr_weightings
+
+    strategy = model.config.strategy
+    return (("CT",) if strategy != "mr" else ()) + (mr_weightings(model) if strategy != "ct" else ())
+
+
+def balanced_indices(spec, labels: dict[str, int], n: int, *, seed: int = 0) -> list[int]:
+    """``n`` members of ``spec`` (half with a lesion, half without, as far as there are), sorted.
+
+    Args:
+        labels: subject id -> label (e.g. from the shipped scores), so no subject is built to learn it.
+    """
+    ids = spec.subject_ids()
+    rng = np.random.default_rng(seed)
+    picked: list[int] = []
+    for value, count in ((1, n // 2), (0, n - n // 2)):
+        members = [i for i, sid in enumerate(ids) if labels.get(sid) == value]
+        picked += rng.permutation(members)[:count].tolist()
+    return sorted(int(i) for i in picked)
+
+
+def shift_aucs(scores: StrategyScores, *, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """AUC with a 95 % CI of every strategy in ``scores``, and its mean probability per class.
+
+    A shift can leave the ranking (AUC) intact and still move every probability, so that a fixed
+    threshold no longer fits: the mean probabilities show that.
+
+    Returns:
+        Columns strategy, label, auc, low, high, n, mean_p_lesion, mean_p_no_lesion.
+    """
+    rows = []
+    for s in scores.strategies:
+        labels, values = scores.scores(s)
+        a = auc_with_ci(labels, values, n_boot=n_boot, seed=seed)
+        rows.append(
+            {
+                "strategy": s,
+                "label": strategy_label(s),
+                "auc": a.auc,
+                "low": a.low,
+                "high": a.high,
+                "n": len(labels),
+                "mean_p_lesion": float(values[labels == 1].mean()),
+                "mean_p_no_lesion": float(values[labels == 0].mean()),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,184 @@
+"""Tidy strategy scores, the comparison of strategies and the bound sentences, on hand-made scores files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fusion_core.evaluation import EvaluationError, auc_score, independence_bound, read_scores
+from fusion_core.evaluation.comparison import (
+    bound_by_lesion_type,
+    bound_sentence,
+    clinicians_table,
+    evaluate_strategies,
+    missing_modality_aucs,
+    operating_point,
+    unimodal_bound,
+)
+from fusion_core.evaluation.roc import AUCResult
+from fusion_core.evaluation.strategies import (
+    BOTH,
+    CT_ONLY,
+    MR_ONLY,
+    TIDY_COLUMNS,
+    input_set,
+    load_strategy_scores,
+    strategy_label,
+)
+from tests.evaluation.strategy_fixtures import write_strategy_models
+
+
+@pytest.fixture(scope="module")
+def model_dirs(tmp_path_factory):
+    return write_strategy_models(tmp_path_factory.mktemp("models"), n=120)
+
+
+@pytest.fixture(scope="module")
+def scores(model_dirs):
+    return load_strategy_scores(model_dirs)
+
+
+@pytest.mark.parametrize(
+    ("subset", "expected"),
+    [("CT+MR-T1+MR-T2", BOTH), ("CT+MR-T1", BOTH), ("CT", CT_ONLY), ("MR-T1+MR-T2", MR_ONLY), ("MR-T1", MR_ONLY)],
+)
+def test_input_set_names_what_the_model_was_given(subset, expected):
+    assert input_set(subset) == expected
+
+
+def test_input_set_refuses_a_subset_without_ct_or_mr():
+    with pytest.raises(EvaluationError, match="neither CT nor MR"):
+        input_set("PET")
+
+
+def test_tidy_scores_hold_one_row_per_strategy_subject_and_input_set(scores, model_dirs):
+    frame = scores.frame
+    assert list(frame.columns) == list(TIDY_COLUMNS)
+    # unimodal models: one input set of 120 subjects; early and PoE: three
+    assert len(frame) == 120 * (1 + 1 + 3 + 3)
+    assert scores.strategies == ["clf-ct", "clf-mr", "clf-early", "clf-poe"]  # unimodal first, then by stage
+    assert scores.input_sets("clf-ct") == [CT_ONLY] and scores.input_sets("clf-mr") == [MR_ONLY]
+    assert scores.input_sets("clf-poe") == [BOTH, CT_ONLY, MR_ONLY]
+    labels, values = scores.scores("clf-early", CT_ONLY)
+    raw = read_scores(model_dirs[2]).frame.sort_values("subject_id")
+    np.testing.assert_array_equal(values, raw["score[CT]"].to_numpy())
+    np.testing.assert_array_equal(labels, raw["label"].to_numpy())
+
+
+def test_unknown_strategy_is_an_evaluation_error(scores):
+    with pytest.raises(EvaluationError, match="clf-nothing"):
+        scores.scores("clf-nothing")
+
+
+def test_evaluations_match_the_auc_and_the_youden_operating_point(scores):
+    evaluated = {e.strategy: e for e in evaluate_strategies(scores, n_boot=200)}
+    labels, values = scores.scores("clf-poe")
+    poe = evaluated["clf-poe"]
+    assert poe.label == "Product of experts" and poe.inputs == BOTH
+    assert poe.auc.auc == pytest.approx(auc_score(labels, values))
+    assert poe.auc.low < poe.auc.auc < poe.auc.high
+    assert poe.table.youden
+    assert poe.operating_point == operating_point(labels, values, poe.table.threshold)
+    fpr, tpr = poe.operating_point
+    assert tpr - fpr == pytest.approx(max(poe.tpr - poe.fpr))  # Youden: the point furthest above chance
+
+
+def test_operating_point_by_hand():
+    labels, values = np.array([0, 0, 0, 0, 1, 1]), np.array([0.1, 0.2, 0.6, 0.7, 0.5, 0.9])
+    assert operating_point(labels, values, 0.5) == (0.5, 1.0)
+    assert operating_point(labels, values, 0.8) == (0.0, 0.5)
+
+
+def test_one_threshold_for_all_changes_the_table(scores):
+    youden = clinicians_table(evaluate_strategies(scores, n_boot=50))
+    fixed = clinicians_table(evaluate_strategies(scores, thresholds=0.9, n_boot=50))
+    assert list(fixed.index) == ["CT alone", "MR (T1+T2) alone", "Early fusion", "Product of experts"]
+    assert (fixed["Threshold"] == 0.9).all() and not fixed["Youden"].any()
+    assert (youden["AUC"] == fixed["AUC"]).all()  # the AUC does not depend on the operating point
+    assert (youden["Recall (sensitivity)"] != fixed["Recall (sensitivity)"]).any()
+    assert fixed.loc["Early fusion", "Specificity"].count("±") == 1
+
+
+def test_numeric_table_holds_mean_and_sd_of_each_metric(scores):
+    table = clinicians_table(evaluate_strategies(scores, n_boot=50), formatted=False)
+    assert {"AUC mean", "AUC sd", "Specificity mean", "Precision sd"} <= set(table.columns)
+    assert table["AUC mean"].between(0.5, 1).all() and (table["AUC sd"] > 0).all()
+
+
+def test_unimodal_bound_comes_from_the_two_unimodal_classifiers(scores):
+    b = unimodal_bound(scores)
+    assert b.ct_auc == pytest.approx(auc_score(*scores.scores("clf-ct")))
+    assert b.mr_auc == pytest.approx(auc_score(*scores.scores("clf-mr")))
+    assert b.bound == pytest.approx(independence_bound(b.ct_auc, b.mr_auc))
+    assert b.bound > max(b.ct_auc, b.mr_auc)
+
+
+def test_bound_needs_both_unimodal_classifiers(scores):
+    with pytest.raises(EvaluationError, match="clf-mr"):
+        unimodal_bound(scores.select(["clf-ct", "clf-early"]))
+
+
+def _auc(point: float, low: float, high: float) -> AUCResult:
+    return AUCResult(point, low, high, 50, 50, 1000, 0.05, 0)
+
+
+def test_bound_sentence_above_inside_below_and_unimodal():
+    above = bound_sentence("Early fusion", _auc(0.92, 0.86, 0.97), 0.80)
+    assert above.startswith("**Early fusion**: AUC 0.92 (95 % CI 0.86–0.97)") and "+0.12 above the bound," in above
+    assert "not independent Gaussian" in above
+    inside = bound_sentence("Late fusion", _auc(0.78, 0.70, 0.86), 0.80)
+    assert "-0.02 from the bound, which lies inside" in inside and "cannot be told apart" in inside
+    below = bound_sentence("Late fusion", _auc(0.65, 0.55, 0.74), 0.80)
+    assert "0.15 below the bound, the whole interval below" in below and "unused" in below
+    assert "one of the two inputs" in bound_sentence("CT alone", _auc(0.7, 0.6, 0.8), 0.8, unimodal=True)
+
+
+def test_bound_by_lesion_type_scores_each_type_against_all_negatives(scores):
+    table = bound_by_lesion_type(scores)
+    assert list(table.index) == ["calcified", "oedema", "subacute-haemorrhage", "all lesions"]
+    assert table.loc["calcified", "Positives"] == 20 and table.loc["all lesions", "Positives"] == 60
+    # calcifications show on CT only (by construction): CT alone beats MR alone there, and vice versa
+    assert table.loc["calcified", "CT alone AUC"] > 0.85 > table.loc["calcified", "MR alone AUC"]
+    assert table.loc["subacute-haemorrhage", "MR alone AUC"] > 0.85 > table.loc["subacute-haemorrhage", "CT alone AUC"]
+    ct, mr = scores.rows("clf-ct"), scores.rows("clf-mr")
+    keep = ((ct["label"] == 0) | (ct["lesion_type"] == "oedema")).to_numpy()
+    y, ct_score, mr_score = ct["label"].to_numpy()[keep], ct["score"].to_numpy()[keep], mr["score"].to_numpy()[keep]
+    assert table.loc["oedema", "CT alone AUC"] == pytest.approx(auc_score(y, ct_score))
+    assert table.loc["oedema", "Independence bound"] == pytest.approx(
+        independence_bound(auc_score(y, ct_score), auc_score(y, mr_score))
+    )
+    assert {"Early fusion", "Product of experts"} <= set(table.columns)
+
+
+def test_missing_modality_structure_and_what_the_models_do(scores):
+    frame = missing_modality_aucs(scores, n_boot=200)
+    assert isinstance(frame, pd.DataFrame)
+    assert list(zip(frame["strategy"], frame["inputs"], strict=True)) == [
+        ("clf-ct", CT_ONLY),
+        ("clf-mr", MR_ONLY),
+        ("clf-early", BOTH),
+        ("clf-early", CT_ONLY),
+        ("clf-early", MR_ONLY),
+        ("clf-poe", BOTH),
+        ("clf-poe", CT_ONLY),
+        ("clf-poe", MR_ONLY),
+    ]
+    assert (frame["low"] <= frame["auc"]).all() and (frame["auc"] <= frame["high"]).all()
+    early = frame[frame["strategy"] == "clf-early"].set_index("inputs")
+    assert early.loc[BOTH, "handling"] == "" and "zero image" in early.loc[CT_ONLY, "handling"]
+    assert "expert" in frame.set_index(["strategy", "inputs"]).loc[("clf-poe", MR_ONLY), "handling"]
+    assert (frame[frame["strategy"] == "clf-ct"]["handling"] == "").all()  # its own modality is not "missing"
+
+
+def test_strategy_label_words_and_unknown_names():
+    assert strategy_label("clf-mr") == "MR (T1+T2) alone"
+    assert strategy_label("clf-uncertainty-late") == "Uncertainty-weighted late fusion"
+    assert strategy_label("my-model") == "my-model"
+
+
+def test_for_subjects_and_select_restrict_the_table(scores):
+    few = scores.for_subjects(["phantom-000", "phantom-061"]).select(["clf-ct", "clf-poe"])
+    assert few.strategies == ["clf-ct", "clf-poe"]
+    assert set(few.frame["subject_id"]) == {"phantom-000", "phantom-061"}
+    assert len(few.frame) == 2 * (1 + 3)
