@@ -27,7 +27,7 @@ STRATEGY_COLOURS: dict[str, str] = {
     "late": "#999933",
     "hybrid": "#44AA99",
     "uncertainty-late": "#AA4499",
-    "classical baseline": "#777777",
+    "classical baseline": "#A0A0A0",
     "classical-lr": "#777777",
     "classical-mksvm": "#8C6D31",
     "independence bound": "#000000",
