@@ -46,4 +46,12 @@ PAGES: tuple[PageInfo, ...] = (
         "(checkerboard, blend, edges, joint histogram, true error in mm on the demo cohort); normalise "
         "intensities and fuse the scans pixel by pixel; download the result.",
     ),
+    PageInfo(
+        script="learn.py",
+        title="Learn",
+        icon=":material/school:",
+        summary="Interactive teaching demos of why and how fusion works: two detectors and d′, Bayes' odds, "
+        "early/intermediate/late fusion, misregistration, normalisation, additive vs tensor fusion, "
+        "product of experts with a missing scan, uncertainty weights.",
+    ),
 )

@@ -1,0 +1,201 @@
+"""Figures of the Learn page's teaching demos: pure functions returning ``go.Figure``.
+
+The same colours as everywhere else: CT blue, MR vermilion, fused in the early-fusion green, the
+prior and chance in grey.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from fusion_core.teaching.bayes import BayesFusion
+from fusion_core.teaching.detectors import DetectorFusion, SimulatedDetectors, binormal_roc, fuse_detectors
+from fusion_core.teaching.poe import GaussianExpert, gaussian_density
+from fusion_core.teaching.xor import ToyFit, make_xor_data
+from fusion_core.viz.theme import MODALITY_COLOURS, STRATEGY_COLOURS, TEMPLATE
+
+CT_COLOUR = MODALITY_COLOURS["CT"]
+MR_COLOUR = MODALITY_COLOURS["MR-T1"]
+FUSED_COLOUR = STRATEGY_COLOURS["early"]
+GREY = "#888888"
+NEGATIVE_COLOUR, POSITIVE_COLOUR = "#56B4E9", "#D55E00"  # no lesion / lesion (Okabe–Ito)
+SCATTER_POINTS = 600  # enough to see the two clouds, few enough to stay light
+
+
+def _layout(fig: go.Figure, *, height: int, title: str | None = None) -> go.Figure:
+    fig.update_layout(template=TEMPLATE, height=height, title=title, margin={"t": 60, "b": 40, "l": 50, "r": 20})
+    return fig
+
+
+def detectors_figure(closed: DetectorFusion, simulated: SimulatedDetectors) -> go.Figure:
+    """Demo 1: the simulated cases, the ROC curves (closed form and Monte Carlo) and fused AUC vs correlation."""
+    fig = make_subplots(
+        rows=1,
+        cols=3,
+        subplot_titles=("Simulated cases", "ROC curves", "Fused AUC vs noise correlation"),
+        horizontal_spacing=0.08,
+    )
+    _add_cases(fig, simulated)
+    _add_rocs(fig, closed, simulated)
+    _add_rho_curve(fig, closed)
+    return _layout(fig, height=420).update_layout(legend={"orientation": "h", "y": -0.18})
+
+
+def _add_cases(fig: go.Figure, sim: SimulatedDetectors) -> None:
+    step = max(1, sim.labels.size // SCATTER_POINTS)
+    for label, name, colour in ((0, "no lesion", NEGATIVE_COLOUR), (1, "lesion", POSITIVE_COLOUR)):
+        keep = np.flatnonzero(sim.labels == label)[::step]
+        fig.add_trace(
+            go.Scattergl(
+                x=sim.x1[keep], y=sim.x2[keep], mode="markers", name=name, legendgroup="cases",
+                marker={"size": 4, "color": colour, "opacity": 0.6},
+            ),
+            row=1, col=1,
+        )  # fmt: skip
+    fig.update_xaxes(title_text="detector 1 reading (CT)", row=1, col=1)
+    fig.update_yaxes(title_text="detector 2 reading (MR)", row=1, col=1)
+
+
+def _add_rocs(fig: go.Figure, closed: DetectorFusion, sim: SimulatedDetectors) -> None:
+    fpr = np.linspace(0.0, 1.0, 201)
+    curves = (
+        (f"CT alone (AUC {closed.auc1:.3f})", binormal_roc(closed.d1, fpr), CT_COLOUR, "solid"),
+        (f"MR alone (AUC {closed.auc2:.3f})", binormal_roc(closed.d2, fpr), MR_COLOUR, "solid"),
+        (f"fused, theory (AUC {closed.fused_auc:.3f})", binormal_roc(closed.fused_dprime, fpr), FUSED_COLOUR, "solid"),
+    )
+    for name, tpr, colour, dash in curves:
+        fig.add_trace(go.Scatter(x=fpr, y=tpr, name=name, line={"color": colour, "dash": dash, "width": 3}), 1, 2)
+    mc_fpr, mc_tpr = sim.roc("fused")
+    fig.add_trace(
+        go.Scatter(
+            x=mc_fpr, y=mc_tpr, name=f"fused, simulation (AUC {sim.fused_auc:.3f})",
+            line={"color": "black", "dash": "dot", "width": 2},
+        ),
+        row=1, col=2,
+    )  # fmt: skip
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], showlegend=False, line={"color": GREY, "dash": "dash"}), 1, 2)
+    fig.update_xaxes(title_text="false positive rate", range=[0, 1], row=1, col=2)
+    fig.update_yaxes(title_text="true positive rate", range=[0, 1], row=1, col=2)
+
+
+def _add_rho_curve(fig: go.Figure, closed: DetectorFusion) -> None:
+    rhos = np.linspace(-0.9, 0.95, 75)
+    fused = [fuse_detectors(closed.d1, closed.d2, r).fused_auc for r in rhos]
+    best = max(closed.auc1, closed.auc2)
+    fig.add_trace(go.Scatter(x=rhos, y=fused, showlegend=False, line={"color": FUSED_COLOUR, "width": 3}), 1, 3)
+    fig.add_trace(
+        go.Scatter(x=[rhos[0], rhos[-1]], y=[best, best], name="better detector alone",
+                   line={"color": GREY, "dash": "dash"}),
+        row=1, col=3,
+    )  # fmt: skip
+    fig.add_trace(
+        go.Scatter(x=[closed.rho], y=[closed.fused_auc], mode="markers", showlegend=False,
+                   marker={"size": 14, "color": FUSED_COLOUR, "line": {"color": "black", "width": 2}}),
+        row=1, col=3,
+    )  # fmt: skip
+    fig.update_xaxes(title_text="correlation of the two detectors' noise", row=1, col=3)
+    fig.update_yaxes(title_text="fused AUC", range=[0.5, 1.0], row=1, col=3)
+
+
+def bayes_figure(result: BayesFusion, step_names: Sequence[str]) -> go.Figure:
+    """Demo 2: the probability of disease after each piece of evidence, odds written on each bar.
+
+    Args:
+        result: :func:`fusion_core.teaching.bayes.fuse_evidence`'s result.
+        step_names: one name per likelihood ratio, e.g. ("CT", "MR").
+    """
+    names = [
+        "prior",
+        *(f"after {name}<br>(LR {lr:g})" for name, lr in zip(step_names, result.likelihood_ratios, strict=True)),
+    ]
+    colours = [GREY, CT_COLOUR, MR_COLOUR, FUSED_COLOUR][: len(names)]
+    text = [f"{p:.0%}<br>odds {_odds_text(o)}" for p, o in zip(result.probabilities, result.odds, strict=True)]
+    fig = go.Figure(go.Bar(x=names, y=result.probabilities, text=text, textposition="outside", marker_color=colours))
+    fig.update_yaxes(title_text="probability of disease", range=[0, 1.15], tickformat=".0%")
+    return _layout(fig, height=380)
+
+
+def _odds_text(odds: float) -> str:
+    return f"{odds:.3g}:1" if odds >= 1 else f"1:{1 / odds:.3g}"
+
+
+def poe_figure(experts: Sequence[GaussianExpert], fused: GaussianExpert, *, prior: bool = True) -> go.Figure:
+    """Demo 7: each expert's Gaussian belief (a missing one greyed out), the prior and their product."""
+    x = np.linspace(-4.0, 4.0, 401)
+    fig = go.Figure()
+    colours = {"CT": CT_COLOUR, "MR": MR_COLOUR}
+    for expert in experts:
+        dash, width = ("solid", 2) if expert.present else ("dot", 1)
+        label = f"{expert.name} expert" + ("" if expert.present else " (missing: left out)")
+        colour = colours.get(expert.name, GREY) if expert.present else "#BBBBBB"
+        fig.add_trace(
+            go.Scatter(
+                x=x, y=gaussian_density(expert, x), name=label, line={"color": colour, "dash": dash, "width": width}
+            )
+        )
+    if prior:
+        prior_expert = GaussianExpert("prior", 0.0, 1.0)
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=gaussian_density(prior_expert, x),
+                name="prior expert N(0, 1)",
+                line={"color": GREY, "dash": "dash"},
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=x, y=gaussian_density(fused, x), name="fused belief (product)", line={"color": FUSED_COLOUR, "width": 5}
+        )
+    )
+    fig.update_xaxes(title_text="latent value z")
+    fig.update_yaxes(title_text="belief (probability density)")
+    return _layout(fig, height=380)
+
+
+def posterior_variance_figure(variances: Mapping[str, float]) -> go.Figure:
+    """Demo 7, real slice: the PoE VAE's mean posterior variance per set of inputs, with the prior's 1."""
+    colours = {"CT only": CT_COLOUR, "MR only": MR_COLOUR, "CT + MR": FUSED_COLOUR}
+    names = list(variances)
+    fig = go.Figure(
+        go.Bar(
+            x=names, y=[variances[n] for n in names], marker_color=[colours.get(n, GREY) for n in names],
+            text=[f"{variances[n]:.3g}" for n in names], textposition="outside",
+        )
+    )  # fmt: skip
+    fig.add_hline(y=1.0, line={"color": GREY, "dash": "dash"}, annotation_text="prior (no input): 1")
+    fig.update_yaxes(title_text="mean posterior variance (log scale)", type="log")
+    return _layout(fig, height=340)
+
+
+def xor_figure(fits: Sequence[ToyFit], *, points: int = 300) -> go.Figure:
+    """Demo 6: each model's predicted P(lesion) over the two modalities' values, with training points."""
+    fig = make_subplots(
+        rows=1, cols=len(fits), horizontal_spacing=0.1,
+        subplot_titles=[f"{fit.kind} fusion: test AUC {fit.test_auc:.2f}" for fit in fits],
+    )  # fmt: skip
+    data = make_xor_data(points, seed=0, task=fits[0].task)
+    for col, fit in enumerate(fits, start=1):
+        fig.add_trace(
+            go.Heatmap(
+                x=fit.grid, y=fit.grid, z=fit.probability, zmin=0, zmax=1, colorscale="RdBu_r",
+                colorbar={"title": "P(label 1)"}, showscale=col == len(fits),
+            ),
+            row=1, col=col,
+        )  # fmt: skip
+        for label, colour in ((0, NEGATIVE_COLOUR), (1, POSITIVE_COLOUR)):
+            keep = data.labels == label
+            fig.add_trace(
+                go.Scatter(
+                    x=data.x[keep, 0], y=data.x[keep, 1], mode="markers", showlegend=False,
+                    marker={"size": 5, "color": colour, "line": {"color": "black", "width": 0.5}},
+                ),
+                row=1, col=col,
+            )  # fmt: skip
+        fig.update_xaxes(title_text="modality 1 value", row=1, col=col)
+        fig.update_yaxes(title_text="modality 2 value", row=1, col=col)
+    return _layout(fig, height=420)

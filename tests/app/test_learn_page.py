@@ -1,0 +1,60 @@
+"""AppTest of the Learn page: every demo runs, shows its number, and moving its control changes the number."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+TIMEOUT = 180
+
+
+@pytest.fixture(scope="module")
+def learn() -> AppTest:
+    app = AppTest.from_file(str(ROOT / "pages" / "learn.py"), default_timeout=TIMEOUT)
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert not app.error, [e.value for e in app.error]
+    return app
+
+
+def metric(app: AppTest, label: str) -> str:
+    (value,) = [m.value for m in app.metric if m.label == label]
+    return value
+
+
+def test_every_demo_has_an_anchored_header(learn):
+    anchors = {h.proto.anchor for h in learn.header}
+    assert {"two-views", "bayes", "additive-vs-tensor", "product-of-experts"} <= anchors
+
+
+def test_two_views_correlation_removes_the_gain(learn):
+    assert metric(learn, "Fused AUC (theory)") == "0.841"  # d' 1 and 1, independent: Phi(1)
+    simulated = float(metric(learn, "Fused AUC (simulation, 4 000 cases)"))
+    assert abs(simulated - 0.841) < 0.02
+    learn.slider(key="learn-rho").set_value(0.9).run()
+    assert not learn.exception
+    assert float(metric(learn, "Fused AUC (theory)")) < 0.79
+
+
+def test_bayes_shows_the_textbook_numbers_and_follows_the_prior(learn):
+    assert metric(learn, "After CT") == "67%"
+    assert metric(learn, "After CT and MR") == "91%"
+    learn.slider(key="learn-prior").set_value(0.1).run()
+    assert metric(learn, "After CT and MR") == "53%"  # odds 1/9 * 10 = 10/9
+
+
+def test_xor_tensor_learns_and_additive_does_not(learn):
+    assert float(metric(learn, "Tensor fusion: test AUC")) > 0.95
+    assert float(metric(learn, "Additive fusion: test AUC")) < 0.65
+    learn.radio(key="learn-xor-task").set_value("their sum").run()
+    assert float(metric(learn, "Additive fusion: test AUC")) > 0.95
+
+
+def test_poe_missing_scan_leaves_the_other_and_the_prior(learn):
+    assert metric(learn, "Fused precision") == "6"  # prior 1 + CT 4 + MR 1
+    learn.toggle(key="learn-poe-ct-present").set_value(False).run()
+    assert metric(learn, "Fused precision") == "2"
+    assert metric(learn, "Fused mean") == "-0.50"  # (1 * -1.0 + 1 * 0) / 2
