@@ -15,7 +15,7 @@ DEMOS = [
     (learn_basics.TWO_VIEWS, learn_basics.render_two_views),
     (learn_basics.BAYES, learn_basics.render_bayes),
     (learn_toys.XOR, learn_toys.render_xor),
-    (learn_toys.POE, learn_toys.render_poe_toy),
+    (learn_toys.POE, learn_toys.render_poe),
 ]
 
 with page_boundary("showing the Learn page"):

@@ -5,9 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from fusion_core.teaching import GaussianExpert, product_of_gaussians
+from fusion_core.teaching.posterior import posterior_by_subset
 from fusion_core.teaching.xor import train_toy_fusion
 from fusion_core.viz import teaching as tviz
 from ui.learn_common import Demo, open_demo
+from ui.models import get_model
+from ui.session import demo_case, demo_subject_ids
 
 XOR = Demo(
     6,
@@ -53,8 +56,13 @@ def render_xor() -> None:
     )
 
 
-def render_poe_toy() -> None:
+def render_poe() -> None:
     open_demo(POE)
+    _render_poe_toy()
+    _render_poe_real()
+
+
+def _render_poe_toy() -> None:
     c1, c2 = st.columns(2)
     ct_precision = c1.select_slider("CT expert's confidence (precision 1/σ²)", PRECISIONS, 4.0, key="learn-poe-ct")
     ct_present = c1.toggle("CT scan available", True, key="learn-poe-ct-present")
@@ -81,4 +89,32 @@ def render_poe_toy() -> None:
         f"CT believes z ≈ {CT_MEAN:+g}, MR believes z ≈ {MR_MEAN:+g}. Precisions add, so the product is "
         "narrower than any expert and sits nearer the more confident one. Switch a scan off: its expert "
         "drops out and the prior N(0, 1) keeps the belief finite; with no scan at all the prior is all that is left."
+    )
+
+
+@st.cache_data(show_spinner="Encoding every slice with the PoE VAE (a few seconds, once)…", max_entries=4)
+def _posterior(subject_id: str):
+    case = demo_case(subject_id).aligned()
+    return posterior_by_subset(get_model("vae-poe"), case.ct, case.mr_weightings["MR-T1"])
+
+
+def _render_poe_real() -> None:
+    st.subheader("The same with the shipped PoE VAE on a real slice")
+    if not st.toggle("Run the shipped PoE VAE on the first demo subject", False, key="learn-poe-real"):
+        st.caption("Encodes the subject's slices three times (CT only, MR only, both): a few seconds the first time.")
+        return
+    result = _posterior(demo_subject_ids()[0])
+    index = st.slider("axial slice", 1, result.n_slices, result.n_slices // 2, key="learn-poe-slice") - 1
+    m1, m2, m3 = st.columns(3)
+    for column, name in zip((m1, m2, m3), ("CT only", "MR only", "CT + MR"), strict=True):
+        column.metric(
+            f"{name}: information beyond the prior",
+            f"{result.information[name][index]:.3f}",
+            help=f"mean posterior variance {result.variance[name][index]:.3f} (the prior's is 1)",
+        )
+    st.plotly_chart(tviz.posterior_information_figure(result, index), key="learn-poe-real-figure")
+    st.caption(
+        "Information beyond the prior is the mean over the VAE's latent dimensions of 1/σ² − 1, the precision "
+        "each scan adds to the prior's. With both scans it is the sum of the two (dotted line), exactly as "
+        "in the toy above; with one scan missing the model simply has less, it does not break."
     )

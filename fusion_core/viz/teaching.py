@@ -6,7 +6,7 @@ prior and chance in grey.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -15,6 +15,7 @@ from plotly.subplots import make_subplots
 from fusion_core.teaching.bayes import BayesFusion
 from fusion_core.teaching.detectors import DetectorFusion, SimulatedDetectors, binormal_roc, fuse_detectors
 from fusion_core.teaching.poe import GaussianExpert, gaussian_density
+from fusion_core.teaching.posterior import PosteriorBySubset
 from fusion_core.teaching.xor import ToyFit, make_xor_data
 from fusion_core.viz.theme import MODALITY_COLOURS, STRATEGY_COLOURS, TEMPLATE
 
@@ -157,19 +158,24 @@ def poe_figure(experts: Sequence[GaussianExpert], fused: GaussianExpert, *, prio
     return _layout(fig, height=380)
 
 
-def posterior_variance_figure(variances: Mapping[str, float]) -> go.Figure:
-    """Demo 7, real slice: the PoE VAE's mean posterior variance per set of inputs, with the prior's 1."""
+def posterior_information_figure(result: PosteriorBySubset, slice_index: int) -> go.Figure:
+    """Demo 7, real part: information beyond the prior per slice for CT only, MR only, both, and CT + MR summed."""
     colours = {"CT only": CT_COLOUR, "MR only": MR_COLOUR, "CT + MR": FUSED_COLOUR}
-    names = list(variances)
-    fig = go.Figure(
-        go.Bar(
-            x=names, y=[variances[n] for n in names], marker_color=[colours.get(n, GREY) for n in names],
-            text=[f"{variances[n]:.3g}" for n in names], textposition="outside",
+    slices = np.arange(1, result.n_slices + 1)
+    fig = go.Figure()
+    for name, values in result.information.items():
+        label = "CT and MR together" if name == "CT + MR" else name
+        fig.add_trace(go.Scatter(x=slices, y=values, name=label, line={"color": colours[name], "width": 3}))
+    total = result.information["CT only"] + result.information["MR only"]
+    fig.add_trace(
+        go.Scatter(
+            x=slices, y=total, name="CT only + MR only (sum)", line={"color": "black", "dash": "dot", "width": 2}
         )
-    )  # fmt: skip
-    fig.add_hline(y=1.0, line={"color": GREY, "dash": "dash"}, annotation_text="prior (no input): 1")
-    fig.update_yaxes(title_text="mean posterior variance (log scale)", type="log")
-    return _layout(fig, height=340)
+    )
+    fig.add_vline(x=slice_index + 1, line={"color": GREY, "dash": "dash"}, annotation_text="this slice")
+    fig.update_xaxes(title_text="axial slice")
+    fig.update_yaxes(title_text="information beyond the prior (mean 1/σ² − 1)", rangemode="tozero")
+    return _layout(fig, height=360).update_layout(legend={"orientation": "h", "y": -0.25})
 
 
 def xor_figure(fits: Sequence[ToyFit], *, points: int = 300) -> go.Figure:

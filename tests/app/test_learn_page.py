@@ -58,3 +58,15 @@ def test_poe_missing_scan_leaves_the_other_and_the_prior(learn):
     learn.toggle(key="learn-poe-ct-present").set_value(False).run()
     assert metric(learn, "Fused precision") == "2"
     assert metric(learn, "Fused mean") == "-0.50"  # (1 * -1.0 + 1 * 0) / 2
+
+
+def test_poe_real_slice_shows_information_that_adds_up(learn):
+    learn.toggle(key="learn-poe-real").set_value(True).run()
+    assert not learn.exception, [e.value for e in learn.exception]
+    values = {
+        name: float(metric(learn, f"{name}: information beyond the prior"))
+        for name in ("CT only", "MR only", "CT + MR")
+    }
+    assert values["CT + MR"] == pytest.approx(values["CT only"] + values["MR only"], abs=2e-3)
+    learn.slider(key="learn-poe-slice").set_value(5).run()
+    assert float(metric(learn, "CT + MR: information beyond the prior")) != values["CT + MR"]
