@@ -12,6 +12,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from fusion_core.teaching.architectures import MeasuredAUC
 from fusion_core.teaching.bayes import BayesFusion
 from fusion_core.teaching.detectors import DetectorFusion, SimulatedDetectors, binormal_roc, fuse_detectors
 from fusion_core.teaching.poe import GaussianExpert, gaussian_density
@@ -205,3 +206,71 @@ def xor_figure(fits: Sequence[ToyFit], *, points: int = 300) -> go.Figure:
         fig.update_xaxes(title_text="modality 1 value", row=1, col=col)
         fig.update_yaxes(title_text="modality 2 value", row=1, col=col)
     return _layout(fig, height=420)
+
+
+_DIAGRAMS: dict[str, tuple[dict[str, tuple[float, float, str, str]], list[tuple[str, str]]]] = {
+    # architecture -> (boxes: name -> (x, y, label, colour), arrows: (from, to)); x in [0, 8], y top 4 .. bottom 0
+    "early": (
+        {
+            "ct": (2, 4, "CT", CT_COLOUR),
+            "mr": (6, 4, "MR", MR_COLOUR),
+            "stack": (4, 3, "stack as channels", GREY),
+            "net": (4, 2, "one network", STRATEGY_COLOURS["early"]),
+            "p": (4, 0.8, "P(lesion)", "black"),
+        },
+        [("ct", "stack"), ("mr", "stack"), ("stack", "net"), ("net", "p")],
+    ),
+    "intermediate": (
+        {
+            "ct": (2, 4, "CT", CT_COLOUR),
+            "mr": (6, 4, "MR", MR_COLOUR),
+            "ect": (2, 3, "CT encoder", CT_COLOUR),
+            "emr": (6, 3, "MR encoder", MR_COLOUR),
+            "fuse": (4, 2, "fuse features", STRATEGY_COLOURS["intermediate-concat"]),
+            "p": (4, 0.8, "P(lesion)", "black"),
+        },
+        [("ct", "ect"), ("mr", "emr"), ("ect", "fuse"), ("emr", "fuse"), ("fuse", "p")],
+    ),
+    "late": (
+        {
+            "ct": (2, 4, "CT", CT_COLOUR),
+            "mr": (6, 4, "MR", MR_COLOUR),
+            "nct": (2, 3, "CT classifier", CT_COLOUR),
+            "nmr": (6, 3, "MR classifier", MR_COLOUR),
+            "avg": (4, 2, "average P_CT, P_MR", STRATEGY_COLOURS["late"]),
+            "p": (4, 0.8, "P(lesion)", "black"),
+        },
+        [("ct", "nct"), ("mr", "nmr"), ("nct", "avg"), ("nmr", "avg"), ("avg", "p")],
+    ),
+}
+
+
+def architectures_figure(measured: Sequence[MeasuredAUC]) -> go.Figure:
+    """Demo 3: the three architectures as box-and-arrow diagrams, each above its measured AUC."""
+    fig = go.Figure()
+    for column, entry in enumerate(measured):
+        _draw_diagram(fig, entry.architecture, offset=column * 10.0)
+        text = "no scores yet" if entry.auc is None else f"AUC {entry.auc:.2f} ({entry.low:.2f}–{entry.high:.2f})"
+        fig.add_annotation(x=column * 10 + 4, y=-0.2, text=f"<b>{text}</b>", showarrow=False, font={"size": 16})
+        fig.add_annotation(
+            x=column * 10 + 4, y=5.0, text=f"<b>{entry.architecture} fusion</b>", showarrow=False, font={"size": 18}
+        )
+    fig.update_xaxes(visible=False, range=[-0.5, 10 * len(measured) - 1.5])
+    fig.update_yaxes(visible=False, range=[-0.6, 5.4])
+    return _layout(fig, height=380).update_layout(showlegend=False, margin={"t": 10, "b": 10, "l": 10, "r": 10})
+
+
+def _draw_diagram(fig: go.Figure, architecture: str, *, offset: float) -> None:
+    boxes, arrows = _DIAGRAMS[architecture]
+    for start, end in arrows:
+        (x0, y0, *_), (x1, y1, *_) = boxes[start], boxes[end]
+        fig.add_annotation(
+            x=x1 + offset, y=y1 + 0.25, ax=x0 + offset, ay=y0 - 0.25, xref="x", yref="y", axref="x", ayref="y",
+            showarrow=True, arrowhead=2, arrowwidth=2, arrowcolor="#555555", text="",
+        )  # fmt: skip
+    for x, y, label, colour in boxes.values():
+        fig.add_shape(
+            type="rect", x0=x + offset - 1.7, x1=x + offset + 1.7, y0=y - 0.25, y1=y + 0.25,
+            line={"color": colour, "width": 2}, fillcolor="white",
+        )  # fmt: skip
+        fig.add_annotation(x=x + offset, y=y, text=label, showarrow=False, font={"size": 13, "color": colour})

@@ -70,3 +70,26 @@ def test_poe_real_slice_shows_information_that_adds_up(learn):
     assert values["CT + MR"] == pytest.approx(values["CT only"] + values["MR only"], abs=2e-3)
     learn.slider(key="learn-poe-slice").set_value(5).run()
     assert float(metric(learn, "CT + MR: information beyond the prior")) != values["CT + MR"]
+
+
+def test_architectures_show_measured_aucs_per_available_inputs(tmp_path, monkeypatch):
+    import ui.learn_models
+    from tests.teaching.test_architectures import _scores
+
+    for seed, model in enumerate(("clf-early", "clf-intermediate-concat", "clf-late")):
+        _scores(tmp_path, model, 2.0, seed=seed)
+    monkeypatch.setattr(ui.learn_models, "MODELS_DIR", tmp_path)
+    app = AppTest.from_file(str(ROOT / "pages" / "learn.py"), default_timeout=TIMEOUT)
+    app.run()
+    assert not app.exception
+    full = float(metric(app, "Early fusion: AUC"))
+    assert 0.8 < full <= 1.0
+    app.radio(key="learn-arch-inputs").set_value("CT only").run()
+    assert float(metric(app, "Early fusion: AUC")) < full  # the CT column is the weaker one
+
+
+def test_architectures_without_scores_say_so(learn):
+    # the shipped scores may not exist yet on this checkout: then each says why instead of failing
+    values = [metric(learn, f"{a} fusion: AUC") for a in ("Early", "Intermediate", "Late")]
+    assert all(v == "—" or 0.5 <= float(v) <= 1.0 for v in values)
+    assert ("—" in values) == any("Not measured" in i.value for i in learn.info)
