@@ -17,6 +17,7 @@ DEMOS = [
     (learn_models.ARCHITECTURES, learn_models.render_architectures),
     (learn_toys.XOR, learn_toys.render_xor),
     (learn_toys.POE, learn_toys.render_poe),
+    (learn_models.UNCERTAINTY, learn_models.render_uncertainty),
 ]
 
 with page_boundary("showing the Learn page"):

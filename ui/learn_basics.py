@@ -78,7 +78,7 @@ def render_bayes() -> None:
         rf"\underbrace{{{lr_ct:g}}}_{{\text{{LR}}_\text{{CT}}}} \times "
         rf"\underbrace{{{lr_mr:g}}}_{{\text{{LR}}_\text{{MR}}}} = "
         rf"\underbrace{{{result.posterior_odds:.3g}}}_{{\text{{posterior odds}}}}"
-        rf"\quad\Rightarrow\quad p = \frac{{\text{{odds}}}}{{1+\text{{odds}}}} = {result.posterior:.1%}"
+        rf"\quad\Rightarrow\quad p = \frac{{\text{{odds}}}}{{1+\text{{odds}}}} = {100 * result.posterior:.1f}\%"
     )
     st.plotly_chart(tviz.bayes_figure(result, ("CT", "MR")), key="learn-bayes-figure")
     st.caption(

@@ -17,6 +17,7 @@ from fusion_core.teaching.bayes import BayesFusion
 from fusion_core.teaching.detectors import DetectorFusion, SimulatedDetectors, binormal_roc, fuse_detectors
 from fusion_core.teaching.poe import GaussianExpert, gaussian_density
 from fusion_core.teaching.posterior import PosteriorBySubset
+from fusion_core.teaching.uncertainty import WeightCurve
 from fusion_core.teaching.xor import ToyFit, make_xor_data
 from fusion_core.viz.theme import MODALITY_COLOURS, STRATEGY_COLOURS, TEMPLATE
 
@@ -190,7 +191,7 @@ def xor_figure(fits: Sequence[ToyFit], *, points: int = 300) -> go.Figure:
         fig.add_trace(
             go.Heatmap(
                 x=fit.grid, y=fit.grid, z=fit.probability, zmin=0, zmax=1, colorscale="RdBu_r",
-                colorbar={"title": "P(label 1)"}, showscale=col == len(fits),
+                colorbar={"title": "P(label = 1)"}, showscale=col == len(fits),
             ),
             row=1, col=col,
         )  # fmt: skip
@@ -203,8 +204,9 @@ def xor_figure(fits: Sequence[ToyFit], *, points: int = 300) -> go.Figure:
                 ),
                 row=1, col=col,
             )  # fmt: skip
-        fig.update_xaxes(title_text="modality 1 value", row=1, col=col)
-        fig.update_yaxes(title_text="modality 2 value", row=1, col=col)
+        limits = [float(fit.grid[0]), float(fit.grid[-1])]
+        fig.update_xaxes(title_text="modality 1 value", range=limits, row=1, col=col)
+        fig.update_yaxes(title_text="modality 2 value", range=limits, row=1, col=col)
     return _layout(fig, height=420)
 
 
@@ -274,3 +276,35 @@ def _draw_diagram(fig: go.Figure, architecture: str, *, offset: float) -> None:
             line={"color": colour, "width": 2}, fillcolor="white",
         )  # fmt: skip
         fig.add_annotation(x=x + offset, y=y, text=label, showarrow=False, font={"size": 13, "color": colour})
+
+
+def weight_curve_figure(curve: WeightCurve, level_index: int) -> go.Figure:
+    """Demo 8: the noisy input at the chosen level beside each branch's precision weight against the noise."""
+    fig = make_subplots(
+        rows=1, cols=2, column_widths=[0.3, 0.7], horizontal_spacing=0.1,
+        subplot_titles=(f"{curve.noisy} input, noise σ = {curve.noise_levels[level_index]:g}", "Fusion weight of each modality"),
+    )  # fmt: skip
+    fig.add_trace(
+        go.Heatmap(z=curve.examples[level_index], colorscale="Gray", zmin=-1, zmax=1, showscale=False), row=1, col=1
+    )
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", visible=False, row=1, col=1)
+    fig.update_xaxes(visible=False, row=1, col=1)
+    colours = {"CT": CT_COLOUR, "MR": MR_COLOUR}
+    for name, weights in curve.weights.items():
+        fig.add_trace(
+            go.Scatter(
+                x=curve.noise_levels, y=weights, name=f"{name} weight", mode="lines+markers",
+                line={"color": colours.get(name, GREY), "width": 3},
+            ),
+            row=1, col=2,
+        )  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=[curve.noise_levels[level_index]], y=[weights[level_index]], mode="markers", showlegend=False,
+                marker={"size": 14, "color": colours.get(name, GREY), "line": {"color": "black", "width": 2}},
+            ),
+            row=1, col=2,
+        )  # fmt: skip
+    fig.update_xaxes(title_text=f"noise added to the {curve.noisy} (σ, input scaled to −1…1)", row=1, col=2)
+    fig.update_yaxes(title_text="precision weight", range=[0, 1], row=1, col=2)
+    return _layout(fig, height=380)

@@ -27,7 +27,14 @@ def metric(app: AppTest, label: str) -> str:
 
 def test_every_demo_has_an_anchored_header(learn):
     anchors = {h.proto.anchor for h in learn.header}
-    assert {"two-views", "bayes", "additive-vs-tensor", "product-of-experts"} <= anchors
+    assert {
+        "two-views",
+        "bayes",
+        "early-intermediate-late",
+        "additive-vs-tensor",
+        "product-of-experts",
+        "uncertainty-weights",
+    } <= anchors
 
 
 def test_two_views_correlation_removes_the_gain(learn):
@@ -93,3 +100,12 @@ def test_architectures_without_scores_say_so(learn):
     values = [metric(learn, f"{a} fusion: AUC") for a in ("Early", "Intermediate", "Late")]
     assert all(v == "—" or 0.5 <= float(v) <= 1.0 for v in values)
     assert ("—" in values) == any("Not measured" in i.value for i in learn.info)
+
+
+def test_uncertainty_weight_of_a_noisy_mr_falls(learn):
+    clean = float(metric(learn, "MR weight"))
+    assert float(metric(learn, "CT weight")) + clean == pytest.approx(1.0, abs=0.011)
+    assert metric(learn, "MR weight with the MR missing") == "0.00"
+    learn.select_slider(key="learn-unc-level").set_value(3.0).run()
+    assert not learn.exception
+    assert float(metric(learn, "MR weight")) < clean - 0.2
