@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import learn_basics, learn_models, learn_toys
+from ui import learn_basics, learn_images, learn_models, learn_toys
 from ui.guard import require_app_navigation
 from ui.learn_common import contents
 from ui.scaffold import page_boundary
@@ -15,6 +15,7 @@ DEMOS = [
     (learn_basics.TWO_VIEWS, learn_basics.render_two_views),
     (learn_basics.BAYES, learn_basics.render_bayes),
     (learn_models.ARCHITECTURES, learn_models.render_architectures),
+    (learn_images.NORMALISATION, learn_images.render_normalisation),
     (learn_toys.XOR, learn_toys.render_xor),
     (learn_toys.POE, learn_toys.render_poe),
     (learn_models.UNCERTAINTY, learn_models.render_uncertainty),

@@ -15,6 +15,7 @@ from plotly.subplots import make_subplots
 from fusion_core.teaching.architectures import MeasuredAUC
 from fusion_core.teaching.bayes import BayesFusion
 from fusion_core.teaching.detectors import DetectorFusion, SimulatedDetectors, binormal_roc, fuse_detectors
+from fusion_core.teaching.normalisation import SitePair, SiteTransfer
 from fusion_core.teaching.poe import GaussianExpert, gaussian_density
 from fusion_core.teaching.posterior import PosteriorBySubset
 from fusion_core.teaching.uncertainty import WeightCurve
@@ -308,3 +309,54 @@ def weight_curve_figure(curve: WeightCurve, level_index: int) -> go.Figure:
     fig.update_xaxes(title_text=f"noise added to the {curve.noisy} (σ, input scaled to −1…1)", row=1, col=2)
     fig.update_yaxes(title_text="precision weight", range=[0, 1], row=1, col=2)
     return _layout(fig, height=380)
+
+
+SITE_COLOURS = {"A": "#0072B2", "B": "#E69F00"}
+
+
+def site_pair_figure(pair: SitePair) -> go.Figure:
+    """Demo 5: the same T2 slice from sites A and B on one grey scale, and both sites' head histograms."""
+    fig = make_subplots(
+        rows=1, cols=3, column_widths=[0.25, 0.25, 0.5], horizontal_spacing=0.06,
+        subplot_titles=("site A", "site B", f"T2 intensities in the head ({pair.method})"),
+    )  # fmt: skip
+    low, high = np.percentile(np.concatenate(list(pair.values.values())), [1, 99.5])
+    for col, site in enumerate(pair.slices, start=1):
+        fig.add_trace(
+            go.Heatmap(z=pair.slices[site], colorscale="Gray", zmin=low, zmax=high, showscale=False), row=1, col=col
+        )
+        fig.update_yaxes(autorange="reversed", scaleanchor=f"x{col if col > 1 else ''}", visible=False, row=1, col=col)
+        fig.update_xaxes(visible=False, row=1, col=col)
+    edges = np.linspace(low, high, 61)
+    for site, values in pair.values.items():
+        counts, _ = np.histogram(values, bins=edges, density=True)
+        fig.add_trace(
+            go.Scatter(
+                x=(edges[:-1] + edges[1:]) / 2, y=counts, name=f"site {site}", mode="lines",
+                line={"color": SITE_COLOURS.get(site, GREY), "width": 3, "shape": "hvh"},
+            ),
+            row=1, col=3,
+        )  # fmt: skip
+    unit = "a.u." if pair.method == "none" else "normalised"
+    fig.update_xaxes(title_text=f"T2 intensity ({unit})", row=1, col=3)
+    fig.update_yaxes(title_text="fraction of voxels (density)", row=1, col=3)
+    return _layout(fig, height=330)
+
+
+def transfer_figure(results: Sequence[SiteTransfer], chosen: str) -> go.Figure:
+    """Demo 5: balanced accuracy at the training site (A) and the new site (B) per normalisation."""
+    fig = go.Figure()
+    names = [r.method for r in results]
+    for site, attr in (("A", "train_balanced_accuracy"), ("B", "test_balanced_accuracy")):
+        values = [getattr(r, attr) for r in results]
+        fig.add_trace(
+            go.Bar(
+                x=names, y=values, name=f"site {site}" + (" (trained here)" if site == "A" else " (new people, new scanner)"),
+                marker_color=SITE_COLOURS[site], text=[f"{v:.0%}" for v in values], textposition="outside",
+                marker_line={"width": [4 if n == chosen else 0 for n in names], "color": "black"},
+            )
+        )  # fmt: skip
+    fig.add_hline(y=0.5, line={"color": GREY, "dash": "dash"}, annotation_text="chance")
+    fig.update_xaxes(title_text="normalisation before training and testing")
+    fig.update_yaxes(title_text="balanced accuracy (voxels)", range=[0, 1.1], tickformat=".0%")
+    return _layout(fig, height=340).update_layout(barmode="group")

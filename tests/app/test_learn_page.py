@@ -31,6 +31,7 @@ def test_every_demo_has_an_anchored_header(learn):
         "two-views",
         "bayes",
         "early-intermediate-late",
+        "normalisation",
         "additive-vs-tensor",
         "product-of-experts",
         "uncertainty-weights",
@@ -109,3 +110,10 @@ def test_uncertainty_weight_of_a_noisy_mr_falls(learn):
     learn.select_slider(key="learn-unc-level").set_value(3.0).run()
     assert not learn.exception
     assert float(metric(learn, "MR weight")) < clean - 0.2
+
+
+def test_normalisation_rescues_the_new_site(learn):
+    raw = float(metric(learn, "Site B (new scanner): balanced accuracy").rstrip("%"))
+    learn.radio(key="learn-norm-method").set_value("z-score").run()
+    assert not learn.exception
+    assert float(metric(learn, "Site B (new scanner): balanced accuracy").rstrip("%")) > raw + 5
