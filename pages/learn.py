@@ -15,6 +15,7 @@ DEMOS = [
     (learn_basics.TWO_VIEWS, learn_basics.render_two_views),
     (learn_basics.BAYES, learn_basics.render_bayes),
     (learn_models.ARCHITECTURES, learn_models.render_architectures),
+    (learn_images.MISREGISTRATION, learn_images.render_misregistration),
     (learn_images.NORMALISATION, learn_images.render_normalisation),
     (learn_toys.XOR, learn_toys.render_xor),
     (learn_toys.POE, learn_toys.render_poe),

@@ -12,14 +12,17 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from fusion_core.preprocess.window import apply_window
 from fusion_core.teaching.architectures import MeasuredAUC
 from fusion_core.teaching.bayes import BayesFusion
 from fusion_core.teaching.detectors import DetectorFusion, SimulatedDetectors, binormal_roc, fuse_detectors
+from fusion_core.teaching.misregistration import MisregistrationCurve, MisregistrationView
 from fusion_core.teaching.normalisation import SitePair, SiteTransfer
 from fusion_core.teaching.poe import GaussianExpert, gaussian_density
 from fusion_core.teaching.posterior import PosteriorBySubset
 from fusion_core.teaching.uncertainty import WeightCurve
 from fusion_core.teaching.xor import ToyFit, make_xor_data
+from fusion_core.viz.registration import edge_overlay_rgb
 from fusion_core.viz.theme import MODALITY_COLOURS, STRATEGY_COLOURS, TEMPLATE
 
 CT_COLOUR = MODALITY_COLOURS["CT"]
@@ -360,3 +363,47 @@ def transfer_figure(results: Sequence[SiteTransfer], chosen: str) -> go.Figure:
     fig.update_xaxes(title_text="normalisation before training and testing")
     fig.update_yaxes(title_text="balanced accuracy (voxels)", range=[0, 1.1], tickformat=".0%")
     return _layout(fig, height=340).update_layout(barmode="group")
+
+
+CT_TEACHING_WINDOW = (40.0, 400.0)  # level, width (HU): soft tissue and the skull's edge both visible
+
+
+def misregistration_figure(view: MisregistrationView, curve: MisregistrationCurve | None, shift_mm: float) -> go.Figure:
+    """Demo 4: the early-fusion input (CT with the MR's edges in colour) beside AUC and MI against the shift."""
+    fig = make_subplots(
+        rows=1, cols=2, column_widths=[0.38, 0.62], horizontal_spacing=0.1,
+        specs=[[{}, {"secondary_y": True}]],
+        subplot_titles=("Early-fusion input: CT, MR edges in orange", "What the shift costs (precomputed)"),
+    )  # fmt: skip
+    ct = apply_window(view.ct_slice, *CT_TEACHING_WINDOW)
+    low, high = np.percentile(view.mr_slice, [1, 99.5])
+    mr = np.clip((view.mr_slice - low) / max(high - low, 1e-6), 0, 1)
+    fig.add_trace(go.Image(z=edge_overlay_rgb(ct, mr)), row=1, col=1)
+    fig.update_xaxes(visible=False, row=1, col=1)
+    fig.update_yaxes(visible=False, row=1, col=1)
+    if curve is not None:
+        _add_misregistration_curve(fig, curve, shift_mm)
+    return _layout(fig, height=420).update_layout(legend={"orientation": "h", "y": -0.2})
+
+
+def _add_misregistration_curve(fig: go.Figure, curve: MisregistrationCurve, shift_mm: float) -> None:
+    for name, auc in curve.auc.items():
+        strategy = name.removeprefix("clf-")
+        fig.add_trace(
+            go.Scatter(
+                x=curve.offsets_mm, y=auc, name=f"{strategy} fusion AUC", mode="lines+markers",
+                line={"color": STRATEGY_COLOURS.get(strategy, GREY), "width": 3},
+            ),
+            row=1, col=2,
+        )  # fmt: skip
+    fig.add_trace(
+        go.Scatter(
+            x=curve.offsets_mm, y=curve.mutual_information, name="mutual information (right axis)",
+            mode="lines", line={"color": GREY, "dash": "dot", "width": 2},
+        ),
+        row=1, col=2, secondary_y=True,
+    )  # fmt: skip
+    fig.add_vline(x=abs(shift_mm), line={"color": "black", "dash": "dash"}, row=1, col=2)
+    fig.update_xaxes(title_text="MR shifted left-right (mm)", row=1, col=2)
+    fig.update_yaxes(title_text="AUC on demo subjects", range=[0.4, 1.02], row=1, col=2, secondary_y=False)
+    fig.update_yaxes(title_text="mutual information (bits)", rangemode="tozero", row=1, col=2, secondary_y=True)

@@ -31,6 +31,7 @@ def test_every_demo_has_an_anchored_header(learn):
         "two-views",
         "bayes",
         "early-intermediate-late",
+        "misregistration",
         "normalisation",
         "additive-vs-tensor",
         "product-of-experts",
@@ -117,3 +118,10 @@ def test_normalisation_rescues_the_new_site(learn):
     learn.radio(key="learn-norm-method").set_value("z-score").run()
     assert not learn.exception
     assert float(metric(learn, "Site B (new scanner): balanced accuracy").rstrip("%")) > raw + 5
+
+
+def test_misregistration_lowers_mutual_information(learn):
+    aligned = float(metric(learn, "Mutual information CT–MR").split()[0])
+    learn.slider(key="learn-mis-shift").set_value(6.0).run()
+    assert not learn.exception
+    assert float(metric(learn, "Mutual information CT–MR").split()[0]) < aligned - 0.1

@@ -1,0 +1,57 @@
+import numpy as np
+import pytest
+
+from fusion_core.data.phantom import make_subject
+from fusion_core.errors import FusionError
+from fusion_core.teaching.misregistration import (
+    CURVE_FILE,
+    MisregistrationCurve,
+    misalign_mr,
+    misregistration_view,
+    read_curve,
+    write_curve,
+)
+
+
+@pytest.fixture(scope="module")
+def case():
+    return make_subject(5, size=48, label=1).to_case().aligned()
+
+
+def test_mutual_information_falls_with_the_shift_and_the_rotation(case):
+    shifts = [misregistration_view(case, shift_mm=s).mutual_information for s in (0.0, 3.0, 8.0)]
+    assert shifts[0] > shifts[1] > shifts[2]
+    assert misregistration_view(case, rotation_deg=10.0).mutual_information < shifts[0]
+
+
+def test_zero_offset_keeps_the_aligned_mr(case):
+    moved = misalign_mr(case)
+    for name, mr in case.mr_weightings.items():
+        assert np.allclose(moved[name].array, mr.array, atol=1e-3 * np.abs(mr.array).max())
+
+
+def test_a_shift_moves_the_mr_by_that_many_mm(case):
+    spacing_x = case.ct.spacing[0]
+    moved = misalign_mr(case, shift_mm=3 * spacing_x)["MR-T1"].array
+    original = case.mr_weightings["MR-T1"].array
+    errors = [np.abs(np.roll(original, k, axis=2) - moved)[:, :, 6:-6].mean() for k in (-3, 0, 3)]
+    assert min(errors) < 0.2 * errors[1]  # a whole-voxel roll one way or the other explains it
+
+
+def test_curve_round_trips_and_a_missing_file_says_how_to_make_it(tmp_path):
+    curve = MisregistrationCurve(
+        np.array([0.0, 4.0]), {"clf-early": np.array([0.9, 0.6])}, np.array([0.8, 0.3]), ("a", "b"), 1
+    )
+    back = read_curve(write_curve(curve, tmp_path / "c.json"))
+    assert back.auc["clf-early"].tolist() == [0.9, 0.6] and back.subject_ids == ("a", "b")
+    with pytest.raises(FusionError, match=r"python -m fusion_core\.teaching\.misregistration"):
+        read_curve(tmp_path / "none.json")
+
+
+@pytest.mark.skipif(not CURVE_FILE.is_file(), reason="no precomputed curve in assets/teaching")
+def test_shipped_curve_early_fusion_falls_with_the_offset_and_late_holds_better():
+    curve = read_curve()
+    early, late = curve.auc["clf-early"], curve.auc["clf-late"]
+    assert early[-1] < early[0] - 0.05
+    assert np.all(np.diff(curve.mutual_information) < 0)
+    assert early[0] - early[-1] > late[0] - late[-1]
