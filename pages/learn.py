@@ -6,7 +6,7 @@ import streamlit as st
 
 from ui import learn_basics, learn_images, learn_models, learn_toys
 from ui.guard import require_app_navigation
-from ui.learn_common import contents
+from ui.learn_common import contents, demo_fragment
 from ui.scaffold import page_boundary
 
 require_app_navigation()
@@ -30,5 +30,4 @@ with page_boundary("showing the Learn page"):
     )
     contents([demo for demo, _ in DEMOS])
     for demo, render in DEMOS:
-        with page_boundary(f"showing demo {demo.number} ({demo.title})"):
-            render()
+        demo_fragment(demo, render)

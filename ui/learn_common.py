@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import streamlit as st
+
+from ui.scaffold import page_boundary
 
 
 @dataclass(frozen=True)
@@ -24,3 +27,14 @@ def open_demo(demo: Demo) -> None:
 def contents(demos: list[Demo]) -> None:
     """Links to every demo, for a teacher jumping between them."""
     st.markdown(" · ".join(f"[{d.number}. {d.title}](#{d.anchor})" for d in demos))
+
+
+@st.fragment
+def demo_fragment(demo: Demo, render: Callable[[], None]) -> None:
+    """Run one demo as a fragment: moving its controls reruns this demo only, not the whole page.
+
+    The error boundary is inside the fragment, because a fragment's rerun does not pass through
+    the page's own boundary: a failing demo shows a message and leaves the others standing.
+    """
+    with page_boundary(f"showing demo {demo.number} ({demo.title})"):
+        render()

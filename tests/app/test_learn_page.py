@@ -125,3 +125,18 @@ def test_misregistration_lowers_mutual_information(learn):
     learn.slider(key="learn-mis-shift").set_value(6.0).run()
     assert not learn.exception
     assert float(metric(learn, "Mutual information CT–MR").split()[0]) < aligned - 0.1
+
+
+def test_a_failing_demo_shows_a_message_and_leaves_the_others(monkeypatch):
+    import ui.learn_basics
+
+    def broken() -> None:
+        raise RuntimeError("odds went missing")
+
+    monkeypatch.setattr(ui.learn_basics, "render_bayes", broken)
+    app = AppTest.from_file(str(ROOT / "pages" / "learn.py"), default_timeout=TIMEOUT)
+    app.run()
+    assert not app.exception
+    assert any("demo 2" in e.value and "odds went missing" in e.value for e in app.error)
+    assert metric(app, "Fused AUC (theory)") == "0.841"  # demo 1 still there
+    assert metric(app, "Tensor fusion: test AUC")  # and a demo after the broken one
