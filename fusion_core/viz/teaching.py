@@ -356,7 +356,7 @@ def transfer_figure(results: Sequence[SiteTransfer], chosen: str) -> go.Figure:
             go.Bar(
                 x=names, y=values, name=f"site {site}" + (" (trained here)" if site == "A" else " (new people, new scanner)"),
                 marker_color=SITE_COLOURS[site], text=[f"{v:.0%}" for v in values], textposition="outside",
-                marker_line={"width": [4 if n == chosen else 0 for n in names], "color": "black"},
+                marker_opacity=[1.0 if n == chosen else 0.35 for n in names],
             )
         )  # fmt: skip
     fig.add_hline(y=0.5, line={"color": GREY, "dash": "dash"}, annotation_text="chance")
