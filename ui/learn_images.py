@@ -11,6 +11,11 @@ from fusion_core.viz import teaching as tviz
 from ui.learn_common import Demo, open_demo
 from ui.session import demo_case, demo_subject_ids
 
+CURVE_LABELS = {
+    "voxel-wise early fusion": "Voxel-wise early fusion AUC",
+    "clf-early": "Early-fusion CNN AUC",
+    "clf-late": "Late-fusion CNN AUC",
+}
 MISREGISTRATION = Demo(
     4,
     "misregistration",
@@ -82,28 +87,36 @@ def render_misregistration() -> None:
     view = _view(demo_subject_ids()[0], shift, rotation)
     aligned = _view(demo_subject_ids()[0], 0.0, 0.0)
     curve, problem = _curve()
-    m1, m2, m3 = st.columns(3)
-    m1.metric(
+    columns = st.columns(4)
+    columns[0].metric(
         "Mutual information CT–MR",
         f"{view.mutual_information:.2f} bits",
         f"{view.mutual_information - aligned.mutual_information:+.2f} vs aligned",
     )
-    if curve is not None:
-        at = int(abs(curve.offsets_mm - abs(shift)).argmin())
-        for column, name in zip((m2, m3), curve.auc, strict=False):
-            label = name.removeprefix("clf-")
-            column.metric(
-                f"{label.capitalize()} fusion AUC at {curve.offsets_mm[at]:g} mm",
-                f"{curve.auc[name][at]:.2f}",
-                f"{curve.auc[name][at] - curve.auc[name][0]:+.2f} vs aligned",
-            )
-    else:
+    if curve is None:
         st.info(problem)
+    else:
+        at = int(abs(curve.offsets_mm - abs(shift)).argmin())
+        for column, (name, label) in zip(columns[1:], CURVE_LABELS.items(), strict=True):
+            if name in curve.auc:
+                auc = curve.auc[name]
+                column.metric(
+                    f"{label} at {curve.offsets_mm[at]:g} mm", f"{auc[at]:.2f}", f"{auc[at] - auc[0]:+.2f} vs aligned"
+                )
     st.plotly_chart(tviz.misregistration_figure(view, curve, shift), key="learn-mis-figure")
     if curve is not None:
         st.caption(
-            f"Live: mutual information and the picture, on the first demo subject. Precomputed: the shipped early- and "
-            f"late-fusion classifiers on {len(curve.subject_ids)} demo subjects ({curve.n_positive} with a lesion) "
-            "with the MR shifted left-right by each offset (AUC nearest to the slider's shift). Early fusion pairs "
-            "every CT voxel with whatever MR voxel lies there; late fusion reads each scan alone."
+            "Live (first demo subject): mutual information and the early-fusion input, the CT with the MR's edges. "
+            f"Precomputed: the shipped early- and late-fusion CNNs on {len(curve.subject_ids)} demo subjects "
+            f"({curve.n_positive} with a lesion), and a voxel-wise early fusion (logistic regression on each voxel's "
+            "CT, T1 and T2, lesions the MR shows), with the MR shifted left-right (nearest offset to the slider). "
+            "Voxel-by-voxel fusion needs every voxel's CT and MR to come from one place. The subject-level CNNs "
+            "pool each slice before deciding, which makes them more forgiving: " + _changes(curve) + "."
         )
+
+
+def _changes(curve) -> str:
+    """What the largest shift did to each curve, in words (the numbers, not a claim)."""
+    largest = curve.offsets_mm[-1]
+    parts = [f"{CURVE_LABELS.get(name, name)} {auc[-1] - auc[0]:+.2f}" for name, auc in curve.auc.items()]
+    return f"at {largest:g} mm, " + ", ".join(parts)

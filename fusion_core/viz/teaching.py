@@ -365,6 +365,11 @@ def transfer_figure(results: Sequence[SiteTransfer], chosen: str) -> go.Figure:
     return _layout(fig, height=340).update_layout(barmode="group")
 
 
+_CURVE_STYLES = {  # curve entry -> (legend, colour, dash)
+    "clf-early": ("early-fusion CNN (subject AUC)", STRATEGY_COLOURS["early"], "solid"),
+    "clf-late": ("late-fusion CNNs (subject AUC)", STRATEGY_COLOURS["late"], "solid"),
+    "voxel-wise early fusion": ("voxel-wise early fusion (voxel AUC)", STRATEGY_COLOURS["early"], "dash"),
+}
 CT_TEACHING_WINDOW = (40.0, 400.0)  # level, width (HU): soft tissue and the skull's edge both visible
 
 
@@ -388,11 +393,11 @@ def misregistration_figure(view: MisregistrationView, curve: MisregistrationCurv
 
 def _add_misregistration_curve(fig: go.Figure, curve: MisregistrationCurve, shift_mm: float) -> None:
     for name, auc in curve.auc.items():
-        strategy = name.removeprefix("clf-")
+        label, colour, dash = _CURVE_STYLES.get(name, (name, GREY, "solid"))
         fig.add_trace(
             go.Scatter(
-                x=curve.offsets_mm, y=auc, name=f"{strategy} fusion AUC", mode="lines+markers",
-                line={"color": STRATEGY_COLOURS.get(strategy, GREY), "width": 3},
+                x=curve.offsets_mm, y=auc, name=label, mode="lines+markers",
+                line={"color": colour, "width": 3, "dash": dash},
             ),
             row=1, col=2,
         )  # fmt: skip
@@ -405,5 +410,5 @@ def _add_misregistration_curve(fig: go.Figure, curve: MisregistrationCurve, shif
     )  # fmt: skip
     fig.add_vline(x=abs(shift_mm), line={"color": "black", "dash": "dash"}, row=1, col=2)
     fig.update_xaxes(title_text="MR shifted left-right (mm)", row=1, col=2)
-    fig.update_yaxes(title_text="AUC on demo subjects", range=[0.4, 1.02], row=1, col=2, secondary_y=False)
+    fig.update_yaxes(title_text="AUC", range=[0.4, 1.02], row=1, col=2, secondary_y=False)
     fig.update_yaxes(title_text="mutual information (bits)", rangemode="tozero", row=1, col=2, secondary_y=True)
