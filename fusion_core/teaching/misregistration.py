@@ -11,10 +11,11 @@ needs every subject classified at every offset, so it is precomputed by this mod
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -84,6 +85,8 @@ class MisregistrationCurve:
         mutual_information: (k,) mean CT-T1 mutual information, bits.
         subject_ids: the subjects used; n_positive: how many carry a lesion.
         seconds: time taken to compute.
+        weights: model name -> :func:`weights_fingerprint` of the checkpoint measured, so a curve
+            left behind by a retrained model can be told apart.
     """
 
     offsets_mm: np.ndarray
@@ -92,6 +95,7 @@ class MisregistrationCurve:
     subject_ids: tuple[str, ...]
     n_positive: int
     seconds: float = 0.0
+    weights: dict[str, str] = field(default_factory=dict)
 
 
 def misregistration_curve(
@@ -196,7 +200,15 @@ def read_curve(path: str | Path = CURVE_FILE) -> MisregistrationCurve:
         subject_ids=tuple(data["subject_ids"]),
         n_positive=int(data["n_positive"]),
         seconds=float(data.get("seconds", 0.0)),
+        weights=dict(data.get("weights", {})),
     )
+
+
+def weights_fingerprint(name: str) -> str:
+    """First 16 hex digits of the SHA-256 of a shipped model's ``model.safetensors``."""
+    from fusion_core.inference.registry import model_dir
+
+    return hashlib.sha256((model_dir(name) / "model.safetensors").read_bytes()).hexdigest()[:16]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -217,6 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     models = {name: load_model(name, device="cpu") for name in CURVE_MODELS}
     curve = misregistration_curve(models, cases)
     curve.auc[VOXELWISE] = voxelwise_aucs(_mr_lesion_cases(spec, args.voxel_cases))
+    curve.weights.update({name: weights_fingerprint(name) for name in CURVE_MODELS})
     print(write_curve(curve, args.out), {k: np.round(v, 3).tolist() for k, v in curve.auc.items()})
     return 0
 

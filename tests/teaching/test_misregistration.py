@@ -5,11 +5,13 @@ from fusion_core.data.phantom import make_subject
 from fusion_core.errors import FusionError
 from fusion_core.teaching.misregistration import (
     CURVE_FILE,
+    CURVE_MODELS,
     MisregistrationCurve,
     misalign_mr,
     misregistration_view,
     read_curve,
     voxelwise_aucs,
+    weights_fingerprint,
     write_curve,
 )
 
@@ -56,6 +58,12 @@ def test_shipped_curve_voxelwise_fusion_falls_with_the_offset():
     voxelwise = curve.auc["voxel-wise early fusion"]
     assert np.all(np.diff(curve.mutual_information) < 0)
     assert voxelwise[-1] < voxelwise[0] - 0.1  # voxel-by-voxel fusion needs alignment
+
+
+@pytest.mark.skipif(not CURVE_FILE.is_file(), reason="no precomputed curve in assets/teaching")
+def test_shipped_curve_was_measured_on_the_shipped_weights():
+    # a retrained classifier needs a new curve: python -m fusion_core.teaching.misregistration
+    assert read_curve().weights == {name: weights_fingerprint(name) for name in CURVE_MODELS}
 
 
 def test_voxelwise_early_fusion_falls_with_the_shift():
