@@ -204,8 +204,8 @@ def read_curve(path: str | Path = CURVE_FILE) -> MisregistrationCurve:
     )
 
 
-def weights_fingerprint(name: str) -> str:
-    """First 16 hex digits of the SHA-256 of a shipped model's ``model.safetensors``."""
+def weights_fingerprint(name: str | Path) -> str:
+    """First 16 hex digits of the SHA-256 of a model's ``model.safetensors`` (shipped name or folder)."""
     from fusion_core.inference.registry import model_dir
 
     return hashlib.sha256((model_dir(name) / "model.safetensors").read_bytes()).hexdigest()[:16]
@@ -221,15 +221,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--subjects", type=int, default=24, help="first N subjects of the demo cohort")
     parser.add_argument("--voxel-cases", type=int, default=10, help="MR-visible lesions for the voxel-wise curve")
     parser.add_argument("--out", type=Path, default=CURVE_FILE)
+    parser.add_argument("--models-dir", type=Path, default=None, help="folder of the classifiers (default: shipped)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on a busy 2-core box)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     spec = get_cohort_spec("demo")
     cases = [(s.to_case().aligned(), int(s.label)) for s in (spec.subject(i) for i in range(args.subjects))]
-    models = {name: load_model(name, device="cpu") for name in CURVE_MODELS}
+    where = {name: (args.models_dir / name if args.models_dir else name) for name in CURVE_MODELS}
+    models = {name: load_model(where[name], device="cpu") for name in CURVE_MODELS}
     curve = misregistration_curve(models, cases)
     curve.auc[VOXELWISE] = voxelwise_aucs(_mr_lesion_cases(spec, args.voxel_cases))
-    curve.weights.update({name: weights_fingerprint(name) for name in CURVE_MODELS})
+    curve.weights.update({name: weights_fingerprint(where[name]) for name in CURVE_MODELS})
     print(write_curve(curve, args.out), {k: np.round(v, 3).tolist() for k, v in curve.auc.items()})
     return 0
 
