@@ -54,4 +54,12 @@ PAGES: tuple[PageInfo, ...] = (
         "bound; the clinicians' table at an operating point you choose (CSV download); AUC with CT or MR "
         "missing; calibration before and after temperature scaling.",
     ),
+    PageInfo(
+        script="learn.py",
+        title="Learn",
+        icon=":material/school:",
+        summary="Interactive teaching demos of why and how fusion works: two detectors and d′, Bayes' odds, "
+        "early/intermediate/late fusion, misregistration, normalisation, additive vs tensor fusion, "
+        "product of experts with a missing scan, uncertainty weights.",
+    ),
 )

@@ -102,3 +102,32 @@ def test_performance_page_draws_the_roc_chart(app_url, tmp_path):
         assert page.locator("[data-testid='stAlertContentError']").count() == 0
         legend = page.locator("[data-testid='stPlotlyChart']").first.inner_text()
         assert "Independence bound" in legend and "AUC" in legend
+
+
+def _metric_value(page, label: str) -> str:
+    metric = page.locator("[data-testid='stMetric']").filter(has_text=label).first
+    return metric.locator("[data-testid='stMetricValue']").inner_text()
+
+
+def test_learn_slider_changes_the_fused_auc(app_url):
+    with browser_page() as page:
+        page.goto(f"{app_url}/learn")
+        wait_for_app(page)
+        page.get_by_text("Fused AUC (theory)").first.wait_for(timeout=120_000)
+        _no_traceback(page)
+        before = _metric_value(page, "Fused AUC (theory)")
+        assert before == "0.841"
+        correlation = page.get_by_role("slider").nth(2)  # d'1, d'2, then the noise correlation
+        correlation.focus()
+        correlation.press("End")  # correlation 0.95: the second detector repeats the first one's errors
+        page.wait_for_function(
+            """(before) => {
+                const m = [...document.querySelectorAll("[data-testid='stMetric']")]
+                    .find(e => e.innerText.includes("Fused AUC (theory)"));
+                return m && !m.innerText.includes(before);
+            }""",
+            arg=before,
+            timeout=60_000,
+        )
+        assert float(_metric_value(page, "Fused AUC (theory)")) < 0.8
+        _no_traceback(page)
