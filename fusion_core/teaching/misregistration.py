@@ -5,7 +5,7 @@ voxel; late fusion reads each scan on its own and does not care. The live part (
 the early-fusion input) runs on one subject per control change; the AUC curve over a few offsets
 needs every subject classified at every offset, so it is precomputed by this module's CLI::
 
-    python -m fusion_core.teaching.misregistration --subjects 24 --out assets/teaching/misregistration.json
+    python -m fusion_core.teaching.misregistration --subjects 40 --out assets/teaching/misregistration.json
 """
 
 from __future__ import annotations
@@ -218,7 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from fusion_core.inference import load_model
 
     parser = argparse.ArgumentParser(description="Precompute the Learn page's misregistration AUC curve.")
-    parser.add_argument("--subjects", type=int, default=24, help="first N subjects of the demo cohort")
+    parser.add_argument("--subjects", type=int, default=40, help="first N subjects of the demo cohort")
     parser.add_argument("--voxel-cases", type=int, default=10, help="MR-visible lesions for the voxel-wise curve")
     parser.add_argument("--out", type=Path, default=CURVE_FILE)
     parser.add_argument("--models-dir", type=Path, default=None, help="folder of the classifiers (default: shipped)")
