@@ -138,7 +138,7 @@ def main() -> None:
         for name in args.pages:
             page.goto(f"{url}/{name}")
             wait_for_app(page, min_images=args.min_images)
-            if args.wait_selector:
+            if args.wait_selector and name:  # Home has no chart: don't wait for one there
                 page.wait_for_selector(args.wait_selector, timeout=180_000)
             time.sleep(1.0)
             target = args.out / f"{name or 'home'}.png"
