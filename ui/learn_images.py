@@ -62,7 +62,9 @@ def render_normalisation() -> None:
         "A linear classifier (logistic regression: lesion or not, from each voxel's T1 and T2) learns its "
         "threshold on 10 site-A patients and is tested on 10 other patients at site B. Without normalisation the "
         "threshold lands in the wrong place; a per-scan z-score puts both sites on one scale. Histogram matching "
-        "to one reference aligns the histograms too, but squeezes the lesion's contrast here: it costs accuracy at both sites."
+        "to one reference aligns the histograms too, but squeezes the lesion's contrast here: it costs accuracy at "
+        "both sites. The MR→CT scale is the z-score given a CT head's mean and spread (HU-like numbers): for a "
+        "linear classifier it changes nothing beyond the z-score."
     )
 
 

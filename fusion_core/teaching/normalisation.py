@@ -3,12 +3,14 @@
 The phantom renders one head at site A and at site B (other receiver gain, TR/TE, bias field, blur
 and noise). A linear voxel classifier, lesion or not from the (T1, T2) intensities, trained on
 site A's subjects and tested on site B's, finds its threshold in the wrong place unless both sites
-are put on one intensity scale first: per-subject z-score inside the head, or histogram matching
-to one site-A reference.
+are put on one intensity scale first: per-subject z-score inside the head, histogram matching
+to one site-A reference, or the MR->CT-scale mapping (z-score, then the mean and spread of a site-A
+CT's head in HU: HU-like numbers, which for a linear classifier is the z-score again).
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -16,8 +18,8 @@ import numpy as np
 
 from fusion_core.data.phantom import PhantomSubject, make_subject
 from fusion_core.evaluation import auc_score
-from fusion_core.preprocess import histogram_match, zscore
-from fusion_core.preprocess.masks import mr_head_mask
+from fusion_core.preprocess import histogram_match, mr_to_ct_scale, zscore
+from fusion_core.preprocess.masks import ct_head_mask, mr_head_mask
 
 WEIGHTINGS = ("mr", "mr_t2")  # PhantomSubject attributes: T1- and T2-weighted MR
 TRAIN_SITE, TEST_SITE = "A", "B"
@@ -27,6 +29,13 @@ class Normalisation(StrEnum):
     NONE = "none"
     ZSCORE = "z-score"
     HISTOGRAM = "histogram matching"
+    CT_SCALE = "MR→CT scale"
+
+
+@functools.lru_cache(maxsize=1)
+def reference_ct(size: int = 48) -> np.ndarray:
+    """The site-A CT (HU) whose head's mean and spread the MR->CT-scale mapping gives every MR."""
+    return make_subject(7, size=size, site=TRAIN_SITE, label=0, modalities=("CT",)).ct.array
 
 
 def normalise_mr(array: np.ndarray, method: Normalisation | str, reference: np.ndarray | None = None) -> np.ndarray:
@@ -40,6 +49,9 @@ def normalise_mr(array: np.ndarray, method: Normalisation | str, reference: np.n
         return np.asarray(array, dtype=np.float32)
     if method is Normalisation.ZSCORE:
         return zscore(array, mr_head_mask(array))[0]
+    if method is Normalisation.CT_SCALE:
+        ct = reference_ct()
+        return mr_to_ct_scale(array, mr_head_mask(array), ct, ct_head_mask(ct))[0]
     if reference is None:
         raise ValueError("histogram matching needs a reference image")
     return histogram_match(array, reference, mr_head_mask(array), mr_head_mask(reference))[0]

@@ -45,3 +45,18 @@ def test_classifier_travels_only_after_normalisation():
     assert raw.train_balanced_accuracy > 0.8
     assert raw.test_balanced_accuracy < raw.train_balanced_accuracy - 0.1  # the threshold does not travel
     assert z.test_balanced_accuracy > raw.test_balanced_accuracy + 0.05
+
+
+def test_mr_to_ct_scale_gives_hu_like_numbers_and_classifies_like_the_z_score():
+    from fusion_core.preprocess.masks import ct_head_mask, mr_head_mask
+    from fusion_core.teaching.normalisation import lesion_subjects, reference_ct
+
+    mr = lesion_subjects("B", 1, seed=3)[0].mr.array
+    mapped = normalise_mr(mr, Normalisation.CT_SCALE)
+    ct = reference_ct()
+    head = mapped[mr_head_mask(mr)]
+    assert head.mean() == pytest.approx(ct[ct_head_mask(ct)].mean(), rel=1e-3)
+    assert head.std() == pytest.approx(ct[ct_head_mask(ct)].std(), rel=1e-3)
+    z = site_transfer(Normalisation.ZSCORE, n_subjects=4)
+    hu = site_transfer(Normalisation.CT_SCALE, n_subjects=4)
+    assert hu.test_auc == pytest.approx(z.test_auc, abs=0.005)  # an affine map of the z-score (up to regularisation)
