@@ -9,9 +9,12 @@ from fusion_core.evaluation.comparison import bound_sentences, clinicians_table
 from fusion_core.evaluation.recalibration import calibration_frame
 from fusion_core.evaluation.strategies import MISSING_INPUT_HANDLING, strategy_label
 from fusion_core.viz.performance import missing_modality_figure, reliability_pair_figure, roc_figure
+from fusion_core.viz.teaching import weight_curve_figure
 from ui import performance as perf
 from ui.guard import require_app_navigation
 from ui.scaffold import page_boundary
+from ui.session import demo_subject_ids
+from ui.uncertainty import weight_curve
 
 REPRODUCE = "python -m fusion_core.evaluation.runner --spec demo --split test --write"
 
@@ -134,6 +137,13 @@ with page_boundary("showing the Fusion Performance page"):
         height=perf.table_height(len(results)),
     )
     st.caption(perf.calibration_note(on_validation, perf.n_subjects(fingerprint)))
+    if st.toggle("Show how the uncertainty-weighted model shifts weight as one scan degrades", key="perf-weights"):
+        noisy = st.radio("Add noise to", ["MR", "CT"], horizontal=True, key="perf-weights-noisy")
+        curve = weight_curve(demo_subject_ids()[0], noisy)
+        st.plotly_chart(weight_curve_figure(curve, len(curve.noise_levels) - 1), key="perf-weights-figure")
+        st.caption(
+            f"Mean precision weight over 16 central slices of {demo_subject_ids()[0]}; with the {noisy} missing its weight is {curve.missing_weights[noisy]:.2f}."
+        )
 
     st.subheader("Under domain shift")
     st.caption(

@@ -7,11 +7,10 @@ import streamlit as st
 
 from fusion_core.inference.registry import ASSETS_DIR
 from fusion_core.teaching.architectures import AVAILABLE_INPUTS, measured_aucs, trade_off_rows
-from fusion_core.teaching.uncertainty import noise_weight_curve
 from fusion_core.viz import teaching as tviz
 from ui.learn_common import Demo, open_demo
-from ui.models import get_model
-from ui.session import demo_case, demo_subject_ids
+from ui.session import demo_subject_ids
+from ui.uncertainty import weight_curve
 
 ARCHITECTURES = Demo(
     3,
@@ -57,17 +56,11 @@ def render_architectures() -> None:
     )
 
 
-@st.cache_data(show_spinner="Running the uncertainty-weighted model at every noise level (a few seconds, once)…")
-def _weight_curve(subject_id: str, noisy: str):
-    case = demo_case(subject_id).aligned()
-    return noise_weight_curve(get_model("clf-uncertainty-late"), {"CT": case.ct, **case.mr_weightings}, noisy=noisy)
-
-
 def render_uncertainty() -> None:
     open_demo(UNCERTAINTY)
     c1, c2 = st.columns([1, 2])
     noisy = c1.radio("Add noise to", ["MR", "CT"], horizontal=True, key="learn-unc-noisy")
-    curve = _weight_curve(demo_subject_ids()[0], noisy)
+    curve = weight_curve(demo_subject_ids()[0], noisy)
     level = c2.select_slider("noise σ", list(curve.noise_levels), 0.0, key="learn-unc-level")
     index = list(curve.noise_levels).index(level)
     m1, m2, m3 = st.columns(3)

@@ -120,3 +120,12 @@ def test_scoring_a_shift_draws_the_shift_chart():
     assert shift["data"][0]["name"] == "No shift (same subjects)"
     assert "CT shifted: blur +2.00 mm" in shift["data"][1]["name"]
     assert shift["data"][0]["x"] == ["CT alone"]
+
+
+def test_uncertainty_weights_move_away_from_a_degraded_scan():
+    app = _run()
+    charts = len(app.get("plotly_chart"))
+    app.toggle(key="perf-weights").set_value(True).run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert len(app.get("plotly_chart")) == charts + 1
+    assert any("with the MR missing its weight is 0.00" in c.value for c in app.caption)
