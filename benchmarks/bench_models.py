@@ -141,12 +141,12 @@ def bench_throughput(device) -> dict:
     from fusion_core.data.phantom import make_subject
 
     subject = make_subject(7, label=1)
-    vols = {"CT": subject.ct, "MR": subject.mr_on_ct_grid()}
+    vols = {"CT": subject.ct, "MR-T1": subject.mr_on_ct_grid("T1"), "MR-T2": subject.mr_on_ct_grid("T2")}
     n = subject.ct.shape[0]
     clf, vae = load_model("clf-intermediate-concat", device=device), load_model("vae-poe", device=device)
     cases = {
         "classify_intermediate_concat": lambda bs: classify(clf, vols, mc_samples=1, batch_size=bs),
-        "impute_vae_mr_to_ct": lambda bs: impute(vae, {"MR": vols["MR"]}, "CT", batch_size=bs),
+        "impute_vae_mr_to_ct": lambda bs: impute(vae, {"MR-T1": vols["MR-T1"]}, "CT", batch_size=bs),
     }
     out = {
         "device": str(device),
