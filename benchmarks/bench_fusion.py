@@ -149,7 +149,8 @@ SHIFT_SETTINGS = (
 def benchmark_shifts(n_subjects: int, strategies: list[str], assets: Path = ASSETS) -> dict:
     """AUC (95 % CI) of ``strategies`` on ``n_subjects`` balanced demo subjects under each shift, timed."""
     from fusion_core.data.cohorts import get_cohort_spec
-    from fusion_core.evaluation.shift import ShiftSetting, balanced_indices, member_labels, score_shift, shift_aucs
+    from fusion_core.evaluation.runner import member_labels
+    from fusion_core.evaluation.shift import ShiftSetting, balanced_indices, score_shift, shift_aucs
     from fusion_core.inference import load_model
 
     spec = get_cohort_spec("demo")

@@ -277,7 +277,7 @@ def classical_scores(model: ClassicalBaseline, rows: pd.DataFrame, features: np.
 
 def main(argv: Sequence[str] | None = None) -> int:
     from fusion_core.data.cohorts import get_cohort_spec
-    from fusion_core.evaluation.shift import split_indices
+    from fusion_core.evaluation.runner import split_indices
 
     parser = argparse.ArgumentParser(
         prog="python -m fusion_core.evaluation.classical", description=__doc__.splitlines()[0]

@@ -154,7 +154,8 @@ def validation_scores(models: dict, *, progress=None) -> StrategyScores:
         progress: called with (subjects done, total).
     """
     from fusion_core.data.cohorts import get_cohort_spec
-    from fusion_core.evaluation.shift import ShiftSetting, score_shift, split_indices
+    from fusion_core.evaluation.runner import split_indices
+    from fusion_core.evaluation.shift import ShiftSetting, score_shift
 
     spec = get_cohort_spec(VALIDATION_SPEC)
     return score_shift(models, spec, split_indices(spec, "val"), ShiftSetting(), split="val", progress=progress)

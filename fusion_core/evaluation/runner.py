@@ -36,18 +36,30 @@ def input_subsets(inputs: Sequence[str]) -> list[tuple[str, ...]]:
     return [inputs, ct, mr] if ct and mr else [inputs]
 
 
-def split_members(spec, split: str) -> Iterator[tuple[int, Any]]:
-    """(index, subject) of the spec's members in ``split``, stratified by label like the training table."""
+def member_labels(spec) -> np.ndarray:
+    """(n,) lesion labels of a spec's members without rendering them at full size.
+
+    The phantom draws the label from its own random stream before anything depends on the grid
+    size, so a 16-voxel member has the label of the full-size one (a test checks it).
+    """
+    small = spec.replace(options=spec.phantom_options | {"size": 16})
+    return np.array([small.subject(i).label for i in range(spec.n)])
+
+
+def split_indices(spec, split: str) -> list[int]:
+    """Indices of the spec's members in ``split``, stratified by label like the training table."""
     from fusion_core.training.slice_table import SPLITS, split_subjects
 
     fractions = spec.split_fractions
     if fractions[SPLITS.index(split)] >= sum(fractions):  # the whole spec is this split
-        yield from enumerate(spec.subjects())
-        return
-    subjects = list(spec.subjects())
-    labels = np.array([s.label for s in subjects])
-    assignment = split_subjects(len(subjects), fractions, 0, labels=labels)
-    yield from ((i, s) for i, s in enumerate(subjects) if assignment[i] == SPLITS.index(split))
+        return list(range(spec.n))
+    assignment = split_subjects(spec.n, fractions, 0, labels=member_labels(spec))
+    return [int(i) for i in np.flatnonzero(assignment == SPLITS.index(split))]
+
+
+def split_members(spec, split: str) -> Iterator[tuple[int, Any]]:
+    """(index, subject) of the spec's members in ``split`` (see :func:`split_indices`), built one at a time."""
+    return ((i, spec.subject(i)) for i in split_indices(spec, split))
 
 
 def subject_row(subject, spec_name: str, split: str) -> dict[str, Any]:

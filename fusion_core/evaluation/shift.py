@@ -196,37 +196,6 @@ def score_shift(
     return strategy_scores([ScoresTable(pd.DataFrame(r), name=n) for n, r in rows.items()], split=split)
 
 
-def member_labels(spec) -> np.ndarray:
-    """(n,) lesion labels of a plain spec's members without rendering them (16-voxel subjects).
-
-    The phantom draws the label from its own random stream before anything depends on the grid
-    size, so a 16-voxel subject has the label of the full-size one (a test checks it).
-    """
-    from fusion_core.data.phantom import make_subject
-
-    options = spec.phantom_options
-    return np.array(
-        [
-            make_subject(
-                np.random.SeedSequence(int(spec.seed), spawn_key=(i,)), size=16, modalities=("CT",), **options
-            ).label
-            for i in range(spec.n)
-        ]
-    )
-
-
-def split_indices(spec, split: str) -> list[int]:
-    """Members of ``split`` of a plain spec: the runner's stratified split (``runner.split_members``),
-    with the labels from :func:`member_labels` instead of building all members."""
-    from fusion_core.training.slice_table import SPLITS, split_subjects
-
-    fractions = spec.split_fractions
-    if fractions[SPLITS.index(split)] >= sum(fractions):
-        return list(range(spec.n))
-    assignment = split_subjects(spec.n, fractions, 0, labels=member_labels(spec))
-    return [int(i) for i in np.flatnonzero(assignment == SPLITS.index(split))]
-
-
 def complete_inputs(model) -> tuple[str, ...]:
     """The volumes a model reads with every input present, e.g. ("CT", "MR-T1", "MR-T2") or ("MR-T1", "MR-T2")."""
     from fusion_core.inference.inputs import mr_weightings

@@ -84,14 +84,19 @@ def test_balanced_indices_take_half_with_a_lesion():
     assert picked == balanced_indices(spec, labels, 10, seed=1) != balanced_indices(spec, labels, 10, seed=2)
 
 
-def test_split_indices_are_the_runners_split_without_building_every_subject():
-    from fusion_core.evaluation.runner import split_members
-    from fusion_core.evaluation.shift import member_labels, split_indices
+def test_split_indices_are_the_stratified_split_of_the_built_subjects():
+    import numpy as np
 
-    spec = get_cohort_spec("classifier-train").replace(n=6)
-    members = list(split_members(spec, "val"))
-    assert split_indices(spec, "val") == [i for i, _ in members]
-    assert member_labels(spec)[[i for i, _ in members]].tolist() == [s.label for _, s in members]
+    from fusion_core.evaluation.runner import member_labels, split_indices, split_members
+    from fusion_core.training.slice_table import SPLITS, split_subjects
+
+    for spec in (get_cohort_spec("classifier-train").replace(n=6), get_cohort_spec("vae-train").replace(n=6)):
+        built = [spec.subject(i) for i in range(spec.n)]
+        labels = np.array([s.label for s in built])
+        assert member_labels(spec).tolist() == labels.tolist()
+        expected = np.flatnonzero(split_subjects(spec.n, spec.split_fractions, 0, labels=labels) == SPLITS.index("val"))
+        assert split_indices(spec, "val") == expected.tolist()
+        assert [s.subject_id for _, s in split_members(spec, "val")] == [built[i].subject_id for i in expected]
     assert split_indices(get_cohort_spec("demo").replace(n=5), "test") == [0, 1, 2, 3, 4]
 
 
