@@ -14,7 +14,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from fusion_core.case import weighting_key
 from fusion_core.errors import FusionError
+from fusion_core.volume import is_mr, normalise_modality
 
 ASSETS_DIR = Path(__file__).resolve().parents[2] / "assets" / "models"
 TASKS = ("classifier", "vae", "translator", "synthesis", "diffusion")
@@ -88,13 +90,12 @@ class ModelCard:
 
 def normalise_input(name: str) -> str:
     """A model input name: "CT", "MR-T1", "MR-T2" ("MR" and "T1" mean MR-T1)."""
-    text = str(name).strip().upper()
-    if text == "CT":
+    modality = normalise_modality(name)
+    if modality == "CT":
         return "CT"
-    if not (text.startswith("MR") or text in ("T1", "T2")):
+    if not is_mr(modality):
         raise ValueError(f"unknown modality {name!r}; models take CT, MR-T1 and MR-T2")
-    weighting = text.removeprefix("MR").lstrip("-_ ") or "T1"
-    return f"MR-{weighting}"
+    return weighting_key(modality)
 
 
 def read_card(directory: str | Path) -> ModelCard:
