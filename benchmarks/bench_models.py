@@ -41,7 +41,7 @@ TEST = SPLITS.index("test")
 
 
 def slice_logits(model, x: dict[str, torch.Tensor], batch: int = 256) -> np.ndarray:
-    """Final logits of a classifier on (N, 1, S, S) tensors (any subset of modalities)."""
+    """Final logits of a classifier's network on (N, C, S, S) tensors (any subset of modalities)."""
     out = []
     with torch.inference_mode():
         for i in range(0, next(iter(x.values())).shape[0], batch):

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from benchmarks.bench_models import slice_logits
 from fusion_core.evaluation import auc_difference_ci, auc_with_ci, subject_scores
 from fusion_core.models.config import config_from_dict
 from fusion_core.training.config import TrainConfig
@@ -51,14 +52,6 @@ DATA = {
     "lesion_min_voxels": 20,
     "drop_ambiguous": True,
 }
-
-
-def slice_logits(model, x: dict[str, torch.Tensor], batch: int = 256) -> np.ndarray:
-    """Final logits of a classifier's network on (N, C, S, S) tensors."""
-    with torch.inference_mode():
-        n = next(iter(x.values())).shape[0]
-        parts = [model.network({m: v[i : i + batch] for m, v in x.items()}).logit for i in range(0, n, batch)]
-    return torch.cat(parts).float().numpy()
 
 
 def auc_block(labels, logits, table, rows, n_boot) -> dict:
