@@ -20,7 +20,7 @@ from fusion_core.devices import autocast
 from fusion_core.inference.loading import LoadedModel
 from fusion_core.inference.registry import ModelInputError, normalise_input
 from fusion_core.preprocess.network import ct_to_unit, mr_to_unit
-from fusion_core.preprocess.slices import crop_window, neighbour_indices, network_slices, uncrop_slices
+from fusion_core.preprocess.slices import crop_window, neighbour_indices, network_slices, resize_slices, uncrop_slices
 from fusion_core.volume import Volume
 
 NetworkInputs = dict[str, list[Volume]]  # network modality ("CT" | "MR") -> volumes in channel order
@@ -135,8 +135,6 @@ def from_network(slices: torch.Tensor, like: Volume, *, crop: float = 1.0) -> np
 
     Bilinear resize back to the ``crop`` window, pasted into the centre of the full grid (zeros outside).
     """
-    from fusion_core.preprocess.slices import resize_slices
-
     arr = slices[:, slices.shape[1] // 2].float().cpu().numpy()
     full = like.shape[1:]
     ys, xs = crop_window(full, crop)
