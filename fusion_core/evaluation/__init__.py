@@ -13,6 +13,7 @@ from fusion_core.evaluation.calibration import (
     reliability_curve,
 )
 from fusion_core.evaluation.errors import EvaluationError
+from fusion_core.evaluation.generation import TISSUES, GenerationMetrics, generation_metrics, tissue_masks
 from fusion_core.evaluation.image_metrics import bone_dice, image_metrics, image_metrics_volume, mae_hu, psnr, ssim
 from fusion_core.evaluation.roc import (
     AUCDifference,
@@ -35,11 +36,13 @@ from fusion_core.evaluation.summary import RocSummary, roc_summaries, strategy_r
 from fusion_core.evaluation.table import ClassificationTable, MetricSummary, classification_table, youden_threshold
 
 __all__ = [
+    "TISSUES",
     "TOP_K",
     "AUCDifference",
     "AUCResult",
     "ClassificationTable",
     "EvaluationError",
+    "GenerationMetrics",
     "MetricSummary",
     "ReliabilityCurve",
     "RocSummary",
@@ -55,6 +58,7 @@ __all__ = [
     "expected_calibration_error",
     "fit_temperature",
     "fit_tissue_mapper",
+    "generation_metrics",
     "image_metrics",
     "image_metrics_volume",
     "independence_bound",
@@ -72,6 +76,7 @@ __all__ = [
     "strategy_roc",
     "subject_score",
     "subject_scores",
+    "tissue_masks",
     "top_slices",
     "uncertainty_column",
     "write_scores",
