@@ -127,7 +127,9 @@ def score_models(
 
     rows: dict[str, list[dict[str, Any]]] = {name: [] for name in models}
     members = split_members(spec, split)
-    for _, subject in tqdm(members, total=spec.n, desc=f"scoring {spec.name}/{split}", disable=not progress):
+    for _, subject in tqdm(
+        members, total=len(split_indices(spec, split)), desc=f"scoring {spec.name}/{split}", disable=not progress
+    ):
         case = subject.to_case().aligned()
         volumes = {"CT": case.ct, **case.mr_weightings}
         base = subject_row(subject, spec.name, split)
