@@ -9,6 +9,7 @@ from fusion_core.case import Case, case_from_volumes
 from fusion_core.viz.views import metadata_row
 from ui import loaders, session
 from ui.guard import require_app_navigation
+from ui.pipeline_results import section as pipeline_results_section
 from ui.scaffold import page_boundary
 from ui.viewer import tri_planar
 
@@ -110,3 +111,5 @@ with page_boundary("showing the Data page"):
             tri_planar(volumes, key="data-view", overlays=overlays)
         else:
             tri_planar(volumes, key="data-view")
+
+    pipeline_results_section()  # a folder written by python -m fusion_core.pipeline: its cohort table
