@@ -10,7 +10,12 @@ import pandas as pd
 import streamlit as st
 
 from fusion_core.errors import FusionError
-from fusion_core.pipeline.results import PipelineResults, is_pipeline_output, read_pipeline_results
+from fusion_core.pipeline.results import (
+    PipelineResults,
+    PipelineResultsError,
+    is_pipeline_output,
+    read_pipeline_results,
+)
 from ui import loaders, session
 
 QUERY_FOLDER, QUERY_SUBJECT = "pipeline", "subject"
@@ -140,3 +145,43 @@ def section() -> None:
             return
         results = show_results(root.strip())
         open_subject_picker(results)
+
+
+@st.cache_data(show_spinner="Evaluating the pipeline's scores…", max_entries=4)
+def pipeline_evaluations(fingerprint: tuple[str, int]):
+    """ROC, AUC (bootstrap CI) and the clinicians' table of each classifier the pipeline ran (complete input)."""
+    from fusion_core.evaluation import scores_dirs
+    from fusion_core.evaluation.comparison import evaluate_strategies
+    from fusion_core.evaluation.strategies import load_strategy_scores
+
+    results = cached_results(fingerprint)
+    dirs = scores_dirs(results.scores_root)
+    if not dirs:
+        raise PipelineResultsError(f"{results.root}: the run wrote no scores (add the classify step; labels needed)")
+    return evaluate_strategies(load_strategy_scores(dirs), n_boot=200)
+
+
+def performance_section() -> None:
+    """The Fusion Performance page's "From a pipeline run" expander: ROC and table of a processed cohort."""
+    from fusion_core.evaluation.comparison import clinicians_table
+    from fusion_core.viz.performance import roc_figure
+
+    with st.expander(
+        "From a pipeline run: the same curves on your own cohort", expanded=bool(st.session_state.get("perf-pipeline"))
+    ):
+        root = st.text_input("Pipeline output folder", key="perf-pipeline", placeholder="/path/to/pipeline/out")
+        if not root:
+            st.caption(
+                "The --out folder of `python -m fusion_core.pipeline ... --steps ...,classify` on a labelled cohort."
+            )
+            return
+        try:
+            evaluated = pipeline_evaluations(folder_fingerprint(root.strip()))
+        except FusionError as error:  # this section's problem only: the rest of the page stays
+            st.error(str(error))
+            return
+        st.plotly_chart(roc_figure(evaluated), key="perf-pipeline-roc")
+        st.dataframe(clinicians_table(evaluated), key="perf-pipeline-table")
+        st.caption(
+            "Subjects of the pipeline's cohort with a label (cohort.csv); AUC intervals: 200 bootstrap resamples."
+        )

@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 import os
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -105,10 +106,20 @@ class _Deferred:
 
 
 def _thread_limit(workers: int) -> None:
-    """Each pool process gets its share of the CPU cores for torch (no oversubscription)."""
-    import torch
+    """Each pool process gets its share of the CPU cores for torch (no oversubscription); torch is not
+    imported for it (a run without model steps never loads it)."""
+    threads = max(1, (os.cpu_count() or 1) // max(1, workers))
+    os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(threads)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads)
 
-    torch.set_num_threads(max(1, (os.cpu_count() or 1) // max(1, workers)))
+
+def _pool_context():
+    """fork when this process has not imported torch (the CLI: fast start); spawn otherwise, since a child
+    forked after torch started its thread pool can deadlock in its first operation."""
+    import multiprocessing
+
+    return multiprocessing.get_context("spawn" if "torch" in sys.modules else "fork")
 
 
 @contextlib.contextmanager
@@ -127,7 +138,8 @@ def open_executor(workers: int = 1, scheduler: str | None = None, client=None) -
     else:
         from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(max_workers=workers, initializer=_thread_limit, initargs=(workers,)) as pool:
+        context = _pool_context()
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_thread_limit, initargs=(workers,)) as pool:
             yield pool, "processes", workers
 
 

@@ -57,7 +57,11 @@ def test_every_step_writes_its_outputs(full_run, phantom_cohort):
     assert (table["tre_median_mm"] < table["tre_before_median_mm"]).all()  # registration helped
     assert (full_run.out / "cohort_table.parquet").is_file()
     assert results.summary["n_done"] == 4 and "clf-early.score" in results.summary["metrics"]
-    assert (full_run.out / "scores" / "clf-early" / "scores.csv").is_file()
+    from fusion_core.evaluation import scores_dirs
+    from fusion_core.evaluation.strategies import load_strategy_scores
+
+    scores = load_strategy_scores(scores_dirs(results.scores_root))  # what the Fusion Performance page reads
+    assert list(scores.strategies) == ["clf-early"] and len(scores.rows("clf-early")) == 4
 
 
 def test_table_matches_single_subject_calls(full_run, phantom_cohort, tmp_path):
@@ -154,3 +158,14 @@ def test_dask_local_cluster_gives_the_loop_results(full_run, phantom_cohort, tmp
     loop_table = _metrics(read_pipeline_results(loop.out).table)
     pd.testing.assert_frame_equal(dask_table, loop_table, check_exact=False, rtol=1e-6)
     assert np.isfinite(dask_table["clf-early.score"]).all()
+
+
+def test_process_pool_gives_the_loop_results(phantom_cohort, tmp_path):
+    config = light_config()
+    loop = run_pipeline(phantom_cohort, tmp_path / "loop", config, workers=0, progress=False)
+    pool = run_pipeline(phantom_cohort, tmp_path / "pool", config, workers=2, progress=False)
+    assert pool.executor == "processes" and pool.count("done") == 4
+    assert len({r.worker for r in pool.results}) <= 2
+    pd.testing.assert_frame_equal(
+        _metrics(read_pipeline_results(pool.out).table), _metrics(read_pipeline_results(loop.out).table)
+    )
