@@ -22,6 +22,8 @@ with page_boundary("showing the Data page"):
         "linked by physical position."
     )
 
+    pipeline_results_section()  # a folder written by python -m fusion_core.pipeline: its cohort table
+
     SOURCES = ("Demo cohort", "Folder on this machine", "Upload files")
     source = st.radio("Source", SOURCES, horizontal=True, key="data-source")
 
@@ -111,5 +113,3 @@ with page_boundary("showing the Data page"):
             tri_planar(volumes, key="data-view", overlays=overlays)
         else:
             tri_planar(volumes, key="data-view")
-
-    pipeline_results_section()  # a folder written by python -m fusion_core.pipeline: its cohort table

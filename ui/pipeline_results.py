@@ -98,15 +98,13 @@ def show_results(root: str) -> PipelineResults:
 
 
 def open_subject_picker(results: PipelineResults) -> None:
-    """Pick a processed subject and make it the active case of every page (same session as the links)."""
+    """Pick a processed subject and open it (registered) on a chosen page, through the same link as the table."""
     done = results.table.loc[results.table["status"] != "failed", "subject_id"].tolist()
     if not done:
         return
     c1, c2 = st.columns([2, 1])
     chosen = c1.selectbox("Subject to open on the other pages", done, key="pipeline-subject")
-    if c2.button("Open this subject", key="pipeline-open"):
-        activate(str(results.root), chosen)
-        st.success(f"{chosen} (registered) is now the active case of every page.")
+    c2.link_button("Open it on Register & Fuse ↗", subject_link(str(results.root), chosen), width="stretch")
 
 
 def activate(root: str, subject_id: str) -> None:
@@ -182,6 +180,10 @@ def performance_section() -> None:
             return
         st.plotly_chart(roc_figure(evaluated), key="perf-pipeline-roc")
         st.dataframe(clinicians_table(evaluated), key="perf-pipeline-table")
+        positives, negatives = evaluated[0].auc.n_pos, evaluated[0].auc.n_neg
         st.caption(
-            "Subjects of the pipeline's cohort with a label (cohort.csv); AUC intervals: 200 bootstrap resamples."
+            f"{positives} subjects with a lesion and {negatives} without (labels from cohort.csv); AUC intervals: "
+            "200 bootstrap resamples."
         )
+        if min(positives, negatives) < 10:
+            st.warning("Fewer than 10 subjects in a class: the AUC and its interval say little about the model.")

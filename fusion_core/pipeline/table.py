@@ -23,11 +23,21 @@ def cohort_table(results: list) -> pd.DataFrame:
     """One row per subject: status ("done", "skipped", "failed"), the failure's reason, every metric."""
     rows = [{"subject_id": r.subject_id, "status": r.status, "error": r.error, **r.row} for r in results]
     table = pd.DataFrame(rows)
-    first = [c for c in FIRST_COLUMNS if c in table.columns]
-    table = table[first + [c for c in table.columns if c not in first]]
+    table = table[sorted(table.columns, key=_column_rank)]
     if "label" in table.columns:
         table["label"] = pd.to_numeric(table["label"], errors="coerce").astype("Int64")
     return table
+
+
+def _column_rank(column: str) -> tuple[int, int]:
+    """Identity first, then registration quality, classifier scores, generation metrics, timings last."""
+    if column in FIRST_COLUMNS:
+        return 0, FIRST_COLUMNS.index(column)
+    groups = (("tre_", "mi_"), (".score", ".uncertainty"), (".CT.", ".MR."), ("registration_", "seconds_"))
+    for rank, markers in enumerate(groups, start=1):
+        if any(m in column if m.startswith(".") else column.startswith(m) for m in markers):
+            return rank, 0
+    return len(groups), 0
 
 
 def has_parquet() -> bool:

@@ -42,15 +42,16 @@ def test_data_page_shows_the_cohort_table_and_opens_a_subject(pipeline_out):
     app.text_input(key="pipeline-filter").set_value("000").run()
     table = next(d.value for d in app.dataframe if "tre_median_mm" in d.value.columns)
     assert list(table["subject_id"]) == ["phantom-000"]
-    app.button(key="pipeline-open").click().run()
-    case = app.session_state["active_case"]
-    assert case.subject_id == "phantom-000" and case.mr.same_grid(case.ct)
+    (link,) = app.get("link_button")
+    assert link.proto.url.endswith("subject=phantom-000")
 
 
-def test_a_row_link_sets_the_active_case_on_any_page(pipeline_out):
+def test_a_link_opens_the_registered_subject(pipeline_out):
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     app.query_params["pipeline"] = str(pipeline_out)
     app.query_params["subject"] = "phantom-000"
     app.run()
     assert not app.exception, [e.value for e in app.exception]
-    assert app.session_state["active_case"].meta["pipeline_output"] == str(pipeline_out)
+    case = app.session_state["active_case"]
+    assert case.subject_id == "phantom-000" and case.mr.same_grid(case.ct)  # the MR registered onto the CT grid
+    assert case.meta["pipeline_output"] == str(pipeline_out)

@@ -54,3 +54,12 @@ def test_folder_content_decides_the_cache_key(phantom_folder, tmp_path):
     key = config.cache_key()
     (phantom_folder / "cohort.csv").write_text((phantom_folder / "cohort.csv").read_text() + "\n")
     assert SliceDataConfig(cohort_dir=str(phantom_folder), cache_dir=str(tmp_path)).cache_key() != key
+
+
+def test_init_accepts_a_shipped_model_name():
+    from fusion_core.inference import ASSETS_DIR
+    from fusion_core.training.__main__ import checkpoint_dir, parse_args
+
+    assert checkpoint_dir("clf-early") == str(ASSETS_DIR / "clf-early")
+    args = parse_args(["--config", "c.json", "--cohort", "DIR", "--init", "clf-early"])
+    assert args.cohort == "DIR" and args.init == ["clf-early"]
