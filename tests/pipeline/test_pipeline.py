@@ -92,7 +92,7 @@ def test_latents_reader_gives_a_latent_table(full_run):
     assert set(latents.meta.columns) >= {"subject_id", "slice", "label", "lesion_type", "site", "slice_has_lesion"}
 
 
-def test_second_run_skips_current_subjects_and_redoes_changed_settings(full_run, phantom_cohort, tmp_path):
+def test_second_run_skips_current_subjects_and_redoes_changed_settings(phantom_cohort, tmp_path):
     out = tmp_path / "out"
     light = light_config()
     run_pipeline(phantom_cohort, out, light, workers=0, progress=False)
@@ -145,14 +145,16 @@ def test_a_corrupt_subject_is_logged_and_skipped(phantom_cohort, tmp_path):
     assert not (tmp_path / "out" / "phantom-001" / "manifest.json").exists()
 
 
-def test_dask_local_cluster_gives_the_loop_results(full_run, phantom_cohort, tmp_path):
-    from distributed import Client, LocalCluster
+def test_dask_local_cluster_gives_the_loop_results(phantom_cohort, tmp_path):
+    from distributed import LocalCluster
 
     config = light_config(("register", "normalise", "classify"))
     loop = run_pipeline(phantom_cohort, tmp_path / "loop", config, workers=0, progress=False)
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None)
-    with cluster, Client(cluster) as client:
-        run = run_pipeline(phantom_cohort, tmp_path / "dask", config, client=client, progress=False)
+    with cluster:  # --scheduler ADDR: the pipeline connects its own client to the cluster's scheduler
+        run = run_pipeline(
+            phantom_cohort, tmp_path / "dask", config, scheduler=cluster.scheduler_address, progress=False
+        )
     assert run.executor == "dask" and run.workers == 2 and run.count("done") == 4
     dask_table = _metrics(read_pipeline_results(run.out).table)
     loop_table = _metrics(read_pipeline_results(loop.out).table)
