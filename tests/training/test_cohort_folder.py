@@ -63,3 +63,20 @@ def test_init_accepts_a_shipped_model_name():
     assert checkpoint_dir("clf-early") == str(ASSETS_DIR / "clf-early")
     args = parse_args(["--config", "c.json", "--cohort", "DIR", "--init", "clf-early"])
     assert args.cohort == "DIR" and args.init == ["clf-early"]
+
+
+@pytest.mark.slow
+def test_ddp_trains_on_a_cohort_folder(phantom_folder, tmp_path):
+    import torch.multiprocessing as mp
+
+    from tests.training.test_ddp import free_port, worker
+
+    config = tiny_config("classifier", tmp_path / "cache")
+    config["data"]["cohort_dir"] = str(phantom_folder)
+    path = tmp_path / "clf.json"
+    path.write_text(json.dumps(config))
+    build_slice_table(SliceDataConfig(**config["data"]))  # rank 0 would build it; built once before spawning
+    sums = mp.Manager().dict()
+    mp.spawn(worker, args=(2, free_port(), str(path), str(tmp_path / "out"), sums), nprocs=2, join=True)
+    assert sums[0][0] == "DistributedDataParallel" and sums[0][1] == pytest.approx(sums[1][1], rel=1e-6)
+    assert json.loads((tmp_path / "out" / "model_card.json").read_text())["cohort"]["folder"]
