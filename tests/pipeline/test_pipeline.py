@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from fusion_core.io import load_volume
 from fusion_core.pipeline import (
     read_pipeline_latents,
     read_pipeline_results,
@@ -114,13 +115,16 @@ def test_resume_after_a_kill_does_no_subject_twice(phantom_cohort, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(_cli(phantom_cohort, out), cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
-    while len(list(out.glob("*/manifest.json"))) < 2 and time.monotonic() < deadline:
+    while not list(out.glob("*/manifest.json")) and time.monotonic() < deadline:
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
     process.wait()
     finished = {p.parent.name: json.loads(p.read_text())["finished_at"] for p in out.glob("*/manifest.json")}
-    assert 2 <= len(finished) < 4, "the run should have been killed midway"
+    assert 1 <= len(finished) < 4, "the run should have been killed midway"
     assert not (out / "cohort_table.csv").exists()
+    for path in out.rglob("*.nii.gz"):  # a file under its final name is complete (temporaries aside)
+        if not path.name.startswith(".tmp-"):
+            load_volume(path)
     subprocess.run(_cli(phantom_cohort, out), cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
     for subject, stamp in finished.items():  # not redone
         assert json.loads((out / subject / "manifest.json").read_text())["finished_at"] == stamp
