@@ -61,6 +61,31 @@ def filtered(table: pd.DataFrame, *, statuses: list[str], text: str) -> pd.DataF
     return table[keep]
 
 
+LABELS = {
+    "tre_before_median_mm": ("TRE before (mm)", "Median target registration error of the scans as acquired"),
+    "tre_median_mm": ("TRE after (mm)", "Median target registration error after registration (true transform known)"),
+    "tre_max_mm": ("TRE after, max (mm)", "Largest target registration error after registration"),
+    "mi_before": ("MI before", "Mutual information of CT and MR inside the head, as acquired"),
+    "mi_after": ("MI after", "Mutual information of CT and MR inside the head, after registration"),
+}
+
+
+def column_labels(columns) -> dict:
+    """Streamlit column configs: the link column, readable names for registration metrics, 3 decimals."""
+    config = {
+        "open": st.column_config.LinkColumn(
+            "open", display_text="open ↗", help="This subject (registered MR on the CT grid) on the other pages"
+        )
+    }
+    for column in columns:
+        if column in LABELS:
+            label, help_text = LABELS[column]
+            config[column] = st.column_config.NumberColumn(label, help=help_text, format="%.2f")
+        elif column.endswith((".score", ".uncertainty")):
+            config[column] = st.column_config.NumberColumn(format="%.3f", help="Lesion probability (and its sd)")
+    return config
+
+
 def show_results(root: str) -> PipelineResults:
     """Summary line, failures, a filterable sortable table (a link per row) and an "open" picker."""
     results = cached_results(folder_fingerprint(root))
@@ -82,11 +107,7 @@ def show_results(root: str) -> PipelineResults:
     st.dataframe(
         filtered(table, statuses=statuses, text=text),
         hide_index=True,
-        column_config={
-            "open": st.column_config.LinkColumn(
-                "open", display_text="open ↗", help="This subject (registered MR on the CT grid) on the other pages"
-            )
-        },
+        column_config=column_labels(table.columns),
         key="pipeline-table",
     )
     st.caption(
