@@ -12,6 +12,7 @@ from fusion_core.viz.performance import missing_modality_figure, reliability_pai
 from fusion_core.viz.teaching import weight_curve_figure
 from ui import performance as perf
 from ui.guard import require_app_navigation
+from ui.pipeline_results import performance_section as pipeline_performance_section
 from ui.scaffold import page_boundary
 from ui.session import demo_subject_ids
 from ui.uncertainty import weight_curve
@@ -33,6 +34,7 @@ with page_boundary("showing the Fusion Performance page"):
         f"Every number comes from the shipped per-subject scores; `{REPRODUCE}` reproduces them."
     )
 
+    pipeline_performance_section()  # scores of a cohort processed by python -m fusion_core.pipeline
     youden = perf.evaluations(fingerprint, None)
     names = perf.labels_of(youden)
     chosen = st.multiselect("Strategies to show", list(names), default=list(names), key="perf-strategies")
