@@ -138,23 +138,27 @@ def heatmap_figure(
     low, high = heat_range(heat_2d, vmin=vmin, vmax=vmax, diverging=diverging)
     scale = cmap or (DIVERGING_CMAP if diverging else SEQUENTIAL_CMAP)
     fig = go.Figure(go.Image(z=rgb, hoverinfo="skip"))
-    fig.add_trace(  # an invisible point that carries the colour bar of the blended map
-        go.Scatter(
-            x=[None],
-            y=[None],
-            mode="markers",
-            showlegend=False,
-            marker={
-                "colorscale": scale,
-                "cmin": low,
-                "cmax": high,
-                "color": [low],
-                "showscale": True,
-                "colorbar": {"title": {"text": colorbar_title}},
-            },
-        )
-    )
+    fig.add_trace(colour_bar_trace(scale, low, high, colorbar_title))
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, scaleanchor="x")
     fig.update_layout(template=TEMPLATE, title=title, height=height, margin={"t": 40, "b": 10, "l": 10, "r": 10})
     return fig
+
+
+def colour_bar_trace(scale: str, low: float, high: float, title: str) -> go.Scatter:
+    """An invisible point that carries the colour bar of a map blended into an image (``overlay_heatmap``)."""
+    return go.Scatter(
+        x=[None],
+        y=[None],
+        mode="markers",
+        showlegend=False,
+        hoverinfo="skip",
+        marker={
+            "colorscale": scale,
+            "cmin": low,
+            "cmax": high,
+            "color": [low],
+            "showscale": True,
+            "colorbar": {"title": {"text": title}},
+        },
+    )
