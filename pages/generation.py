@@ -79,7 +79,12 @@ with page_boundary("showing the Cross-modal Generation page"):
     if real is not None:
         on_grid = {name: gen.error_volume(case.fingerprint, name, target, volumes[name], case) for name in labels}
         errors = {name: gen.display(case.fingerprint, f"error-{name}-{target}", e) for name, e in on_grid.items()}
-        limit = max(gen.error_limit(case.fingerprint, name, target, e) for name, e in on_grid.items())
+        limit = st.select_slider(
+            f"Error colour scale (± {unit.split(' ')[0]})",
+            cm.ERROR_SCALES[target],
+            value=gen.error_scale(case.fingerprint, shown, target, on_grid[shown]),
+            key=f"gen-scale-{target}",
+        )
         bar = ColourBar.signed(limit, f"error ({unit})")
         base = gen.display(case.fingerprint, f"real-{target}", real)
         st.markdown(f"**Signed error of {shown}: generated − real {target}, inside the head**")

@@ -126,9 +126,9 @@ def head(case_key: str, _case: Case) -> np.ndarray:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def error_limit(case_key: str, model_name: str, target: str, _error: Volume) -> float:
-    """The colour limit of an error map (99th percentile of |error| in the head, rounded up)."""
-    return cm.symmetric_limit(_error.array)
+def error_scale(case_key: str, model_name: str, target: str, _error: Volume) -> float:
+    """The default colour limit of an error map (see ``cross_modal.default_error_scale``)."""
+    return cm.default_error_scale(_error.array, target)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)

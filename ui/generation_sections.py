@@ -68,8 +68,8 @@ def error_note(target: str, limit: float) -> str:
     return (
         f"Red: the generated {target} is {what} the real one; blue: the opposite; no colour: within a few "
         f"{cm.ERROR_UNITS[target].split(' ')[0]} of it. The scale is symmetric and saturates at ±{limit:g} "
-        f"{cm.ERROR_UNITS[target]} (the 99th percentile of the largest model's |error| in the head), the same for "
-        "every model. Outside the head no error is shown."
+        f"{cm.ERROR_UNITS[target]} (first set to cover 95 % of the voxels of the model shown), the same for every "
+        "model. Outside the head no error is shown."
     )
 
 
@@ -83,13 +83,13 @@ def only_ct_can_show(case: Case, synthetic: Volume, name: str, ct_window: tuple[
     index, outline = contrast.slice_index, views.canonical(case.masks["lesion"]).array
     mr = views.canonical(case.mr)
     panels = [
-        (views.render_slice(ct, "axial", index, window=ct_window, overlay=outline), "real CT, lesion outlined"),
+        (views.render_slice(ct, "axial", index, window=ct_window, overlay=outline), "real CT · lesion (truth) in red"),
         (grey_slice_rgb(sct, "axial", index, ct_window), f"synthetic CT · {name}"),
         (grey_slice_rgb(mr, "axial", index, gen.mr_window(case.fingerprint, "input", case.mr)), "MR-T1 (input)"),
     ]
     st.plotly_chart(panel_grid_figure([panels], row_height=300), width="stretch", key="gen-lesion")
     recovered = contrast.recovered
-    real_hu, synthetic_hu = round(contrast.real_hu) + 0, round(contrast.synthetic_hu) + 0  # no "-0"
+    real_hu, synthetic_hu = round(contrast.real_hu), round(contrast.synthetic_hu)  # ints: never "-0"
     st.markdown(
         f"Ground truth: a **{contrast.lesion_type}** lesion (axial slice {index + 1}). On the real CT it stands "
         f"**{real_hu:+d} HU** from the brain around it; on the synthetic CT **{synthetic_hu:+d} HU** "

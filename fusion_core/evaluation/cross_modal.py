@@ -112,6 +112,24 @@ def symmetric_limit(error: np.ndarray, *, percentile: float = 99.0) -> float:
     return float(np.ceil(raw / step) * step)
 
 
+ERROR_SCALES: dict[str, tuple[float, ...]] = {
+    "CT": (100.0, 200.0, 300.0, 500.0, 1000.0, 2000.0),
+    "MR": (50.0, 100.0, 200.0, 300.0, 500.0, 1000.0),
+}
+
+
+def default_error_scale(error: np.ndarray, target: str, *, percentile: float = 95.0) -> float:
+    """The smallest of :data:`ERROR_SCALES` that covers ``percentile`` % of the |error| in the head.
+
+    95 % rather than the maximum: a few bone-edge and sinus voxels are off by 1000 HU or more, and a
+    scale set by them would hide every soft-tissue error.
+    """
+    values = np.abs(error[np.isfinite(error)])
+    needed = float(np.percentile(values, percentile)) if values.size else 0.0
+    scales = ERROR_SCALES[target]
+    return next((scale for scale in scales if scale >= needed), scales[-1])
+
+
 def compare(generated: Mapping[str, Volume], case: Case, target: str) -> dict[str, GenerationMetrics]:
     """Metrics of every generated volume against the case's real ``target`` (empty without a real target)."""
     real = real_target(case, target)

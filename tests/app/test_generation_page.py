@@ -1,0 +1,85 @@
+"""AppTest of the Cross-modal Generation page: demo subject with no clicks, metrics, direction and model
+switches, slices that never regenerate, and the message for a subject with no real target."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from fusion_core.case import Case
+from fusion_core.evaluation import TissueClassMapper
+from fusion_core.evaluation import cross_modal as cm
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = str(ROOT / "pages" / "generation.py")
+CALLS: list[str] = []
+
+
+@pytest.fixture(scope="module")
+def app():
+    import ui.generation as gen
+
+    real_impute = gen.impute
+
+    def counted(model, volumes, target, **kwargs):
+        CALLS.append(model.name)
+        return real_impute(model, volumes, target, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        # The page fits the baseline on two training subjects once per server; a fixed one keeps the test fast.
+        patch.setattr(
+            cm, "fit_baseline", lambda **_: TissueClassMapper(np.array([-0.6, 0.0, 0.6]), np.array([400.0, 20.0, 40.0]))
+        )
+        patch.setattr(gen, "impute", counted)
+        app = AppTest.from_file(PAGE, default_timeout=180)
+        app.run()
+        assert not app.exception, [e.value for e in app.exception]
+        yield app
+
+
+def _table(app: AppTest):
+    return app.dataframe[0].value
+
+
+def test_opens_on_the_demo_subject_with_metrics_for_the_default_model_and_the_baseline(app):
+    assert app.title[0].value == "Cross-modal Generation" and not app.error
+    table = _table(app)
+    assert list(table.index) == ["vae-poe", cm.BASELINE]  # no synth-unet shipped yet: the VAE is the default
+    assert {"MAE (HU)", "PSNR (dB)", "SSIM", "bone Dice", "MAE bone (HU)", "MAE brain (HU)"} <= set(table.columns)
+    assert 0 < table.loc["vae-poe", "MAE (HU)"] < table.loc[cm.BASELINE, "MAE (HU)"]
+    assert len(app.get("image")) == 9  # input, generated and real, three planes each
+    assert any("calcified" in m.value or "lesion" in m.value for m in app.markdown)
+
+
+def test_moving_a_slice_never_regenerates(app):
+    before = len(CALLS)
+    app.slider(key="gen-view-axial").set_value(30).run()
+    app.radio(key="gen-plane").set_value("coronal").run()
+    assert not app.exception and len(CALLS) == before
+    assert any("axial 31/" in img.proto.imgs[0].caption for img in app.get("image"))
+
+
+def test_switching_model_and_direction(app):
+    app.multiselect(key="gen-models-CT").set_value(["vae-poe", "translator-cyclegan"]).run()
+    assert not app.exception and "translator-cyclegan" in _table(app).index
+    app.radio(key="gen-direction").set_value("CT → MR").run()
+    assert not app.exception and not app.error
+    table = _table(app)
+    assert "MAE (× real MR p99)" in table.columns and "bone Dice" not in table.columns
+    assert cm.BASELINE not in table.index  # the baseline maps MR to CT only
+
+
+def test_a_subject_without_a_real_ct_says_so():
+    from fusion_core.data.phantom import make_subject
+
+    mr = make_subject(5, size=48, modalities=("MR",)).mr
+    app = AppTest.from_file(PAGE, default_timeout=180)
+    app.session_state["active_case"] = Case("mr-only", mr=mr)
+    app.session_state["gen-baseline"] = False
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert any("No real CT for mr-only" in info.value for info in app.info)
+    assert not app.dataframe and len(app.get("image")) == 6  # input and generated, no real target
