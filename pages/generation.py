@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import streamlit as st
 
 from fusion_core.evaluation import cross_modal as cm
@@ -122,16 +124,20 @@ with page_boundary("showing the Cross-modal Generation page"):
     stem = f"{case.subject_id}_{target}_from_{source}_{shown}".replace(" ", "-")
     d1.download_button(
         f"Generated {target} ({shown}) · NIfTI",
-        gen.nifti_bytes((case.fingerprint, shown, target), volumes[shown]),
+        functools.partial(gen.nifti_bytes, volumes[shown]),
         file_name=f"{stem}.nii.gz",
+        on_click="ignore",
         key="gen-dl-volume",
     )
     if real is not None:
         d2.download_button(
             f"Error map ({unit}) · NIfTI",
-            gen.nifti_bytes((case.fingerprint, shown, target, "error"), on_grid[shown]),
+            functools.partial(gen.nifti_bytes, on_grid[shown]),
             file_name=f"{stem}_error.nii.gz",
+            on_click="ignore",
             key="gen-dl-error",
         )
-        d3.download_button("Metrics table · CSV", csv, file_name=f"{stem}_metrics.csv", key="gen-dl-csv")
+        d3.download_button(
+            "Metrics table · CSV", csv, file_name=f"{stem}_metrics.csv", on_click="ignore", key="gen-dl-csv"
+        )
     st.caption("Volumes keep the input's geometry (the CT grid; origin, spacing and direction as loaded).")

@@ -22,7 +22,8 @@ from fusion_core.inference import impute, list_models
 from fusion_core.inference.registry import GENERATIVE_TASKS
 from fusion_core.io import save_volume
 from fusion_core.viz.display import display_window
-from fusion_core.viz.views import canonical
+from fusion_core.viz.generation import grey_slice_rgb, panel_grid_figure
+from fusion_core.viz.views import canonical, render_slice
 from fusion_core.volume import Volume
 from ui import session
 from ui.aligned import aligned_active_case
@@ -185,10 +186,25 @@ def uncertain(case_key: str, model_name: str, source: str, target: str, samples:
         return impute_with_uncertainty(get_model(model_name), volumes, target, samples=samples, seed=0, progress=report)
 
 
-@st.cache_data(max_entries=16, show_spinner="Preparing the download…")
-def nifti_bytes(key: tuple, _volume: Volume) -> bytes:
-    """A volume as .nii.gz bytes with its own geometry (the input grid for generated volumes)."""
+@st.cache_resource(max_entries=16, show_spinner=False)
+def lesion_view(case_key: str, model_name: str, ct_window: tuple, _case: Case, _synthetic: Volume):
+    """(lesion contrast, figure of real CT with the lesion, synthetic CT and MR at the lesion), or (None, None)."""
+    contrast = cm.lesion_contrast(_case, _synthetic)
+    if contrast is None:
+        return None, None
+    index, lesion = contrast.slice_index, canonical(_case.masks["lesion"]).array
+    ct, mr = display(case_key, "real-CT", _case.ct), display(case_key, "input-MR", _case.mr)
+    panels = [
+        (render_slice(ct, "axial", index, window=ct_window, overlay=lesion), "real CT · lesion (truth) in red"),
+        (grey_slice_rgb(canonical(_synthetic), "axial", index, ct_window), f"synthetic CT · {model_name}"),
+        (grey_slice_rgb(mr, "axial", index, mr_window(case_key, "input", _case.mr)), f"{_case.mr.modality} (input)"),
+    ]
+    return contrast, panel_grid_figure([panels], row_height=300)
+
+
+def nifti_bytes(volume: Volume) -> bytes:
+    """A volume as .nii.gz bytes with its own geometry (NaN written as 0); for deferred download buttons."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "volume.nii.gz"
-        save_volume(_volume.with_array(np.nan_to_num(_volume.array).astype(np.float32)), path)
+        save_volume(volume.with_array(np.nan_to_num(volume.array).astype(np.float32)), path)
         return path.read_bytes()

@@ -75,31 +75,29 @@ def error_note(target: str, limit: float) -> str:
 
 def only_ct_can_show(case: Case, synthetic: Volume, name: str, ct_window: tuple[float, float]) -> None:
     """With the phantom's truth: the lesion's contrast on the real and the synthetic CT, and why both scans matter."""
-    contrast = cm.lesion_contrast(case, synthetic)
+    contrast, figure = gen.lesion_view(case.fingerprint, name, ct_window, case, synthetic)
     if contrast is None:
         return
     st.subheader("What the synthetic CT misses")
-    ct, sct = views.canonical(case.ct), views.canonical(synthetic)
-    index, outline = contrast.slice_index, views.canonical(case.masks["lesion"]).array
-    mr = views.canonical(case.mr)
-    panels = [
-        (views.render_slice(ct, "axial", index, window=ct_window, overlay=outline), "real CT · lesion (truth) in red"),
-        (grey_slice_rgb(sct, "axial", index, ct_window), f"synthetic CT · {name}"),
-        (grey_slice_rgb(mr, "axial", index, gen.mr_window(case.fingerprint, "input", case.mr)), "MR-T1 (input)"),
-    ]
-    st.plotly_chart(panel_grid_figure([panels], row_height=300), width="stretch", key="gen-lesion")
+    st.plotly_chart(figure, width="stretch", key="gen-lesion")
     recovered = contrast.recovered
     real_hu, synthetic_hu = round(contrast.real_hu), round(contrast.synthetic_hu)  # ints: never "-0"
     st.markdown(
-        f"Ground truth: a **{contrast.lesion_type}** lesion (axial slice {index + 1}). On the real CT it stands "
-        f"**{real_hu:+d} HU** from the brain around it; on the synthetic CT **{synthetic_hu:+d} HU** "
+        f"Ground truth: a **{contrast.lesion_type}** lesion (axial slice {contrast.slice_index + 1}). On the real "
+        f"CT it stands **{real_hu:+d} HU** from the brain around it; on the synthetic CT **{synthetic_hu:+d} HU** "
         f"({max(recovered, 0.0):.0%} of it)."
     )
-    if contrast.lesion_type == "calcified" or recovered < 0.5:
+    if contrast.lesion_type == "calcified":
         st.warning(
             "A model that makes CT from MR can only show what the MR contains. A calcification is dense on CT "
             "and nearly invisible on MR, so the synthetic CT cannot show it: this is why both scans are "
             "acquired, and why a synthetic CT is no substitute for a real one when CT-only findings matter.",
+            icon=":material/visibility_off:",
+        )
+    elif recovered < 0.5:
+        st.warning(
+            "The synthetic CT shows less than half of this lesion's real CT contrast: a model that makes CT from "
+            "MR only shows what the MR contains. Read lesions on the real CT.",
             icon=":material/visibility_off:",
         )
 
