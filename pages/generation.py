@@ -82,7 +82,7 @@ with page_boundary("showing the Cross-modal Generation page"):
         on_grid = {name: gen.error_volume(case.fingerprint, name, target, volumes[name], case) for name in labels}
         errors = {name: gen.display(case.fingerprint, f"error-{name}-{target}", e) for name, e in on_grid.items()}
         limit = st.select_slider(
-            f"Error colour scale (± {unit.split(' ')[0]})",
+            f"Error colour scale (± {unit})",
             cm.ERROR_SCALES[target],
             value=gen.error_scale(case.fingerprint, shown, target, on_grid[shown]),
             key=f"gen-scale-{target}",
@@ -91,7 +91,9 @@ with page_boundary("showing the Cross-modal Generation page"):
         base = gen.display(case.fingerprint, f"real-{target}", real)
         st.markdown(f"**Signed error of {shown}: generated − real {target}, inside the head**")
         st.plotly_chart(
-            panel_grid_figure([linked_map_panels(base, errors[shown], point, window=target_window, bar=bar)], bar=bar),
+            panel_grid_figure(
+                [linked_map_panels(base, errors[shown], point, window=target_window, bar=bar)], bar=bar, row_height=360
+            ),
             width="stretch",
             key="gen-error",
         )
@@ -104,11 +106,16 @@ with page_boundary("showing the Cross-modal Generation page"):
     if real is not None:
         multiples[f"real {target}"] = base
     st.plotly_chart(
-        panel_grid_figure(comparison_rows(multiples, errors, plane, point, window=target_window, bar=bar), bar=bar),
+        panel_grid_figure(
+            comparison_rows(multiples, errors, plane, point, window=target_window, bar=bar), bar=bar, row_height=300
+        ),
         width="stretch",
         key="gen-multiples",
     )
-    st.caption(f"Same {plane} slice through the cursor and the same window in every column; one error scale.")
+    st.caption(
+        f"Same {plane} slice through the cursor and the same window in every column"
+        + ("; below, each model's error on one colour scale." if errors else ".")
+    )
 
     # ------------------------------------------------------------------ truth, cycle, what-if, uncertainty
     if target == "CT" and real is not None:
@@ -140,4 +147,7 @@ with page_boundary("showing the Cross-modal Generation page"):
         d3.download_button(
             "Metrics table · CSV", csv, file_name=f"{stem}_metrics.csv", on_click="ignore", key="gen-dl-csv"
         )
-    st.caption("Volumes keep the input's geometry (the CT grid; origin, spacing and direction as loaded).")
+    st.caption(
+        f"Volumes keep the input's geometry ({'the CT grid' if case.ct is not None else 'the MR grid'}: origin, "
+        "spacing and direction as loaded); the error map is 0 outside the head."
+    )

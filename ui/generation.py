@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import logging
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ import numpy as np
 import streamlit as st
 
 from fusion_core.case import Case
+from fusion_core.errors import FusionError
 from fusion_core.evaluation import cross_modal as cm
 from fusion_core.inference import impute, list_models
 from fusion_core.inference.registry import GENERATIVE_TASKS
@@ -31,6 +33,7 @@ from ui.models import get_model
 
 PREFERRED = {"CT": ("synth-unet", "vae-poe"), "MR": ("synth-unet-ct2mr", "vae-poe")}  # first present is the default
 _ACTIVE = "__active__"
+logger = logging.getLogger("fusion_explorer")
 
 
 def subject_case(*, key: str) -> tuple[Case, str]:
@@ -61,8 +64,16 @@ def subject_case(*, key: str) -> tuple[Case, str]:
 @st.cache_data(show_spinner=False)
 def generator_names(source: str, target: str) -> list[str]:
     """Shipped generative models (synthesis, VAE, translator, diffusion) that can make ``target`` from ``source``."""
-    names = [name for task in GENERATIVE_TASKS for name in list_models(task=task)]
-    return [name for name in names if cm.can_generate(get_model(name), source, target)]
+    names, usable = [name for task in GENERATIVE_TASKS for name in list_models(task=task)], []
+    for name in names:
+        try:
+            model = get_model(name)
+        except FusionError as error:  # e.g. a checkpoint being rebuilt: leave it out, keep the page working
+            logger.warning("generation page: model %s left out: %s", name, error)
+            continue
+        if cm.can_generate(model, source, target):
+            usable.append(name)
+    return usable
 
 
 def default_models(names: list[str], target: str) -> list[str]:
@@ -158,15 +169,17 @@ def cycle(case_key: str, forward: str, backward: str, _case: Case) -> cm.CycleRe
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def whatif(case_key: str, model_name: str, target: str, _case: Case) -> dict[str, tuple[Volume, Volume | None]]:
-    """Given -> (imputed ``target``, posterior variance map) for CT alone, MR alone and both."""
-    model, out = get_model(model_name), {}
+def whatif(
+    case_key: str, model_name: str, target: str, _case: Case
+) -> tuple[dict[str, Volume], cm.PosteriorMaps | None]:
+    """(given -> imputed ``target``, posterior variance maps) for CT alone, MR alone and both."""
+    model, imputed = get_model(model_name), {}
+    inputs = {label: cm.whatif_volumes(_case, given) for label, given in cm.WHATIF_INPUTS.items()}
     with progress_bar(f"Imputing the {target} from CT alone, MR alone and both…") as report:
-        for step, (label, given) in enumerate(cm.WHATIF_INPUTS.items()):
-            volumes = cm.whatif_volumes(_case, given)
-            out[label] = (impute(model, volumes, target), cm.posterior_variance_map(model, volumes))
-            report((step + 1) / len(cm.WHATIF_INPUTS))
-    return out
+        for step, (label, volumes) in enumerate(inputs.items()):
+            imputed[label] = impute(model, volumes, target)
+            report((step + 1) / (len(inputs) + 1))
+        return imputed, cm.posterior_variance_maps(model, inputs)
 
 
 def uncertainty_supported() -> bool:

@@ -67,9 +67,9 @@ def error_note(target: str, limit: float) -> str:
     what = "denser (higher HU) than" if target == "CT" else "brighter than"
     return (
         f"Red: the generated {target} is {what} the real one; blue: the opposite; no colour: within a few "
-        f"{cm.ERROR_UNITS[target].split(' ')[0]} of it. The scale is symmetric and saturates at ±{limit:g} "
-        f"{cm.ERROR_UNITS[target]} (first set to cover 95 % of the voxels of the model shown), the same for every "
-        "model. Outside the head no error is shown."
+        f"{'HU' if target == 'CT' else 'units'} of it. The scale is symmetric and saturates at ±{limit:g} "
+        f"{cm.ERROR_UNITS[target]} (first set to cover 80 % of the head's voxels for the model shown; the darkest "
+        "red and blue mean this much or more), the same for every model. Outside the head no error is shown."
     )
 
 
@@ -140,25 +140,33 @@ def whatif_section(case: Case, target: str, point: np.ndarray, window: tuple[flo
             "both, and how uncertain its latent is in each case."
         )
         return
-    results = gen.whatif(case.fingerprint, vaes[0], target, case)
-    first = gen.display(case.fingerprint, "whatif-ref", next(iter(results.values()))[0])
+    imputed, posterior = gen.whatif(case.fingerprint, vaes[0], target, case)
+    first = gen.display(case.fingerprint, "whatif-ref", next(iter(imputed.values())))
     index = views.slice_index_at(first, "axial", point)
     images, maps = [], []
-    high = max(float(np.nanmax(var.array)) for _, var in results.values() if var is not None)
-    bar = ColourBar.sequential(high, "posterior variance (1 = prior)")
-    for label, (imputed, variance) in results.items():
-        canon = gen.display(case.fingerprint, f"whatif-{vaes[0]}-{target}-{label}", imputed)
+    for label, volume in imputed.items():
+        canon = gen.display(case.fingerprint, f"whatif-{vaes[0]}-{target}-{label}", volume)
         images.append((grey_slice_rgb(canon, "axial", index, window), f"{target} from {label}"))
-        if variance is not None:
+    bar = None
+    if posterior is not None:
+        high = max(float(np.nanmax(v.array)) for v in posterior.maps.values())
+        bar = ColourBar.sequential(high, "posterior variance (1 = prior)")
+        for label, variance in posterior.maps.items():
             var = gen.display(case.fingerprint, f"whatif-var-{vaes[0]}-{label}", variance)
-            maps.append(
-                (map_slice_rgb(canon, var, "axial", index, window=window, bar=bar, alpha=1.0), f"variance · {label}")
-            )
-    st.plotly_chart(panel_grid_figure([images, maps] if maps else [images], bar=bar), width="stretch", key="gen-wi")
+            maps.append((map_slice_rgb(first, var, "axial", index, window=window, bar=bar, alpha=1.0), label))
+    st.plotly_chart(
+        panel_grid_figure([images, maps] if maps else [images], bar=bar, row_height=300), width="stretch", key="gen-wi"
+    )
+    used = (
+        f"the {len(posterior.channels)} of its {posterior.n_channels} latent channels the model uses (the others "
+        "stay at the prior everywhere)"
+        if posterior
+        else "its latent"
+    )
     st.caption(
-        "Top: the imputed scan (from the target itself it is a reconstruction). Bottom: the posterior variance "
-        "of the latent, averaged over its channels, per latent location (each covers a patch of the slice); "
-        "darker = the given scans pin the latent down, bright = the model falls back on its prior."
+        f"Top: the imputed {target} (from the {target} itself it is a reconstruction). Bottom: the posterior "
+        f"variance of {used}, per latent location (each covers a patch of the slice); dark = the given scans pin "
+        "the latent down, bright = the model falls back on its prior. Lower with both scans = fusion adds information."
     )
 
 

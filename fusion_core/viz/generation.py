@@ -89,8 +89,8 @@ def panel_grid_figure(
     fig.update_yaxes(visible=False, range=[canvas.shape[0], 0], scaleanchor="x")
     fig.update_layout(
         template=TEMPLATE,
-        height=row_height * len(rows) + 30,
-        margin={"t": 10, "b": 10, "l": 10, "r": 10},
+        height=row_height * len(rows) + 50,
+        margin={"t": 40, "b": 10, "l": 10, "r": 10},  # room for plotly's tool bar above the colour bar
         showlegend=False,
     )
     return fig

@@ -81,11 +81,10 @@ def test_cycle_residual_and_posterior_variance_maps(case, vae):
     back = impute(vae, {"CT": synthetic}, "MR")
     result = cm.cycle_residual(synthetic, back, case.mr, cm.case_head_mask(case))
     assert result.residual.same_grid(case.ct) and result.mean_abs >= 0
-    maps = {
-        label: cm.posterior_variance_map(vae, cm.whatif_volumes(case, given))
-        for label, given in cm.WHATIF_INPUTS.items()
-    }
-    assert all(m.same_grid(case.ct) and (m.array > 0).all() for m in maps.values())
+    inputs = {label: cm.whatif_volumes(case, given) for label, given in cm.WHATIF_INPUTS.items()}
+    posterior = cm.posterior_variance_maps(vae, inputs)
+    assert list(posterior.maps) == list(cm.WHATIF_INPUTS) and posterior.n_channels == 2 and posterior.channels
+    assert all(m.same_grid(case.ct) and (m.array > 0).all() for m in posterior.maps.values())
 
 
 def test_baseline_ct_is_air_outside_the_head(case):
