@@ -62,7 +62,7 @@ with page_boundary("showing the Cross-modal Generation page"):
     else:
         table, csv = gen.metrics_csv_and_table(case.fingerprint, tuple(labels), target, volumes, case)
         st.subheader(f"How close each model comes to the real {target}")
-        st.dataframe(table, column_config=sections.metric_columns(table), width="stretch")
+        st.table(table.style.format(sections.metric_formats(table)))  # a few rows: all visible, no scrolling
         st.caption(sections.METRICS_NOTE[target])
 
     # ------------------------------------------------------------------ linked views

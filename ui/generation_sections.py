@@ -31,13 +31,9 @@ METRICS_NOTE = {
 }
 
 
-def metric_columns(table: pd.DataFrame) -> dict:
+def metric_formats(table: pd.DataFrame) -> dict[str, str]:
     """Number formats: whole HU, one decimal for dB, three for ratios and MR errors."""
-
-    def fmt(column: str) -> str:
-        return "%.0f" if "(HU)" in column else "%.1f" if "dB" in column else "%.3f"
-
-    return {column: st.column_config.NumberColumn(column, format=fmt(column)) for column in table.columns}
+    return {c: "{:.0f}" if "(HU)" in c else "{:.1f}" if "dB" in c else "{:.3f}" for c in table.columns}
 
 
 def viewer_volumes(

@@ -41,7 +41,7 @@ def app():
 
 
 def _table(app: AppTest):
-    return app.dataframe[0].value
+    return app.table[0].value
 
 
 def test_opens_on_the_demo_subject_with_metrics_for_the_default_model_and_the_baseline(app):
@@ -82,4 +82,4 @@ def test_a_subject_without_a_real_ct_says_so():
     app.run()
     assert not app.exception, [e.value for e in app.exception]
     assert any("No real CT for mr-only" in info.value for info in app.info)
-    assert not app.dataframe and len(app.get("image")) == 6  # input and generated, no real target
+    assert not app.table and len(app.get("image")) == 6  # input and generated, no real target

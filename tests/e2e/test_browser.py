@@ -139,7 +139,7 @@ def test_generation_page_shows_images_and_the_metrics_table(app_url, tmp_path):
         wait_for_app(page, min_images=9)  # input, generated and real CT, three planes each
         _no_traceback(page)
         page.locator("[data-testid='stPlotlyChart'] .js-plotly-plot .main-svg").first.wait_for(timeout=120_000)
-        table = page.locator("[data-testid='stDataFrame']").first
+        table = page.locator("[data-testid='stTable']").first
         table.wait_for(timeout=60_000)
         text = table.inner_text()
         assert "MAE (HU)" in text and "vae-poe" in text
