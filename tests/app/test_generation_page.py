@@ -83,3 +83,43 @@ def test_a_subject_without_a_real_ct_says_so():
     assert not app.exception, [e.value for e in app.exception]
     assert any("No real CT for mr-only" in info.value for info in app.info)
     assert not app.table and len(app.get("image")) == 6  # input and generated, no real target
+
+
+def test_diffusion_uncertainty_section_follows_the_sampler_contract():
+    """No diffusion model ships yet: a listed stand-in and ``impute_with_uncertainty`` as the contract gives it."""
+    from collections import namedtuple
+    from types import SimpleNamespace
+
+    import fusion_core.inference as inference
+    import ui.generation as gen
+    import ui.generation_sections as sections
+
+    uncertain = namedtuple("UncertainImputation", "mean std samples")
+    asked = {}
+
+    def sampler(model, volumes, target, *, samples=None, seed=0, progress=None):
+        asked.update(model=model.name, target=target, samples=samples, seed=seed)
+        progress(1.0)
+        like = next(iter(volumes.values()))
+        mean = like.with_array(np.zeros(like.shape, np.float32), modality="CT")
+        return uncertain(mean, like.with_array(np.full(like.shape, 30.0, np.float32)), samples)
+
+    fake = SimpleNamespace(name="diffusion-stand-in", task="diffusion")
+    real_get = gen.get_model
+
+    def get(name):
+        return fake if name == fake.name else real_get(name)
+
+    real_names = gen.generator_names
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(inference, "impute_with_uncertainty", sampler, raising=False)
+        patch.setattr(gen, "generator_names", lambda s, t: [*real_names(s, t), *([fake.name] if t == "CT" else [])])
+        patch.setattr(gen, "get_model", get)
+        patch.setattr(sections, "get_model", get)
+        app = AppTest.from_file(PAGE, default_timeout=180)
+        app.session_state["gen-baseline"] = False
+        app.run()
+        app.toggle(key="gen-unc").set_value(True).run()
+        assert not app.exception, [e.value for e in app.exception]
+        assert asked == {"model": fake.name, "target": "CT", "samples": 8, "seed": 0}
+        assert any("standard deviation over 8 samples" in c.value for c in app.caption)
