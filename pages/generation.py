@@ -60,9 +60,9 @@ with page_boundary("showing the Cross-modal Generation page"):
         )
         csv = None
     else:
-        table, csv = gen.metrics_csv_and_table(case.fingerprint, tuple(labels), target, volumes, case)
+        table, csv = gen.metrics_table(case.fingerprint, tuple(labels), target, volumes, case)
         st.subheader(f"How close each model comes to the real {target}")
-        st.table(table.style.format(sections.metric_formats(table)))  # a few rows: all visible, no scrolling
+        st.table(table)  # a few rows: all visible, no scrolling
         st.caption(sections.METRICS_NOTE[target])
 
     # ------------------------------------------------------------------ linked views

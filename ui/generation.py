@@ -149,10 +149,16 @@ def real_target(case_key: str, target: str, _case: Case) -> Volume | None:
 
 
 @st.cache_data(max_entries=32, show_spinner="Computing the metrics…")
-def metrics_csv_and_table(case_key: str, names: tuple[str, ...], target: str, _volumes: dict, _case: Case):
-    """(metrics table, its CSV bytes) of every generated volume against the real target."""
+def metrics_table(case_key: str, names: tuple[str, ...], target: str, _volumes: dict, _case: Case):
+    """(metrics table as formatted text for the page, its CSV bytes at full precision) of every generated volume."""
     table = cm.metrics_table(cm.compare(_volumes, _case, target), target)
-    return table, table.to_csv(float_format="%.4g").encode()
+    shown = table.apply(lambda column: column.map(lambda v: "–" if np.isnan(v) else metric_format(column.name) % v))
+    return shown, table.to_csv(float_format="%.4g").encode()
+
+
+def metric_format(column: str) -> str:
+    """Whole HU, one decimal for dB, three for ratios and MR errors."""
+    return "%.0f" if "(HU)" in column else "%.1f" if "dB" in column else "%.3f"
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)

@@ -7,7 +7,6 @@ Each reads its widgets, calls the cached glue in :mod:`ui.generation` and draws 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from fusion_core.case import Case
@@ -29,11 +28,6 @@ METRICS_NOTE = {
     "real CT. MR has no physical unit, so the generated and the real MR are both put on one 0–1000 scale "
     "(within-head 0.5/99.5 percentiles) first.",
 }
-
-
-def metric_formats(table: pd.DataFrame) -> dict[str, str]:
-    """Number formats: whole HU, one decimal for dB, three for ratios and MR errors."""
-    return {c: "{:.0f}" if "(HU)" in c else "{:.1f}" if "dB" in c else "{:.3f}" for c in table.columns}
 
 
 def viewer_volumes(

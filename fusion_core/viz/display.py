@@ -5,6 +5,8 @@ Every page uses these, so the same scan and the same kind of map look the same e
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import plotly.graph_objects as go
 from _plotly_utils.exceptions import PlotlyError
@@ -100,8 +102,10 @@ def overlay_heatmap(
     return np.clip(blended + 0.5, 0, 255).astype(np.uint8)
 
 
+@functools.lru_cache(maxsize=32)
 def colour_lookup(cmap: str) -> np.ndarray:
-    """(256, 3) float RGB (0..255) table of a plotly colour scale.
+    """(256, 3) float RGB (0..255) table of a plotly colour scale (cached, read-only: sampling a scale
+    costs ~25 ms, and every map drawn on a slider move needs one).
 
     Raises:
         FusionError: unknown colour scale name.
@@ -111,7 +115,9 @@ def colour_lookup(cmap: str) -> np.ndarray:
     except PlotlyError as error:
         raise FusionError(f"unknown colour scale {cmap!r}: {str(error).splitlines()[0]}") from None
     samples = sample_colorscale(cmap, list(np.linspace(0.0, 1.0, 256)), colortype="tuple")
-    return np.asarray(samples, dtype=np.float64) * 255.0  # tuples come as 0..1 floats
+    table = np.asarray(samples, dtype=np.float64) * 255.0  # tuples come as 0..1 floats
+    table.flags.writeable = False
+    return table
 
 
 def heatmap_figure(

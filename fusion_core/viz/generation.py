@@ -80,20 +80,26 @@ def panel_grid_figure(
         row_height: display pixels per row.
     """
     canvas, centres = stitch_panels([[rgb for rgb, _ in row] for row in rows])
-    fig = go.Figure(go.Image(source=png_data_uri(canvas), hoverinfo="skip"))
-    for (x, y), title in zip(centres, [title for row in rows for _, title in row], strict=True):
-        fig.add_annotation(x=x, y=y, text=title, showarrow=False, yanchor="bottom", font={"size": 13})
+    titles = [title for row in rows for _, title in row]
+    data = [go.Image(source=png_data_uri(canvas), hoverinfo="skip")]
     if bar is not None:
-        fig.add_trace(colour_bar_trace(bar.scale, bar.low, bar.high, bar.title))
-    fig.update_xaxes(visible=False, range=[0, canvas.shape[1]])
-    fig.update_yaxes(visible=False, range=[canvas.shape[0], 0], scaleanchor="x")
-    fig.update_layout(
-        template=TEMPLATE,
-        height=row_height * len(rows) + 50,
-        margin={"t": 40, "b": 10, "l": 10, "r": 10},  # room for plotly's tool bar above the colour bar
-        showlegend=False,
+        data.append(colour_bar_trace(bar.scale, bar.low, bar.high, bar.title))
+    # One constructor call: each update_* on a built figure validates and deep-copies again (~30 ms each).
+    return go.Figure(
+        data=data,
+        layout={
+            "template": TEMPLATE,
+            "height": row_height * len(rows) + 50,
+            "margin": {"t": 40, "b": 10, "l": 10, "r": 10},  # room for plotly's tool bar above the colour bar
+            "showlegend": False,
+            "xaxis": {"visible": False, "range": [0, canvas.shape[1]]},
+            "yaxis": {"visible": False, "range": [canvas.shape[0], 0], "scaleanchor": "x"},
+            "annotations": [
+                {"x": x, "y": y, "text": t, "showarrow": False, "yanchor": "bottom", "font": {"size": 13}}
+                for (x, y), t in zip(centres, titles, strict=True)
+            ],
+        },
     )
-    return fig
 
 
 TITLE_PX, GAP_PX = 22, 8
