@@ -48,6 +48,9 @@ with page_boundary("showing the Cross-modal Generation page"):
     for name in chosen:
         show_caveats(get_model(name).card, case)
     volumes = gen.generate_all(case, labels, source, target)
+    if not volumes:
+        st.stop()
+    labels = list(volumes)
     real = gen.real_target(case.fingerprint, target, case)
     unit = cm.ERROR_UNITS[target]
 

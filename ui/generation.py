@@ -20,7 +20,7 @@ import streamlit as st
 from fusion_core.case import Case
 from fusion_core.errors import FusionError
 from fusion_core.evaluation import cross_modal as cm
-from fusion_core.inference import impute, list_models
+from fusion_core.inference import ModelInputError, impute, list_models
 from fusion_core.inference.registry import GENERATIVE_TASKS
 from fusion_core.io import save_volume
 from fusion_core.viz.display import display_window
@@ -117,7 +117,15 @@ def baseline_mapper():
 
 
 def generate_all(case: Case, names: list[str], source: str, target: str) -> dict[str, Volume]:
-    return {name: generated(case.fingerprint, name, source, target, case) for name in names}
+    """Every chosen model's volume; a model that cannot read this case (e.g. it needs a T2 the case lacks)
+    is left out with its reason on the page, and the others still show."""
+    out = {}
+    for name in names:
+        try:
+            out[name] = generated(case.fingerprint, name, source, target, case)
+        except ModelInputError as error:
+            st.warning(f"{name} is left out: {error}", icon=":material/block:")
+    return out
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)

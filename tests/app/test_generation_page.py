@@ -72,6 +72,25 @@ def test_switching_model_and_direction(app):
     assert cm.BASELINE not in table.index  # the baseline maps MR to CT only
 
 
+def test_a_model_that_cannot_read_the_case_is_left_out_with_its_reason(app):
+    import ui.generation as gen
+    from fusion_core.inference import ModelInputError
+
+    real = gen.generated
+
+    def refuse(case_key, name, *args):
+        if name == "translator-cyclegan":
+            raise ModelInputError("translator-cyclegan reads MR-T1 + MR-T2 as its MR input: MR-T2 is missing")
+        return real(case_key, name, *args)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(gen, "generated", refuse)
+        app.radio(key="gen-direction").set_value("MR → CT").run()
+        app.multiselect(key="gen-models-CT").set_value(["vae-poe", "translator-cyclegan"]).run()
+    assert not app.exception and any("translator-cyclegan is left out" in w.value for w in app.warning)
+    assert "translator-cyclegan" not in _table(app).index and "vae-poe" in _table(app).index
+
+
 def test_a_subject_without_a_real_ct_says_so():
     from fusion_core.data.phantom import make_subject
 
