@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from fusion_core.case import Case
 from fusion_core.evaluation import TissueClassMapper
 from fusion_core.evaluation import cross_modal as cm
+from fusion_core.inference import list_models
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "generation.py")
@@ -47,9 +48,10 @@ def _table(app: AppTest):
 def test_opens_on_the_demo_subject_with_metrics_for_the_default_model_and_the_baseline(app):
     assert app.title[0].value == "Cross-modal Generation" and not app.error
     table = _table(app)
-    assert list(table.index) == ["vae-poe", cm.BASELINE]  # no synth-unet shipped yet: the VAE is the default
+    default = "synth-unet" if "synth-unet" in list_models() else "vae-poe"  # the paired U-Net once it ships
+    assert list(table.index) == [default, cm.BASELINE]
     assert {"MAE (HU)", "PSNR (dB)", "SSIM", "bone Dice", "MAE bone (HU)", "MAE brain (HU)"} <= set(table.columns)
-    assert 0 < float(table.loc["vae-poe", "MAE (HU)"]) < float(table.loc[cm.BASELINE, "MAE (HU)"])
+    assert 0 < float(table.loc[default, "MAE (HU)"]) < float(table.loc[cm.BASELINE, "MAE (HU)"])
     assert len(app.get("image")) == 9  # input, generated and real, three planes each
     assert any("calcified" in m.value or "lesion" in m.value for m in app.markdown)
 
@@ -132,7 +134,7 @@ def test_diffusion_uncertainty_section_follows_the_sampler_contract():
     real_names = gen.generator_names
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(inference, "impute_with_uncertainty", sampler, raising=False)
-        patch.setattr(gen, "generator_names", lambda s, t: [*real_names(s, t), *([fake.name] if t == "CT" else [])])
+        patch.setattr(gen, "generator_names", lambda s, t: [*([fake.name] if t == "CT" else []), *real_names(s, t)])
         patch.setattr(gen, "get_model", get)
         patch.setattr(sections, "get_model", get)
         app = AppTest.from_file(PAGE, default_timeout=180)
