@@ -55,6 +55,14 @@ PAGES: tuple[PageInfo, ...] = (
         "missing; calibration before and after temperature scaling.",
     ),
     PageInfo(
+        script="generation.py",
+        title="Cross-modal Generation",
+        icon=":material/swap_horiz:",
+        summary="Synthetic CT from MR (and MR from CT) with every trained generator beside the real scan: linked "
+        "views, a signed error map in HU, one metrics table for all models and a baseline, the cycle residual, "
+        "what only CT can show, a missing-modality what-if and NIfTI/CSV downloads.",
+    ),
+    PageInfo(
         script="learn.py",
         title="Learn",
         icon=":material/school:",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
 from fusion_core.viz import views
@@ -37,7 +38,8 @@ def tri_planar(
     *,
     key: str,
     overlays: dict[str, Volume] | None = None,
-) -> None:
+    windows: dict[str, tuple[float, float]] | None = None,
+) -> np.ndarray:
     """Show axial, coronal and sagittal slices of one or more volumes, one row each.
 
     The first volume is the reference: the sliders pick its slices, and every other volume shows
@@ -48,6 +50,11 @@ def tri_planar(
         volumes: label -> volume, e.g. {"CT": ct, "MR": mr}.
         key: widget-key prefix, unique on the page.
         overlays: label -> mask volume on that volume's grid, drawn in red.
+        windows: label -> (level, width) fixed by the caller (no window picker for those labels), e.g.
+            one CT window shared by a real and a synthetic CT.
+
+    Returns:
+        The cursor: the physical point (mm, LPS) the slices show, for views linked to these.
     """
     canon = {label: views.canonical(volume) for label, volume in volumes.items()}
     reference = next(iter(canon.values()))
@@ -64,9 +71,9 @@ def tri_planar(
         f"Cursor at L {point[0]:.1f} mm · P {point[1]:.1f} mm · S {point[2]:.1f} mm (LPS). "
         + ("Other scans show the slice at the same physical position." if len(canon) > 1 else "")
     )
-    windows = st.columns(len(canon))
-    window = {}
-    for column, (label, volume) in zip(windows, canon.items(), strict=True):
+    window = dict(windows or {})
+    pick = {label: volume for label, volume in canon.items() if label not in window}
+    for column, (label, volume) in zip(st.columns(max(len(pick), 1)), pick.items(), strict=False):
         with column:
             window[label] = window_picker(volume, key=f"{key}-{label}")
     masks = {label: views.canonical(mask).array for label, mask in (overlays or {}).items()}
@@ -81,3 +88,4 @@ def tri_planar(
                     width="stretch",
                     output_format="PNG",
                 )
+    return point

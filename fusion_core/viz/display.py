@@ -5,6 +5,8 @@ Every page uses these, so the same scan and the same kind of map look the same e
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import plotly.graph_objects as go
 from _plotly_utils.exceptions import PlotlyError
@@ -100,8 +102,10 @@ def overlay_heatmap(
     return np.clip(blended + 0.5, 0, 255).astype(np.uint8)
 
 
+@functools.lru_cache(maxsize=32)
 def colour_lookup(cmap: str) -> np.ndarray:
-    """(256, 3) float RGB (0..255) table of a plotly colour scale.
+    """(256, 3) float RGB (0..255) table of a plotly colour scale (cached, read-only: sampling a scale
+    costs ~25 ms, and every map drawn on a slider move needs one).
 
     Raises:
         FusionError: unknown colour scale name.
@@ -111,7 +115,9 @@ def colour_lookup(cmap: str) -> np.ndarray:
     except PlotlyError as error:
         raise FusionError(f"unknown colour scale {cmap!r}: {str(error).splitlines()[0]}") from None
     samples = sample_colorscale(cmap, list(np.linspace(0.0, 1.0, 256)), colortype="tuple")
-    return np.asarray(samples, dtype=np.float64) * 255.0  # tuples come as 0..1 floats
+    table = np.asarray(samples, dtype=np.float64) * 255.0  # tuples come as 0..1 floats
+    table.flags.writeable = False
+    return table
 
 
 def heatmap_figure(
@@ -138,23 +144,27 @@ def heatmap_figure(
     low, high = heat_range(heat_2d, vmin=vmin, vmax=vmax, diverging=diverging)
     scale = cmap or (DIVERGING_CMAP if diverging else SEQUENTIAL_CMAP)
     fig = go.Figure(go.Image(z=rgb, hoverinfo="skip"))
-    fig.add_trace(  # an invisible point that carries the colour bar of the blended map
-        go.Scatter(
-            x=[None],
-            y=[None],
-            mode="markers",
-            showlegend=False,
-            marker={
-                "colorscale": scale,
-                "cmin": low,
-                "cmax": high,
-                "color": [low],
-                "showscale": True,
-                "colorbar": {"title": {"text": colorbar_title}},
-            },
-        )
-    )
+    fig.add_trace(colour_bar_trace(scale, low, high, colorbar_title))
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, scaleanchor="x")
     fig.update_layout(template=TEMPLATE, title=title, height=height, margin={"t": 40, "b": 10, "l": 10, "r": 10})
     return fig
+
+
+def colour_bar_trace(scale: str, low: float, high: float, title: str) -> go.Scatter:
+    """An invisible point that carries the colour bar of a map blended into an image (``overlay_heatmap``)."""
+    return go.Scatter(
+        x=[None],
+        y=[None],
+        mode="markers",
+        showlegend=False,
+        hoverinfo="skip",
+        marker={
+            "colorscale": scale,
+            "cmin": low,
+            "cmax": high,
+            "color": [low],
+            "showscale": True,
+            "colorbar": {"title": {"text": title}},
+        },
+    )

@@ -135,6 +135,14 @@ def render_slice(
     if overlay is not None:
         mask = extract_slice(volume.with_array(overlay), plane, index) > 0.5
         rgb[mask] = (0.55 * rgb[mask] + 0.45 * np.asarray(overlay_rgb)).astype(np.uint8)
+    return square_pixels(rgb, volume, plane, display_mm_per_pixel)
+
+
+def square_pixels(
+    rgb: np.ndarray, volume: Volume, plane: Plane | str, display_mm_per_pixel: float | None = None
+) -> np.ndarray:
+    """Resize an (h, w, 3) uint8 slice image of ``volume`` in ``plane`` to square pixels of the given size
+    (default: the finest in-plane spacing), so anisotropic scans keep their true shape."""
     row_mm, col_mm = pixel_spacing(volume, plane)
     step = display_mm_per_pixel or min(row_mm, col_mm)
     size = (max(1, round(rgb.shape[1] * col_mm / step)), max(1, round(rgb.shape[0] * row_mm / step)))

@@ -131,3 +131,17 @@ def test_learn_slider_changes_the_fused_auc(app_url):
         )
         assert float(_metric_value(page, "Fused AUC (theory)")) < 0.8
         _no_traceback(page)
+
+
+def test_generation_page_shows_images_and_the_metrics_table(app_url, tmp_path):
+    with browser_page() as page:
+        page.goto(f"{app_url}/generation")
+        wait_for_app(page, min_images=9)  # input, generated and real CT, three planes each
+        _no_traceback(page)
+        page.locator("[data-testid='stPlotlyChart'] .js-plotly-plot .main-svg").first.wait_for(timeout=120_000)
+        table = page.locator("[data-testid='stTable']").first
+        table.wait_for(timeout=60_000)
+        text = table.inner_text()
+        assert "MAE (HU)" in text and "vae-poe" in text
+        assert page.locator("[data-testid='stAlertContentError']").count() == 0
+        page.screenshot(path=str(tmp_path / "generation.png"), full_page=True)
