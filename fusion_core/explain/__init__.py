@@ -9,7 +9,13 @@ uncertainty maps (MC dropout, predicted variance, fusion weights, VAE posterior 
 from fusion_core.explain.agreement import Agreement, agreement, in_lesion_fraction, pointing_game
 from fusion_core.explain.attribution import METHOD_LABELS, Method, attribution_map, modality_importance
 from fusion_core.explain.maps import attention_maps, attention_on_grid, lesion_maps
-from fusion_core.explain.rollout import MEAN_OF_HEADS, attention_layers, attention_rollout, attention_view
+from fusion_core.explain.rollout import (
+    MEAN_OF_HEADS,
+    attention_layers,
+    attention_received,
+    attention_rollout,
+    attention_view,
+)
 from fusion_core.explain.uncertainty import (
     EvidenceUncertainty,
     evidence_uncertainty,
@@ -27,6 +33,7 @@ __all__ = [
     "attention_layers",
     "attention_maps",
     "attention_on_grid",
+    "attention_received",
     "attention_rollout",
     "attention_view",
     "attribution_map",

@@ -16,10 +16,10 @@ import torch
 from torch import nn
 
 from fusion_core.errors import FusionError
+from fusion_core.explain.maps import on_grid
 from fusion_core.inference.inputs import (
     check_volumes,
     crop_fraction,
-    from_network,
     network_tensors,
     reference_volume,
     require_task,
@@ -98,12 +98,6 @@ def slice_inputs(model: LoadedModel, volumes: Mapping[str, Volume], slice_index:
     return {m: t[slice_index : slice_index + 1].float() for m, t in x.items() if single in (None, m)}, ref
 
 
-def on_grid(map_2d: torch.Tensor | np.ndarray, ref: Volume, crop: float) -> np.ndarray:
-    """A (h, w) map over the model's input window -> (y, x) float32 on the input grid (0 outside the window)."""
-    t = torch.as_tensor(np.asarray(map_2d, dtype=np.float32))[None, None]
-    return from_network(t, ref, crop=crop)[0].astype(np.float32)
-
-
 def gradcam_maps(network: nn.Module, x: dict[str, torch.Tensor], *, output: str = "logit") -> dict[str, torch.Tensor]:
     """Grad-CAM (ReLU'd) of ``output`` at the last conv block of every encoder, encoder name -> (s, s)."""
     attr = captum_attr()
@@ -173,7 +167,7 @@ def attribution_map(
             maps = per_modality({k: v.cpu().numpy() for k, v in gradcam_maps(net, x).items()}, tuple(x))
         else:
             maps = {m: a.sum(0).cpu().numpy() for m, a in integrated_gradients(net, x)[0].items()}
-    return {m: on_grid(a, ref, crop) for m, a in maps.items()}
+    return {m: on_grid(a, ref.shape[1:], crop) for m, a in maps.items()}
 
 
 def modality_importance(model, volumes: Mapping[str, Volume], slice_index: int) -> dict[str, float]:

@@ -9,6 +9,7 @@ import torch
 
 from fusion_core.errors import FusionError
 from fusion_core.explain.attribution import private_network, slice_inputs
+from fusion_core.explain.maps import on_grid
 from fusion_core.inference.loading import as_loaded
 from fusion_core.inference.registry import ModelInputError
 from fusion_core.volume import Volume
@@ -116,3 +117,13 @@ def attention_view(layers: Sequence[np.ndarray], *, layer: int | None = None, he
             raise FusionError(f"layer {layer} does not exist: the model has layers 0..{len(layers) - 1}")
         flat = [flat[layer]]
     return attention_rollout(flat, residual=False, head=head).astype(np.float32).reshape(h, h, h, h)
+
+
+def attention_received(weights: np.ndarray, shape: tuple[int, int], crop: float) -> np.ndarray:
+    """How much attention each location of the key image receives, averaged over all queries, on its (y, x) grid.
+
+    Args:
+        weights: (h, w, h, w) from :func:`attention_view` (queries first).
+        shape: (ny, nx) of the slice; crop: the model's crop fraction.
+    """
+    return np.clip(on_grid(weights.mean((0, 1)), shape, crop), 0, None)

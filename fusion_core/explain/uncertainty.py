@@ -9,7 +9,8 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 
-from fusion_core.explain.attribution import gradcam_maps, on_grid, per_modality, private_network, slice_inputs
+from fusion_core.explain.attribution import gradcam_maps, per_modality, private_network, slice_inputs
+from fusion_core.explain.maps import on_grid
 from fusion_core.inference import encode
 from fusion_core.inference.inputs import check_volumes, crop_fraction, reference_volume
 from fusion_core.inference.loading import as_loaded
@@ -67,7 +68,7 @@ def evidence_uncertainty(
             with torch.inference_mode():
                 logits = torch.stack([net(x).logit.float()[0] for _ in range(samples)])
     spread = {k: torch.stack([d[k] for d in draws]).std(0).cpu().numpy() for k in draws[0]}
-    grid = lambda maps: {m: on_grid(a, ref, crop) for m, a in per_modality(maps, tuple(x)).items()}  # noqa: E731
+    grid = lambda maps: {m: on_grid(a, ref.shape[1:], crop) for m, a in per_modality(maps, tuple(x)).items()}  # noqa: E731
     return EvidenceUncertainty(
         epistemic=grid(spread),
         aleatoric=grid({k: v.cpu().numpy() for k, v in aleatoric.items()}),
@@ -123,4 +124,4 @@ def posterior_variance_map(model, volumes: Mapping[str, Volume], slice_index: in
     _, var = encode(model, volumes, variance=True)  # the whole volume: a 2.5-D model needs the neighbours
     size = model.config.encoder.feature_size
     cells = var[slice_index].reshape(model.config.latent_channels, size, size).mean(0)
-    return on_grid(cells, ref, crop_fraction(model))
+    return on_grid(cells, ref.shape[1:], crop_fraction(model))
