@@ -6,7 +6,7 @@ network); agreement of a map with the lesion (in-lesion fraction, pointing game,
 uncertainty maps (MC dropout, predicted variance, fusion weights, VAE posterior variance).
 """
 
-from fusion_core.explain.agreement import Agreement, agreement, in_lesion_fraction, pointing_game
+from fusion_core.explain.agreement import Agreement, agreement, agreement_table, in_lesion_fraction, pointing_game
 from fusion_core.explain.attribution import METHOD_LABELS, Method, attribution_map, modality_importance
 from fusion_core.explain.maps import attention_maps, attention_on_grid, lesion_maps
 from fusion_core.explain.rollout import (
@@ -30,6 +30,7 @@ __all__ = [
     "EvidenceUncertainty",
     "Method",
     "agreement",
+    "agreement_table",
     "attention_layers",
     "attention_maps",
     "attention_on_grid",

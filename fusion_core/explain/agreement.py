@@ -94,3 +94,22 @@ def agreement(map_2d: np.ndarray, mask_2d: np.ndarray, support_2d: np.ndarray, *
         random_in_lesion=float((k & support).sum() / area),
         random_pointing=float((near(k, tolerance_px) & support).sum() / area),
     )
+
+
+def agreement_table(
+    maps: dict[str, np.ndarray], mask_2d: np.ndarray, support_2d: np.ndarray, *, tolerance_px: int = 2
+) -> list[dict[str, float | str]]:
+    """One row per named map: in-lesion fraction and pointing hit, beside a random map's expected values."""
+    rows = []
+    for name, m in maps.items():
+        a = agreement(m, mask_2d, support_2d, tolerance_px=tolerance_px)
+        rows.append(
+            {
+                "map": name,
+                "in-lesion fraction": a.in_lesion,
+                "random map: in-lesion": a.random_in_lesion,
+                f"pointing game (± {tolerance_px} px)": a.pointing,
+                "random map: pointing": a.random_pointing,
+            }
+        )
+    return rows
