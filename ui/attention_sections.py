@@ -42,18 +42,19 @@ def attention_section(case: Case, slice_index: int, base: dict, lesion: np.ndarr
     crop = crop_fraction(get_model(att.ATTENTION_MODEL))
     looked_at = explain.attention_on_grid(weights, query, shape, crop)
     received = explain.attention_received(weights, shape, crop)
+    window = att.model_window(att.ATTENTION_MODEL, shape)
     left, right = st.columns(2)
     with left:
         fig = overlay_figure(
             base[source], received, title=f"{source}: click a location (attention it receives from {target})",
-            colorbar_title="attention received", query_yx=query, clickable=True, contour=lesion,
+            colorbar_title="attention received", query_yx=query, clickable=True, contour=lesion, support=window,
         )  # fmt: skip
         chart_key = f"att-click-{source}"
         st.plotly_chart(fig, key=chart_key, on_select=lambda: att.take_click(chart_key), selection_mode="points")
     right.plotly_chart(
         overlay_figure(
             base[target], looked_at, title=f"{target}: where the {source} location looks",
-            colorbar_title="attention weight", query_yx=query, contour=lesion,
+            colorbar_title="attention weight", query_yx=query, contour=lesion, support=window,
         ),
         key="att-looked",
     )  # fmt: skip
@@ -72,12 +73,14 @@ def attribution_section(case: Case, model: str, slice_index: int, method: str, b
     fp = case.fingerprint
     maps = att.attribution(fp, model, slice_index, method, case)
     signed = method == explain.Method.INTEGRATED_GRADIENTS
+    window = att.model_window(model, base["CT"].shape)
     columns = st.columns(len(maps))
     for col, (modality, heat) in zip(columns, maps.items(), strict=True):
         col.plotly_chart(
             overlay_figure(
                 base[modality], heat, title=f"{modality}: {explain.METHOD_LABELS[method].split(' (')[0]}",
                 colorbar_title="attribution (logit units)" if signed else "Grad-CAM", diverging=signed, contour=lesion,
+                support=window,
             ),
             key=f"att-attr-{modality}",
         )  # fmt: skip
@@ -102,7 +105,7 @@ def attribution_section(case: Case, model: str, slice_index: int, method: str, b
             for col, (k, v) in zip(cols, heads.items(), strict=True):
                 col.plotly_chart(
                     overlay_figure(base.get(k, base["CT"]), v, title=f"Lesion-map head ({k})", colorbar_title="p(lesion)",
-                                   contour=lesion, height=320),
+                                   contour=lesion, support=window, height=320),
                     key=f"att-lesionmap-{k}",
                 )  # fmt: skip
     if lesion is not None and lesion.any():
@@ -127,16 +130,19 @@ def uncertainty_section(case: Case, model: str, slice_index: int, base: dict, le
         f"Logit variance on this slice: **epistemic {u.logit_epistemic:.3f}** (MC dropout, {u.samples} draws), "
         f"**aleatoric {u.logit_aleatoric:.3f}** (predicted by the heads)."
     )
-    columns = st.columns(2 * len(u.epistemic))
+    window = att.model_window(model, base["CT"].shape)
     shown = {}
-    for i, modality in enumerate(u.epistemic):
-        for j, (kind, maps, unit) in enumerate(
-            (("epistemic", u.epistemic, "sd of Grad-CAM"), ("aleatoric", u.aleatoric, "Grad-CAM of variance"))
+    for modality in u.epistemic:
+        columns = st.columns(2)
+        for col, (kind, maps, unit) in zip(
+            columns,
+            (("epistemic", u.epistemic, "sd of Grad-CAM"), ("aleatoric", u.aleatoric, "Grad-CAM of variance")),
+            strict=True,
         ):
             shown[f"{modality} {kind}"] = maps[modality]
-            columns[2 * i + j].plotly_chart(
+            col.plotly_chart(
                 overlay_figure(base[modality], maps[modality], title=f"{modality}: {kind}", colorbar_title=unit,
-                               contour=lesion, height=320),
+                               contour=lesion, support=window, height=360),
                 key=f"att-unc-{modality}-{kind}",
             )  # fmt: skip
     st.caption(

@@ -38,6 +38,7 @@ def overlay_figure(
     clickable: bool = False,
     diverging: bool = False,
     contour: np.ndarray | None = None,
+    support: np.ndarray | None = None,
     height: int = 420,
 ) -> go.Figure:
     """:func:`~fusion_core.viz.display.heatmap_figure` with the lesion outline, the query point and click targets.
@@ -48,7 +49,10 @@ def overlay_figure(
         query_yx: a location to mark with a cross (the attention query).
         clickable: add invisible click targets (for ``st.plotly_chart(on_select=...)``).
         contour: (y, x) lesion mask to outline (the truth, on the phantom).
+        support: (y, x) where the map exists (the model's window); outside it the scan shows uncoloured.
     """
+    if support is not None:
+        heat_2d = np.where(np.asarray(support) > 0.5, heat_2d, np.nan)
     fig = heatmap_figure(
         base_unit_2d, heat_2d, title=title, colorbar_title=colorbar_title, diverging=diverging, height=height
     )
