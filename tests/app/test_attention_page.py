@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -19,12 +20,14 @@ def app() -> AppTest:
     return app
 
 
-def _looked_at(app: AppTest) -> np.ndarray:
-    import json
+def _figure(app: AppTest, key: str) -> dict:
+    (chart,) = [c for c in app.get("plotly_chart") if key in c.proto.id]
+    return json.loads(chart.proto.spec)
 
-    (chart,) = [c for c in app.get("plotly_chart") if c.proto.id.endswith("att-looked") or "att-looked" in c.proto.id]
-    figure = json.loads(chart.proto.spec)
-    return np.asarray(figure["data"][0]["source"] if "source" in figure["data"][0] else figure["data"][0]["z"])
+
+def _looked_at(app: AppTest) -> np.ndarray:
+    """The RGB overlay of the MR attention chart (its go.Image)."""
+    return np.asarray(_figure(app, "att-looked")["data"][0]["z"])
 
 
 def test_page_shows_every_section_without_errors(app):
@@ -44,3 +47,21 @@ def test_a_set_click_location_moves_the_mr_attention(app):
     assert not app.exception
     after = _looked_at(app)
     assert not np.array_equal(before, after)
+
+
+def _weights(app: AppTest) -> dict[str, float]:
+    now = _figure(app, "att-weights")["data"][-1]
+    return dict(zip(now["x"], now["y"], strict=True))
+
+
+def test_removing_the_mr_moves_the_weight_and_recomputes_no_attribution(app, monkeypatch):
+    import fusion_core.explain
+
+    calls = []
+    original = fusion_core.explain.attribution_map
+    monkeypatch.setattr(fusion_core.explain, "attribution_map", lambda *a, **k: calls.append(a) or original(*a, **k))
+    assert _weights(app)["MR"] > 0.05
+    app.checkbox(key="att-remove").check().run()
+    assert not app.exception
+    assert _weights(app) == {"CT": 1.0, "MR": 0.0}
+    assert calls == []  # the weights' controls do not touch the cached attributions

@@ -206,3 +206,20 @@ def test_uncertainty_weights_move_away_from_a_noisy_modality():
     assert fusion_weights(model, noisy, k)["CT"] < clean["CT"] - 0.1
     assert fusion_weights(model, {"CT": s.ct}, k) == {"CT": 1.0, "MR": 0.0}
     assert sum(clean.values()) == pytest.approx(1.0)
+
+
+def test_maps_export_as_nifti_on_the_input_grid(tmp_path, small_ct):
+    import io
+    import zipfile
+
+    from fusion_core.explain.export import maps_zip, png_bytes
+    from fusion_core.io import load_volume
+
+    heat = np.arange(256, dtype=np.float32).reshape(16, 16)
+    with zipfile.ZipFile(io.BytesIO(maps_zip({"CT Grad-CAM": heat}, small_ct, 5))) as archive:
+        archive.extractall(tmp_path)
+    volume = load_volume(tmp_path / "CT_Grad-CAM.nii.gz")
+    np.testing.assert_allclose(volume.array[0], heat)
+    np.testing.assert_allclose(volume.origin, small_ct.index_to_physical((0, 0, 5)), atol=1e-4)
+    assert volume.spacing == pytest.approx(small_ct.spacing)
+    assert png_bytes(np.zeros((4, 4, 3), np.uint8)).startswith(b"\x89PNG")
