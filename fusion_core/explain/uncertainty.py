@@ -4,6 +4,7 @@ evidence, the uncertainty-weighted fusion's weights, and the PoE VAE's posterior
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Mapping
 
 import numpy as np
@@ -19,6 +20,9 @@ from fusion_core.models.classifiers import precision_weights
 from fusion_core.volume import Volume
 
 MC_SAMPLES = 8
+# Seeded draws use torch's global RNG (forked and restored): one session at a time, so two sessions'
+# draws cannot interleave and each stays reproducible.
+RNG_LOCK = threading.Lock()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,7 +66,7 @@ def evidence_uncertainty(
             logit_aleatoric = float(net(x).variance[0])
         for head in net.heads.values():
             head.train()  # dropout on in the copy only: MC dropout
-        with torch.random.fork_rng(devices=[]):
+        with RNG_LOCK, torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             draws = [gradcam_maps(net, x) for _ in range(samples)]
             with torch.inference_mode():
@@ -96,7 +100,7 @@ def fusion_weights(
     if model.config.strategy != "uncertainty-late":
         raise ModelInputError(f"fusion weights need the 'uncertainty-late' classifier, not {model.config.strategy!r}")
     x, _ = slice_inputs(model, volumes, slice_index)
-    with torch.random.fork_rng(devices=[]), torch.inference_mode():
+    with RNG_LOCK, torch.random.fork_rng(devices=[]), torch.inference_mode():
         torch.manual_seed(seed)
         out = model.network(x, mc_samples=mc_samples)  # MC dropout via mc_samples: the shared model's mode is untouched
         w = precision_weights(out.branches, out.branch_mask)[0]
