@@ -8,6 +8,8 @@ sessions can explain the same model at once. captum is imported lazily (``pip in
 from __future__ import annotations
 
 import copy
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from enum import StrEnum
 
@@ -28,6 +30,9 @@ from fusion_core.inference.loading import LoadedModel, as_loaded
 from fusion_core.inference.registry import ModelInputError
 from fusion_core.volume import Volume
 
+TENSOR_CACHE_SIZE = 4  # (model, volumes) pairs whose network tensors are kept: one page's few models
+_TENSORS: OrderedDict[tuple, tuple] = OrderedDict()
+_TENSORS_LOCK = threading.Lock()
 IG_STEPS = 32  # Riemann steps of Integrated Gradients: completeness error well under 1 % of the logit change
 
 
@@ -91,11 +96,32 @@ def slice_inputs(model: LoadedModel, volumes: Mapping[str, Volume], slice_index:
     ref = reference_volume(grouped)
     if not 0 <= slice_index < ref.shape[0]:
         raise ModelInputError(f"slice_index {slice_index} is outside 0..{ref.shape[0] - 1}")
-    x = network_tensors(model, grouped)
+    x = _cached_tensors(model, grouped)
     single = model.config.strategy.upper() if model.config.strategy in ("ct", "mr") else None
     if single and single not in x:
         raise ModelInputError(f"the {single}-only classifier needs its {model.card.describe_inputs()} input")
-    return {m: t[slice_index : slice_index + 1].float() for m, t in x.items() if single in (None, m)}, ref
+    return {m: t[slice_index : slice_index + 1].float().clone() for m, t in x.items() if single in (None, m)}, ref
+
+
+def _cached_tensors(model: LoadedModel, grouped) -> dict[str, torch.Tensor]:
+    """``network_tensors`` of whole volumes, kept for the last few (network, volumes) pairs.
+
+    Scaling, cropping and resizing every slice of three volumes costs more than explaining one
+    slice, and a page explains many slices of the same volumes. The key is object identity; the
+    entry holds the network and volumes themselves, so an id cannot be reused while it is cached
+    (volumes are immutable by convention throughout the core).
+    """
+    key = (id(model.network), tuple((m, tuple(id(v) for v in vols)) for m, vols in grouped.items()))
+    with _TENSORS_LOCK:
+        if key in _TENSORS:
+            _TENSORS.move_to_end(key)
+            return _TENSORS[key][0]
+    x = network_tensors(model, grouped)
+    with _TENSORS_LOCK:
+        _TENSORS[key] = (x, model.network, grouped)
+        while len(_TENSORS) > TENSOR_CACHE_SIZE:
+            _TENSORS.popitem(last=False)
+    return x
 
 
 def gradcam_maps(network: nn.Module, x: dict[str, torch.Tensor], *, output: str = "logit") -> dict[str, torch.Tensor]:
