@@ -223,3 +223,15 @@ def test_maps_export_as_nifti_on_the_input_grid(tmp_path, small_ct):
     np.testing.assert_allclose(volume.origin, small_ct.index_to_physical((0, 0, 5)), atol=1e-4)
     assert volume.spacing == pytest.approx(small_ct.spacing)
     assert png_bytes(np.zeros((4, 4, 3), np.uint8)).startswith(b"\x89PNG")
+
+
+def test_cached_network_inputs_follow_the_volumes(trained_ct):
+    from fusion_core.explain import attribution
+
+    a, _ = blob_volume([(8, 8)], seed=1)
+    b, _ = blob_volume([(24, 24)], seed=1)
+    maps_a = attribution_map(trained_ct, {"CT": a}, 0)["CT"]
+    maps_b = attribution_map(trained_ct, {"CT": b}, 0)["CT"]
+    assert not np.allclose(maps_a, maps_b)
+    np.testing.assert_allclose(attribution_map(trained_ct, {"CT": a}, 0)["CT"], maps_a)
+    assert len(attribution._TENSORS) <= attribution.TENSOR_CACHE_SIZE
