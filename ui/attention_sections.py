@@ -8,6 +8,7 @@ import streamlit as st
 
 from fusion_core import explain
 from fusion_core.case import Case
+from fusion_core.errors import FusionError
 from fusion_core.explain.export import maps_zip, png_bytes
 from fusion_core.inference import crop_fraction
 from fusion_core.viz.display import overlay_heatmap
@@ -178,16 +179,23 @@ def generation_section(case: Case, slice_index: int, base: dict) -> dict:
     """The PoE VAE's posterior variance given CT, MR or both; the diffusion model's spread when one ships."""
     inputs = st.radio("VAE sees", ["CT", "MR", "CT + MR"], horizontal=True, key="att-vae-inputs")
     given = tuple(inputs.replace(" ", "").split("+"))
-    var = att.posterior_variance(case.fingerprint, given, slice_index, case)
-    shown = {f"VAE posterior variance given {inputs}": var}
     left, right = st.columns(2)
-    left.plotly_chart(
-        overlay_figure(base["CT"], var, title=f"{att.VAE_MODEL}: posterior variance given {inputs}",
-                       colorbar_title="variance (prior = 1)"),
-        key="att-vae",
-    )  # fmt: skip
+    shown = {}
+    try:  # the generative models are retrained apart from this page: one that no longer fits is a message here
+        var = att.posterior_variance(case.fingerprint, given, slice_index, case)
+        shown[f"VAE posterior variance given {inputs}"] = var
+        left.plotly_chart(
+            overlay_figure(base["CT"], var, title=f"{att.VAE_MODEL}: posterior variance given {inputs}",
+                           colorbar_title="variance (prior = 1)"),
+            key="att-vae",
+        )  # fmt: skip
+    except FusionError as error:
+        left.info(str(error))
     if att.has_diffusion():
-        shown |= diffusion_panel(case, slice_index, base, right)
+        try:
+            shown |= diffusion_panel(case, slice_index, base, right)
+        except FusionError as error:
+            right.info(str(error))
     else:
         right.caption("No diffusion model ships yet: its sample spread will show here once one does.")
     return shown
