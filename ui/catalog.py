@@ -63,6 +63,14 @@ PAGES: tuple[PageInfo, ...] = (
         "what only CT can show, a missing-modality what-if and NIfTI/CSV downloads.",
     ),
     PageInfo(
+        script="attention.py",
+        title="Attention & Uncertainty",
+        icon=":material/visibility:",
+        summary="Click a location on the CT and see which MR regions it attends to (and back); Grad-CAM and "
+        "Integrated Gradients of every fusion classifier over CT and MR, checked against the true lesion; "
+        "MC-dropout and predicted uncertainty maps; the uncertainty-weighted fusion's weights as a scan degrades.",
+    ),
+    PageInfo(
         script="learn.py",
         title="Learn",
         icon=":material/school:",

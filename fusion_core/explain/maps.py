@@ -101,7 +101,15 @@ def attention_on_grid(
         return np.zeros(shape, dtype=np.float32)
     qi = min(h - 1, (y - ys.start) * h // (ys.stop - ys.start))
     qj = min(h - 1, (x - xs.start) * h // (xs.stop - xs.start))
-    window = resize_slices(weights[qi, qj][None], (ys.stop - ys.start, xs.stop - xs.start), mode="bilinear")[0]
+    return np.clip(on_grid(weights[qi, qj], shape, crop), 0, None)
+
+
+def on_grid(map_2d: np.ndarray, shape: tuple[int, int], crop: float) -> np.ndarray:
+    """A (h, w) map over the model's input window -> (ny, nx) float32 on the slice grid (0 outside the window)."""
+    ys, xs = crop_window(shape, crop)
+    window = resize_slices(
+        np.asarray(map_2d, dtype=np.float32)[None], (ys.stop - ys.start, xs.stop - xs.start), mode="bilinear"
+    )
     out = np.zeros(shape, dtype=np.float32)
-    out[ys, xs] = np.clip(window, 0, None)
+    out[ys, xs] = window[0]
     return out

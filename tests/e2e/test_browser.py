@@ -145,3 +145,32 @@ def test_generation_page_shows_images_and_the_metrics_table(app_url, tmp_path):
         assert "MAE (HU)" in text and "vae-poe" in text
         assert page.locator("[data-testid='stAlertContentError']").count() == 0
         page.screenshot(path=str(tmp_path / "generation.png"), full_page=True)
+
+
+def _looked_at_image(page) -> str:
+    """The data URI of the MR attention overlay (the image inside the 'att-looked' chart)."""
+    return page.locator(".st-key-att-looked .js-plotly-plot image").first.get_attribute("href")
+
+
+def test_attention_click_on_the_ct_moves_the_mr_overlay(app_url):
+    with browser_page(height=1600) as page:
+        page.goto(f"{app_url}/attention")
+        wait_for_app(page)
+        page.locator(".st-key-att-looked .js-plotly-plot image").first.wait_for(timeout=300_000)
+        _no_traceback(page)
+        before = _looked_at_image(page)
+        query_y = page.locator(".st-key-att-query-y input")
+        assert query_y.input_value() == "64"
+        ct = page.locator(".st-key-att-click-CT .js-plotly-plot image").first
+        box = ct.bounding_box()
+        page.mouse.click(box["x"] + 0.62 * box["width"], box["y"] + 0.35 * box["height"])  # upper right of centre
+        page.wait_for_function(
+            """(before) => {
+                const img = document.querySelector(".st-key-att-looked .js-plotly-plot image");
+                return img && img.getAttribute("href") !== before;
+            }""",
+            arg=before,
+            timeout=120_000,
+        )
+        assert query_y.input_value() != "64"
+        _no_traceback(page)

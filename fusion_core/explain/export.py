@@ -1,0 +1,48 @@
+"""Export of the page's maps: overlays as PNG, raw maps as NIfTI on the input grid (one slice, its geometry)."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+
+from fusion_core.io import save_volume
+from fusion_core.volume import Volume
+
+
+def png_bytes(rgb: np.ndarray) -> bytes:
+    """(h, w, 3) uint8 RGB -> PNG bytes."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(rgb, dtype=np.uint8)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def slice_volume(map_2d: np.ndarray, reference: Volume, slice_index: int, *, name: str) -> Volume:
+    """A (y, x) map as a one-slice Volume at slice ``slice_index`` of ``reference`` (same spacing and direction)."""
+    origin = reference.index_to_physical((0, 0, slice_index))
+    return Volume(
+        np.asarray(map_2d, dtype=np.float32)[None],
+        spacing=reference.spacing,
+        origin=tuple(float(v) for v in origin),
+        direction=reference.direction,
+        modality="UNKNOWN",
+        name=name,
+    )
+
+
+def maps_zip(maps: Mapping[str, np.ndarray], reference: Volume, slice_index: int) -> bytes:
+    """A zip of one NIfTI per map (``<name>.nii.gz``), each on slice ``slice_index`` of the input grid."""
+    buffer = io.BytesIO()
+    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(buffer, "w") as archive:
+        for name, map_2d in maps.items():
+            safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
+            path = Path(tmp) / f"{safe}.nii.gz"
+            save_volume(slice_volume(map_2d, reference, slice_index, name=name), path)
+            archive.write(path, arcname=path.name)
+    return buffer.getvalue()
