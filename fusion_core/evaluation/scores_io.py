@@ -213,6 +213,7 @@ def write_scores(table_or_frame: ScoresTable | pd.DataFrame, path: str | Path) -
     try:
         with os.fdopen(fd, "w", newline="") as handle:
             frame.to_csv(handle, index=False)
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600: a shipped scores file must be readable by any user
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
