@@ -117,6 +117,9 @@ def load_cohort(root: str | Path) -> Cohort:
 def _merge_cohort_csv(path: Path, subjects: list[SubjectFiles]) -> list[str]:
     """Copy labels and metadata from cohort.csv onto the subjects; notes on ids not found."""
     table = read_csv(path, required=("subject_id",), optional=None)
+    repeated = sorted(set(table["subject_id"][table["subject_id"].duplicated()]))
+    if repeated:
+        raise CohortError(f"{path}: subject ids listed more than once: {', '.join(repeated[:10])}")
     by_id = {s.subject_id: s for s in subjects}
     notes, problems = [], []
     for row in table.to_dict("records"):

@@ -72,6 +72,7 @@ def read_dicom_series(folder: Path, *, max_voxels: int) -> RawRead:
         image = reader.Execute()
     except RuntimeError as exc:
         raise VolumeLoadError(folder, f"the DICOM series could not be assembled ({library_message(exc)})") from exc
+    _check_orientations(folder, reader, files)
     notes += _spacing_notes(_slice_positions(reader, len(files)))
     volume = _volume_from_sitk(folder, image, name=_series_name(tags, folder))
     return RawRead(volume, tag_modality=tags.get("Modality"), notes=notes)
@@ -157,6 +158,25 @@ def _spacing_notes(positions: np.ndarray | None) -> list[str]:
             f"slice spacing is irregular ({gaps.min():.3g} to {gaps.max():.3g} mm); the volume assumes a uniform spacing"
         ]
     return []
+
+
+def _check_orientations(folder: Path, reader: sitk.ImageSeriesReader, files: list[str]) -> None:
+    """Refuse a series whose slices do not share one orientation (they cannot form one volume)."""
+    try:
+        rows = [np.asarray(reader.GetMetaData(i, "0020|0037").split("\\"), float) for i in range(len(files))]
+    except (RuntimeError, ValueError):  # tag missing or malformed: nothing to check
+        return
+    odd = [
+        Path(files[i]).name
+        for i, row in enumerate(rows)
+        if row.shape != rows[0].shape or np.abs(row - rows[0]).max() > 1e-3
+    ]
+    if odd:
+        raise VolumeLoadError(
+            folder,
+            f"{len(odd)} of {len(files)} slices have another orientation than the first (e.g. {odd[0]}); "
+            "they cannot be stacked into one volume",
+        )
 
 
 def _slice_positions(reader: sitk.ImageSeriesReader, count: int) -> np.ndarray | None:
