@@ -58,6 +58,10 @@ class Cohort:
             raise CohortError(f"no subject {subject_id!r} in cohort {self.root}; known subjects: {known}")
         return self._subjects[subject_id]
 
+    def paths(self, subject_id: str) -> list[Path]:
+        """Every file the subject's case would read (scans, masks, transform), as listed."""
+        return [Path(path) for path in _file_map(self.files(subject_id)).values()]
+
     def load_case(self, subject_id: str) -> Case:
         """Load one subject's scans, masks and (when stored) true transform.
 
