@@ -9,6 +9,8 @@ anisotropic scans keep their true shape.
 from __future__ import annotations
 
 import enum
+import threading
+import weakref
 
 import numpy as np
 import SimpleITK as sitk
@@ -33,6 +35,8 @@ class Plane(enum.StrEnum):
 
 
 # Index axis (x=0, y=1, z=2 in ITK order) that each plane slices through.
+_CANONICAL: weakref.WeakKeyDictionary[Volume, Volume] = weakref.WeakKeyDictionary()
+_CANONICAL_LOCK = threading.Lock()  # sessions run in threads of one server process
 _PLANE_AXIS = {Plane.SAGITTAL: 0, Plane.CORONAL: 1, Plane.AXIAL: 2}
 
 # CT display windows for menus: "Brain (40/80)" -> (level, width) in HU.
@@ -45,12 +49,20 @@ CT_WINDOWS: dict[str, tuple[float, float]] = {
 def canonical(volume: Volume) -> Volume:
     """Reorient so index axes run to patient Left, Posterior, Superior (identity direction when axis-aligned).
 
-    Only permutes and flips axes (no interpolation); oblique scans keep their obliquity.
+    Only permutes and flips axes (no interpolation); oblique scans keep their obliquity. The volume
+    itself is returned when it is already canonical; otherwise the reoriented copy is made once per
+    volume and remembered while the volume lives (a viewer rerun must not copy a 400 MB CT again).
     """
     if volume.orientation_code == "LPS" and np.allclose(np.diag(volume.direction_matrix), 1.0, atol=1e-6):
         return volume
-    image = sitk.DICOMOrient(volume.to_sitk(), "LPS")
-    return Volume.from_sitk(image, modality=volume.modality, name=volume.name)
+    with _CANONICAL_LOCK:
+        reoriented = _CANONICAL.get(volume)
+    if reoriented is None:
+        image = sitk.DICOMOrient(volume.to_sitk(), "LPS")
+        reoriented = Volume.from_sitk(image, modality=volume.modality, name=volume.name)
+        with _CANONICAL_LOCK:
+            _CANONICAL[volume] = reoriented
+    return reoriented
 
 
 def slice_count(volume: Volume, plane: Plane | str) -> int:

@@ -45,6 +45,8 @@ def test_canonical_reorients_ras_storage_to_lps():
     assert canon.orientation_code == "LPS"
     np.testing.assert_array_equal(canon.array, volume.array)
     np.testing.assert_allclose(canon.origin, volume.origin)
+    assert views.canonical(flipped) is canon  # a viewer rerun reuses the copy instead of making another
+    assert views.canonical(volume) is volume
 
 
 def test_slices_link_by_physical_position_not_index():
