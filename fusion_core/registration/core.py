@@ -104,6 +104,7 @@ def register(
     except RuntimeError as error:
         raise RegistrationError(f"SimpleITK registration failed: {_first_line(error)}") from error
     inputs.tracker.done(f"done: {stop}")
+    del inputs  # the float32 copies and masks: free them before the resampled volume is made
     return RegistrationResult(
         transform=transform,
         resampled=resample_to(moving, fixed, transform=transform),
