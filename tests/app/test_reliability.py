@@ -56,7 +56,14 @@ def test_folders_outside_the_data_roots_are_refused(tmp_path, monkeypatch, small
     assert app.session_state["active_case"].subject_id == before  # the loaded case is untouched
 
 
+def _upload_folders() -> set[Path]:
+    import tempfile
+
+    return set(Path(tempfile.gettempdir()).glob("fusion-upload-*"))
+
+
 def test_a_corrupt_upload_names_the_users_file_and_keeps_the_loaded_case():
+    folders = _upload_folders()
     app = _app("data.py")
     before = app.session_state["active_case"]
     app.radio(key="data-source").set_value("Upload files").run()
@@ -66,6 +73,7 @@ def test_a_corrupt_upload_names_the_users_file_and_keeps_the_loaded_case():
     message = app.error[0].value
     assert message.startswith("cannot load 'broken.nii.gz': ") and "/tmp" not in message and "Error:" not in message
     assert app.session_state["active_case"] is before
+    assert _upload_folders() <= folders  # the upload's temporary folder is gone once it was read
 
 
 @pytest.mark.parametrize(
