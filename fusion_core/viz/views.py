@@ -58,11 +58,34 @@ def canonical(volume: Volume) -> Volume:
     with _CANONICAL_LOCK:
         reoriented = _CANONICAL.get(volume)
     if reoriented is None:
-        image = sitk.DICOMOrient(volume.to_sitk(), "LPS")
-        reoriented = Volume.from_sitk(image, modality=volume.modality, name=volume.name)
+        reoriented = _flip_permute_to_lps(volume)
+        if reoriented is None:  # oblique: SimpleITK keeps the obliquity
+            image = sitk.DICOMOrient(volume.to_sitk(), "LPS")
+            reoriented = Volume.from_sitk(image, modality=volume.modality, name=volume.name)
         with _CANONICAL_LOCK:
             _CANONICAL[volume] = reoriented
     return reoriented
+
+
+def _flip_permute_to_lps(volume: Volume) -> Volume | None:
+    """An axis-aligned volume reoriented to LPS with numpy (one copy; SimpleITK's DICOMOrient makes
+    three of a 400 MB CT), or None when the direction is not a signed permutation."""
+    direction = volume.direction_matrix
+    axis_of = np.argmax(np.abs(direction), axis=0)  # index axis i (x, y, z) -> physical axis
+    signs = np.sign(direction[axis_of, [0, 1, 2]])
+    if sorted(axis_of) != [0, 1, 2] or not np.allclose(np.abs(direction).sum(axis=0), 1.0, atol=1e-6):
+        return None
+    index_of = np.argsort(axis_of)  # physical axis j -> index axis i
+    array = np.transpose(volume.array, [2 - index_of[2 - k] for k in range(3)])
+    array = array[tuple(slice(None, None, -1) if signs[index_of[2 - k]] < 0 else slice(None) for k in range(3))]
+    corner = [(n - 1) if sign < 0 else 0 for n, sign in zip(volume.size_xyz, signs, strict=True)]
+    return Volume(
+        np.ascontiguousarray(array),
+        spacing=tuple(volume.spacing[i] for i in index_of),
+        origin=tuple(volume.index_to_physical(corner)),
+        modality=volume.modality,
+        name=volume.name,
+    )
 
 
 def slice_count(volume: Volume, plane: Plane | str) -> int:
