@@ -95,16 +95,19 @@ def register(
     opts = RegistrationOptions(**options)
     check_pair(fixed, moving, require_overlap=opts.require_overlap)
     start = time.perf_counter()
-    inputs = _prepare(fixed, moving, opts, progress)
+    # The optimiser runs on working copies no finer than the other image (full-size CTs); the
+    # transform is physical, so the result is resampled from the original images below.
+    work_fixed, work_moving = _working_grid(fixed, moving), _working_grid(moving, fixed)
+    inputs = _prepare(work_fixed, work_moving, opts, progress)
     try:
-        initial = _initial_transform(fixed, moving, inputs)
+        initial = _initial_transform(work_fixed, work_moving, inputs)
         transform, history, level_starts, starts, stop = _rigid_stage(inputs, initial)
         if opts.mode is not RegistrationMode.RIGID:
             transform, stop = _extra_stage(inputs, transform, history, level_starts)
     except RuntimeError as error:
         raise RegistrationError(f"SimpleITK registration failed: {_first_line(error)}") from error
     inputs.tracker.done(f"done: {stop}")
-    del inputs  # the float32 copies and masks: free them before the resampled volume is made
+    del inputs, work_fixed, work_moving  # free the working copies before the resampled volume is made
     return RegistrationResult(
         transform=transform,
         resampled=resample_to(moving, fixed, transform=transform),
@@ -125,6 +128,26 @@ def register_rigid(
     if "mode" in options:
         raise TypeError("register_rigid() is always rigid; use register(..., mode=...) for other modes")
     return register(fixed, moving, progress=progress, mode=RegistrationMode.RIGID, **options)
+
+
+#: Above this many voxels an image is registered on a coarser working grid (integer bin-averaging down
+#: to no finer than the other image's finest spacing). A 512x512x400 CT at 0.45 mm registered against a
+#: 1 mm MR otherwise makes ITK hold several float copies of it (peak 5.6x its size), for no accuracy
+#: the MR could give. Below it (every phantom, most MRs) nothing changes.
+MAX_WORKING_VOXELS = 32 * 2**20
+
+
+def _working_grid(volume: Volume, other: Volume) -> Volume:
+    """``volume`` bin-averaged by integer factors to no finer than ``other``'s finest spacing, when it
+    has more than :data:`MAX_WORKING_VOXELS` voxels; else ``volume`` itself."""
+    if volume.array.size <= MAX_WORKING_VOXELS:
+        return volume
+    target = min(other.spacing)
+    factors = [max(1, int(target // spacing)) for spacing in volume.spacing]
+    if factors == [1, 1, 1]:
+        return volume
+    shrunk = sitk.BinShrink(volume.to_sitk(), factors)
+    return Volume.from_sitk(shrunk, modality=volume.modality, name=volume.name)
 
 
 def _prepare(fixed: Volume, moving: Volume, opts: RegistrationOptions, progress: ProgressFn | None) -> _Inputs:
