@@ -25,8 +25,9 @@ from tests.e2e.harness import CHROMIUM_ARGS, chromium_path, serve_app
 
 RESULTS = Path(__file__).parent / "results" / "bench_load.json"
 DEFAULT_PAGES = ("", "data", "register_fuse", "performance", "learn")
+# Every page starts with st.title: its heading exists only once this visit's script run has drawn it.
 _FINISHED = """() => !document.querySelector("[data-testid='stStatusWidget']")
-    && !!document.querySelector("[data-testid='stMain']")"""
+    && !!document.querySelector("[data-testid='stMain'] h1")"""
 
 
 async def visit(page, url: str, timeout_ms: int) -> tuple[float, str | None]:
