@@ -87,8 +87,16 @@ def find_dicom_series(folder: Path) -> list[tuple[str, list[str]]]:
         if not names:
             continue
         for uid in sitk.ImageSeriesReader.GetGDCMSeriesIDs(directory):
-            found.append((uid, list(sitk.ImageSeriesReader.GetGDCMSeriesFileNames(directory, uid))))
+            files = [f for f in sitk.ImageSeriesReader.GetGDCMSeriesFileNames(directory, uid) if _inside(f, folder)]
+            if files:
+                found.append((uid, files))
     return sorted(found, key=lambda item: -len(item[1]))
+
+
+def _inside(file: str, folder: Path) -> bool:
+    """Whether ``file`` (symlinks resolved) lies inside ``folder``: a link out of a scan folder is not
+    followed (it could point at any file the server can read)."""
+    return Path(file).resolve().is_relative_to(Path(folder).resolve())
 
 
 def read_tags(path: Path):

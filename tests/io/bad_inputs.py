@@ -46,6 +46,8 @@ class BadInput:
         kind: "file" (one scan file), "folder" (a DICOM folder), "zip" (an upload archive),
             "cohort" (a cohort folder) or "pair" (a cohort whose CT and MR must fail registration).
         loads: True when the input is usable and loads with a note instead of being refused.
+        skip: routes that do not apply (n/a), e.g. the upload of a folder of symlinks (a zip holds the
+            files themselves).
     """
 
     name: str
@@ -53,6 +55,7 @@ class BadInput:
     make: Callable[[Path], None]
     kind: str = "file"
     loads: bool = False
+    skip: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -153,6 +156,11 @@ def _dicom_folder(name: str, **variant) -> Callable[[Path], None]:
         elif variant.get("tilted"):
             files = write_series(target, hu)
             _retilt(files[3])
+        elif variant.get("link_out"):  # the series' only files are links to scans outside the folder
+            outside = write_series(folder / "elsewhere", hu)
+            target.mkdir()
+            for file in outside:
+                (target / file.name).symlink_to(file)
         elif variant.get("no_pixels"):
             files = write_series(target, hu[:1])
             _strip_pixels(files[0])
@@ -291,6 +299,7 @@ CORPUS: tuple[BadInput, ...] = (
     BadInput("tilted_series", "DICOM series with one slice in another orientation", _dicom_folder("tilted_series", tilted=True), "folder"),
     BadInput("nopixels", "DICOM file without pixel data", _dicom_folder("nopixels", no_pixels=True), "folder"),
     BadInput("no_dicom", "folder without any scan", _dicom_folder("no_dicom"), "folder"),
+    BadInput("linked_series", "folder whose DICOM files are symlinks to another folder", _dicom_folder("linked_series", link_out=True), "folder", skip=("upload",)),
     # Upload archives
     BadInput("empty.zip", "empty zip", _zip("empty.zip", {}), "zip"),
     BadInput("notzip.zip", "text file named .zip", _writes("notzip.zip", b"not a zip"), "zip"),
@@ -335,7 +344,8 @@ def run_case(case: BadInput, workdir: Path) -> dict[str, Outcome]:
         routes["upload"] = lambda: load_upload(case.name, path.read_bytes(), workdir / "upload")
     if case.kind == "folder":
         routes["upload"] = lambda: load_upload(f"{case.name}.zip", _zip_folder(path), workdir / "upload")
-    return {route: _attempt(routes[route], workdir) if route in routes else Outcome("n/a") for route in ROUTES}
+    applies = [route for route in ROUTES if route in routes and route not in case.skip]
+    return {route: _attempt(routes[route], workdir) if route in applies else Outcome("n/a") for route in ROUTES}
 
 
 def _attempt(call: Callable[[], object], workdir: Path) -> Outcome:
