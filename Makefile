@@ -5,12 +5,14 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
+# Localhost only by default; `make run ADDRESS=0.0.0.0` serves to the network (README: Reliability and security).
+ADDRESS ?= 127.0.0.1
 CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: run test setup browser lint bench phantom-data train clean
 
 run: setup
-	$(BIN)/streamlit run app.py --server.headless true --server.port $(PORT)
+	$(BIN)/streamlit run app.py --server.headless true --server.port $(PORT) --server.address $(ADDRESS)
 
 test: setup browser
 	$(BIN)/ruff check --quiet .

@@ -42,10 +42,19 @@ def load_model_dir(directory: str | Path, *, device: str | torch.device = "cpu")
     for name in ("config.json", "model.safetensors"):
         if not (directory / name).is_file():
             raise CheckpointError(f"checkpoint folder {directory} has no {name}")
-    meta = json.loads((directory / "config.json").read_text())
-    model = build_model(meta["task"], meta["model"])
     try:
-        model.load_state_dict(load_file(str(directory / "model.safetensors")))
+        meta = json.loads((directory / "config.json").read_text())
+        model = build_model(meta["task"], meta["model"])
+    except (ValueError, KeyError, TypeError) as exc:  # JSONDecodeError is a ValueError
+        raise CheckpointError(f"config.json in {directory} is damaged or not a model config ({exc})") from None
+    try:
+        state = load_file(str(directory / "model.safetensors"))
+    except Exception as exc:  # SafetensorError, OSError: a truncated or foreign file
+        raise CheckpointError(
+            f"model.safetensors in {directory} is damaged or not a safetensors file ({exc})"
+        ) from None
+    try:
+        model.load_state_dict(state)
     except RuntimeError as exc:
         raise CheckpointError(f"weights in {directory} do not fit its config.json: {exc}") from None
     return model.to(device).eval()

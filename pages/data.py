@@ -43,6 +43,7 @@ with page_boundary("showing the Data page"):
             key="data-folder",
             placeholder="/path/to/cohort — <subject>/ct.nii.gz + mr.nii.gz, or a manifest.csv",
         )
+        st.caption(loaders.roots_caption())
         if not root:
             st.info(
                 "Type the path of a SynthRAD-style cohort folder (one sub-folder per subject), of a folder "

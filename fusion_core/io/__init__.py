@@ -16,6 +16,8 @@
   A specific MR weighting ("MR-T1") refines a generic "MR" from any source.
 * DICOM folders are searched recursively; with several series the largest is taken (a note
   names it and the others). GDCM applies RescaleSlope/Intercept, so CT is in HU.
+* Server folders: ``data_roots`` / ``check_inside_roots`` confine what a visitor may open (see roots.py);
+  uploads go through ``load_upload`` (size limit, safe names, messages naming the user's file).
 * NIfTI: nibabel, RAS converted to LPS only in ``Volume.from_ras_affine``; ``.nii.gz`` is read
   to its end so gzip verifies the CRC. Saved NIfTI sets qform and sform; NIfTI-1 stores the
   affine in float32, so geometry round-trips to float32 precision (MHA/NRRD: exactly).
@@ -25,6 +27,7 @@ from fusion_core.io.cohort import Cohort, load_cohort
 from fusion_core.io.errors import CohortError, VolumeLoadError, VolumeSaveError
 from fusion_core.io.open_path import open_path
 from fusion_core.io.readers import SUPPORTED, load_volume, load_volume_with_report
+from fusion_core.io.roots import PathNotAllowedError, check_inside_roots, data_roots
 from fusion_core.io.upload import extract_zip_safely, load_upload
 from fusion_core.io.writers import save_volume
 
@@ -32,8 +35,11 @@ __all__ = [
     "SUPPORTED",
     "Cohort",
     "CohortError",
+    "PathNotAllowedError",
     "VolumeLoadError",
     "VolumeSaveError",
+    "check_inside_roots",
+    "data_roots",
     "extract_zip_safely",
     "load_cohort",
     "load_upload",

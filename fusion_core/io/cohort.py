@@ -58,6 +58,10 @@ class Cohort:
             raise CohortError(f"no subject {subject_id!r} in cohort {self.root}; known subjects: {known}")
         return self._subjects[subject_id]
 
+    def paths(self, subject_id: str) -> list[Path]:
+        """Every file the subject's case would read (scans, masks, transform), as listed."""
+        return [Path(path) for path in _file_map(self.files(subject_id)).values()]
+
     def load_case(self, subject_id: str) -> Case:
         """Load one subject's scans, masks and (when stored) true transform.
 
@@ -117,6 +121,9 @@ def load_cohort(root: str | Path) -> Cohort:
 def _merge_cohort_csv(path: Path, subjects: list[SubjectFiles]) -> list[str]:
     """Copy labels and metadata from cohort.csv onto the subjects; notes on ids not found."""
     table = read_csv(path, required=("subject_id",), optional=None)
+    repeated = sorted(set(table["subject_id"][table["subject_id"].duplicated()]))
+    if repeated:
+        raise CohortError(f"{path}: subject ids listed more than once: {', '.join(repeated[:10])}")
     by_id = {s.subject_id: s for s in subjects}
     notes, problems = [], []
     for row in table.to_dict("records"):

@@ -145,6 +145,8 @@ def _add_manifest_row(root: Path, subject: SubjectFiles, row: dict[str, Any]) ->
     modality = normalise_modality(raw_modality)
     path = Path(str(row["path"]).strip())
     path = path if path.is_absolute() else root / path
+    if not path.resolve().is_relative_to(root.resolve()):
+        return f"{subject.subject_id}: file '{row['path']}' lies outside the cohort folder (paths are relative to it)"
     if not path.exists():
         return f"{subject.subject_id}: file '{row['path']}' does not exist"
     label_problem = _merge_label(subject, row.get("label"))

@@ -72,6 +72,7 @@ def read_dicom_series(folder: Path, *, max_voxels: int) -> RawRead:
         image = reader.Execute()
     except RuntimeError as exc:
         raise VolumeLoadError(folder, f"the DICOM series could not be assembled ({library_message(exc)})") from exc
+    _check_orientations(folder, reader, files)
     notes += _spacing_notes(_slice_positions(reader, len(files)))
     volume = _volume_from_sitk(folder, image, name=_series_name(tags, folder))
     return RawRead(volume, tag_modality=tags.get("Modality"), notes=notes)
@@ -86,8 +87,16 @@ def find_dicom_series(folder: Path) -> list[tuple[str, list[str]]]:
         if not names:
             continue
         for uid in sitk.ImageSeriesReader.GetGDCMSeriesIDs(directory):
-            found.append((uid, list(sitk.ImageSeriesReader.GetGDCMSeriesFileNames(directory, uid))))
+            files = [f for f in sitk.ImageSeriesReader.GetGDCMSeriesFileNames(directory, uid) if _inside(f, folder)]
+            if files:
+                found.append((uid, files))
     return sorted(found, key=lambda item: -len(item[1]))
+
+
+def _inside(file: str, folder: Path) -> bool:
+    """Whether ``file`` (symlinks resolved) lies inside ``folder``: a link out of a scan folder is not
+    followed (it could point at any file the server can read)."""
+    return Path(file).resolve().is_relative_to(Path(folder).resolve())
 
 
 def read_tags(path: Path):
@@ -157,6 +166,25 @@ def _spacing_notes(positions: np.ndarray | None) -> list[str]:
             f"slice spacing is irregular ({gaps.min():.3g} to {gaps.max():.3g} mm); the volume assumes a uniform spacing"
         ]
     return []
+
+
+def _check_orientations(folder: Path, reader: sitk.ImageSeriesReader, files: list[str]) -> None:
+    """Refuse a series whose slices do not share one orientation (they cannot form one volume)."""
+    try:
+        rows = [np.asarray(reader.GetMetaData(i, "0020|0037").split("\\"), float) for i in range(len(files))]
+    except (RuntimeError, ValueError):  # tag missing or malformed: nothing to check
+        return
+    odd = [
+        Path(files[i]).name
+        for i, row in enumerate(rows)
+        if row.shape != rows[0].shape or np.abs(row - rows[0]).max() > 1e-3
+    ]
+    if odd:
+        raise VolumeLoadError(
+            folder,
+            f"{len(odd)} of {len(files)} slices have another orientation than the first (e.g. {odd[0]}); "
+            "they cannot be stacked into one volume",
+        )
 
 
 def _slice_positions(reader: sitk.ImageSeriesReader, count: int) -> np.ndarray | None:

@@ -37,6 +37,7 @@ class CohortError(FusionError):
     """A cohort folder or its CSV files do not describe a usable cohort."""
 
 
+_PATH = re.compile(r"(?<![\w.])(/(?:[^\s\"']+/)+[^\s\"']*)")
 _ITK_NOISE = re.compile(r"^(Exception thrown in SimpleITK .*|/.*\.(cxx|hxx|h):\d+:?)$")
 
 
@@ -44,10 +45,14 @@ def library_message(exc: BaseException) -> str:
     """Shorten a library exception to the lines a user can act on.
 
     SimpleITK messages start with the C++ source location; nibabel and gzip are already short.
+    Paths inside the text are cut to their base names, so a message never shows a server's
+    folders (an upload's temporary folder, say); the exception's type name appears only when
+    the library gave no text.
     """
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     useful = [line for line in lines if not _ITK_NOISE.match(line)]
-    text = " ".join(useful) or type(exc).__name__
+    text = " ".join(useful)
     text = re.sub(r"(sitk::ERROR|ITK ERROR):\s*", "", text)
     text = re.sub(r"\w+\(0x[0-9a-f]+\):\s*", "", text)
-    return f"{type(exc).__name__}: {text[:300]}"
+    text = _PATH.sub(lambda match: match.group(1).rsplit("/", 1)[-1], text)
+    return text[:300] or type(exc).__name__

@@ -69,6 +69,7 @@ def _extract_first_volume(reader: sitk.ImageFileReader, size: tuple[int, ...]) -
 def _check_raw_size(path: Path, size: tuple[int, ...], pixel_id: int) -> None:
     """For uncompressed data, refuse a header that claims more bytes than the data file holds."""
     fields, header_bytes = _read_text_header(path)
+    _refuse_outside_data_files(path, fields)
     located = _raw_data_location(path, fields, header_bytes)
     if located is None:
         return
@@ -80,6 +81,23 @@ def _check_raw_size(path: Path, size: tuple[int, ...], pixel_id: int) -> None:
         voxels *= n
     available = data_file.stat().st_size - offset
     check_data_fits(path, needed_bytes=voxels * _BYTES_PER_PIXEL[pixel_id], available_bytes=available)
+
+
+def _refuse_outside_data_files(path: Path, fields: dict[str, str]) -> None:
+    """Refuse a detached header whose data file lies outside the header's folder.
+
+    A header is a text file anyone can write (or upload): ``ElementDataFile = /etc/passwd`` or
+    ``data file: ../../secret.raw`` would otherwise show another file's bytes as an image.
+    """
+    named = fields.get("elementdatafile") or fields.get("data file") or fields.get("datafile") or ""
+    if named.upper() in ("", "LOCAL", "LIST"):
+        return
+    folder = path.parent.resolve()
+    for name in named.split()[:1] if "%" in named else named.split():
+        if not (folder / name).resolve().is_relative_to(folder):
+            raise VolumeLoadError(
+                path, f"the header names a data file '{name}' outside the header's folder; refusing to read it"
+            )
 
 
 def _read_text_header(path: Path) -> tuple[dict[str, str], int]:

@@ -47,7 +47,7 @@ def read_nifti(path: Path, *, max_voxels: int) -> RawRead:
         raise VolumeLoadError(path, f"the voxel data is truncated or corrupt ({library_message(exc)})") from exc
     if array.ndim == 2:
         array = array[:, :, np.newaxis]
-    notes += _orientation_notes(header)
+    notes += _orientation_notes(path, header)
     volume = Volume.from_ras_affine(array, image.affine, name=_stem(path))
     return RawRead(volume, stored_modality=_descrip_modality(header), notes=notes)
 
@@ -68,6 +68,8 @@ def _load_header(path: Path):
     except _STREAM_ERRORS as exc:
         raise VolumeLoadError(path, f"the gzip stream is truncated or corrupt ({library_message(exc)})") from exc
     except Exception as exc:  # nibabel raises several unrelated types for a bad header
+        if _is_gzip_name(path):
+            _decompress_verified(path)  # a damaged gzip stream says so rather than "not NIfTI"
         raise VolumeLoadError(path, f"not a valid NIfTI file ({library_message(exc)})") from exc
 
 
@@ -100,10 +102,29 @@ def _first_volume_index(shape: tuple[int, ...]) -> tuple[tuple, list[str]]:
     return index, notes
 
 
-def _orientation_notes(header) -> list[str]:
-    if int(header["qform_code"]) == 0 and int(header["sform_code"]) == 0:
-        return ["NIfTI header sets neither qform nor sform: orientation is unknown, used voxel sizes only"]
-    return []
+def _orientation_notes(path: Path, header) -> list[str]:
+    if int(header["qform_code"]) != 0 or int(header["sform_code"]) != 0:
+        return []
+    notes = ["NIfTI header sets neither qform nor sform: orientation is unknown, used voxel sizes only"]
+    sizes = _stored_voxel_sizes(path)
+    if any(not size > 0 for size in sizes):
+        notes.insert(
+            0, f"the header's voxel sizes {sizes} are not all positive: used their absolute values, 1 mm for 0"
+        )
+    return notes
+
+
+def _stored_voxel_sizes(path: Path) -> list[float]:
+    """pixdim[1:4] as the file stores them (nibabel's loaded header already made them positive)."""
+    import nibabel as nib
+
+    with gzip.open(path, "rb") if _is_gzip_name(path) else path.open("rb") as handle:
+        block = handle.read(_NIFTI1_HEADER_BYTES)
+    try:
+        header = nib.Nifti1Header(block, check=False)
+    except Exception:  # NIfTI-2 or odd endianness: nothing to report
+        return []
+    return [float(size) for size in header["pixdim"][1:4]]
 
 
 def _descrip_modality(header) -> str | None:

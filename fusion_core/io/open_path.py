@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fusion_core.case import Case
-from fusion_core.io.cohort import Cohort, load_cohort
+from fusion_core.io.cohort import LABELS_NAME, MANIFEST_NAME, Cohort, load_cohort
 from fusion_core.io.errors import CohortError, VolumeLoadError
 from fusion_core.io.readers import load_volume_with_report
 
@@ -31,6 +31,8 @@ def open_path(path: str | Path) -> Cohort | Case:
         try:
             return load_cohort(path)
         except CohortError as cohort_error:
+            if any((path / name).is_file() for name in (MANIFEST_NAME, LABELS_NAME)):
+                raise  # the folder says it is a cohort: its error, not a guess at one scan inside
             return _single_scan(path, cohort_error)
     return _single_scan(path, None)
 

@@ -104,7 +104,12 @@ def _read_folder(folder: Path, *, max_voxels: int) -> RawRead:
     try:
         return read_dicom_series(folder, max_voxels=max_voxels)
     except VolumeLoadError as no_series:
-        images = sorted(p for p in folder.rglob("*") if p.is_file() and _suffix(p) in _READERS)
+        inside = folder.resolve()
+        images = sorted(
+            p
+            for p in folder.rglob("*")
+            if p.is_file() and _suffix(p) in _READERS and p.resolve().is_relative_to(inside)
+        )
         if len(images) != 1:
             listed = f" and {len(images)} image files ({', '.join(p.name for p in images[:5])})" if images else ""
             raise VolumeLoadError(folder, f"{no_series.problem}{listed}; pass one file or a single series") from None

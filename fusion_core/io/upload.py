@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 import stat
 import zipfile
@@ -14,8 +15,12 @@ from fusion_core.volume import Volume
 
 DEFAULT_MAX_TOTAL_BYTES = 2 * 2**30
 DEFAULT_MAX_FILES = 5000
+#: Uploads above this many megabytes are refused before parsing (``$FUSION_MAX_UPLOAD_MB``);
+#: ``.streamlit/config.toml``'s ``server.maxUploadSize`` holds the same number.
+DEFAULT_MAX_UPLOAD_MB = 1024
+#: Suffixes an upload may have (longest first, so ``.nii.gz`` wins over ``.gz``).
+UPLOAD_SUFFIXES = (".nii.gz", ".nii", ".mha", ".mhd", ".nrrd", ".nhdr", ".dcm", ".dicom", ".ima", ".zip")
 _CHUNK = 1 << 20
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def extract_zip_safely(
@@ -24,6 +29,7 @@ def extract_zip_safely(
     *,
     max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES,
     max_files: int = DEFAULT_MAX_FILES,
+    label: str | None = None,
 ) -> Path:
     """Extract a zip archive, refusing anything that could escape ``target_dir`` or fill the disk.
 
@@ -34,6 +40,7 @@ def extract_zip_safely(
     Args:
         zip_source: path to a ``.zip`` file, or its bytes.
         target_dir: folder to extract into (created).
+        label: the archive's name in messages (default: its path, or "<uploaded zip>" for bytes).
 
     Returns:
         ``target_dir`` as a Path.
@@ -41,7 +48,8 @@ def extract_zip_safely(
     Raises:
         VolumeLoadError: naming the archive and the offending member.
     """
-    label = Path(zip_source) if isinstance(zip_source, str | Path) else Path("<uploaded zip>")
+    default = Path(zip_source) if isinstance(zip_source, str | Path) else Path("<uploaded zip>")
+    label = Path(label) if label else default
     target = Path(target_dir)
     try:
         archive = zipfile.ZipFile(io.BytesIO(zip_source) if isinstance(zip_source, bytes) else zip_source)
@@ -58,40 +66,80 @@ def extract_zip_safely(
 
 
 def load_upload(
-    filename: str, data: bytes, workdir: str | Path, *, modality: str | None = None
+    filename: str,
+    data: bytes,
+    workdir: str | Path,
+    *,
+    modality: str | None = None,
+    max_bytes: int | None = None,
 ) -> tuple[Volume, list[str]]:
     """Load an uploaded file: an image file, or a zip of a DICOM series (or of one image file).
 
+    The user's file name is used only in messages and to pick a reader by its suffix; the bytes
+    are written under ``workdir`` as ``upload<suffix>`` (never under the user's name), and every
+    message names the user's file, never ``workdir``.
+
     Args:
-        filename: the name the user's file had (only its suffix and stem are used).
+        filename: the name the user's file had.
         data: the file's bytes.
-        workdir: a scratch folder owned by the caller (the app's session temp dir).
+        workdir: a scratch folder owned by the caller (the app's per-session temp dir).
         modality: as for :func:`~fusion_core.io.load_volume` (a DICOM Modality tag wins over it).
+        max_bytes: refuse larger uploads before parsing (default :func:`max_upload_bytes`).
 
     Returns:
         (volume, notes) as :func:`~fusion_core.io.load_volume_with_report` returns them.
 
     Raises:
-        VolumeLoadError: bad archive, unsupported or unreadable file.
+        VolumeLoadError: too large, empty, unsupported type, bad archive, unreadable file; the
+            error's ``path`` is the user's file name.
     """
-    safe = _safe_filename(filename)
+    shown = display_name(filename)
+    suffix = _check_upload(shown, data, max_upload_bytes() if max_bytes is None else max_bytes)
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    if not data:
-        raise VolumeLoadError(Path(safe), "the uploaded file is empty (0 bytes)")
-    if safe.lower().endswith(".zip"):
-        folder = extract_zip_safely(data, workdir / safe[: -len(".zip")], max_total_bytes=DEFAULT_MAX_TOTAL_BYTES)
-        return load_volume_with_report(folder, modality=modality)
-    destination = workdir / safe
-    destination.write_bytes(data)
-    return load_volume_with_report(destination, modality=modality)
+    try:
+        if suffix == ".zip":
+            folder = extract_zip_safely(data, workdir / "upload", label=shown)
+            return load_volume_with_report(folder, modality=modality)
+        destination = workdir / f"upload{suffix}"
+        destination.write_bytes(data)
+        return load_volume_with_report(destination, modality=modality)
+    except VolumeLoadError as error:
+        problem = error.problem.replace(f"{workdir}/", "").replace(str(workdir), "").replace(f"upload{suffix}", shown)
+        raise VolumeLoadError(shown, problem) from None
 
 
-def _safe_filename(filename: str) -> str:
-    """The base name of ``filename`` with unusual characters replaced (keeps ``.nii.gz``)."""
+def max_upload_bytes() -> int:
+    """The upload size limit: ``$FUSION_MAX_UPLOAD_MB`` megabytes, else :data:`DEFAULT_MAX_UPLOAD_MB`."""
+    return int(float(os.environ.get("FUSION_MAX_UPLOAD_MB", DEFAULT_MAX_UPLOAD_MB)) * 2**20)
+
+
+def display_name(filename: str) -> str:
+    """The base name of the user's file, printable and at most 120 characters (for messages only)."""
     base = PurePosixPath(str(filename).replace("\\", "/")).name
-    cleaned = _SAFE_NAME.sub("_", base).lstrip(".")
-    return cleaned or "upload"
+    printable = "".join(char if char.isprintable() else "?" for char in base)[:120]
+    return printable or "upload"
+
+
+def _check_upload(shown: str, data: bytes, limit: int) -> str:
+    """Refuse before parsing: over the size limit, empty, or an unsupported type; return the suffix."""
+    if len(data) > limit:
+        raise VolumeLoadError(
+            shown,
+            f"the file is {len(data) / 2**20:,.1f} MB, above the upload limit of {limit / 2**20:,.0f} MB "
+            "(set FUSION_MAX_UPLOAD_MB to change it)",
+        )
+    if not data:
+        raise VolumeLoadError(shown, "the uploaded file is empty (0 bytes)")
+    name = shown.lower()
+    suffix = next((s for s in UPLOAD_SUFFIXES if name.endswith(s)), None)
+    if suffix is None and data[128:132] == b"DICM":
+        suffix = ".dcm"  # a DICOM file without a suffix, as scanners export them
+    if suffix is None:
+        raise VolumeLoadError(
+            shown, f"unsupported file type; upload one of {', '.join(UPLOAD_SUFFIXES)} (a DICOM series as a .zip)"
+        )
+    return suffix
 
 
 def _check_members(label: Path, members: list[zipfile.ZipInfo], *, max_total_bytes: int, max_files: int) -> None:

@@ -47,11 +47,14 @@ def resample_to(
     """
     method = parse_choice(Interpolator, interpolator, "interpolator")
     fill = float(np.min(volume.array)) if default is None else float(default)
-    image = sitk.Resample(
+    image = sitk.Resample(  # the reference's grid only: copying its voxels into SimpleITK is not needed
         volume.to_sitk(),
-        reference.to_sitk(),
+        [int(n) for n in reference.size_xyz],
         transform if transform is not None else sitk.Transform(3, sitk.sitkIdentity),
         _SITK_INTERPOLATORS[method],
+        reference.origin,
+        reference.spacing,
+        reference.direction,
         fill,
         sitk.sitkFloat32,
     )

@@ -43,7 +43,9 @@ def ct_head_mask(volume: Volume, *, ct_threshold_hu: float = HEAD_HU) -> np.ndar
 def head_mask_image(volume: Volume, *, ct_threshold_hu: float = HEAD_HU, dilate_voxels: int = 2) -> sitk.Image:
     """:func:`head_mask_array` as a uint8 SimpleITK image on the volume's grid, dilated so edges count."""
     image = sitk.GetImageFromArray(head_mask_array(volume, ct_threshold_hu=ct_threshold_hu).astype(np.uint8))
-    image.CopyInformation(volume.to_sitk())
+    image.SetSpacing(volume.spacing)  # the grid only: volume.to_sitk() would copy every voxel
+    image.SetOrigin(volume.origin)
+    image.SetDirection(volume.direction)
     if dilate_voxels > 0:
         image = sitk.BinaryDilate(image, [dilate_voxels] * 3)
     return image

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from enum import StrEnum
 from typing import Any
 
@@ -87,6 +88,26 @@ class RegistrationOptions:
             raise ValueError(f"sampling must be a fraction in (0, 1], got {self.sampling}")
         if self.bins < 4:
             raise ValueError(f"bins must be >= 4, got {self.bins}")
+        self._check_ranges()
+
+    def _check_ranges(self) -> None:
+        """Refuse numbers the optimiser cannot use (found by fuzzing: 0 finalists divided by zero,
+        negative iterations overflowed inside SimpleITK)."""
+        checks = {
+            "levels": (all(v >= 1 for v in self.levels), "shrink factors >= 1"),
+            "smoothing": (all(0 <= v < math.inf for v in self.smoothing), "sigmas >= 0"),
+            "iterations": (self.iterations >= 1, ">= 1"),
+            "coarse_iterations": (self.coarse_iterations >= 1, ">= 1"),
+            "finalists": (self.finalists >= 1, ">= 1"),
+            "max_step_mm": (0 < self.max_step_mm < math.inf, "a positive number of mm"),
+            "min_step": (0 <= self.min_step < math.inf, ">= 0"),
+            "relaxation": (0 < self.relaxation < 1, "a factor in (0, 1)"),
+            "multi_start_deg": (0 <= self.multi_start_deg <= 90, "degrees in [0, 90]"),
+            "bspline_mesh_mm": (0 < self.bspline_mesh_mm < math.inf, "a positive number of mm"),
+        }
+        for name, (ok, wanted) in checks.items():
+            if not ok:
+                raise ValueError(f"{name} must be {wanted}, got {getattr(self, name)}")
 
     def as_dict(self) -> dict[str, Any]:
         """Plain values (strings, numbers, lists), for display and JSON."""

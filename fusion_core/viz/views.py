@@ -9,6 +9,8 @@ anisotropic scans keep their true shape.
 from __future__ import annotations
 
 import enum
+import threading
+import weakref
 
 import numpy as np
 import SimpleITK as sitk
@@ -33,6 +35,8 @@ class Plane(enum.StrEnum):
 
 
 # Index axis (x=0, y=1, z=2 in ITK order) that each plane slices through.
+_CANONICAL: weakref.WeakKeyDictionary[Volume, Volume] = weakref.WeakKeyDictionary()
+_CANONICAL_LOCK = threading.Lock()  # sessions run in threads of one server process
 _PLANE_AXIS = {Plane.SAGITTAL: 0, Plane.CORONAL: 1, Plane.AXIAL: 2}
 
 # CT display windows for menus: "Brain (40/80)" -> (level, width) in HU.
@@ -45,12 +49,43 @@ CT_WINDOWS: dict[str, tuple[float, float]] = {
 def canonical(volume: Volume) -> Volume:
     """Reorient so index axes run to patient Left, Posterior, Superior (identity direction when axis-aligned).
 
-    Only permutes and flips axes (no interpolation); oblique scans keep their obliquity.
+    Only permutes and flips axes (no interpolation); oblique scans keep their obliquity. The volume
+    itself is returned when it is already canonical; otherwise the reoriented copy is made once per
+    volume and remembered while the volume lives (a viewer rerun must not copy a 400 MB CT again).
     """
     if volume.orientation_code == "LPS" and np.allclose(np.diag(volume.direction_matrix), 1.0, atol=1e-6):
         return volume
-    image = sitk.DICOMOrient(volume.to_sitk(), "LPS")
-    return Volume.from_sitk(image, modality=volume.modality, name=volume.name)
+    with _CANONICAL_LOCK:
+        reoriented = _CANONICAL.get(volume)
+    if reoriented is None:
+        reoriented = _flip_permute_to_lps(volume)
+        if reoriented is None:  # oblique: SimpleITK keeps the obliquity
+            image = sitk.DICOMOrient(volume.to_sitk(), "LPS")
+            reoriented = Volume.from_sitk(image, modality=volume.modality, name=volume.name)
+        with _CANONICAL_LOCK:
+            _CANONICAL[volume] = reoriented
+    return reoriented
+
+
+def _flip_permute_to_lps(volume: Volume) -> Volume | None:
+    """An axis-aligned volume reoriented to LPS with numpy (one copy; SimpleITK's DICOMOrient makes
+    three of a 400 MB CT), or None when the direction is not a signed permutation."""
+    direction = volume.direction_matrix
+    axis_of = np.argmax(np.abs(direction), axis=0)  # index axis i (x, y, z) -> physical axis
+    signs = np.sign(direction[axis_of, [0, 1, 2]])
+    if sorted(axis_of) != [0, 1, 2] or not np.allclose(np.abs(direction).sum(axis=0), 1.0, atol=1e-6):
+        return None
+    index_of = np.argsort(axis_of)  # physical axis j -> index axis i
+    array = np.transpose(volume.array, [2 - index_of[2 - k] for k in range(3)])
+    array = array[tuple(slice(None, None, -1) if signs[index_of[2 - k]] < 0 else slice(None) for k in range(3))]
+    corner = [(n - 1) if sign < 0 else 0 for n, sign in zip(volume.size_xyz, signs, strict=True)]
+    return Volume(
+        np.ascontiguousarray(array),
+        spacing=tuple(volume.spacing[i] for i in index_of),
+        origin=tuple(volume.index_to_physical(corner)),
+        modality=volume.modality,
+        name=volume.name,
+    )
 
 
 def slice_count(volume: Volume, plane: Plane | str) -> int:

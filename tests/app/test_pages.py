@@ -12,6 +12,12 @@ ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 180
 
 
+@pytest.fixture(autouse=True)
+def _tmp_is_a_data_root(monkeypatch, tmp_path):
+    """The Data page opens only folders under the data roots: make each test's tmp_path one."""
+    monkeypatch.setenv("FUSION_DATA_ROOTS", str(tmp_path))
+
+
 def _run(script: str) -> AppTest:
     app = AppTest.from_file(str(ROOT / script), default_timeout=TIMEOUT)
     app.run()

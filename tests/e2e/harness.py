@@ -106,6 +106,21 @@ def browser_page(width: int = 1500, height: int = 1100):
             context.close()
 
 
+@contextlib.contextmanager
+def browser_pages(count: int, width: int = 1500, height: int = 1100):
+    """``count`` pages in separate browser contexts of one headless Chromium (separate cookies and
+    sessions: separate users of one server)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
+        try:
+            contexts = [browser.new_context(viewport={"width": width, "height": height}) for _ in range(count)]
+            yield [context.new_page() for context in contexts]
+        finally:
+            browser.close()
+
+
 def wait_for_app(page, *, min_images: int = 0, timeout_ms: int = 180_000) -> None:
     """Wait until Streamlit has finished running the script and drawn ``min_images`` images."""
     page.wait_for_selector("[data-testid='stMain']", timeout=timeout_ms)

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from tests.e2e.harness import browser_page, chromium_path, serve_app, wait_for_app
+from tests.e2e.harness import browser_page, browser_pages, chromium_path, serve_app, wait_for_app
 from ui.catalog import PAGES
 
 pytestmark = pytest.mark.e2e
@@ -81,6 +81,28 @@ def test_upload_of_real_nifti_shows_it(app_url, tmp_path):
         page.get_by_text("CT only (unpaired)").wait_for(timeout=60_000)
         wait_for_app(page, min_images=3)
         _no_traceback(page)
+
+
+def test_two_browsers_on_one_server_keep_their_own_data(app_url, tmp_path):
+    """User A uploads a CT while user B looks at the demo pair: neither sees the other's scan."""
+    from fusion_core.data.phantom import make_subject
+    from fusion_core.io import save_volume
+
+    save_volume(make_subject(2, size=48, modalities=("CT",)).ct, tmp_path / "user_a_ct.nii.gz")
+    with browser_pages(2) as (user_a, user_b):
+        for page in (user_a, user_b):
+            page.goto(f"{app_url}/data")
+            wait_for_app(page, min_images=6)
+        user_a.get_by_text("Upload files").click()
+        user_a.locator("input[type='file']").set_input_files(str(tmp_path / "user_a_ct.nii.gz"))
+        user_a.get_by_text("CT only (unpaired)").wait_for(timeout=60_000)
+        user_b.reload()
+        wait_for_app(user_b, min_images=6)
+        assert user_b.get_by_text("Paired CT and MR").count() >= 1
+        assert user_b.get_by_text("CT only (unpaired)").count() == 0
+        assert user_a.get_by_text("Paired CT and MR").count() == 0
+        for page in (user_a, user_b):
+            _no_traceback(page)
 
 
 @pytest.mark.parametrize("url_path", [page.url_path for page in PAGES])

@@ -58,4 +58,10 @@ def test_library_message_drops_itk_source_locations():
         "Exception thrown in SimpleITK ImageFileReader_Execute: /work/src/Code/IO/src/sitkImageReaderBase.cxx:91:\n"
         'sitk::ERROR: The file "x.mha" does not exist.'
     )
-    assert library_message(exc) == 'RuntimeError: The file "x.mha" does not exist.'
+    assert library_message(exc) == 'The file "x.mha" does not exist.'
+
+
+def test_library_message_cuts_paths_to_base_names():
+    exc = OSError('Cannot work out file type of "/tmp/fusion-upload-x1/upload.nii.gz" in /srv/data/ab')
+    assert library_message(exc) == 'Cannot work out file type of "upload.nii.gz" in ab'
+    assert library_message(ValueError()) == "ValueError"

@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-import io
-import stat
-import zipfile
-
 import numpy as np
 import pytest
 
 from fusion_core.io import VolumeLoadError, extract_zip_safely, load_upload, save_volume
+from tests.io.bad_inputs import zip_bytes
 from tests.io.dicom_factory import write_series
-
-
-def zip_bytes(members: dict[str, bytes], *, symlink: str | None = None) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-        if symlink:
-            info = zipfile.ZipInfo(symlink)
-            info.external_attr = (stat.S_IFLNK | 0o777) << 16
-            archive.writestr(info, "/etc/passwd")
-    return buffer.getvalue()
 
 
 def test_extracts_nested_members(tmp_path):
@@ -78,12 +63,29 @@ def test_not_a_zip(tmp_path):
         extract_zip_safely(tmp_path / "x.zip", tmp_path / "out")
 
 
-def test_load_upload_of_a_nifti_keeps_its_suffix(tmp_path, small_ct):
+def test_load_upload_of_a_nifti_keeps_its_suffix_but_not_its_name(tmp_path, small_ct):
     save_volume(small_ct, tmp_path / "src.nii.gz")
     volume, notes = load_upload("../../My Scan.nii.gz", (tmp_path / "src.nii.gz").read_bytes(), tmp_path / "work")
     assert volume.same_grid(small_ct, atol=1e-4) and volume.modality == "CT"
-    assert (tmp_path / "work" / "My_Scan.nii.gz").is_file()
+    assert [p.name for p in (tmp_path / "work").iterdir()] == ["upload.nii.gz"]
     assert notes == []
+
+
+def test_a_corrupt_upload_is_named_by_the_users_file_name_not_the_server_path(tmp_path):
+    with pytest.raises(VolumeLoadError) as info:
+        load_upload("broken.nii.gz", b"\x1f\x8b" + b"x" * 500, tmp_path / "work")
+    message = str(info.value)
+    assert message.startswith("cannot load 'broken.nii.gz': ") and ("NIfTI" in message or "gzip" in message)
+    assert str(tmp_path) not in message and "upload.nii" not in message and "Error:" not in message
+
+
+def test_upload_size_limit_is_checked_before_parsing(tmp_path, monkeypatch):
+    with pytest.raises(VolumeLoadError, match=r"big\.nii.*2\.0 MB, above the upload limit of 1 MB"):
+        load_upload("big.nii", bytes(2 * 2**20), tmp_path, max_bytes=2**20)
+    monkeypatch.setenv("FUSION_MAX_UPLOAD_MB", "0.5")
+    with pytest.raises(VolumeLoadError, match=r"FUSION_MAX_UPLOAD_MB"):
+        load_upload("big.nii", bytes(2**20), tmp_path)
+    assert not any(tmp_path.iterdir())
 
 
 def test_load_upload_of_a_zipped_dicom_series(tmp_path, rng):

@@ -105,3 +105,21 @@ def test_ct_without_head_is_an_error(synthetic_pair):
     )
     with pytest.raises(RegistrationError, match="no foreground in CT"):
         register_rigid(air, synthetic_pair.mr)
+
+
+def test_a_large_fine_image_is_registered_on_a_working_grid(monkeypatch, synthetic_pair):
+    """Full-size CTs run the optimiser on a copy no finer than the MR (memory); the result stays on
+    the original grid and as accurate."""
+    import SimpleITK as sitk
+
+    import fusion_core.registration.core as core
+
+    fine_ct = Volume.from_sitk(sitk.Expand(synthetic_pair.ct.to_sitk(), [2, 2, 2]), modality="CT")
+    monkeypatch.setattr(core, "MAX_WORKING_VOXELS", fine_ct.array.size - 1)
+    work = core._working_grid(fine_ct, synthetic_pair.mr)
+    assert work.shape == synthetic_pair.ct.shape and np.allclose(work.spacing, synthetic_pair.ct.spacing)
+    np.testing.assert_allclose(work.center_mm, fine_ct.center_mm, atol=1e-6)
+    assert core._working_grid(synthetic_pair.mr, fine_ct) is synthetic_pair.mr  # small: untouched
+    result = register_rigid(fine_ct, synthetic_pair.mr)
+    assert result.resampled.same_grid(fine_ct)
+    assert np.median(_tre(result, synthetic_pair)) < 1.0

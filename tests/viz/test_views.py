@@ -45,6 +45,8 @@ def test_canonical_reorients_ras_storage_to_lps():
     assert canon.orientation_code == "LPS"
     np.testing.assert_array_equal(canon.array, volume.array)
     np.testing.assert_allclose(canon.origin, volume.origin)
+    assert views.canonical(flipped) is canon  # a viewer rerun reuses the copy instead of making another
+    assert views.canonical(volume) is volume
 
 
 def test_slices_link_by_physical_position_not_index():
@@ -91,3 +93,25 @@ def test_linked_row_shares_scale_and_canvas():
     assert image_a.shape == image_b.shape == (40, 40, 3)  # 40 mm at 1 mm per pixel
     assert image_a[:, :, 0].sum() == 20 * 20 * 255  # the smaller field of view is centred on black
     assert image_b.min() == 255
+
+
+@pytest.mark.parametrize(
+    "direction",
+    [
+        (-1, 0, 0, 0, -1, 0, 0, 0, 1),  # RAS storage (most NIfTI files)
+        (0, 0, 1, 1, 0, 0, 0, -1, 0),  # a sagittal acquisition
+        (0, 1, 0, 0, 0, -1, -1, 0, 0),
+        (1, 0, 0, 0, 0, 1, 0, -1, 0),  # coronal
+    ],
+)
+def test_axis_aligned_reorientation_matches_simpleitk(direction):
+    import SimpleITK as sitk
+
+    rng = np.random.default_rng(0)
+    volume = Volume(rng.normal(size=(5, 6, 7)), spacing=(0.5, 0.8, 2.0), origin=(3.0, -4.0, 5.0), direction=direction)
+    ours = views.canonical(volume)
+    reference = Volume.from_sitk(sitk.DICOMOrient(volume.to_sitk(), "LPS"))
+    np.testing.assert_array_equal(ours.array, reference.array)
+    np.testing.assert_allclose(ours.spacing, reference.spacing)
+    np.testing.assert_allclose(ours.origin, reference.origin, atol=1e-9)
+    np.testing.assert_allclose(ours.direction, reference.direction, atol=1e-9)
