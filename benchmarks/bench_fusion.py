@@ -16,6 +16,8 @@ Page:      the first screen's computations (``ui.performance``'s cached function
            Target: first screen under 2 s.
 Shift:     with ``--shift``, AUC of a few strategies under blur / intensity-scale / noise shifts of one
            modality at three levels each, on a subset of the demo subjects (``fusion_core.evaluation.shift``).
+           ``--shift-timing N`` only times one setting of the page's default strategies on N subjects, three ways
+           (re-score all; reuse the shipped rows of a model blind to the shift; brain slices only).
 
 Run:  .venv/bin/python benchmarks/bench_fusion.py [--shift] [--out benchmarks/results/bench_fusion.json]
 Exit codes: 0 measured; 2 no scores file found.
@@ -169,6 +171,43 @@ def benchmark_shifts(n_subjects: int, strategies: list[str], assets: Path = ASSE
     return out
 
 
+PAGE_SHIFT_STRATEGIES = ("clf-ct", "clf-mr", "clf-early", "clf-poe", "clf-uncertainty-late")  # the page's default
+
+
+def benchmark_shift_timing(n_subjects: int, assets: Path = ASSETS) -> dict:
+    """Seconds to score one shift setting of the page's default strategies, three ways in one run.
+
+    ``rescore_all``: every strategy re-scored on the re-generated subjects (the previous page);
+    ``reuse_unshifted``: a strategy blind to the shifted modality takes its shipped rows (the page now);
+    ``brain_slices_only``: and the networks run on candidate slices only (opt-in; MC noise ~0.01-0.1).
+    """
+    from fusion_core.data.cohorts import get_cohort_spec
+    from fusion_core.evaluation.runner import member_labels
+    from fusion_core.evaluation.shift import ShiftSetting, balanced_indices, score_shift
+    from fusion_core.evaluation.strategies import load_strategy_scores
+    from fusion_core.inference import load_model
+
+    spec = get_cohort_spec("demo")
+    labels = dict(zip(spec.subject_ids(), member_labels(spec).tolist(), strict=True))
+    indices = balanced_indices(spec, labels, n_subjects)
+    models = {name: load_model(name, device="cpu", assets_dir=assets) for name in PAGE_SHIFT_STRATEGIES}
+    shipped = load_strategy_scores([assets / name for name in PAGE_SHIFT_STRATEGIES])
+    setting = ShiftSetting("CT", blur_mm=1.0, noise=2.0)
+    ways = {
+        "rescore_all": {},
+        "reuse_unshifted": {"unshifted": shipped},
+        "brain_slices_only": {"unshifted": shipped, "only_candidates": True},
+    }
+    out = {"subjects": n_subjects, "strategies": list(PAGE_SHIFT_STRATEGIES), "setting": "CT blur +1 mm, noise x2"}
+    for way, options in ways.items():
+        _, seconds = timed(lambda o=options: score_shift(models, spec, indices, setting, **o))
+        out[f"{way}_s"] = seconds
+        print(f"shift timing {way}: {seconds:.1f} s for {n_subjects} subjects", flush=True)
+    out["speedup_reuse"] = out["rescore_all_s"] / out["reuse_unshifted_s"]
+    out["target_s"] = 30.0
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--assets", type=Path, default=ASSETS)
@@ -178,8 +217,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shift-only", action="store_true", help="only the domain shifts (no scores files needed)")
     parser.add_argument("--shift-subjects", type=int, default=12)
     parser.add_argument("--shift-strategies", nargs="*", default=list(SHIFT_STRATEGIES))
+    parser.add_argument(
+        "--shift-timing", type=int, metavar="N", help="only time one page-default setting on N subjects"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS / "bench_fusion.json")
     args = parser.parse_args(argv)
+    if args.shift_timing:
+        result = {"shift_timing": benchmark_shift_timing(args.shift_timing, args.assets)}
+        result["machine"] = {"cpus": os.cpu_count(), "load_average_1min": os.getloadavg()[0]}
+        out = args.out.with_name("bench_fusion_shift_timing.json")
+        out.write_text(json.dumps(result, indent=2, default=float) + "\n")
+        return 0
     if args.shift_only:
         result = {"domain_shift": benchmark_shifts(args.shift_subjects, args.shift_strategies, args.assets)}
         args.out.parent.mkdir(parents=True, exist_ok=True)

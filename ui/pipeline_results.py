@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from fusion_core.errors import FusionError
+from fusion_core.io import check_inside_roots
 from fusion_core.pipeline.results import (
     PipelineResults,
     PipelineResultsError,
@@ -24,9 +25,14 @@ _APPLIED_KEY = "pipeline-link-applied"
 
 
 def folder_fingerprint(root: str) -> tuple[str, int]:
-    """(folder, mtime of its summary): what the cached table depends on (a new run rewrites the summary)."""
-    summary = Path(root).expanduser() / "summary.json"
-    return str(Path(root).expanduser()), summary.stat().st_mtime_ns if summary.is_file() else 0
+    """(folder, mtime of its summary): what the cached table depends on (a new run rewrites the summary).
+
+    Raises:
+        PathNotAllowedError: the folder (symlinks and ``..`` resolved) lies outside the data roots.
+    """
+    folder = check_inside_roots(Path(root).expanduser(), loaders.allowed_roots())
+    summary = folder / "summary.json"
+    return str(folder), summary.stat().st_mtime_ns if summary.is_file() else 0
 
 
 @st.cache_data(show_spinner="Reading the pipeline's results…", max_entries=4)
@@ -141,10 +147,11 @@ def apply_pipeline_link() -> None:
     root, subject_id = st.query_params.get(QUERY_FOLDER), st.query_params.get(QUERY_SUBJECT)
     if not root or not subject_id or st.session_state.get(_APPLIED_KEY) == (root, subject_id):
         return
-    if not is_pipeline_output(root):
-        st.warning(f"The link names {root}, which is not a pipeline output folder: showing the previous case.")
-        return
     try:
+        folder_fingerprint(root)  # refuses a folder outside the data roots before anything is read
+        if not is_pipeline_output(root):
+            st.warning(f"The link names {root}, which is not a pipeline output folder: showing the previous case.")
+            return
         activate(root, subject_id)
     except FusionError as error:  # a removed subject: say so, and let the page show the previous case
         st.warning(f"Could not open {subject_id} from {root}: {error}")
@@ -162,7 +169,11 @@ def section() -> None:
                 "Type the --out folder of a pipeline run to see its cohort table (every metric, sortable and filterable)."
             )
             return
-        results = show_results(root.strip())
+        try:
+            results = show_results(root.strip())
+        except FusionError as error:  # outside the data roots, not a pipeline folder: this section only
+            st.error(str(error))
+            return
         open_subject_picker(results)
 
 

@@ -28,6 +28,22 @@ def pipeline_out(tmp_path_factory) -> Path:
     return base / "out"
 
 
+@pytest.fixture(autouse=True)
+def readable_roots(pipeline_out, monkeypatch):
+    """The pipeline's folders are the server's data roots (folders outside them are refused)."""
+    monkeypatch.setenv("FUSION_DATA_ROOTS", str(pipeline_out.parent))
+
+
+def test_a_pipeline_folder_outside_the_data_roots_is_refused(pipeline_out, monkeypatch, tmp_path):
+    monkeypatch.setenv("FUSION_DATA_ROOTS", str(tmp_path))
+    app = AppTest.from_file(str(ROOT / "pages/data.py"), default_timeout=TIMEOUT)
+    app.run()
+    app.text_input(key="pipeline-folder").set_value(str(pipeline_out)).run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert any("outside" in e.value or "Readable" in e.value for e in app.error), [e.value for e in app.error]
+    assert not any("tre_median_mm" in d.value.columns for d in app.dataframe)
+
+
 def test_data_page_shows_the_cohort_table_and_opens_a_subject(pipeline_out):
     app = AppTest.from_file(str(ROOT / "pages/data.py"), default_timeout=TIMEOUT)
     app.run()
