@@ -47,20 +47,20 @@ PAGES: tuple[PageInfo, ...] = (
         "intensities and fuse the scans pixel by pixel; download the result.",
     ),
     PageInfo(
-        script="performance.py",
-        title="Fusion Performance",
-        icon=":material/monitoring:",
-        summary="ROC curves of every fusion strategy with bootstrap bands against the theoretical independence "
-        "bound; the clinicians' table at an operating point you choose (CSV download); AUC with CT or MR "
-        "missing; calibration before and after temperature scaling.",
-    ),
-    PageInfo(
         script="generation.py",
         title="Cross-modal Generation",
         icon=":material/swap_horiz:",
         summary="Synthetic CT from MR (and MR from CT) with every trained generator beside the real scan: linked "
         "views, a signed error map in HU, one metrics table for all models and a baseline, the cycle residual, "
         "what only CT can show, a missing-modality what-if and NIfTI/CSV downloads.",
+    ),
+    PageInfo(
+        script="performance.py",
+        title="Fusion Performance",
+        icon=":material/monitoring:",
+        summary="ROC curves of every fusion strategy with bootstrap bands against the theoretical independence "
+        "bound; the clinicians' table at an operating point you choose (CSV download); AUC with CT or MR "
+        "missing; calibration before and after temperature scaling.",
     ),
     PageInfo(
         script="attention.py",
