@@ -15,7 +15,9 @@ def synthesis_config(tiny_encoder) -> SynthesisConfig:
 @pytest.fixture
 def refiner(synthesis_config) -> DiffusionRefiner:
     torch.manual_seed(0)
-    return DiffusionRefiner(DiffusionConfig(synthesis=synthesis_config, base_channels=8, max_channels=16)).eval()
+    return DiffusionRefiner(
+        DiffusionConfig(synthesis=synthesis_config, base_channels=8, max_channels=16, steps=2)
+    ).eval()
 
 
 def test_unet_shapes_in_eval_mode(synthesis_config):
@@ -78,7 +80,7 @@ def test_more_samples_shrink_the_spread_of_the_mean(refiner):
 
     def spread_of_mean(k: int) -> float:
         with torch.inference_mode():
-            means = [refiner.sample(x, samples=k, generator=torch.Generator().manual_seed(s)).mean(0) for s in range(6)]
+            means = [refiner.sample(x, samples=k, generator=torch.Generator().manual_seed(s)).mean(0) for s in range(4)]
         return float(torch.stack(means).std(0).mean())
 
-    assert spread_of_mean(8) < 0.6 * spread_of_mean(1)
+    assert spread_of_mean(6) < 0.7 * spread_of_mean(1)
