@@ -6,6 +6,8 @@ functions take it with volumes ``{"CT": ct, "MR-T1": t1, "MR-T2": t2}`` already 
 
 * ``classify(model, volumes) -> ClassificationResult`` (fusion classifiers),
 * ``impute(model, volumes, target="CT"|"MR") -> Volume`` (every generative model),
+* ``impute_with_uncertainty(model, volumes, target, samples=K) -> UncertainImputation`` (mean and
+  per-voxel spread of a sampling model: diffusion),
 * ``encode(model, volumes) -> (n_slices, d)`` latent means (VAE, PoE classifier).
 
 Serving never imports training code: checkpoints are read by :mod:`fusion_core.checkpoints`, the
@@ -15,7 +17,7 @@ intensity scaling and slice geometry live in :mod:`fusion_core.preprocess`.
 from fusion_core.devices import select_device
 from fusion_core.inference.classify import TOP_K, ClassificationResult, classify
 from fusion_core.inference.encode import encode
-from fusion_core.inference.generate import impute
+from fusion_core.inference.generate import UncertainImputation, impute, impute_with_uncertainty
 from fusion_core.inference.inputs import check_volumes, crop_fraction, from_network, to_network
 from fusion_core.inference.loading import LoadedModel, as_loaded, load_model
 from fusion_core.inference.registry import ASSETS_DIR, ModelCard, ModelInputError, list_models, read_card
@@ -27,6 +29,7 @@ __all__ = [
     "LoadedModel",
     "ModelCard",
     "ModelInputError",
+    "UncertainImputation",
     "as_loaded",
     "check_volumes",
     "classify",
@@ -34,6 +37,7 @@ __all__ = [
     "encode",
     "from_network",
     "impute",
+    "impute_with_uncertainty",
     "list_models",
     "load_model",
     "read_card",

@@ -1,23 +1,52 @@
-"""Cross-modal generation: one ``impute`` for every generative model."""
+"""Cross-modal generation: one ``impute`` for every generative model, and its per-voxel spread.
+
+* ``impute(model, volumes, target)`` -> Volume on the input grid (HU for CT) for a VAE, a
+  translator, a synthesis U-Net or a diffusion refiner (the mean of its default number of samples).
+* ``impute_with_uncertainty(model, volumes, target, samples=K)`` -> :class:`UncertainImputation`:
+  the mean and per-voxel standard deviation of K samples of a model that samples (diffusion).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Callable, Mapping
 
+import numpy as np
 import torch
 
 from fusion_core.inference.inputs import (
+    NetworkInputs,
     check_volumes,
+    crop_fraction,
     from_network,
     network_tensors,
     reference_volume,
     require_task,
     run_batched,
 )
-from fusion_core.inference.loading import as_loaded
+from fusion_core.inference.loading import LoadedModel, as_loaded
 from fusion_core.inference.registry import GENERATIVE_TASKS, ModelInputError
 from fusion_core.preprocess.network import unit_to_ct, unit_to_mr
 from fusion_core.volume import Volume
+
+Progress = Callable[[float], None] | None
+SAMPLING_TASKS = ("diffusion",)
+"""Tasks whose models draw samples (``impute_with_uncertainty``); the others are deterministic."""
+
+
+@dataclasses.dataclass(frozen=True)
+class UncertainImputation:
+    """The mean and spread of several generated samples, both on the input grid.
+
+    Attributes:
+        mean: per-voxel mean of the samples (HU for CT).
+        std: per-voxel standard deviation of the samples, same units (the uncertainty map).
+        samples: how many samples were drawn.
+    """
+
+    mean: Volume
+    std: Volume
+    samples: int
 
 
 def network_target(target: str) -> str:
@@ -30,35 +59,116 @@ def network_target(target: str) -> str:
     raise ModelInputError(f"target must be 'CT' or 'MR', got {target!r}")
 
 
-def impute(model, volumes: Mapping[str, Volume], target: str, *, batch_size: int = 64) -> Volume:
-    """Generate the ``target`` modality ("CT" or "MR") from the given one(s), on the input's grid.
+def model_outputs(model: LoadedModel) -> tuple[str, ...]:
+    """What ``impute`` can produce with ``model``: its card's outputs, else its network's modalities."""
+    return tuple(model.card.outputs) or tuple(getattr(model.network, "outputs", model.network.modalities))
 
-    A VAE decodes the PoE latent of whatever is given (a reconstruction when ``target`` is among
-    the inputs); a translator maps its single non-target input. CT comes back in HU; MR as a T1
-    on an arbitrary-unit 0..1000 scale (the network's within-head normalised scale).
 
-    Raises:
-        ModelInputError: not a generative model, unknown target, a translator given only the target.
-    """
-    model = as_loaded(model)
-    require_task(model, GENERATIVE_TASKS, "impute")
+def _checked_target(model: LoadedModel, target: str, what: str) -> str:
+    require_task(model, GENERATIVE_TASKS, what)
     goal = network_target(target)
-    if goal not in model.network.modalities:
-        raise ModelInputError(f"target must be one of {list(model.network.modalities)}, got {target!r}")
+    can = model_outputs(model)
+    if goal not in can:
+        raise ModelInputError(f"{model.name} generates {' or '.join(can)} only, not {target!r}")
+    return goal
+
+
+def _grouped(model: LoadedModel, volumes: Mapping[str, Volume], goal: str) -> NetworkInputs:
     grouped = check_volumes(model, volumes)
     if model.task == "translator":
         sources = [m for m in grouped if m != goal]
         if not sources:
             raise ModelInputError(f"the translator maps one modality to the other: give the non-{goal} volume")
         grouped = {sources[0]: grouped[sources[0]]}
-    x = network_tensors(model, grouped)
+    return grouped
+
+
+def _generator_fn(model: LoadedModel, goal: str):
+    """Batch of network inputs -> (B, C, S, S) generated slices, per deterministic task."""
+    net = model.network
     if model.task == "vae":
-        parts = run_batched(lambda b: model.network(b).recon[goal].float(), x, batch_size)
-    else:
-        parts = run_batched(lambda b: model.network.translate(next(iter(b.values())), goal).float(), x, batch_size)
+        return lambda b: net(b).recon[goal].float()
+    if model.task == "translator":
+        return lambda b: net.translate(next(iter(b.values())), goal).float()
+    return lambda b: net(next(iter(b.values()))).float()  # synthesis: its one source input
+
+
+def _to_volume(unit: torch.Tensor, model: LoadedModel, grouped: NetworkInputs, goal: str) -> Volume:
     ref = reference_volume(grouped)
-    unit = from_network(torch.cat(parts), ref)
-    array = unit_to_ct(unit) if goal == "CT" else unit_to_mr(unit)
-    return ref.with_array(
-        array, modality="CT" if goal == "CT" else "MR-T1", name=f"{goal} generated from {'+'.join(grouped)}"
+    array = from_network(unit, ref, crop=crop_fraction(model))
+    array = unit_to_ct(array) if goal == "CT" else unit_to_mr(array)
+    return _wrap(array, ref, goal, f"{goal} generated from {'+'.join(grouped)}")
+
+
+def _wrap(array: np.ndarray, ref: Volume, goal: str, name: str) -> Volume:
+    return ref.with_array(array.astype(np.float32), modality="CT" if goal == "CT" else "MR-T1", name=name)
+
+
+def impute(
+    model, volumes: Mapping[str, Volume], target: str, *, batch_size: int = 64, progress: Progress = None
+) -> Volume:
+    """Generate the ``target`` modality ("CT" or "MR") from the given one(s), on the input's grid.
+
+    A VAE decodes the PoE latent of whatever is given (a reconstruction when ``target`` is among
+    the inputs); a translator maps its single non-target input; a synthesis U-Net maps its source;
+    a diffusion refiner returns the mean of its default number of samples (seed 0). CT comes back
+    in HU; MR as a T1 on an arbitrary-unit 0..1000 scale (the network's within-head normalised scale).
+
+    Args:
+        progress: optional callback with the fraction of slices done (e.g. a progress bar's update).
+
+    Raises:
+        ModelInputError: not a generative model, a target it cannot produce (the message names what
+            it can), a translator given only the target, inputs it does not read.
+    """
+    model = as_loaded(model)
+    goal = _checked_target(model, target, "impute")
+    if model.task in SAMPLING_TASKS:
+        return impute_with_uncertainty(model, volumes, target, batch_size=batch_size, progress=progress).mean
+    grouped = _grouped(model, volumes, goal)
+    x = network_tensors(model, grouped)
+    parts = run_batched(_generator_fn(model, goal), x, batch_size, progress)
+    return _to_volume(torch.cat(parts), model, grouped, goal)
+
+
+def impute_with_uncertainty(
+    model,
+    volumes: Mapping[str, Volume],
+    target: str,
+    *,
+    samples: int | None = None,
+    seed: int = 0,
+    batch_size: int = 64,
+    progress: Progress = None,
+) -> UncertainImputation:
+    """The mean and per-voxel spread of ``samples`` generated volumes (a diffusion model's samples).
+
+    Each sample is mapped to HU (or the MR scale) first, so mean and std are in the output's units.
+    The same ``seed`` (and batch size) gives the same result.
+
+    Raises:
+        ModelInputError: a deterministic model (no spread), a target it cannot produce, bad inputs.
+    """
+    model = as_loaded(model)
+    goal = _checked_target(model, target, "impute_with_uncertainty")
+    if model.task not in SAMPLING_TASKS:
+        raise ModelInputError(f"{model.name} ({model.task}) is deterministic: no spread; use a diffusion model")
+    k = int(samples or model.config.samples)
+    if k < 1:
+        raise ModelInputError(f"samples must be at least 1, got {samples}")
+    grouped = _grouped(model, volumes, goal)
+    x = network_tensors(model, grouped)
+    generator = torch.Generator(device=model.device).manual_seed(int(seed))
+    parts = run_batched(
+        lambda b: model.network.sample(next(iter(b.values())), samples=k, generator=generator).float(),
+        x,
+        batch_size,
+        progress,
     )
+    stack = torch.cat(parts, dim=1)  # (K, n, 1, S, S)
+    ref = reference_volume(grouped)
+    arrays = [_to_volume(s, model, grouped, goal).array for s in stack]
+    name = f"{goal} generated from {'+'.join(grouped)}"
+    mean = _wrap(np.mean(arrays, axis=0), ref, goal, f"{name} (mean of {k} samples)")
+    std = _wrap(np.std(arrays, axis=0), ref, goal, f"{name} (spread of {k} samples)")
+    return UncertainImputation(mean=mean, std=std, samples=k)

@@ -144,14 +144,24 @@ def from_network(slices: torch.Tensor, like: Volume, *, crop: float = 1.0) -> np
     return arr if window == full else uncrop_slices(arr, full, crop)
 
 
-def run_batched(fn: Callable[[dict[str, torch.Tensor]], Any], inputs: dict[str, torch.Tensor], batch_size: int):
-    """Call ``fn`` on consecutive slice batches of ``inputs`` under inference mode (and autocast on CUDA)."""
+def run_batched(
+    fn: Callable[[dict[str, torch.Tensor]], Any],
+    inputs: dict[str, torch.Tensor],
+    batch_size: int,
+    progress: Callable[[float], None] | None = None,
+):
+    """Call ``fn`` on consecutive slice batches of ``inputs`` under inference mode (and autocast on CUDA).
+
+    ``progress`` (optional) is called with the fraction of slices done after each batch.
+    """
     n = next(iter(inputs.values())).shape[0]
     device = next(iter(inputs.values())).device
     results = []
     with torch.inference_mode(), autocast(device):
         for start in range(0, n, batch_size):
             results.append(fn({m: x[start : start + batch_size] for m, x in inputs.items()}))
+            if progress is not None:
+                progress(min(start + batch_size, n) / n)
     return results
 
 

@@ -65,7 +65,9 @@ def load_model(
     card = read_card(path)
     if not card.inputs:  # a bare checkpoint folder: what the network reads comes from its config
         derived = card_from_network(network)
-        card = dataclasses.replace(card, inputs=derived.inputs, strategy=card.strategy or derived.strategy)
+        card = dataclasses.replace(
+            card, inputs=derived.inputs, strategy=card.strategy or derived.strategy, outputs=derived.outputs
+        )
     return LoadedModel(network=network, card=card, source=str(path))
 
 
@@ -78,7 +80,9 @@ def card_from_network(network: nn.Module) -> ModelCard:
     strategy = getattr(config, "strategy", None)
     mr = [f"MR-{w}" for w in getattr(config, "mr_weightings", ("T1",))]
     inputs = {"ct": ["CT"], "mr": mr}.get(strategy, ["CT", *mr])
-    return ModelCard(name=type(network).__name__, task=task, inputs=tuple(inputs), strategy=strategy)
+    inputs = getattr(config, "input_names", inputs)  # a paired generator reads one side only
+    outputs = () if task == "classifier" else tuple(getattr(network, "outputs", getattr(network, "modalities", ())))
+    return ModelCard(name=type(network).__name__, task=task, inputs=tuple(inputs), strategy=strategy, outputs=outputs)
 
 
 def as_loaded(model: LoadedModel | nn.Module) -> LoadedModel:

@@ -42,6 +42,9 @@ class ModelCard:
         command: the command that retrains it.
         train_seconds: wall time of that training.
         data: the training data config (``SliceDataConfig`` fields) it was trained with.
+        outputs: what ``impute`` can produce with it ("CT", "MR"); () for a classifier. Cards
+            written before the field existed get their network's modalities (VAE, translator: both;
+            a synthesis or diffusion model: its config's target).
         raw: the whole card as read.
     """
 
@@ -54,6 +57,7 @@ class ModelCard:
     command: str = ""
     train_seconds: float | None = None
     data: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    outputs: tuple[str, ...] = ()
     raw: Mapping[str, Any] = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -69,6 +73,7 @@ class ModelCard:
             command=str(data.get("command", "")),
             train_seconds=data.get("train_seconds"),
             data=dict(trainer.get("data", {})),
+            outputs=tuple(data.get("outputs") or default_outputs(data)),
             raw=dict(data),
         )
 
@@ -86,6 +91,17 @@ class ModelCard:
     def describe_inputs(self) -> str:
         """e.g. "CT + MR-T1 + MR-T2"."""
         return " + ".join(self.inputs)
+
+
+def default_outputs(card: Mapping[str, Any]) -> tuple[str, ...]:
+    """What an older card's model generates, from its task and config (cards without "outputs")."""
+    task = card.get("task", "")
+    if task in ("vae", "translator"):
+        return ("CT", "MR")
+    if task in ("synthesis", "diffusion"):
+        config = card.get("config", {})
+        return (str(config.get("synthesis", config).get("target", "CT")),)
+    return ()
 
 
 def normalise_input(name: str) -> str:

@@ -1,5 +1,5 @@
 """Losses, kept apart from the models: reconstruction, KL, InfoNCE, adversarial, cycle, identity,
-structure (edge alignment), lesion maps.
+structure (edge alignment), lesion maps, masked L1 in HU and flow matching (paired generators).
 
 ``terms`` holds pure tensor functions; ``objectives`` assembles them per model with weight
 dataclasses whose zero weights switch a term off (ablations).
@@ -15,6 +15,13 @@ from fusion_core.losses.objectives import (
     vae_terms,
     weighted_total,
 )
+from fusion_core.losses.synthesis import (
+    DiffusionLossWeights,
+    SynthesisLossWeights,
+    flow_matching_terms,
+    synthesis_terms,
+    unit_to_hu,
+)
 from fusion_core.losses.terms import (
     adversarial_loss,
     cycle_loss,
@@ -29,11 +36,14 @@ from fusion_core.losses.terms import (
 __all__ = [
     "ClassifierLossWeights",
     "CycleLossWeights",
+    "DiffusionLossWeights",
+    "SynthesisLossWeights",
     "VAELossWeights",
     "adversarial_loss",
     "classifier_terms",
     "cycle_loss",
     "discriminator_loss",
+    "flow_matching_terms",
     "generator_cycle_terms",
     "heteroscedastic_bce",
     "identity_loss",
@@ -41,6 +51,8 @@ __all__ = [
     "kl_divergence",
     "reconstruction_loss",
     "structure_loss",
+    "synthesis_terms",
+    "unit_to_hu",
     "vae_terms",
     "weighted_total",
 ]

@@ -1,4 +1,5 @@
-"""Pure nn.Modules for CT/MR fusion: PoE VAE, cross-modal attention, fusion classifiers, CycleGAN.
+"""Pure nn.Modules for CT/MR fusion: PoE VAE, cross-modal attention, fusion classifiers, CycleGAN,
+synthesis U-Net and its flow-matching refiner.
 
 ``forward`` never computes a loss (see ``fusion_core.losses``); sampling happens only in training mode.
 ``build_model(task, config)`` rebuilds any network from its config dataclass.
@@ -15,8 +16,10 @@ from fusion_core.models.classifiers import ClassifierOutput, FusionClassifier
 from fusion_core.models.config import (
     CONFIG_TYPES,
     ClassifierConfig,
+    DiffusionConfig,
     EncoderConfig,
     Strategy,
+    SynthesisConfig,
     Task,
     TranslatorConfig,
     VAEConfig,
@@ -24,14 +27,18 @@ from fusion_core.models.config import (
     config_to_dict,
     parse_choice,
 )
+from fusion_core.models.diffusion import DiffusionRefiner
 from fusion_core.models.poe import product_of_experts
 from fusion_core.models.translator import CycleGAN, PatchDiscriminator, ResnetGenerator
+from fusion_core.models.unet import SynthesisUNet, UNet
 from fusion_core.models.vae import MultimodalVAE, VAEOutput
 
 MODEL_TYPES: dict[Task, type[nn.Module]] = {
     Task.VAE: MultimodalVAE,
     Task.CLASSIFIER: FusionClassifier,
     Task.TRANSLATOR: CycleGAN,
+    Task.SYNTHESIS: SynthesisUNet,
+    Task.DIFFUSION: DiffusionRefiner,
 }
 
 
@@ -56,14 +63,19 @@ __all__ = [
     "ClassifierOutput",
     "CrossModalAttention",
     "CycleGAN",
+    "DiffusionConfig",
+    "DiffusionRefiner",
     "EncoderConfig",
     "FusionClassifier",
     "MultimodalVAE",
     "PatchDiscriminator",
     "ResnetGenerator",
     "Strategy",
+    "SynthesisConfig",
+    "SynthesisUNet",
     "Task",
     "TranslatorConfig",
+    "UNet",
     "VAEConfig",
     "VAEOutput",
     "build_model",

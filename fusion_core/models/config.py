@@ -34,6 +34,8 @@ class Task(StrEnum):
     VAE = "vae"
     CLASSIFIER = "classifier"
     TRANSLATOR = "translator"
+    SYNTHESIS = "synthesis"
+    DIFFUSION = "diffusion"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -159,11 +161,99 @@ class TranslatorConfig:
     disc_channels: int = 16
 
 
+@dataclasses.dataclass(frozen=True)
+class SynthesisConfig:
+    """Paired 2-D (or 2.5-D) U-Net regression from one modality to the other (the yardstick generator).
+
+    Attributes:
+        encoder: slice geometry and widths: ``image_size`` (128 = the phantom's native in-plane
+            grid), ``in_channels`` per input weighting (1, or 2k+1 for 2.5-D), ``base_channels``,
+            ``n_down`` (U-Net levels), ``max_channels``.
+        source: the modality read, "MR" or "CT".
+        target: the modality produced, "CT" or "MR" (MR means the T1).
+        mr_weightings: the MR weightings the "MR" input stacks as channels (source "MR"), in order;
+            ("T1",) for a CT -> MR model.
+        crop_fraction: in-plane centre crop before resizing (1.0 = the whole field of view).
+    """
+
+    encoder: EncoderConfig = dataclasses.field(
+        default_factory=lambda: EncoderConfig(image_size=128, base_channels=16, n_down=3, max_channels=128)
+    )
+    source: str = "MR"
+    target: str = "CT"
+    mr_weightings: tuple[str, ...] = ("T1", "T2")
+    crop_fraction: float = 1.0
+
+    def __post_init__(self) -> None:
+        if {self.source, self.target} != set(MODALITIES):
+            raise ValueError(f"source and target must be 'MR' and 'CT' (either way), got {self.source}, {self.target}")
+        if not self.mr_weightings or set(self.mr_weightings) - {"T1", "T2"}:
+            raise ValueError(f"mr_weightings must be a non-empty subset of ('T1', 'T2'), got {self.mr_weightings}")
+
+    @property
+    def source_channels(self) -> int:
+        """Input channels: (2k+1) per MR weighting read, or (2k+1) for a CT source."""
+        per = self.encoder.in_channels
+        return per * len(self.mr_weightings) if self.source == "MR" else per
+
+    @property
+    def input_names(self) -> list[str]:
+        """Model-card input names, e.g. ["MR-T1", "MR-T2"] or ["CT"]."""
+        return [f"MR-{w}" for w in self.mr_weightings] if self.source == "MR" else ["CT"]
+
+
+@dataclasses.dataclass(frozen=True)
+class DiffusionConfig:
+    """Conditional flow-matching refiner of a frozen :class:`SynthesisConfig` U-Net (residual model).
+
+    Attributes:
+        synthesis: the U-Net whose output is refined (its weights travel in the checkpoint, frozen).
+        base_channels: widths of the velocity network (a U-Net with ``synthesis.encoder.n_down`` levels).
+        max_channels: channel cap of the velocity network.
+        residual_scale: the residual (truth - U-Net, network units) is divided by this to be ~unit variance.
+        steps: Euler steps of the sampler (<= 16).
+        samples: samples whose mean ``impute`` returns (and the default of ``impute_with_uncertainty``).
+    """
+
+    synthesis: SynthesisConfig = dataclasses.field(default_factory=SynthesisConfig)
+    base_channels: int = 8
+    max_channels: int = 32
+    residual_scale: float = 0.05
+    steps: int = 4
+    samples: int = 4
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.steps <= 16:
+            raise ValueError(f"steps must be in 1..16, got {self.steps}")
+        if self.samples < 1 or self.residual_scale <= 0:
+            raise ValueError("samples must be >= 1 and residual_scale > 0")
+
+    @property
+    def encoder(self) -> EncoderConfig:
+        return self.synthesis.encoder
+
+    @property
+    def mr_weightings(self) -> tuple[str, ...]:
+        return self.synthesis.mr_weightings
+
+    @property
+    def crop_fraction(self) -> float:
+        return self.synthesis.crop_fraction
+
+    @property
+    def input_names(self) -> list[str]:
+        return self.synthesis.input_names
+
+
 CONFIG_TYPES: dict[Task, type] = {
     Task.VAE: VAEConfig,
     Task.CLASSIFIER: ClassifierConfig,
     Task.TRANSLATOR: TranslatorConfig,
+    Task.SYNTHESIS: SynthesisConfig,
+    Task.DIFFUSION: DiffusionConfig,
 }
+NESTED_CONFIGS: dict[str, type] = {"encoder": EncoderConfig, "synthesis": SynthesisConfig}
+"""Fields whose dict value is itself a config dataclass."""
 
 
 def config_to_dict(config: Any) -> dict[str, Any]:
@@ -189,8 +279,8 @@ def config_from_dict(cls: type, data: dict[str, Any]) -> Any:
     kwargs = {}
     for name, value in data.items():
         field_type = fields[name].type
-        if name == "encoder" and isinstance(value, dict):
-            value = config_from_dict(EncoderConfig, value)
+        if name in NESTED_CONFIGS and isinstance(value, dict):
+            value = config_from_dict(NESTED_CONFIGS[name], value)
         elif isinstance(value, list) and "tuple" in str(field_type):
             value = tuple(value)
         kwargs[name] = value

@@ -7,11 +7,19 @@ import json
 from pathlib import Path
 from typing import Any
 
-from fusion_core.losses import ClassifierLossWeights, CycleLossWeights, VAELossWeights
+from fusion_core.losses import (
+    ClassifierLossWeights,
+    CycleLossWeights,
+    DiffusionLossWeights,
+    SynthesisLossWeights,
+    VAELossWeights,
+)
 from fusion_core.models.config import CONFIG_TYPES, Task, config_from_dict, json_ready, parse_choice
 from fusion_core.training.slice_table import SliceDataConfig
 
 LOSS_TYPES = {Task.VAE: VAELossWeights, Task.CLASSIFIER: ClassifierLossWeights, Task.TRANSLATOR: CycleLossWeights}
+LOSS_TYPES |= {Task.SYNTHESIS: SynthesisLossWeights, Task.DIFFUSION: DiffusionLossWeights}
+PAIRED_GENERATORS = (Task.SYNTHESIS, Task.DIFFUSION)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,7 +74,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         parse_choice(Task, self.task)
         neighbours = int(self.data.get("neighbours", 0))
-        channels = int(self.model.get("encoder", {}).get("in_channels", 1))
+        encoder = self.model.get("encoder", self.model.get("synthesis", {}).get("encoder", {}))  # diffusion: nested
+        channels = int(encoder.get("in_channels", 1))
         if self.task == Task.TRANSLATOR and neighbours:
             raise ValueError("the CycleGAN translator is 2-D only: set data neighbours to 0")
         if self.task != Task.TRANSLATOR and channels != 2 * neighbours + 1:
@@ -76,7 +85,9 @@ class TrainConfig:
             )
         model_mr = tuple(self.model.get("mr_weightings", ("T1",)))
         data_mr = tuple(self.data.get("mr_weightings", ("T1",)))
-        if self.task == Task.CLASSIFIER and model_mr != data_mr:
+        if self.task in PAIRED_GENERATORS:
+            model_mr = tuple(self.model.get("synthesis", self.model).get("mr_weightings", ("T1", "T2")))
+        if self.task in (Task.CLASSIFIER, *PAIRED_GENERATORS) and model_mr != data_mr:
             raise ValueError(f"model mr_weightings {model_mr} differ from data mr_weightings {data_mr}")
         if self.keep not in ("best", "last"):
             raise ValueError(f"keep must be 'best' or 'last', got {self.keep!r}")

@@ -271,6 +271,8 @@ def train(
 
 def model_inputs(model_cfg: Any) -> list[str]:
     """The card's input names: "CT" and one "MR-<weighting>" per MR weighting the network stacks."""
+    if hasattr(model_cfg, "input_names"):  # paired generators read one side only
+        return list(model_cfg.input_names)
     mr = [f"MR-{w}" for w in getattr(model_cfg, "mr_weightings", ("T1",))]
     strategy = getattr(model_cfg, "strategy", None)
     return {"ct": ["CT"], "mr": mr}.get(strategy, ["CT", *mr])  # a unimodal specialist reads only its own
@@ -320,6 +322,8 @@ def write_card(out_dir: Path, config: TrainConfig, run: Run, seconds: float, com
     }
     if config.task == Task.CLASSIFIER.value:
         card["strategy"] = model_cfg.strategy
+    else:  # what ``impute`` can produce
+        card["outputs"] = list(getattr(run.model, "outputs", getattr(run.model, "modalities", ())))
     card_path = out_dir / "model_card.json"
     if card_path.exists():  # keep measurements that benchmarks added earlier
         old = json.loads(card_path.read_text())

@@ -42,6 +42,7 @@ _KEY_DEFAULTS = {
     "cohort": "",
     "mr_weightings": ("T1",),
     "cohort_dir": "",
+    "max_subjects": 0,
 }
 MR_WEIGHTINGS = ("T1", "T2")
 
@@ -86,6 +87,9 @@ class SliceDataConfig:
         cohort_dir: a cohort folder (SynthRAD layout, labels in ``cohort.csv``) to slice instead of a
             phantom cohort (:mod:`fusion_core.training.cohort_folder`); ``split_fractions`` and
             ``split_seed`` split its subjects. Wins over ``cohort``.
+        max_subjects: > 0 keeps only this many members of a named ``cohort`` spec: the first ones of
+            the spec's own train and validation splits (:func:`fusion_core.evaluation.runner.split_indices`),
+            in proportion to its split fractions, each keeping its split. 0 = every member.
     """
 
     cohort: str = ""
@@ -109,6 +113,7 @@ class SliceDataConfig:
     split_seed: int = 0
     cache_dir: str = "data/cache"
     cohort_dir: str = ""
+    max_subjects: int = 0
 
     def __post_init__(self) -> None:
         unknown = set(self.mr_weightings) - set(MR_WEIGHTINGS)
@@ -306,7 +311,27 @@ def iter_phantom_cohort(config: SliceDataConfig) -> Iterator[Any]:
 
         yield from iter_folder_subjects(config.cohort_dir)
         return
-    yield from config.spec.subjects()
+    members = selected_members(config)
+    if members is None:
+        yield from config.spec.subjects()
+    else:
+        yield from (config.spec.subject(i) for i, _ in members)
+
+
+def selected_members(config: SliceDataConfig) -> list[tuple[int, int]] | None:
+    """(spec index, split index) of the members ``max_subjects`` keeps; None when every member is used."""
+    if config.max_subjects <= 0 or not config.cohort:
+        return None
+    from fusion_core.evaluation.runner import split_indices
+
+    spec = config.spec
+    fractions = np.asarray(spec.split_fractions, float) / sum(spec.split_fractions)
+    counts = np.round(fractions * config.max_subjects).astype(int)
+    members = []
+    for split, (name, count) in enumerate(zip(SPLITS, counts, strict=True)):
+        if count:
+            members += [(i, split) for i in split_indices(spec, name)[:count]]
+    return members
 
 
 def lesion_groups(config: SliceDataConfig, subjects: np.ndarray) -> np.ndarray:
@@ -326,7 +351,8 @@ def _generate(config: SliceDataConfig, *, progress: bool) -> dict[str, np.ndarra
 
     parts, subject_labels = [], []
     cohort = iter_phantom_cohort(config)
-    total = config.spec.n
+    members = selected_members(config)
+    total = config.spec.n if members is None else len(members)
     for i, subject in enumerate(tqdm(cohort, total=total, desc="slicing cohort", disable=not progress)):
         subject_labels.append(int(subject.label or 0))
         arr = subject_arrays(subject, config)
@@ -350,7 +376,12 @@ def _generate(config: SliceDataConfig, *, progress: bool) -> dict[str, np.ndarra
             }
         )
     table = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    split = split_subjects(len(parts), config.spec.split_fractions, config.split_seed, labels=np.array(subject_labels))
+    if members is None:
+        split = split_subjects(
+            len(parts), config.spec.split_fractions, config.split_seed, labels=np.array(subject_labels)
+        )
+    else:  # the spec's own split of each kept member
+        split = np.array([s for _, s in members], dtype=np.int64)
     table["split"] = split[table["subject"]]
     return table
 

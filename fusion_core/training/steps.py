@@ -12,8 +12,10 @@ from fusion_core.losses import (
     VAELossWeights,
     classifier_terms,
     discriminator_loss,
+    flow_matching_terms,
     generator_cycle_terms,
     reconstruction_loss,
+    synthesis_terms,
     vae_terms,
     weighted_total,
 )
@@ -65,6 +67,8 @@ def loss_weight_map(weights: Any) -> dict[str, float]:
 def supervised_loss(model, batch, task: Task, weights, *, critic=None, noise_prob: float = 0.0, flip_prob: float = 0.0):
     """Total loss and its terms for the VAE or a classifier (one forward through ``model``)."""
     batch = random_flip(batch, flip_prob)
+    if task in PAIRED_STEPS:
+        return PAIRED_STEPS[task](model, batch, weights)
     if task == Task.VAE:
         # modality dropout inside the model hides CT or MR in part of the rows -> cross-modal term
         out = model(images(batch), batch["has"])
@@ -77,6 +81,41 @@ def supervised_loss(model, batch, task: Task, weights, *, critic=None, noise_pro
             out, batch["label"], weights, corrupted=corrupted, modalities=MODALITIES, lesion=batch.get("lesion")
         )
     return weighted_total(terms, loss_weight_map(weights)), terms, out
+
+
+def paired_io(model, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, str]:
+    """(source input (B, C, S, S), target centre slice (B, 1, S, S), target modality) of a paired generator."""
+    config = getattr(model, "module", model).config
+    config = getattr(config, "synthesis", config)
+    target = batch[config.target]
+    centre = target.shape[1] // 2
+    return batch[config.source], target[:, centre : centre + 1], config.target
+
+
+def synthesis_loss(model, batch, weights):
+    """Masked L1 of the synthesis U-Net (in HU with bone weighted for a CT target)."""
+    source, target, modality = paired_io(model, batch)
+    pred = model(source)
+    terms = synthesis_terms(pred.float(), target, batch["head"], modality, weights)
+    return weighted_total(terms, loss_weight_map(weights)), terms, pred
+
+
+def diffusion_loss(model, batch, weights, *, generator: torch.Generator | None = None):
+    """Flow-matching loss of the refiner on the residual of its frozen U-Net (rectified flow, t ~ U[0, 1])."""
+    net = getattr(model, "module", model)
+    source, target, _ = paired_io(model, batch)
+    with torch.no_grad():
+        base = net.base(source).float()
+    data = (target - base) / net.config.residual_scale
+    noise = torch.randn(data.shape, generator=generator, device=data.device)
+    t = torch.rand(data.shape[0], generator=generator, device=data.device)
+    x_t = (1 - t.view(-1, 1, 1, 1)) * noise + t.view(-1, 1, 1, 1) * data
+    velocity = model(x_t, t, source, base)
+    terms = flow_matching_terms(velocity.float(), noise, data, batch["head"], weights)
+    return weighted_total(terms, loss_weight_map(weights)), terms, velocity
+
+
+PAIRED_STEPS = {Task.SYNTHESIS: synthesis_loss, Task.DIFFUSION: diffusion_loss}
 
 
 def critic_step(critic, optimiser, real: torch.Tensor, fake: torch.Tensor) -> float:
@@ -119,7 +158,8 @@ def slice_auc(labels: np.ndarray, scores: np.ndarray) -> float:
 def validate(model, loader: Iterable, task: Task, weights, device: torch.device) -> dict[str, float]:
     """Validation metrics; the first key is the one early stopping watches (see ``MONITOR``)."""
     model.eval()
-    fn = {Task.CLASSIFIER: _validate_classifier, Task.VAE: _validate_vae, Task.TRANSLATOR: _validate_cycle}[task]
+    fn = {Task.CLASSIFIER: _validate_classifier, Task.VAE: _validate_vae, Task.TRANSLATOR: _validate_cycle}.get(task)
+    fn = fn or {Task.SYNTHESIS: _validate_synthesis, Task.DIFFUSION: _validate_diffusion}[task]
     return fn(model, [{k: v.to(device) for k, v in b.items()} for b in loader], weights)
 
 
@@ -166,8 +206,36 @@ def _validate_cycle(model, batches, weights) -> dict[str, float]:
     return {"val_cycle_l1": total / max(n, 1)}
 
 
+def _validate_synthesis(model, batches, weights) -> dict[str, float]:
+    """val_mae: mean absolute error inside the head (HU for a CT target, network units for MR)."""
+    from fusion_core.losses import unit_to_hu
+
+    total, voxels = 0.0, 0.0
+    for b in batches:
+        source, target, modality = paired_io(model, b)
+        pred = model(source).float()
+        if modality == "CT":
+            pred, target = unit_to_hu(pred.clamp(-1, 1)), unit_to_hu(target)
+        total += float(((pred - target).abs() * b["head"]).sum())
+        voxels += float(b["head"].sum())
+    return {"val_mae": total / max(voxels, 1.0)}
+
+
+def _validate_diffusion(model, batches, weights) -> dict[str, float]:
+    """val_flow: the flow-matching loss with fixed noise and times (comparable across epochs)."""
+    generator = torch.Generator(device=batches[0]["head"].device if batches else "cpu").manual_seed(0)
+    total, n = 0.0, 0
+    for b in batches:
+        k = b["head"].shape[0]
+        total += k * float(diffusion_loss(model, b, weights, generator=generator)[0])
+        n += k
+    return {"val_flow": total / max(n, 1)}
+
+
 MONITOR: dict[Task, tuple[str, str]] = {
     Task.CLASSIFIER: ("val_auc", "max"),
     Task.VAE: ("val_mr_to_ct_l1", "min"),
     Task.TRANSLATOR: ("val_cycle_l1", "min"),
+    Task.SYNTHESIS: ("val_mae", "min"),
+    Task.DIFFUSION: ("val_flow", "min"),
 }

@@ -23,6 +23,8 @@ from fusion_core.training.config import load_train_config
 from fusion_core.training.loop import train
 
 SHIPPED: tuple[str, ...] = ("vae-poe", *(f"clf-{s.value}" for s in Strategy), "translator-cyclegan")
+# the paired generators: diffusion-refiner starts from synth-unet's weights (init_from), so it comes after it
+SHIPPED += ("synth-unet", "synth-unet-t1", "synth-unet-ct2mr", "diffusion-refiner")
 
 
 def train_one(name: str, *, configs: Path, assets: Path, runs: Path, progress: bool) -> dict:

@@ -1,0 +1,89 @@
+"""Volume-level generation by the synthesis U-Net and the diffusion refiner: grid, units, spread, errors."""
+
+import numpy as np
+import pytest
+import torch
+
+from fusion_core.data.phantom import make_subject
+from fusion_core.inference import ModelInputError, impute, impute_with_uncertainty, list_models, read_card
+from fusion_core.models import DiffusionConfig, DiffusionRefiner, EncoderConfig, SynthesisConfig, SynthesisUNet
+
+ENC = EncoderConfig(image_size=32, base_channels=8, n_down=2, max_channels=16)
+
+
+@pytest.fixture(scope="module")
+def volumes():
+    s = make_subject(5, size=24, label=1)
+    return {"CT": s.ct, "MR-T1": s.mr_on_ct_grid("T1"), "MR-T2": s.mr_on_ct_grid("T2")}
+
+
+@pytest.fixture(scope="module")
+def unet():
+    torch.manual_seed(0)
+    return SynthesisUNet(SynthesisConfig(encoder=ENC)).eval()
+
+
+@pytest.fixture(scope="module")
+def refiner():
+    torch.manual_seed(0)
+    config = DiffusionConfig(synthesis=SynthesisConfig(encoder=ENC), base_channels=8, steps=2, samples=2)
+    return DiffusionRefiner(config).eval()
+
+
+def test_synthesis_ct_keeps_the_input_grid_and_hu_range(unet, volumes):
+    ct = impute(unet, volumes, "CT")
+    assert ct.same_grid(volumes["CT"]) and ct.modality == "CT"
+    assert ct.array.dtype == np.float32 and ct.array.min() >= -1024 and ct.array.max() <= 3000
+
+
+def test_ct_to_mr_model_generates_mr_from_ct(volumes):
+    net = SynthesisUNet(SynthesisConfig(encoder=ENC, source="CT", target="MR", mr_weightings=("T1",))).eval()
+    mr = impute(net, {"CT": volumes["CT"]}, "MR")
+    assert mr.same_grid(volumes["CT"]) and mr.modality == "MR-T1" and 0 <= mr.array.min() <= mr.array.max() <= 1000
+    with pytest.raises(ModelInputError, match="generates MR only"):
+        impute(net, {"CT": volumes["CT"]}, "CT")
+
+
+def test_refused_target_and_missing_weighting(unet, volumes):
+    with pytest.raises(ModelInputError, match="generates CT only"):
+        impute(unet, volumes, "MR")
+    with pytest.raises(ModelInputError, match="MR-T2 is missing"):
+        impute(unet, {"MR-T1": volumes["MR-T1"]}, "CT")
+
+
+def test_progress_reaches_one(unet, volumes):
+    seen = []
+    impute(unet, volumes, "CT", batch_size=8, progress=seen.append)
+    assert len(seen) == int(np.ceil(volumes["CT"].shape[0] / 8)) and seen[-1] == 1.0 and seen == sorted(seen)
+
+
+def test_diffusion_mean_and_spread_on_the_input_grid(refiner, volumes):
+    result = impute_with_uncertainty(refiner, volumes, "CT", samples=3, seed=1)
+    assert result.samples == 3 and result.mean.same_grid(volumes["CT"]) and result.std.same_grid(volumes["CT"])
+    assert (result.std.array >= 0).all() and result.std.array.max() > 0
+    again = impute_with_uncertainty(refiner, volumes, "CT", samples=3, seed=1)
+    assert np.array_equal(result.mean.array, again.mean.array)
+    default = impute(refiner, volumes, "CT")  # the mean of the default number of samples, seed 0
+    assert np.array_equal(default.array, impute_with_uncertainty(refiner, volumes, "CT", seed=0).mean.array)
+
+
+def test_deterministic_models_have_no_spread(unet, volumes):
+    with pytest.raises(ModelInputError, match="deterministic: no spread"):
+        impute_with_uncertainty(unet, volumes, "CT")
+
+
+def test_cards_state_outputs(tmp_path):
+    import json
+
+    for name, card in {
+        "old-vae": {"task": "vae"},
+        "syn": {"task": "synthesis", "config": {"target": "MR"}},
+        "dif": {"task": "diffusion", "config": {"synthesis": {"target": "CT"}}},
+        "new": {"task": "synthesis", "outputs": ["CT"]},
+        "clf": {"task": "classifier"},
+    }.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "model_card.json").write_text(json.dumps(card))
+    outputs = {n: read_card(tmp_path / n).outputs for n in list_models(tmp_path)}
+    assert outputs == {"old-vae": ("CT", "MR"), "syn": ("MR",), "dif": ("CT",), "new": ("CT",), "clf": ()}
+    assert list_models(tmp_path, task="synthesis") == ["new", "syn"]
