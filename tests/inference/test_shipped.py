@@ -44,7 +44,9 @@ def test_classifier_ships_scores_consistent_with_its_card(name):
     card = read_card(ASSETS_DIR / name)
     scores = read_scores(ASSETS_DIR / name)
     assert scores.full_subset == "+".join(card.inputs)
-    assert set(scores.frame["spec"]) == {"demo"} and set(scores.frame["split"]) == {"test"}
+    specs = scores.frame.groupby("split")["spec"].unique().map(list).to_dict()
+    assert specs["test"] == ["demo"] and specs.get("val", ["classifier-train"]) == ["classifier-train"]
+    assert set(specs) <= {"test", "val"} and (scores.frame["split"] == "test").sum() == 100
     labels, probabilities = scores.scores("all")
     from fusion_core.evaluation import auc_score
 
