@@ -31,7 +31,8 @@ from ui import session
 from ui.aligned import aligned_active_case
 from ui.models import get_model
 
-PREFERRED = {"CT": ("synth-unet", "vae-poe"), "MR": ("synth-unet-ct2mr", "vae-poe")}  # first present is the default
+# The first of these that is shipped and can read the case's scans is the default.
+PREFERRED = {"CT": ("synth-unet", "synth-unet-t1", "vae-poe"), "MR": ("synth-unet-ct2mr", "vae-poe")}
 _ACTIVE = "__active__"
 logger = logging.getLogger("fusion_explorer")
 
@@ -76,10 +77,19 @@ def generator_names(source: str, target: str) -> list[str]:
     return usable
 
 
-def default_models(names: list[str], target: str) -> list[str]:
-    """The page's first choice: the paired U-Net when shipped, else the PoE VAE, else the first model."""
-    preferred = [name for name in PREFERRED[target] if name in names]
-    return preferred[:1] or names[:1]
+def default_models(names: list[str], target: str, case: Case | None = None) -> list[str]:
+    """The page's first choice: the paired U-Net (T1+T2, else T1 alone) when shipped and the case has its
+    scans, else the PoE VAE, else the first model that can read the case (any model when ``case`` is None)."""
+    readable = [name for name in names if case is None or reads_case(name, target, case)]
+    preferred = [name for name in PREFERRED[target] if name in readable]
+    return preferred[:1] or readable[:1]
+
+
+def reads_case(name: str, target: str, case: Case) -> bool:
+    """Whether the case holds every source scan ``name`` reads to make ``target`` (e.g. a T2 for synth-unet)."""
+    have = ({"CT"} if case.ct is not None else set()) | set(case.mr_weightings)
+    needed = {i for i in get_model(name).card.inputs if (i == "CT") != (target == "CT")}
+    return needed <= have
 
 
 @contextlib.contextmanager
