@@ -268,9 +268,11 @@ def update_cards(results: dict) -> None:
             "device": results["throughput"]["device"],
         }
         if name == "vae-poe":
-            bench["throughput"] = results["throughput"]["impute_vae_mr_to_ct"]
-            bench["classifier_coherence"] = results["coherence"]
             bench["retrieval"] = results["retrieval"]
+            if "impute_vae_mr_to_ct" in results["throughput"]:
+                bench["throughput"] = results["throughput"]["impute_vae_mr_to_ct"]
+            if results["coherence"]:
+                bench["classifier_coherence"] = results["coherence"]
         card["benchmarks"] = bench
         path.write_text(json.dumps(card, indent=2))
 
@@ -299,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=2))
-    if not args.no_cards and not args.skip:
+    if not args.no_cards:
         update_cards(results)
     print(json.dumps(headline(results), indent=2))
     return 0

@@ -22,7 +22,12 @@ from fusion_core.models.config import Strategy
 from fusion_core.training.config import load_train_config
 from fusion_core.training.loop import train
 
-SHIPPED: tuple[str, ...] = ("vae-poe", *(f"clf-{s.value}" for s in Strategy), "translator-cyclegan")
+SHIPPED: tuple[str, ...] = (
+    "vae-poe",
+    *(f"clf-{s.value}" for s in Strategy),
+    "translator-cyclegan",
+    "translator-cyclegan-paired",
+)
 
 
 def train_one(name: str, *, configs: Path, assets: Path, runs: Path, progress: bool) -> dict:
