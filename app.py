@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ui.catalog import PAGES, PAGES_DIR
+from ui.pipeline_results import apply_pipeline_link
 from ui.scaffold import page_boundary
 
 st.set_page_config(page_title="Fusion Explorer", page_icon=":material/neurology:", layout="wide")
@@ -14,4 +15,5 @@ navigation = [
     for page in PAGES
 ]
 with page_boundary("showing this page"):  # a safety net: every page also runs inside its own boundary
+    apply_pipeline_link()  # ?pipeline=<folder>&subject=<id>: a pipeline row's link opens that subject
     st.navigation(navigation).run()

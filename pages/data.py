@@ -9,6 +9,7 @@ from fusion_core.case import Case, case_from_volumes
 from fusion_core.viz.views import metadata_row
 from ui import loaders, session
 from ui.guard import require_app_navigation
+from ui.pipeline_results import section as pipeline_results_section
 from ui.scaffold import page_boundary
 from ui.viewer import tri_planar
 
@@ -20,6 +21,8 @@ with page_boundary("showing the Data page"):
         "Pick a CT/MR pair and look at it: metadata of each scan and axial, coronal and sagittal slices, "
         "linked by physical position."
     )
+
+    pipeline_results_section()  # a folder written by python -m fusion_core.pipeline: its cohort table
 
     SOURCES = ("Demo cohort", "Folder on this machine", "Upload files")
     source = st.radio("Source", SOURCES, horizontal=True, key="data-source")

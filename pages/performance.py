@@ -12,6 +12,7 @@ from fusion_core.viz.performance import missing_modality_figure, reliability_pai
 from fusion_core.viz.teaching import weight_curve_figure
 from ui import performance as perf
 from ui.guard import require_app_navigation
+from ui.pipeline_results import performance_section as pipeline_performance_section
 from ui.scaffold import page_boundary
 from ui.session import demo_subject_ids
 from ui.uncertainty import weight_curve
@@ -33,6 +34,7 @@ with page_boundary("showing the Fusion Performance page"):
         f"Every number comes from the shipped per-subject scores; `{REPRODUCE}` reproduces them."
     )
 
+    pipeline_performance_section()  # scores of a cohort processed by python -m fusion_core.pipeline
     youden = perf.evaluations(fingerprint, None)
     names = perf.labels_of(youden)
     chosen = st.multiselect("Strategies to show", list(names), default=list(names), key="perf-strategies")
@@ -116,14 +118,7 @@ with page_boundary("showing the Fusion Performance page"):
     st.markdown("At test time, with one modality left out:\n" + "\n".join(notes))
 
     st.subheader("Calibration")
-    on_validation = fingerprint in perf.validation_store()
-    if not on_validation and st.button(
-        "Fit the temperatures on the validation split instead (about 6 minutes, once per server)",
-        key="perf-validation",
-    ):
-        perf.score_validation_with_progress(fingerprint)
-        on_validation = True
-    results = [r for r in perf.calibration(fingerprint, on_validation) if r.label in chosen]
+    results = [r for r in perf.calibration(fingerprint) if r.label in chosen]
     left, right = st.columns([3, 2])
     shown = right.selectbox("Reliability diagram of", [r.label for r in results], key="perf-calibration-strategy")
     pick = next(r for r in results if r.label == shown)
@@ -136,7 +131,7 @@ with page_boundary("showing the Fusion Performance page"):
         calibration_frame(results).style.format(precision=3, subset=["ECE before", "ECE after temperature scaling"]),
         height=perf.table_height(len(results)),
     )
-    st.caption(perf.calibration_note(on_validation, perf.n_subjects(fingerprint)))
+    st.caption(perf.calibration_note(results, perf.n_subjects(fingerprint)))
     if st.toggle("Show how the uncertainty-weighted model shifts weight as one scan degrades", key="perf-weights"):
         noisy = st.radio("Add noise to", ["MR", "CT"], horizontal=True, key="perf-weights-noisy")
         curve = weight_curve(demo_subject_ids()[0], noisy)

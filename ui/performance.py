@@ -99,43 +99,22 @@ def missing_modality(fingerprint: Fingerprint) -> pd.DataFrame:
     return missing_modality_aucs(strategy_scores(fingerprint), n_boot=N_BOOT)
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def shipped_validation(fingerprint: Fingerprint) -> StrategyScores | None:
+    """The validation-split rows the classifiers' scores files ship (None when none do)."""
+    try:
+        return load_strategy_scores(
+            [Path(d) for d, _, _ in fingerprint if Path(d).name.startswith("clf-")], split="val"
+        )
+    except EvaluationError:
+        return None
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
-def calibration(fingerprint: Fingerprint, on_validation: bool = False) -> list[CalibrationResult]:
-    """Reliability and ECE of every strategy before and after temperature scaling.
-
-    Args:
-        on_validation: fit the temperature on the validation scores of :func:`validation_store`
-            (they must be there); False: cross-fitted on the test split.
-    """
-    validation = validation_store()[fingerprint] if on_validation else None
-    return calibrate_strategies(strategy_scores(fingerprint), validation=validation)
-
-
-@st.cache_resource(max_entries=1)
-def validation_store() -> dict[Fingerprint, StrategyScores]:
-    """Validation-split scores of the shipped classifiers, computed once per server on request.
-
-    Keyed by the test scores' fingerprint: retraining rewrites the scores files, so new models get
-    new validation scores.
-    """
-    return {}
-
-
-def score_validation_with_progress(fingerprint: Fingerprint) -> StrategyScores:
-    """Score the validation split with every shipped classifier (a progress bar); kept in :func:`validation_store`."""
-    from fusion_core.evaluation.recalibration import validation_scores
-    from ui.models import get_model
-
-    bar = st.progress(0.0, text="Loading the classifiers…")
-    models = {name: get_model(name) for name in strategy_scores(fingerprint).strategies if name.startswith("clf-")}
-
-    def progress(done: int, total: int) -> None:
-        bar.progress(done / total, text=f"Scoring validation subject {done} of {total} with {len(models)} classifiers…")
-
-    scores = validation_scores(models, progress=progress)
-    bar.empty()
-    validation_store()[fingerprint] = scores
-    return scores
+def calibration(fingerprint: Fingerprint) -> list[CalibrationResult]:
+    """Reliability and ECE of every strategy before and after temperature scaling: the temperature
+    fitted on the shipped validation scores, cross-fitted on the test split for a strategy without them."""
+    return calibrate_strategies(strategy_scores(fingerprint), validation=shipped_validation(fingerprint))
 
 
 def bound_explanation(bound: BoundInputs) -> str:
@@ -151,20 +130,27 @@ def bound_explanation(bound: BoundInputs) -> str:
     )
 
 
-def calibration_note(on_validation: bool, n_test: int) -> str:
-    """Where the temperature was fitted, and what temperature scaling does and does not change."""
-    from fusion_core.evaluation.recalibration import CROSS_FIT
+def calibration_note(results: list[CalibrationResult], n_test: int) -> str:
+    """Where the temperatures were fitted, and what temperature scaling does and does not change."""
+    from fusion_core.evaluation.recalibration import CROSS_FIT, VALIDATION
 
-    how = (
-        "on the validation split of the classifiers' training cohort (40 subjects they were never trained on)"
-        if on_validation
-        else f"by {CROSS_FIT}: the subjects are split into two halves (stratified by label) and the temperature "
-        "fitted on one half rescales the other, so no subject is calibrated with its own label. The shipped "
-        "scores cover the test split only; the button above scores the validation split instead"
-    )
+    places = {r.fitted_on for r in results}
+    parts = []
+    if VALIDATION in places:
+        parts.append(
+            "on the validation split of the classifiers' training cohort (40 subjects they were selected on, never "
+            "trained on; shipped in each model's scores file)"
+        )
+    if CROSS_FIT in places:
+        parts.append(
+            f"by {CROSS_FIT} where a model ships no validation scores: the subjects are split into two halves "
+            "(stratified by label) and the temperature fitted on one half rescales the other, so no subject is "
+            "calibrated with its own label (`python -m fusion_core.evaluation.runner --spec classifier-train "
+            "--split val --write` adds them)"
+        )
     return (
-        f"Temperature fitted {how}. Temperature scaling never changes the ranking: ROC curves and AUCs above are "
-        f"unchanged. ECE: expected calibration error, 10 equal-width bins, on the {n_test} test subjects."
+        f"Temperature fitted {'; '.join(parts)}. Temperature scaling never changes the ranking: ROC curves and AUCs "
+        f"above are unchanged. ECE: expected calibration error, 10 equal-width bins, on the {n_test} test subjects."
     )
 
 
@@ -198,8 +184,13 @@ def shift_key(setting, strategies: tuple[str, ...], indices: tuple[int, ...]) ->
     return (setting, strategies, indices)
 
 
-def score_shift_with_progress(setting, strategies: tuple[str, ...], indices: tuple[int, ...]) -> pd.DataFrame:
-    """Re-generate and re-score the subjects under ``setting`` with a progress bar; stored in :func:`shift_store`."""
+def score_shift_with_progress(
+    setting, strategies: tuple[str, ...], indices: tuple[int, ...], unshifted
+) -> pd.DataFrame:
+    """Re-generate and re-score the subjects under ``setting`` with a progress bar; stored in :func:`shift_store`.
+
+    ``unshifted`` (the shipped scores) serves the strategies that read none of the shifted modality.
+    """
     from fusion_core.data.cohorts import get_cohort_spec
     from fusion_core.evaluation.shift import score_shift, shift_aucs
     from ui.models import get_model
@@ -210,7 +201,7 @@ def score_shift_with_progress(setting, strategies: tuple[str, ...], indices: tup
     def progress(done: int, total: int) -> None:
         bar.progress(done / total, text=f"Re-generating and scoring subject {done} of {total}…")
 
-    scores = score_shift(models, get_cohort_spec("demo"), indices, setting, progress=progress)
+    scores = score_shift(models, get_cohort_spec("demo"), indices, setting, progress=progress, unshifted=unshifted)
     bar.empty()
     result = shift_aucs(scores)
     shift_store()[shift_key(setting, strategies, indices)] = result
@@ -253,11 +244,12 @@ def domain_shift_section(fingerprint: Fingerprint) -> None:
     key = shift_key(setting, tuple(chosen), indices)
     result = shift_store().get(key)
     if result is None and st.button("Score this setting", type="primary", key="perf-shift-run", disabled=not chosen):
-        result = score_shift_with_progress(setting, tuple(chosen), indices)
+        result = score_shift_with_progress(setting, tuple(chosen), indices, scores)
     if result is None:
+        rescored = [s for s in chosen if s != ("clf-mr" if modality == "CT" else "clf-ct")]  # the other is unchanged
         st.info(
             f"Press **Score this setting** to re-generate {n_subjects} demo subjects (half with a lesion) with this "
-            f"{modality} scanner and re-score {len(chosen)} strategies: about {shift_seconds(n_subjects, len(chosen))} s "
+            f"{modality} scanner and re-score {len(rescored)} strategies: about {shift_seconds(n_subjects, len(rescored))} s "
             "on two CPU cores, then kept for every visitor of this server."
         )
         return

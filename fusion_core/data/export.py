@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import argparse
 import csv
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from fusion_core.data.phantom import PhantomSubject, make_cohort
+from fusion_core.data.phantom import PhantomSubject, iter_cohort
 
 COHORT_COLUMNS = (
     "subject_id",
@@ -72,11 +72,14 @@ def write_subject(subject: PhantomSubject, folder: Path) -> dict[str, Path]:
     return written
 
 
-def write_cohort(subjects: Sequence[PhantomSubject], out: str | Path, *, progress: bool = True) -> Path:
+def write_cohort(
+    subjects: Iterable[PhantomSubject], out: str | Path, *, progress: bool = True, total: int | None = None
+) -> Path:
     """Write ``subjects`` under ``out`` (see module docstring); returns the CSV written.
 
-    Paired subjects produce ``cohort.csv``; when any subject lacks a modality, ``manifest.csv`` is
-    written as well, listing every scan.
+    Subjects are written as they come and then dropped, so an iterator (``iter_cohort``) writes a
+    cohort of any size in one subject's memory. Paired subjects produce ``cohort.csv``; when any
+    subject lacks a modality, ``manifest.csv`` is written as well, listing every scan.
     """
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
@@ -84,18 +87,20 @@ def write_cohort(subjects: Sequence[PhantomSubject], out: str | Path, *, progres
     if progress:
         from tqdm.auto import tqdm
 
-        iterator = tqdm(subjects, desc="writing phantom cohort", unit="subject")
-    manifest = []
+        iterator = tqdm(subjects, desc="writing phantom cohort", unit="subject", total=total)
+    manifest, rows, unpaired = [], [], False
     for subject in iterator:
         written = write_subject(subject, root / subject.subject_id)
+        rows.append(cohort_row(subject))
+        unpaired |= subject.ct is None or subject.mr is None
         for key, modality in (("ct", "CT"), ("mr", "MR")):
             if key in written:
                 path = written[key].relative_to(root).as_posix()
                 manifest.append(
                     {"subject_id": subject.subject_id, "modality": modality, "path": path, "label": subject.label}
                 )
-    _write_csv(root / "cohort.csv", COHORT_COLUMNS, [cohort_row(s) for s in subjects])
-    if any(s.ct is None or s.mr is None for s in subjects):
+    _write_csv(root / "cohort.csv", COHORT_COLUMNS, rows)
+    if unpaired:
         return _write_csv(root / "manifest.csv", ("subject_id", "modality", "path", "label"), manifest)
     return root / "cohort.csv"
 
@@ -128,15 +133,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _spec_subjects(args: argparse.Namespace) -> list:
-    from tqdm.auto import tqdm
-
+def _spec_subjects(args: argparse.Namespace):
+    """The named spec's subjects, generated one at a time."""
     from fusion_core.data.cohorts import get_cohort_spec
 
     spec = get_cohort_spec(args.spec)
     changes = {k: v for k, v in (("n", args.n_given), ("seed", args.seed_given)) if v is not None}
     spec = spec.replace(**changes, options=spec.phantom_options | {"size": args.size})
-    return [spec.subject(i) for i in tqdm(range(spec.n), desc=f"cohort {spec.name}", unit="subject")]
+    return spec.subjects(), spec.n
 
 
 def cli(argv: Sequence[str] | None = None) -> int:
@@ -146,11 +150,10 @@ def cli(argv: Sequence[str] | None = None) -> int:
     given = parser.parse_args(argv, namespace=argparse.Namespace(n=None, seed=None))
     args.n_given, args.seed_given = given.n, given.seed
     if args.spec:
-        subjects = _spec_subjects(args)
+        subjects, n = _spec_subjects(args)
     else:
-        subjects = make_cohort(
-            args.n, seed=args.seed, paired=not args.unpaired, prevalence=args.prevalence, size=args.size, progress=True
-        )
-    written = write_cohort(subjects, args.out)
-    print(f"wrote {len(subjects)} subjects to {args.out} ({written.name})")
+        options = {"paired": not args.unpaired, "prevalence": args.prevalence, "size": args.size}
+        subjects, n = iter_cohort(args.n, seed=args.seed, **options), args.n
+    written = write_cohort(subjects, args.out, total=n)  # generated and written one subject at a time
+    print(f"wrote {n} subjects to {args.out} ({written.name})")
     return 0

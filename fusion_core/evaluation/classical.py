@@ -13,9 +13,10 @@ the mean (overall, and in the worst slice: small lesions are outliers), and loca
   weights from centred kernel-target alignment (Cortes, Mohri & Rostamizadeh 2012), an SVM on the
   combined kernel with Platt probabilities. A missing modality's kernel is left out of the sum.
 
-CLI (writes ``<out>/classical-lr/scores.csv`` and ``<out>/classical-mksvm/scores.csv``, git-ignored)::
+CLI (writes ``<out>/classical-lr/scores.csv`` and ``<out>/classical-mksvm/scores.csv``, shipped in
+``assets/baselines``; the feature tables are cached, git-ignored, in ``data/cache/classical``)::
 
-    python -m fusion_core.evaluation.classical [--out data/cache/classical]
+    python -m fusion_core.evaluation.classical [--out assets/baselines]
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ FEATURE_NAMES = (
     "local_sd_p99",
 )
 SUBSETS = {"CT+MR-T1+MR-T2": MODALITIES, "CT": ("CT",), "MR-T1+MR-T2": ("MR-T1", "MR-T2")}
-CLASSICAL_DIR = Path(__file__).resolve().parents[2] / "data" / "cache" / "classical"  # git-ignored
+CLASSICAL_DIR = Path(__file__).resolve().parents[2] / "assets" / "baselines"  # shipped scores files
+FEATURE_CACHE = Path(__file__).resolve().parents[2] / "data" / "cache" / "classical"  # git-ignored
 MODEL_NAMES = ("classical-lr", "classical-mksvm")
 
 
@@ -287,11 +289,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     train_spec, test_spec = get_cohort_spec("classifier-train"), get_cohort_spec("demo")
     tick = lambda what: lambda d, n: print(f"\r{what} {d}/{n}", end="", flush=True)  # noqa: E731
     train_rows, train_x = cached_features(
-        args.out / feature_stem(train_spec, "train"), train_spec, split_indices(train_spec, "train"), tick("train")
+        FEATURE_CACHE / feature_stem(train_spec, "train"), train_spec, split_indices(train_spec, "train"), tick("train")
     )
     model = fit_classical(train_x, train_rows["label"].to_numpy(int))
     test_rows, test_x = cached_features(
-        args.out / feature_stem(test_spec, "test"), test_spec, range(test_spec.n), tick("test")
+        FEATURE_CACHE / feature_stem(test_spec, "test"), test_spec, range(test_spec.n), tick("test")
     )
     print(f"\nkernel weights {model.kernel_weights}, SVM C {model.svm_c}, gamma {model.gamma:.3f}")
     for name, table in classical_scores(model, test_rows, test_x).items():

@@ -1,8 +1,9 @@
 """Calibration of each strategy before and after temperature scaling.
 
 The temperature must be fitted on subjects the reported ECE is not measured on. With a validation
-split's scores it is fitted there. Without them (the shipped files hold the test split only), it is
-*cross-fitted* on the test split: the subjects are split into two label-stratified halves, the
+split's scores (the shipped scores files hold the validation split of the classifiers' training
+cohort beside the test split: ``python -m fusion_core.evaluation.runner --spec classifier-train
+--split val --write``) it is fitted there. Without them it is *cross-fitted* on the test split: the subjects are split into two label-stratified halves, the
 temperature fitted on one half calibrates the other, and the reliability curve and ECE are computed
 on the pooled out-of-fold probabilities. No subject's calibrated probability used its own label.
 """
@@ -137,25 +138,3 @@ def calibration_frame(results: list[CalibrationResult]):
         },
         index=pd.Index([r.label for r in results], name="Strategy"),
     )
-
-
-VALIDATION_SPEC = "classifier-train"
-
-
-def validation_scores(models: dict, *, progress=None) -> StrategyScores:
-    """Every model's validation-split scores on its complete input, through the app's ``classify`` path.
-
-    The validation split of :data:`VALIDATION_SPEC` (40 subjects, the split the classifiers were
-    selected on, never trained on), scored as the shipped test scores were (MC dropout, 8 samples).
-    Minutes on two CPU cores: each subject is rendered, aligned and classified by every model.
-
-    Args:
-        models: name -> LoadedModel.
-        progress: called with (subjects done, total).
-    """
-    from fusion_core.data.cohorts import get_cohort_spec
-    from fusion_core.evaluation.runner import split_indices
-    from fusion_core.evaluation.shift import ShiftSetting, score_shift
-
-    spec = get_cohort_spec(VALIDATION_SPEC)
-    return score_shift(models, spec, split_indices(spec, "val"), ShiftSetting(), split="val", progress=progress)

@@ -10,7 +10,9 @@ CLI::
     python -m fusion_core.evaluation.runner --spec demo --split test [--models clf-ct clf-poe ...]
         [--assets assets/models] [--write]
 
-writes ``<model>/scores.csv`` beside each card with ``--write`` (else prints a summary only).
+writes ``<model>/scores.csv`` beside each card with ``--write`` (else prints a summary only); the
+file keeps the rows of other splits, so ``--spec classifier-train --split val --write`` adds the
+validation scores temperature scaling is fitted on (with ``--complete-only``: no modality dropped).
 """
 
 from __future__ import annotations
@@ -24,7 +26,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fusion_core.evaluation.scores_io import SCORES_FILE, ScoresTable, score_column, uncertainty_column, write_scores
+from fusion_core.evaluation.scores_io import (
+    SCORES_FILE,
+    ScoresTable,
+    read_scores,
+    score_column,
+    uncertainty_column,
+    write_scores,
+)
 
 
 def input_subsets(inputs: Sequence[str]) -> list[tuple[str, ...]]:
@@ -73,12 +82,14 @@ def subject_row(subject, spec_name: str, split: str) -> dict[str, Any]:
     }
 
 
-def score_case(model, volumes: dict, *, mc_samples: int = 8) -> dict[str, float]:
-    """{"score[...]": p, "uncertainty[...]": sd} of one model on one case's aligned volumes, per subset."""
+def score_case(model, volumes: dict, *, mc_samples: int = 8, complete_only: bool = False) -> dict[str, float]:
+    """{"score[...]": p, "uncertainty[...]": sd} of one model on one case's aligned volumes, per subset
+    (only the complete input with ``complete_only``)."""
     from fusion_core.inference import ModelInputError, classify
 
     row: dict[str, float] = {}
-    for subset in input_subsets(model.card.inputs):
+    subsets = input_subsets(model.card.inputs)
+    for subset in subsets[:1] if complete_only else subsets:
         given = {m: volumes[m] for m in subset if m in volumes}
         if len(given) < len(subset):
             continue
@@ -92,7 +103,13 @@ def score_case(model, volumes: dict, *, mc_samples: int = 8) -> dict[str, float]
 
 
 def score_models(
-    models: dict[str, Any], spec, split: str = "test", *, mc_samples: int = 8, progress: bool = False
+    models: dict[str, Any],
+    spec,
+    split: str = "test",
+    *,
+    mc_samples: int = 8,
+    progress: bool = False,
+    complete_only: bool = False,
 ) -> dict[str, ScoresTable]:
     """Score every model on every subject of ``spec``'s ``split``.
 
@@ -100,6 +117,8 @@ def score_models(
         models: name -> LoadedModel.
         spec: a CohortSpec (``get_cohort_spec("demo")``).
         split: "train", "val" or "test".
+        complete_only: score the complete input only, not each modality alone (what temperature
+            scaling on a validation split needs; a third of the time).
 
     Returns:
         name -> ScoresTable (one row per subject).
@@ -108,13 +127,29 @@ def score_models(
 
     rows: dict[str, list[dict[str, Any]]] = {name: [] for name in models}
     members = split_members(spec, split)
-    for _, subject in tqdm(members, total=spec.n, desc=f"scoring {spec.name}/{split}", disable=not progress):
+    for _, subject in tqdm(
+        members, total=len(split_indices(spec, split)), desc=f"scoring {spec.name}/{split}", disable=not progress
+    ):
         case = subject.to_case().aligned()
         volumes = {"CT": case.ct, **case.mr_weightings}
         base = subject_row(subject, spec.name, split)
         for name, model in models.items():
-            rows[name].append(base | score_case(model, volumes, mc_samples=mc_samples))
+            rows[name].append(base | score_case(model, volumes, mc_samples=mc_samples, complete_only=complete_only))
     return {name: ScoresTable(pd.DataFrame(r), name=name) for name, r in rows.items()}
+
+
+def merged_split(table: ScoresTable, path: Path) -> ScoresTable:
+    """``table``'s rows in place of the same (spec, split) rows of the scores file at ``path``, if there is one.
+
+    A model's ``scores.csv`` holds its test split (what the pages show) and may hold its validation
+    split too (what temperature scaling is fitted on): writing one split keeps the others.
+    """
+    if not path.is_file():
+        return table
+    old = read_scores(path).frame
+    new = table.frame
+    keep = ~(old["spec"].isin(new["spec"].unique()) & old["split"].isin(new["split"].unique()))
+    return ScoresTable(pd.concat([old[keep], new], ignore_index=True), name=table.name)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -127,14 +162,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--models", nargs="*", help="model names or checkpoint folders (default: every classifier)")
     p.add_argument("--assets", default=str(ASSETS_DIR))
     p.add_argument("--mc-samples", type=int, default=8)
+    p.add_argument("--complete-only", action="store_true", help="score the complete input only (no modality dropped)")
     p.add_argument("--write", action="store_true", help=f"write <model>/{SCORES_FILE}")
     args = p.parse_args(argv)
     names = args.models or list_models(args.assets, task="classifier")
     models = {Path(n).name: load_model(n, device="cpu", assets_dir=args.assets) for n in names}
-    tables = score_models(models, get_cohort_spec(args.spec), args.split, mc_samples=args.mc_samples, progress=True)
+    spec = get_cohort_spec(args.spec)
+    tables = score_models(
+        models, spec, args.split, mc_samples=args.mc_samples, progress=True, complete_only=args.complete_only
+    )
     for name, table in tables.items():
         if args.write:
-            write_scores(table, Path(models[name].source) / SCORES_FILE)
+            write_scores(
+                merged_split(table, Path(models[name].source) / SCORES_FILE), Path(models[name].source) / SCORES_FILE
+            )
         cols = [c for c in table.frame.columns if c.startswith("score[")]
         print(name, table.frame[cols].mean().round(3).to_dict(), flush=True)
     return 0

@@ -148,8 +148,8 @@ def _parts(column: str) -> list[str]:
 def _row_problems(frame: pd.DataFrame) -> list[str]:
     problems = [] if len(frame) else ["no rows"]
     ids = frame["subject_id"]
-    if ids.isna().any() or ids.duplicated().any():
-        problems.append("subject_id must be present and unique in every row")
+    if ids.isna().any() or frame.duplicated(["spec", "subject_id"]).any():  # ids restart in each cohort spec
+        problems.append("subject_id must be present in every row and unique within each cohort spec")
     if not frame["label"].isin([0, 1]).all():
         problems.append("label must be 0 or 1 in every row")
     if not frame["split"].isin(SPLITS).all():

@@ -53,6 +53,7 @@ def classify(
     top_k: int = TOP_K,
     candidate_slices: np.ndarray | None = None,
     seed: int | None = 0,
+    only_candidates: bool = False,
 ) -> ClassificationResult:
     """Subject-level lesion probability and its uncertainty from a fusion classifier.
 
@@ -71,6 +72,8 @@ def classify(
         top_k: the subject probability is the mean of the ``top_k`` highest slice probabilities.
         candidate_slices: slice indices to take the top-k over, instead of the estimate.
         seed: seeds torch for the MC-dropout draws (None: not seeded), so the same input gives the same result.
+        only_candidates: run the network on the candidate slices only (the other slices' probability
+            and variance are NaN): all a subject score needs, about twice as fast on a whole head.
     """
     model = as_loaded(model)
     require_task(model, ("classifier",), "classify")
@@ -79,6 +82,10 @@ def classify(
     if strategy in ("ct", "mr") and strategy.upper() not in grouped:
         raise ModelInputError(f"the {strategy.upper()}-only classifier needs its {model.card.describe_inputs()} input")
     x = network_tensors(model, grouped)
+    n_slices = len(next(iter(x.values())))
+    candidates = _candidates(model, grouped, candidate_slices, n_slices)
+    if only_candidates:
+        x = {m: t[torch.as_tensor(candidates, device=t.device)] for m, t in x.items()}
     with torch.random.fork_rng(devices=[], enabled=seed is not None):  # seeded draws, global RNG untouched
         if seed is not None:
             torch.manual_seed(seed)
@@ -87,14 +94,24 @@ def classify(
             x,
             batch_size,
         )
-    logit, variance = torch.cat(parts, dim=1).cpu().numpy()
+    logit, variance = _on_all_slices(
+        torch.cat(parts, dim=1).cpu().numpy(), candidates if only_candidates else None, n_slices
+    )
     probs = 1.0 / (1.0 + np.exp(-logit))
-    candidates = _candidates(model, grouped, candidate_slices, len(probs))
     top = top_slices(probs, candidates, top_k=top_k)
     p = float(probs[top].mean())
     sd = float(np.mean(probs[top] * (1 - probs[top]) * np.sqrt(variance[top])))
     used = tuple(name for name in model.card.inputs if _given(name, grouped))
     return ClassificationResult(p, sd, probs, variance, top, candidates, strategy, used, mc_samples)
+
+
+def _on_all_slices(values: np.ndarray, computed: np.ndarray | None, n_slices: int) -> np.ndarray:
+    """(2, n) logits and variances on every slice; NaN on slices that were not computed."""
+    if computed is None:
+        return values
+    full = np.full((values.shape[0], n_slices), np.nan, dtype=values.dtype)
+    full[:, computed] = values
+    return full
 
 
 def _given(name: str, grouped) -> bool:

@@ -23,7 +23,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seed", type=int)
     p.add_argument("--num-threads", type=int)
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument(
+        "--cohort", help="train on a cohort folder (SynthRAD layout, labels in cohort.csv) instead of the phantom"
+    )
+    p.add_argument(
+        "--init", nargs="*", help="fine-tune: start from these checkpoint folders (e.g. assets/models/clf-early)"
+    )
     return p.parse_args(argv)
+
+
+def checkpoint_dir(name_or_dir: str) -> str:
+    """A checkpoint folder, or a shipped model's name (``clf-early``) resolved to its folder."""
+    from fusion_core.inference.registry import model_dir
+
+    return str(model_dir(name_or_dir))
+
+
+def with_cohort_folder(config, folder: str):
+    """The config trained on a cohort folder: same slicing, splits by subject of the folder's subjects."""
+    import dataclasses
+
+    return dataclasses.replace(config, data={**config.data, "cohort": "", "cohort_dir": str(folder)})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,7 +55,10 @@ def main(argv: list[str] | None = None) -> int:
         batch_size=args.batch_size,
         seed=args.seed,
         num_threads=args.num_threads,
+        init_from=tuple(checkpoint_dir(name) for name in args.init) if args.init else None,
     )
+    if args.cohort:
+        config = with_cohort_folder(config, args.cohort)
     out = args.out or f"runs/{config.name}"
     command = "python -m fusion_core.training " + shlex.join(sys.argv[1:] if argv is None else argv)
     result = train(

@@ -292,6 +292,10 @@ def cohort_record(data: SliceDataConfig) -> dict[str, Any]:
     record["test"] = (
         {"spec": "demo", "split": "test"} if spec.split_fractions[2] == 0 else {"spec": spec.name, "split": "test"}
     )
+    if data.cohort_dir:  # a cohort folder: the card names it and its content digest
+        from fusion_core.training.cohort_folder import folder_record
+
+        record.update(folder_record(data.cohort_dir))
     return record
 
 

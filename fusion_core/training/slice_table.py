@@ -41,6 +41,7 @@ _KEY_DEFAULTS = {
     "neighbours": 0,
     "cohort": "",
     "mr_weightings": ("T1",),
+    "cohort_dir": "",
 }
 MR_WEIGHTINGS = ("T1", "T2")
 
@@ -82,6 +83,9 @@ class SliceDataConfig:
         split_fractions: train/val/test fractions of SUBJECTS.
         split_seed: seed of the subject split.
         cache_dir: where generated tables are cached.
+        cohort_dir: a cohort folder (SynthRAD layout, labels in ``cohort.csv``) to slice instead of a
+            phantom cohort (:mod:`fusion_core.training.cohort_folder`); ``split_fractions`` and
+            ``split_seed`` split its subjects. Wins over ``cohort``.
     """
 
     cohort: str = ""
@@ -104,6 +108,7 @@ class SliceDataConfig:
     split_fractions: tuple[float, float, float] = (0.6, 0.2, 0.2)
     split_seed: int = 0
     cache_dir: str = "data/cache"
+    cohort_dir: str = ""
 
     def __post_init__(self) -> None:
         unknown = set(self.mr_weightings) - set(MR_WEIGHTINGS)
@@ -115,6 +120,10 @@ class SliceDataConfig:
         """The cohort spec this config slices (its own fields as an ad-hoc spec when ``cohort`` is empty)."""
         from fusion_core.data.cohorts import CohortSpec, get_cohort_spec
 
+        if self.cohort_dir:
+            from fusion_core.training.cohort_folder import folder_spec
+
+            return folder_spec(self.cohort_dir, self.split_fractions)
         if self.cohort:
             return get_cohort_spec(self.cohort)
         return CohortSpec(
@@ -139,7 +148,11 @@ class SliceDataConfig:
             for k, v in dataclasses.asdict(self).items()
             if k != "cache_dir" and not (k in _KEY_DEFAULTS and _same(v, _KEY_DEFAULTS[k]))
         }
-        if self.cohort:  # a spec's contents, not its name, decide the table
+        if self.cohort_dir:  # the folder's content, not its path, decides the table
+            from fusion_core.training.cohort_folder import folder_digest
+
+            fields["cohort_dir"] = folder_digest(self.cohort_dir)
+        elif self.cohort:  # a spec's contents, not its name, decide the table
             fields["cohort"] = self.spec.as_dict()
         fields["table_version"] = TABLE_VERSION
         return hashlib.sha1(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()[:12]
@@ -286,7 +299,13 @@ def _select_weightings(table: dict[str, np.ndarray], source: SliceDataConfig, ta
 
 
 def iter_phantom_cohort(config: SliceDataConfig) -> Iterator[Any]:
-    """The phantom subjects a SliceDataConfig describes (its cohort spec), one at a time."""
+    """The phantom subjects a SliceDataConfig describes (its cohort spec), one at a time; the subjects of
+    its ``cohort_dir`` when it names a folder."""
+    if config.cohort_dir:
+        from fusion_core.training.cohort_folder import iter_folder_subjects
+
+        yield from iter_folder_subjects(config.cohort_dir)
+        return
     yield from config.spec.subjects()
 
 

@@ -81,7 +81,7 @@ def test_write_then_read_round_trips_and_leaves_no_temporary(model_dir, tmp_path
         (lambda t: t.replace("site,", "centre,"), r"missing column\(s\) \['site'\]"),
         (lambda t: t.replace("score[CT],", "score[CT,"), "malformed column 'score\\[CT'"),
         (lambda t: t.replace("d002,0", "d002,2"), "label must be 0 or 1"),
-        (lambda t: t.replace("d002", "d001"), "subject_id must be present and unique"),
+        (lambda t: t.replace("d002", "d001"), "subject_id must be present in every row and unique"),
         (lambda t: t.replace("0.90,0.80", "1.90,0.80"), r"score\[CT\+MR-T1\] must be numbers in \[0.0, 1.0\]"),
         (lambda t: t.replace(",test,", ",testing,", 1), "split must be one of"),
         (lambda t: t.replace("uncertainty[CT+MR-T1]", "uncertainty[MR-T2]"), "uncertainty.MR-T2. has no matching"),

@@ -110,10 +110,30 @@ def test_zero_shift_reproduces_the_shipped_score():
         pytest.skip("clf-ct ships no scores.csv")
     shipped = read_scores(ASSETS_DIR / "clf-ct").frame.set_index("subject_id")
     spec = get_cohort_spec("demo")
-    scored = score_shift({"clf-ct": load_model("clf-ct", device="cpu")}, spec, [7], ShiftSetting())
+    model = {"clf-ct": load_model("clf-ct", device="cpu")}
+    scored = score_shift(model, spec, [7], ShiftSetting())
     row = scored.rows("clf-ct").iloc[0]
     assert row["subject_id"] == "phantom-007" and row["label"] == shipped.loc["phantom-007", "label"]
     assert row["score"] == pytest.approx(shipped.loc["phantom-007", "score[CT]"], abs=1e-4)
+    fast = score_shift(model, spec, [7], ShiftSetting(), only_candidates=True).rows("clf-ct").iloc[0]
+    assert fast["score"] == pytest.approx(row["score"], abs=0.1)  # brain slices only: within MC-dropout noise
+
+
+def test_a_model_blind_to_the_shifted_modality_is_not_rescored():
+    from fusion_core.evaluation import read_scores
+    from fusion_core.evaluation.shift import score_shift
+    from fusion_core.evaluation.strategies import strategy_scores
+    from fusion_core.inference import load_model
+    from fusion_core.inference.registry import ASSETS_DIR
+
+    if not (ASSETS_DIR / "clf-mr" / "scores.csv").is_file():
+        pytest.skip("clf-mr ships no scores.csv")
+    shipped = strategy_scores([read_scores(ASSETS_DIR / "clf-mr")])
+    spec = get_cohort_spec("demo")
+    models = {"clf-mr": load_model("clf-mr", device="cpu")}
+    scored = score_shift(models, spec, [3, 7], ShiftSetting("CT", blur_mm=2.0), unshifted=shipped)
+    expected = shipped.for_subjects(["phantom-003", "phantom-007"]).rows("clf-mr")
+    assert scored.rows("clf-mr")["score"].tolist() == expected["score"].tolist()
 
 
 def test_shift_aucs_report_auc_and_mean_probability_per_class():

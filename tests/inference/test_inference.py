@@ -206,3 +206,18 @@ def test_classify_is_reproducible_with_mc_dropout(saved, volumes):
     a = classify(saved["poe"], volumes, mc_samples=4)
     b = classify(saved["poe"], volumes, mc_samples=4)
     assert a.probability == b.probability
+
+
+def test_classify_only_candidates_matches_the_full_run_on_them(volumes, tmp_path):
+    torch.manual_seed(0)
+    save_model(FusionClassifier(ClassifierConfig(strategy="ct", encoder=ENC, embed_dim=8)), tmp_path)
+    (tmp_path / "model_card.json").write_text('{"trainer": {"data": {"min_brain_fraction": 0.5}}}')
+    model = load_model(tmp_path, device="cpu")
+    full = classify(model, {"CT": volumes["CT"]}, mc_samples=1)
+    fast = classify(model, {"CT": volumes["CT"]}, mc_samples=1, only_candidates=True)
+    others = np.setdiff1d(np.arange(len(full.slice_probabilities)), full.candidate_slices)
+    assert np.isnan(fast.slice_probabilities[others]).all()
+    np.testing.assert_allclose(
+        fast.slice_probabilities[full.candidate_slices], full.slice_probabilities[full.candidate_slices], rtol=1e-5
+    )
+    assert fast.probability == pytest.approx(full.probability, rel=1e-5)

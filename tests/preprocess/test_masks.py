@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from fusion_core.constants import HEAD_HU
 from fusion_core.preprocess.masks import ct_head_mask, head_mask, mr_head_mask
@@ -44,3 +45,19 @@ def test_head_mask_dispatches_on_modality(small_ct, rng):
     mask = head_mask(mr)
     np.testing.assert_array_equal(mask, mr_head_mask(mr.array))
     assert not mask.all()  # the CT rule (everything above -500) would have kept the air
+
+
+def test_fill_holes_per_slice_matches_scipy_slice_by_slice():
+    from scipy import ndimage
+
+    from fusion_core.preprocess.masks import fill_holes_per_slice
+
+    rng = np.random.default_rng(3)
+    mask = rng.uniform(size=(6, 24, 20)) > 0.45  # many holes and edge-touching regions
+    mask[2] = False
+    mask[3, 4:12, 4:12] = True
+    mask[3, 6:9, 6:9] = False  # a clean hole
+    expected = np.stack([ndimage.binary_fill_holes(s) for s in mask])
+    np.testing.assert_array_equal(fill_holes_per_slice(mask), expected)
+    with pytest.raises(ValueError, match="z, y, x"):
+        fill_holes_per_slice(mask[0])
