@@ -85,13 +85,11 @@ def demo_truth(subject):
     )
 
 
-def bench_generation_on_demo(limit: int, device, mapper) -> dict:
-    """Every generator (and the baseline) on the first ``limit`` demo subjects: MR->CT, CT->MR, seconds per volume."""
+def bench_generation_on_demo(limit: int, device, mapper, names: tuple[str, ...] = GENERATORS) -> dict:
+    """Generators (and the baseline) on the first ``limit`` demo subjects: MR->CT, CT->MR, seconds per volume."""
     spec = get_cohort_spec("demo")
-    models = {name: load_model(name, device=device) for name in GENERATORS}
-    rows: dict[str, dict[str, list]] = {
-        k: {"mr_to_ct": [], "ct_to_mr": [], "seconds": []} for k in (*GENERATORS, BASELINE)
-    }
+    models = {name: load_model(name, device=device) for name in names}
+    rows: dict[str, dict[str, list]] = {k: {"mr_to_ct": [], "ct_to_mr": [], "seconds": []} for k in (*names, BASELINE)}
     coherence: dict[str, list] = {}
     for i in tqdm(range(limit), desc="generation on demo"):
         ct, mr, head, brain = demo_truth(spec.subject(i))
@@ -106,8 +104,9 @@ def bench_generation_on_demo(limit: int, device, mapper) -> dict:
                 generation_metrics(fake_mr.array, mr.array, head, target="MR", real_ct=ct.array, brain=brain).as_row()
             )
             rows[name]["seconds"].append(dt)
-        for key, value in vae_coherence(models["vae-poe"], ct, mr, head, brain).items():
-            coherence.setdefault(key, []).append(value)
+        if "vae-poe" in models:
+            for key, value in vae_coherence(models["vae-poe"], ct, mr, head, brain).items():
+                coherence.setdefault(key, []).append(value)
     summary = {
         name: {
             "mr_to_ct": mean_rows(r["mr_to_ct"]),
@@ -117,9 +116,10 @@ def bench_generation_on_demo(limit: int, device, mapper) -> dict:
         for name, r in rows.items()
     }
     b = summary[BASELINE]["mr_to_ct"]["mae"]
-    for name in GENERATORS:
+    for name in names:
         summary[name]["mr_to_ct"]["mae_reduction_vs_baseline"] = 1 - summary[name]["mr_to_ct"]["mae"] / b
-    summary["vae-poe"]["coherence"] = {k: float(np.mean(v)) for k, v in coherence.items()}
+    if coherence:
+        summary["vae-poe"]["coherence"] = {k: float(np.mean(v)) for k, v in coherence.items()}
     summary["n_subjects"] = limit
     summary["volume_shape"] = list(ct.shape)
     summary["baseline_classes"] = {"centers_unit": mapper.centers.tolist(), "hu": mapper.hu.tolist()}
@@ -144,27 +144,9 @@ def vae_coherence(vae, ct, mr, head, brain) -> dict[str, float]:
     return out
 
 
-def retrieval_recall(
-    ct_latents, mr_latents, ct_meta, mr_meta, *, ks=(1, 5, 10), tolerance: int = 1
-) -> dict[int, float]:
-    """Recall@k of finding a CT slice's own MR slice (same subject, within ``tolerance`` slices) among all MR slices.
-
-    Distances are Euclidean after standardising each latent dimension over all slices of both sets.
-    """
-    both = np.concatenate([ct_latents, mr_latents])
-    mean, std = both.mean(0), both.std(0) + 1e-6
-    a, b = (ct_latents - mean) / std, (mr_latents - mean) / std
-    dist = (a**2).sum(1)[:, None] + (b**2).sum(1)[None] - 2 * a @ b.T
-    ranked = np.argsort(dist, axis=1)[:, : max(ks)]
-    subj_ct, subj_mr = ct_meta["subject_id"].to_numpy(), mr_meta["subject_id"].to_numpy()
-    sl_ct, sl_mr = ct_meta["slice"].to_numpy(), mr_meta["slice"].to_numpy()
-    hit = (subj_mr[ranked] == subj_ct[:, None]) & (np.abs(sl_mr[ranked] - sl_ct[:, None]) <= tolerance)
-    return {k: float(hit[:, :k].any(1).mean()) for k in ks}
-
-
 def bench_retrieval(n_subjects: int, device) -> dict:
     """Cross-modal retrieval with the VAE's CT-only and MR-only posterior means on held-out demo subjects."""
-    from fusion_core.latents import encode_cohort
+    from fusion_core.latents import encode_cohort, retrieval_chance, retrieval_recall
 
     spec = get_cohort_spec("demo")
     vae = load_model("vae-poe", device=device)
@@ -177,9 +159,8 @@ def bench_retrieval(n_subjects: int, device) -> dict:
     ct, mr = tables["CT"], tables["MR"]
     meta_ct, meta_mr = ct.meta[keep].reset_index(drop=True), mr.meta[keep].reset_index(drop=True)
     recall = retrieval_recall(ct.latents[keep], mr.latents[keep], meta_ct, meta_mr)
+    chance = retrieval_chance(meta_ct, meta_mr)
     n = int(keep.sum())
-    # chance: a random ranking hits one of the (up to 3) tolerated MR slices within the top k
-    chance = {k: float(min(1.0, 3 * k / n)) for k in recall}
     return {
         "recall": {f"R@{k}": v for k, v in recall.items()},
         "chance": {f"R@{k}": v for k, v in chance.items()},
@@ -257,7 +238,7 @@ def bench_throughput(device) -> dict:
 def update_cards(results: dict) -> None:
     """Write the generation numbers into the generators' cards (classifiers: bench_classifiers.py)."""
     demo = results["generation_on_demo"]
-    for name in GENERATORS:
+    for name in results["settings"]["models"]:
         path = ASSETS_DIR / name / "model_card.json"
         card = json.loads(path.read_text())
         bench = {
@@ -267,7 +248,7 @@ def update_cards(results: dict) -> None:
             "baseline_mr_to_ct": demo[BASELINE]["mr_to_ct"],
             "device": results["throughput"]["device"],
         }
-        if name == "vae-poe":
+        if name == "vae-poe" and results["retrieval"]:
             bench["retrieval"] = results["retrieval"]
             if "impute_vae_mr_to_ct" in results["throughput"]:
                 bench["throughput"] = results["throughput"]["impute_vae_mr_to_ct"]
@@ -286,15 +267,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--out", default=str(RESULTS))
     p.add_argument("--no-cards", action="store_true")
-    p.add_argument("--skip", nargs="*", default=[], choices=["coherence", "throughput"], help="parts to leave out")
+    p.add_argument("--models", nargs="*", default=list(GENERATORS), choices=GENERATORS, help="generators to measure")
+    p.add_argument(
+        "--skip", nargs="*", default=[], choices=["retrieval", "coherence", "throughput"], help="parts to leave out"
+    )
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     gen_data = load_train_config(CONFIGS / "vae-poe.json").data_config()
     gen_table = build_slice_table(gen_data)
     results = {
-        "generation_on_demo": bench_generation_on_demo(args.gen_subjects, device, fit_baseline(gen_table)),
-        "retrieval": bench_retrieval(args.retrieval_subjects, device),
+        "generation_on_demo": bench_generation_on_demo(
+            args.gen_subjects, device, fit_baseline(gen_table), tuple(args.models)
+        ),
+        "retrieval": {} if "retrieval" in args.skip else bench_retrieval(args.retrieval_subjects, device),
         "coherence": {} if "coherence" in args.skip else bench_coherence(gen_table, args.n_boot, device),
         "throughput": {"device": str(device)} if "throughput" in args.skip else bench_throughput(device),
         "settings": vars(args),
