@@ -30,7 +30,10 @@ def encode(model, volumes: Mapping[str, Volume], *, batch_size: int = 64, varian
     if model.task == "classifier" and model.config.strategy != "poe":
         raise ModelInputError(f"encode needs a VAE or the 'poe' classifier, not strategy {model.config.strategy!r}")
     x = network_tensors(model, check_volumes(model, volumes))
-    parts = run_batched(lambda b: _posterior(model.network(b)), x, batch_size)
+    if model.task == "vae":  # the posterior alone: no decoding
+        parts = run_batched(lambda b: tuple(t.float().flatten(1) for t in model.network.posterior(b)), x, batch_size)
+    else:
+        parts = run_batched(lambda b: _posterior(model.network(b)), x, batch_size)
     mu = torch.cat([p[0] for p in parts]).cpu().numpy()
     if not variance:
         return mu

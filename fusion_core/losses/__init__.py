@@ -12,6 +12,7 @@ from fusion_core.losses.objectives import (
     classifier_terms,
     discriminator_loss,
     generator_cycle_terms,
+    paired_translation_loss,
     vae_terms,
     weighted_total,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "identity_loss",
     "info_nce",
     "kl_divergence",
+    "paired_translation_loss",
     "reconstruction_loss",
     "structure_loss",
     "synthesis_terms",

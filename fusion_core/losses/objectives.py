@@ -31,6 +31,8 @@ class VAELossWeights:
         contrastive: InfoNCE between the CT and MR expert means.
         adversarial: LSGAN generator loss from a PatchGAN critic on decoded CT.
         head_weight: extra reconstruction weight inside the head mask (background weight is 1).
+        bone_weight: factor on the reconstruction weight where the true CT is bone (> 300 HU): the
+            skull is a thin structure whose errors are large in HU (1 = off).
     """
 
     reconstruction: float = 1.0
@@ -39,6 +41,7 @@ class VAELossWeights:
     contrastive: float = 0.05
     adversarial: float = 0.0
     head_weight: float = 4.0
+    bone_weight: float = 1.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,12 +80,17 @@ class CycleLossWeights:
     ``structure`` keeps each translation's edges where its input's are (``structure_loss``): with
     unpaired data and a few minutes of CPU training, the adversarial and cycle terms alone let the
     generators invent anatomy the cycle can undo.
+
+    ``paired`` (0 = a true unpaired CycleGAN) adds the L1 of each translation against the real
+    image of the same slice, inside the head, for rows that have both modalities: the same network
+    trained on paired data, to measure what pairing buys.
     """
 
     adversarial: float = 1.0
     cycle: float = 10.0
     identity: float = 0.0
     structure: float = 0.0
+    paired: float = 0.0
 
 
 def weighted_total(terms: Mapping[str, torch.Tensor], weights: Mapping[str, float]) -> torch.Tensor:
@@ -173,6 +181,30 @@ def generator_cycle_terms(
     return terms
 
 
+def paired_translation_loss(
+    out, batch: Mapping[str, torch.Tensor], has: torch.Tensor, *, head_weight: float = 4.0
+) -> torch.Tensor | None:
+    """Head-weighted L1 of each translation against the real image of the same row (rows with both modalities).
+
+    Args:
+        out: CycleOutput of ``model(batch["CT"][has[:, 0]], batch["MR"][has[:, 1]])``.
+        batch: the whole batch ("CT", "MR", "head" (B, 1, S, S)).
+        has: (B, 2) bool presence of CT and MR per row.
+
+    Returns:
+        The loss, or None when no row has both modalities.
+    """
+    both = has[:, 0] & has[:, 1]
+    if not both.any():
+        return None
+    weight = 1.0 + batch["head"][both] * (head_weight - 1.0)
+    fake_ct = out.fake_ct[both[has[:, 1]]]  # fake_ct was made from the rows that have MR
+    fake_mr = out.fake_mr[both[has[:, 0]]]
+    return reconstruction_loss(fake_ct, batch["CT"][both], weight=weight) + reconstruction_loss(
+        fake_mr, batch["MR"][both], weight=weight
+    )
+
+
 def discriminator_loss(disc, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
     """LSGAN critic loss on a real and a (detached) fake batch."""
     return 0.5 * (adversarial_loss(disc(real), real=True) + adversarial_loss(disc(fake.detach()), real=False))
@@ -185,6 +217,7 @@ __all__ = [
     "classifier_terms",
     "discriminator_loss",
     "generator_cycle_terms",
+    "paired_translation_loss",
     "vae_terms",
     "weighted_total",
 ]

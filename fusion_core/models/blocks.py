@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import torch
 from torch import nn
@@ -37,6 +38,49 @@ class ConvEncoder(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.body(x)
+
+    def stages(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Feature maps after the stem and after each stage, finest first (the last is ``forward``'s output)."""
+        out = []
+        for i, layer in enumerate(self.body):
+            x = layer(x)
+            if i % 2 == 0:  # the stem, then the second block of each stride-2 stage
+                out.append(x)
+        return out
+
+
+class SkipDecoder(nn.Module):
+    """Spatial latent + skip features -> slice (B, out_channels, S, S): the decoding half of a U-Net.
+
+    The latent (B, latent_channels * s * s) enters at the deepest level; at every finer level the
+    upsampled map is concatenated with that level's skip feature map (the encoders' features,
+    fused across the modalities present; zeros when none is given), as in U-HVED (Dorent et al. 2019).
+    """
+
+    def __init__(self, config: EncoderConfig, latent_channels: int, out_channels: int = 1) -> None:
+        super().__init__()
+        chans = config.stage_channels()
+        self.latent_shape = (latent_channels, config.feature_size, config.feature_size)
+        self.skip_channels = chans[:-1]
+        self.project = conv_block(latent_channels, chans[-1])
+        self.up = nn.ModuleList(
+            nn.Sequential(conv_block(c_deep + c_skip, c_skip), conv_block(c_skip, c_skip))
+            for c_deep, c_skip in zip(chans[:0:-1], chans[-2::-1], strict=True)
+        )
+        self.out = nn.Conv2d(chans[0], out_channels, 3, padding=1)
+
+    def forward(self, z: torch.Tensor, skips: list[torch.Tensor] | None = None) -> torch.Tensor:
+        """``skips``: finest-first feature maps of ``skip_channels`` (None decodes from the latent alone)."""
+        side = math.isqrt(z.shape[1] // self.latent_shape[0])  # any input size (training crops, full slices)
+        h = self.project(z.view(z.shape[0], self.latent_shape[0], side, side))
+        for i, block in enumerate(self.up):
+            level = len(self.up) - 1 - i
+            h = torch.nn.functional.interpolate(h, scale_factor=2.0, mode="nearest")
+            skip = (
+                skips[level] if skips is not None else h.new_zeros(h.shape[0], self.skip_channels[level], *h.shape[2:])
+            )
+            h = block(torch.cat([h, skip], dim=1))
+        return self.out(h)
 
 
 class ConvDecoder(nn.Module):

@@ -82,6 +82,11 @@ class VAEConfig:
             (which is element-wise anyway). Keeps anatomy in place, so generated images are sharp.
         modalities: modality names, in mask column order.
         modality_dropout: probability of hiding each modality in training (at least one kept).
+        skips: U-HVED-style skip paths (needs a spatial latent): each encoder's feature maps above
+            the latent level are averaged over the modalities present (a masked mean; zeros when
+            none is) and fed to every decoder at their level, so a decoder sees the given
+            modality's fine structure (edges, cortical bone) that a coarse latent cannot hold.
+            The latent still carries what is shared (the PoE posterior, KL, contrastive term).
     """
 
     encoder: EncoderConfig = dataclasses.field(default_factory=EncoderConfig)
@@ -89,6 +94,11 @@ class VAEConfig:
     latent_channels: int = 0
     modalities: tuple[str, ...] = MODALITIES
     modality_dropout: float = 0.3
+    skips: bool = False
+
+    def __post_init__(self) -> None:
+        if self.skips and not self.latent_channels:
+            raise ValueError("skips need a spatial latent: set latent_channels > 0")
 
     @property
     def code_dim(self) -> int:

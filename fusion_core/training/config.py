@@ -50,6 +50,11 @@ class TrainConfig:
             before the adversarial game has shaped the translations).
         amp: use autocast (bf16) on CUDA.
         num_threads: torch intra-op threads on CPU (0 = leave torch's default).
+        patch_size: VAE and translator only: train on one random ``patch_size`` square of each
+            batch's slices (same place for every image of the batch; validation sees whole
+            slices). These networks are fully convolutional, so a 64-pixel patch of a 128-pixel
+            slice costs a quarter of the compute per sample at the same pixel size; 0 = whole slices.
+        val_stride: validate on every k-th validation slice (1 = all; a cheaper pass on CPU).
     """
 
     name: str
@@ -70,6 +75,8 @@ class TrainConfig:
     keep: str = "best"
     amp: bool = True
     num_threads: int = 0
+    patch_size: int = 0
+    val_stride: int = 1
 
     def __post_init__(self) -> None:
         parse_choice(Task, self.task)
@@ -89,6 +96,8 @@ class TrainConfig:
             model_mr = tuple(self.model.get("synthesis", self.model).get("mr_weightings", ("T1", "T2")))
         if self.task in (Task.CLASSIFIER, *PAIRED_GENERATORS) and model_mr != data_mr:
             raise ValueError(f"model mr_weightings {model_mr} differ from data mr_weightings {data_mr}")
+        if self.patch_size and self.task == Task.CLASSIFIER:
+            raise ValueError("patch_size is for the VAE and the translator; classifiers read whole slices")
         if self.keep not in ("best", "last"):
             raise ValueError(f"keep must be 'best' or 'last', got {self.keep!r}")
         model_crop, data_crop = self.model.get("crop_fraction", 1.0), self.data.get("crop_fraction", 1.0)

@@ -24,7 +24,7 @@ from fusion_core.training import distributed as dist_utils
 from fusion_core.training.checkpoint import init_from_checkpoints, load_state, save_model, save_state
 from fusion_core.training.config import TrainConfig
 from fusion_core.training.slice_table import SliceDataConfig, SliceDataset, build_slice_table
-from fusion_core.training.steps import MONITOR, cycle_step, supervised_loss, validate
+from fusion_core.training.steps import MONITOR, cycle_step, random_patch, supervised_loss, validate
 
 
 @dataclasses.dataclass
@@ -126,7 +126,10 @@ class Run:
             generator=g,
             drop_last=len(self.train_set) > self.config.batch_size,
         )
-        self.val_loader = DataLoader(self.val_set, batch_size=128)
+        val = self.val_set
+        if self.config.val_stride > 1:
+            val = torch.utils.data.Subset(val, range(0, len(val), self.config.val_stride))
+        self.val_loader = DataLoader(val, batch_size=128)
 
     def resume(self) -> None:
         state = load_state(self.state_dir)
@@ -164,6 +167,7 @@ class Run:
         return {f"train_{k}": v / max(n, 1) for k, v in sums.items()}
 
     def step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
+        batch = random_patch(batch, self.config.patch_size)
         if self.task == Task.TRANSLATOR:
             opt = self.optimisers
             return cycle_step(self.model, batch, self.weights, opt["G"], {"CT": opt["CT"], "MR": opt["MR"]})

@@ -8,18 +8,21 @@ from typing import Any
 import numpy as np
 import torch
 
+from fusion_core.constants import BONE_HU
 from fusion_core.losses import (
     VAELossWeights,
     classifier_terms,
     discriminator_loss,
     flow_matching_terms,
     generator_cycle_terms,
+    paired_translation_loss,
     reconstruction_loss,
     synthesis_terms,
     vae_terms,
     weighted_total,
 )
 from fusion_core.models.config import MODALITIES, Task
+from fusion_core.preprocess.network import ct_to_unit
 from fusion_core.training.distributed import average_gradients
 
 
@@ -27,9 +30,17 @@ def images(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {m: batch[m] for m in MODALITIES}
 
 
-def vae_pixel_weight(batch: dict[str, torch.Tensor], head_weight: float) -> torch.Tensor:
-    """(B, 1, S, S) reconstruction weights: ``head_weight`` inside the head, 1 outside."""
-    return 1.0 + batch["head"] * (head_weight - 1.0)
+BONE_UNIT = float(ct_to_unit(np.array([BONE_HU]))[0])  # bone threshold on the network's CT scale
+
+
+def vae_pixel_weight(batch: dict[str, torch.Tensor], head_weight: float, bone_weight: float = 1.0) -> torch.Tensor:
+    """(B, 1, S, S) reconstruction weights: ``head_weight`` inside the head, 1 outside, times
+    ``bone_weight`` where the true CT (centre channel) is bone."""
+    weight = 1.0 + batch["head"] * (head_weight - 1.0)
+    if bone_weight != 1.0:
+        ct = batch["CT"][:, batch["CT"].shape[1] // 2 : batch["CT"].shape[1] // 2 + 1]
+        weight = weight * (1.0 + (ct > BONE_UNIT).to(weight) * (bone_weight - 1.0))
+    return weight
 
 
 def corrupt_modalities(batch: dict[str, torch.Tensor], prob: float) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
@@ -60,6 +71,15 @@ def random_flip(batch: dict[str, torch.Tensor], prob: float) -> dict[str, torch.
     return {k: torch.where(rows, v.flip(-1), v) if v.ndim == 4 else v for k, v in batch.items()}
 
 
+def random_patch(batch: dict[str, torch.Tensor], size: int) -> dict[str, torch.Tensor]:
+    """One random ``size`` x ``size`` square of every image key of the batch (same place for all; 0 = no-op)."""
+    full = batch["CT"].shape[-1]
+    if size <= 0 or size >= full:
+        return batch
+    y, x = (int(v) for v in torch.randint(full - size + 1, (2,)))
+    return {k: v[..., y : y + size, x : x + size] if v.ndim == 4 else v for k, v in batch.items()}
+
+
 def loss_weight_map(weights: Any) -> dict[str, float]:
     return {k: float(v) for k, v in vars(weights).items() if isinstance(v, int | float)}
 
@@ -72,7 +92,7 @@ def supervised_loss(model, batch, task: Task, weights, *, critic=None, noise_pro
     if task == Task.VAE:
         # modality dropout inside the model hides CT or MR in part of the rows -> cross-modal term
         out = model(images(batch), batch["has"])
-        pw = vae_pixel_weight(batch, weights.head_weight)
+        pw = vae_pixel_weight(batch, weights.head_weight, weights.bone_weight)
         terms = vae_terms(out, images(batch), weights=weights, pixel_weight=pw, critic=critic)
     else:
         x, corrupted = corrupt_modalities(batch, noise_prob)
@@ -137,6 +157,9 @@ def cycle_step(model, batch, weights, opt_g, opt_d) -> dict[str, float]:
     opt_g.zero_grad(set_to_none=True)
     out = model(ct, mr)
     terms = generator_cycle_terms(out, ct, mr, model, weights)
+    paired = paired_translation_loss(out, batch, has) if weights.paired else None
+    if paired is not None:
+        terms["paired"] = paired
     weighted_total(terms, loss_weight_map(weights)).backward()
     average_gradients(model.ct_to_mr)
     average_gradients(model.mr_to_ct)

@@ -169,3 +169,29 @@ def test_structure_loss_is_blind_to_contrast_inversion_but_not_to_moved_edges():
     assert structure_loss(img, -img) < 0.01
     assert structure_loss(img, moved) > 0.5  # the moved vertical edges no longer match
     assert structure_loss(img, torch.zeros_like(img)) == pytest.approx(1.0)  # edges dropped
+
+
+def test_paired_translation_loss_matches_rows_with_both_modalities():
+    from fusion_core.losses import paired_translation_loss
+
+    torch.manual_seed(0)
+    model = CycleGAN(TranslatorConfig(image_size=32, base_channels=8, n_res_blocks=1, disc_channels=8))
+    batch = {"CT": torch.rand(3, 1, 32, 32), "MR": torch.rand(3, 1, 32, 32), "head": torch.ones(3, 1, 32, 32)}
+    has = torch.tensor([[True, True], [True, False], [False, True]])
+    out = model(batch["CT"][has[:, 0]], batch["MR"][has[:, 1]])
+    loss = paired_translation_loss(out, batch, has)
+    expected = (out.fake_ct[0] - batch["CT"][0]).abs().mean() + (out.fake_mr[0] - batch["MR"][0]).abs().mean()
+    assert torch.allclose(loss, expected, atol=1e-6)  # only row 0 has both, and its fakes come first
+    loss.backward()
+    assert grads_nonzero(model.mr_to_ct) and grads_nonzero(model.ct_to_mr)
+    unpaired = torch.tensor([[True, False], [False, True], [False, True]])
+    assert paired_translation_loss(model(batch["CT"][:1], batch["MR"][1:]), batch, unpaired) is None
+
+
+def test_vae_bone_weight_raises_weight_on_bone_only():
+    from fusion_core.training.steps import BONE_UNIT, vae_pixel_weight
+
+    ct = torch.full((1, 1, 2, 2), -0.5)
+    ct[0, 0, 0, 0] = BONE_UNIT + 0.1
+    weight = vae_pixel_weight({"CT": ct, "head": torch.ones(1, 1, 2, 2)}, head_weight=4.0, bone_weight=3.0)
+    assert weight.flatten().tolist() == [12.0, 4.0, 4.0, 4.0]

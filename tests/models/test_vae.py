@@ -78,3 +78,56 @@ def test_spatial_latent_shapes_and_prior(tiny_encoder, pair):
     out = vae({"MR": pair["MR"]})
     assert out.mu.shape == (3, 192) and out.recon["CT"].shape == (3, 1, 32, 32)
     assert torch.equal(vae({}, batch_size=2).mu, torch.zeros(2, 192))
+
+
+@pytest.fixture
+def skip_vae(tiny_encoder):
+    torch.manual_seed(0)
+    return MultimodalVAE(VAEConfig(encoder=tiny_encoder, latent_channels=3, skips=True)).eval()
+
+
+@pytest.mark.parametrize("subset", [("CT", "MR"), ("CT",), ("MR",), ()])
+def test_skip_vae_shapes_with_any_subset(skip_vae, pair, subset):
+    out = skip_vae({m: pair[m] for m in subset}, batch_size=3)
+    assert out.recon["CT"].shape == out.recon["MR"].shape == (3, 1, 32, 32)
+    assert out.mu.shape == (3, 3 * 8 * 8) and out.expert_mu.shape == (3, 2, 192)
+    assert torch.isfinite(out.recon["CT"]).all()
+
+
+def test_skip_fusion_leaves_a_masked_modality_out(skip_vae, pair):
+    """A hidden modality (mask 0) neither enters the PoE nor the skip features: same as not giving it."""
+    masked = skip_vae(pair, torch.tensor([[0.0, 1.0]] * 3))
+    absent = skip_vae({"MR": pair["MR"]})
+    assert torch.allclose(masked.recon["CT"], absent.recon["CT"], atol=1e-5)
+    _, _, stages = skip_vae._encode(pair, 3)
+    fused = skip_vae.fuse_skips(stages, torch.tensor([[1.0, 1.0], [1.0, 0.0], [0.0, 0.0]]))
+    for level, ct, mr in zip(fused, stages["CT"], stages["MR"], strict=True):
+        assert torch.allclose(level[0], (ct[0] + mr[0]) / 2, atol=1e-6)
+        assert torch.allclose(level[1], ct[1]) and torch.equal(level[2], torch.zeros_like(level[2]))
+
+
+def test_skip_vae_cross_generation_and_round_trip(skip_vae, pair):
+    from_mr, from_ct = skip_vae({"MR": pair["MR"]}).recon["CT"], skip_vae({"CT": pair["CT"]}).recon["MR"]
+    assert from_mr.shape == from_ct.shape == (3, 1, 32, 32)
+    rebuilt = build_model("vae", config_to_dict(skip_vae.config)).eval()
+    rebuilt.load_state_dict(skip_vae.state_dict())
+    assert torch.equal(rebuilt({"MR": pair["MR"]}).recon["CT"], from_mr)
+    assert skip_vae.decode(torch.zeros(2, 192))["CT"].shape == (2, 1, 32, 32)  # from the latent alone
+
+
+def test_skip_vae_is_fully_convolutional(skip_vae, pair):
+    """Training patches: a 16-pixel patch of a 32-pixel model gives a 16-pixel output and a smaller latent."""
+    out = skip_vae({m: v[..., :16, :16] for m, v in pair.items()})
+    assert out.recon["CT"].shape == (3, 1, 16, 16) and out.mu.shape == (3, 3 * 4 * 4)
+
+
+def test_skips_need_a_spatial_latent(tiny_encoder):
+    with pytest.raises(ValueError, match="spatial latent"):
+        VAEConfig(encoder=tiny_encoder, skips=True)
+
+
+def test_posterior_equals_forward_without_decoding(skip_vae, pair):
+    for inputs in (pair, {"MR": pair["MR"]}):
+        mu, logvar = skip_vae.posterior(inputs)
+        out = skip_vae(inputs)
+        assert torch.equal(mu, out.mu) and torch.equal(logvar, out.logvar)

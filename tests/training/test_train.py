@@ -1,5 +1,7 @@
 import csv
+import dataclasses
 import json
+import math
 
 import pytest
 import torch
@@ -134,3 +136,41 @@ def test_shipped_configs_load():
         config.model_config()
         config.data_config()
         config.loss_weights()
+
+
+@pytest.mark.parametrize(
+    ("task", "model", "loss"),
+    [
+        ("vae", {"latent_channels": 2, "skips": True}, {"bone_weight": 3.0}),
+        ("translator", {}, {"paired": 5.0, "structure": 2.0}),
+    ],
+)
+def test_two_step_run_of_the_generators_on_patches(task, model, loss, write_config, tmp_path):
+    """The shipped generator configs' options: U-HVED skips, bone weight, paired CycleGAN, training patches."""
+    config = load_train_config(write_config(task, patch_size=16, val_stride=2, loss=loss))
+    config = dataclasses.replace(config, model={**config.model, **model}, data={**config.data, "paired": True})
+    result = train(config, tmp_path / "out", progress=False)
+    assert result.steps == 2
+    assert all(math.isfinite(v) for v in result.best.values())
+    if task == "translator":
+        assert "train_paired" in result.history[0]
+    net = load_model_dir(tmp_path / "out")
+    assert getattr(net.config, "skips", False) == (task == "vae")
+
+
+def test_patches_are_refused_for_classifiers(write_config):
+    with pytest.raises(ValueError, match="patch_size"):
+        load_train_config(write_config("classifier", patch_size=16))
+
+
+def test_random_patch_cuts_every_image_at_one_place():
+    from fusion_core.training.steps import random_patch
+
+    batch = {
+        "CT": torch.arange(16.0).view(1, 1, 4, 4),
+        "MR": torch.arange(16.0).view(1, 1, 4, 4),
+        "has": torch.ones(1, 2),
+    }
+    out = random_patch(batch, 2)
+    assert out["CT"].shape == (1, 1, 2, 2) and torch.equal(out["CT"], out["MR"]) and out["has"].shape == (1, 2)
+    assert random_patch(batch, 0) is batch
