@@ -1,13 +1,14 @@
 """encode_cohort: latents of every slice of a cohort with who each slice is."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
 from fusion_core.data.phantom import make_subject
 from fusion_core.errors import FusionError
 from fusion_core.inference import as_loaded
-from fusion_core.latents import encode_cohort
+from fusion_core.latents import encode_cohort, project, retrieval_chance, retrieval_recall
 from fusion_core.models import EncoderConfig, MultimodalVAE, VAEConfig
 
 
@@ -40,3 +41,55 @@ def test_posteriors_differ_and_unknown_is_refused(vae, cases):
     assert not np.allclose(ct, mr)
     with pytest.raises(FusionError, match="unknown posterior"):
         encode_cohort(vae, cases, posterior="PET")
+
+
+def _meta(n_subjects: int, n_slices: int) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "subject_id": np.repeat([f"s{i}" for i in range(n_subjects)], n_slices),
+            "slice": np.tile(np.arange(n_slices), n_subjects),
+        }
+    )
+
+
+def test_identical_latents_retrieve_every_partner():
+    meta = _meta(4, 10)
+    z = np.random.default_rng(0).normal(size=(len(meta), 8))
+    assert retrieval_recall(z, z.copy(), meta, meta) == {1: 1.0, 5: 1.0, 10: 1.0}
+
+
+def test_random_latents_retrieve_at_chance():
+    meta = _meta(10, 20)
+    rng = np.random.default_rng(1)
+    recalls = [retrieval_recall(rng.normal(size=(200, 6)), rng.normal(size=(200, 6)), meta, meta) for _ in range(5)]
+    chance = retrieval_chance(meta, meta)
+    # 3 partner slices (±1) of 200 (2 at the volume's ends): ~1.5 % at k=1, ~14 % at k=10.
+    assert 0.01 < chance[1] < 0.02 and 0.12 < chance[10] < 0.16
+    for k in (1, 5, 10):
+        assert abs(np.mean([r[k] for r in recalls]) - chance[k]) < 0.04
+
+
+def test_chance_is_exact_on_a_tiny_cohort():
+    # One CT slice, 4 MR slices, 1 partner (tolerance 0): P(hit in top k) = k/4.
+    ct, mr = _meta(1, 1), pd.DataFrame({"subject_id": ["s0", "x", "y", "z"], "slice": [0, 0, 0, 0]})
+    assert retrieval_chance(ct, mr, ks=(1, 2, 4), tolerance=0) == pytest.approx({1: 0.25, 2: 0.5, 4: 1.0})
+
+
+def test_retrieval_refuses_mismatched_metadata():
+    with pytest.raises(FusionError, match="one metadata row per latent"):
+        retrieval_recall(np.zeros((3, 2)), np.zeros((2, 2)), _meta(1, 2), _meta(1, 2))
+
+
+@pytest.mark.parametrize("method", ["pca", "tsne", pytest.param("umap", marks=pytest.mark.slow)])
+def test_projection_shape_and_determinism(method):
+    z = np.random.default_rng(2).normal(size=(40, 70)).astype(np.float32)
+    a, b = project(z, method=method, seed=3), project(z, method=method, seed=3)
+    assert a.shape == (40, 2) and a.dtype == np.float32
+    np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_projection_refuses_unknown_method_and_too_few_rows():
+    with pytest.raises(FusionError, match="allowed values"):
+        project(np.zeros((5, 3)), method="mds")
+    with pytest.raises(FusionError, match="at least 3"):
+        project(np.zeros((2, 3)), method="pca")
