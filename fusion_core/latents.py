@@ -22,6 +22,7 @@ from scipy.special import gammaln
 from fusion_core.case import Case
 from fusion_core.choices import parse_choice
 from fusion_core.errors import FusionError
+from fusion_core.volume import Volume
 
 POSTERIORS = ("joint", "CT", "MR")
 # numba's on-disk cache of umap's compiled functions (an existing NUMBA_CACHE_DIR wins).
@@ -124,6 +125,24 @@ def encode_cohort(
     if not latents:
         raise FusionError(f"no case to encode for the {posterior} posterior")
     return LatentTable(np.concatenate(latents).astype(np.float32), pd.concat(rows, ignore_index=True))
+
+
+def save_table(table: LatentTable, path: str | Path) -> None:
+    """Write a table to one ``.npz`` (latents + metadata as JSON); written to a temporary name, then renamed."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{path.stem}.{os.getpid()}.partial.npz")
+    np.savez(partial, latents=table.latents, meta=np.array(table.meta.to_json(orient="split")))
+    partial.replace(path)
+
+
+def load_table(path: str | Path) -> LatentTable:
+    """Read a table written by :func:`save_table`."""
+    import io
+
+    with np.load(path) as stored:
+        meta = pd.read_json(io.StringIO(str(stored["meta"])), orient="split")
+        return LatentTable(stored["latents"], meta)
 
 
 def stack_tables(tables: Sequence[LatentTable]) -> LatentTable:
@@ -367,3 +386,23 @@ def latents_frame(meta: pd.DataFrame, latents: np.ndarray, coords: np.ndarray, m
     z = pd.DataFrame(latents, columns=[f"z{i}" for i in range(latents.shape[1])])
     xy = pd.DataFrame(coords, columns=[f"{tag}_1", f"{tag}_2"])
     return pd.concat([meta.reset_index(drop=True), xy, z], axis=1)
+
+
+def reconstruct(model, case: Case, posterior: str, *, slice_step: int = 1) -> dict[str, tuple[np.ndarray, Volume]]:
+    """A VAE's CT and MR decoded from one posterior's inputs, on the same slices ``encode_cohort`` encodes.
+
+    Returns:
+        {"CT": (slice indices, volume of those slices), "MR": ...}; row i of each volume is slice indices[i].
+    """
+    from fusion_core.inference import as_loaded, impute
+    from fusion_core.inference.inputs import neighbours
+
+    model = as_loaded(model)
+    aligned = case.aligned() if case.is_paired else case
+    volumes = posterior_volumes(aligned, posterior)
+    if not volumes:
+        raise FusionError(f"{case.subject_id} has no scan for the {posterior} posterior")
+    n = next(iter(volumes.values())).shape[0]
+    keep = np.arange(0, n, max(1, slice_step)) if neighbours(model) == 0 else np.arange(n)
+    thinned = _thinned(volumes, keep)
+    return {target: (keep, impute(model, thinned, target=target)) for target in ("CT", "MR")}

@@ -38,7 +38,7 @@ with page_boundary("showing the Latent Space page"):
     model = c2.selectbox("Model", models, key="lat-model")
     shown = c2.radio("Posteriors", list(lat.POSTERIOR_CHOICES), key="lat-posteriors", horizontal=True)
     total = len(lat.subject_ids(source, folder))
-    n = c3.slider("Subjects", 2, total, min(16, total), key="lat-n", help="The first n subjects of the cohort.")
+    n = c3.slider("Subjects", 2, total, min(12, total), key="lat-n", help="The first n subjects of the cohort.")
     step = c3.select_slider("Every k-th slice", [1, 2, 4, 8], 4, key="lat-step")
     method = c4.radio("Projection", list(METHODS), key="lat-method", horizontal=True)
     colour_by = c4.selectbox("Colour by", COLOUR_BY, key="lat-colour")
@@ -59,7 +59,7 @@ with page_boundary("showing the Latent Space page"):
 
     plot, numbers = st.columns([3, 1.3])
     figure = latent_scatter(coords, meta, colour_by=colour_by, links=links and len(posteriors) > 1, method=drawn)
-    event = plot.plotly_chart(figure, key="lat-plot", on_select="rerun", selection_mode=("points", "box", "lasso"))
+    event = plot.plotly_chart(figure, key=lat.chart_key(), on_select="rerun", selection_mode=("points", "box", "lasso"))
     plot.caption(
         f"{len(meta)} slices ({', '.join(POSTERIOR_LABELS[p] for p in posteriors)}) of {meta['subject_id'].nunique()} "
         f"subjects, {drawn} of the {z.shape[1]}-dimensional latents. ● CT only ◆ MR only ■ joint. "
@@ -75,7 +75,7 @@ with page_boundary("showing the Latent Space page"):
 
     chosen = lat.selected_rows(event, key)
     if len(chosen) == 1:
-        lat.point_detail(source, folder, model, meta, z, chosen[0], nearest_rows(z, chosen[0], k=8))
+        lat.point_detail(source, folder, model, step, meta, chosen[0], nearest_rows(z, chosen[0], k=8))
     elif chosen:
         lat.selection_grid(source, folder, meta, chosen, MAX_THUMBNAILS)
     else:

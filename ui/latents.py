@@ -6,15 +6,26 @@ Cached objects are shared by every session and never mutated.
 
 from __future__ import annotations
 
+import hashlib
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from fusion_core.case import Case
-from fusion_core.inference import impute
-from fusion_core.latents import LatentTable, encode_cohort, project, stack_tables, warm_umap
+from fusion_core.inference import ASSETS_DIR
+from fusion_core.latents import (
+    LatentTable,
+    encode_cohort,
+    load_table,
+    project,
+    reconstruct,
+    save_table,
+    stack_tables,
+    warm_umap,
+)
 from fusion_core.preprocess.window import WINDOW_PRESETS
 from fusion_core.viz.display import display_window
 from fusion_core.viz.latents import slice_thumbnail
@@ -24,6 +35,9 @@ from ui.models import get_model, model_cards
 
 DEMO = "Demo cohort"
 SELECTED_KEY = "lat-selected"  # (table key, [row ids]) copied from the chart's selection
+CLEARS_KEY = "lat-clears"
+DISK_CACHE = Path(__file__).resolve().parents[1] / "data" / "cache" / "latents"  # git-ignored
+LATENTS_FORMAT = 1  # bump when encode_cohort's output changes
 POSTERIOR_CHOICES = {
     "All three": ("CT", "MR", "joint"),
     "CT only": ("CT",),
@@ -33,9 +47,10 @@ POSTERIOR_CHOICES = {
 
 
 def encoder_models() -> list[str]:
-    """Shipped models with an encoder: every VAE and the product-of-experts classifier."""
+    """Shipped models with an encoder: every VAE (first: they also decode) and the product-of-experts classifier."""
     cards = model_cards()
-    return [n for n, c in cards.items() if c.task == "vae" or (c.task == "classifier" and c.strategy == "poe")]
+    vaes = [n for n, c in cards.items() if c.task == "vae"]
+    return vaes + [n for n, c in cards.items() if c.task == "classifier" and c.strategy == "poe"]
 
 
 def subject_ids(source: str, folder: str) -> list[str]:
@@ -54,9 +69,30 @@ def aligned_case(source: str, folder: str, subject_id: str) -> Case:
 
 @st.cache_resource(max_entries=24, show_spinner=False)
 def encoded(source: str, folder: str, n: int, step: int, model: str, posterior: str) -> LatentTable:
-    """One posterior's latents of the first ``n`` subjects, every ``step``-th slice (cases without it skipped)."""
-    cases = [cohort_case(source, folder, sid) for sid in subject_ids(source, folder)[:n]]
-    return encode_cohort(get_model(model), cases, posterior=posterior, slice_step=step, skip_missing=True)
+    """One posterior's latents of the first ``n`` subjects, every ``step``-th slice (cases without it skipped).
+
+    The demo cohort's tables are also kept on disk (``data/cache/latents``), keyed by the model's files, so a
+    fresh server shows them without generating and encoding the subjects again.
+    """
+    path = _disk_path(n, step, model, posterior) if source == DEMO else None
+    if path is not None and path.is_file():
+        return load_table(path)
+    cases = [aligned_case(source, folder, sid) for sid in subject_ids(source, folder)[:n]]
+    table = encode_cohort(get_model(model), cases, posterior=posterior, slice_step=step, skip_missing=True)
+    if path is not None:
+        save_table(table, path)
+    return table
+
+
+def _disk_path(n: int, step: int, model: str, posterior: str) -> Path | None:
+    """Where the demo cohort's table lives on disk; None for a model that is not a shipped folder."""
+    folder = ASSETS_DIR / model
+    if not folder.is_dir():
+        return None
+    files = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in folder.iterdir() if p.is_file())
+    spec = session.demo_spec()
+    key = repr((LATENTS_FORMAT, spec.name, spec.seed, spec.n, n, step, model, posterior, files))
+    return DISK_CACHE / f"{model}-{posterior}-{hashlib.sha1(key.encode()).hexdigest()[:16]}.npz"
 
 
 def latent_table(source: str, folder: str, n: int, step: int, model: str, posteriors: tuple[str, ...]) -> LatentTable:
@@ -101,8 +137,15 @@ def selected_rows(event, table_key: str) -> list[int]:
     return stored if stored_key == table_key else []
 
 
+def chart_key() -> str:
+    """The map's widget key; clearing the selection moves to a fresh key, the only way to empty the chart's own."""
+    clears = st.session_state.get(CLEARS_KEY, 0)
+    return "lat-plot" if not clears else f"lat-plot-{clears}"
+
+
 def clear_selection() -> None:
     st.session_state.pop(SELECTED_KEY, None)
+    st.session_state[CLEARS_KEY] = st.session_state.get(CLEARS_KEY, 0) + 1
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -124,17 +167,18 @@ def _window(volume) -> tuple[float, float]:
 
 
 @st.cache_resource(max_entries=8, show_spinner="Reconstructing the subject…")
-def reconstruction(source: str, folder: str, subject_id: str, model: str, posterior: str) -> dict:
-    """The VAE's CT and MR decoded from this posterior's inputs, whole volume (MR scaling is per volume)."""
-    from fusion_core.latents import posterior_volumes
-
-    case = aligned_case(source, folder, subject_id)
-    volumes = posterior_volumes(case, posterior)
-    return {target: impute(get_model(model), volumes, target=target) for target in ("CT", "MR")}
+def reconstruction(source: str, folder: str, subject_id: str, model: str, posterior: str, step: int) -> dict:
+    """The VAE's CT and MR decoded from this posterior's inputs (the slices the map encodes)."""
+    return reconstruct(get_model(model), aligned_case(source, folder, subject_id), posterior, slice_step=step)
 
 
 def reconstruction_thumbnails(recon: dict, index: int) -> dict[str, np.ndarray]:
-    return {f"{t} decoded": slice_thumbnail(v.array[index], _window(v)) for t, v in recon.items()}
+    """Decoded CT and MR of slice ``index`` as thumbnails (display windows as for the originals)."""
+    out = {}
+    for target, (kept, volume) in recon.items():
+        row = int(np.searchsorted(kept, index))
+        out[target] = slice_thumbnail(volume.array[row], _window(volume))
+    return out
 
 
 def data_link(subject_id: str, index: int) -> None:
@@ -216,7 +260,7 @@ def selection_grid(source: str, folder: str, meta, chosen: list[int], limit: int
                 _thumbnail_cell(source, folder, row, link=True)
 
 
-def point_detail(source: str, folder: str, model: str, meta, latents, row: int, neighbours) -> None:
+def point_detail(source: str, folder: str, model: str, step: int, meta, row: int, neighbours) -> None:
     """One slice: its CT and MR, the model's reconstruction from that code's inputs, and its nearest neighbours."""
     this = meta.iloc[row]
     st.subheader(f"{this['subject_id']}, slice {this['slice'] + 1} ({POSTERIOR_LABELS_LONG[this['posterior']]})")
@@ -226,7 +270,7 @@ def point_detail(source: str, folder: str, model: str, meta, latents, row: int, 
         _thumbnail_cell(source, folder, this, link=True)
     with right:
         if model_cards()[model].task == "vae":
-            recon = reconstruction(source, folder, this["subject_id"], model, this["posterior"])
+            recon = reconstruction(source, folder, this["subject_id"], model, this["posterior"], step)
             images = reconstruction_thumbnails(recon, int(this["slice"]))
             st.image(np.concatenate(list(images.values()), axis=1), caption="Decoded CT | MR from this code's inputs")
         else:

@@ -131,3 +131,25 @@ def test_learn_slider_changes_the_fused_auc(app_url):
         )
         assert float(_metric_value(page, "Fused AUC (theory)")) < 0.8
         _no_traceback(page)
+
+
+def test_latent_space_lasso_shows_thumbnails(app_url, tmp_path):
+    with browser_page() as page:
+        page.goto(f"{app_url}/latents")
+        wait_for_app(page)
+        page.get_by_text("PCA", exact=True).click()  # no switch from PCA to UMAP under the mouse
+        wait_for_app(page)
+        drag = page.locator("[data-testid='stPlotlyChart'] .nsewdrag").first
+        drag.wait_for(timeout=180_000)
+        box = drag.bounding_box()
+        cx, cy, rx, ry = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, box["width"] / 3, box["height"] / 3
+        page.mouse.move(cx - rx, cy - ry)
+        page.mouse.down()
+        for x, y in ((cx + rx, cy - ry), (cx + rx, cy + ry), (cx - rx, cy + ry), (cx - rx, cy - ry + 5)):
+            page.mouse.move(x, y, steps=8)
+        page.mouse.up()
+        page.get_by_text("selected slices").wait_for(timeout=120_000)
+        wait_for_app(page, min_images=2)
+        _no_traceback(page)
+        assert page.get_by_text("Open in Data").count() >= 1
+        page.screenshot(path=str(tmp_path / "latents.png"), full_page=True)
