@@ -193,7 +193,8 @@ def project(latents: np.ndarray, *, method: str = "umap", seed: int = 0) -> np.n
         perplexity = float(min(30, max(2, (len(x) - 1) // 3)))
         return TSNE(2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(x).astype(np.float32)
     umap = import_umap()
-    reducer = umap.UMAP(n_neighbors=min(15, len(x) - 1), min_dist=0.1, random_state=seed, n_jobs=1)
+    # 200 epochs (umap's own choice above 10,000 points) also below: 2.5x faster than its 500, same picture.
+    reducer = umap.UMAP(n_neighbors=min(15, len(x) - 1), min_dist=0.1, n_epochs=200, random_state=seed, n_jobs=1)
     return reducer.fit_transform(x).astype(np.float32)
 
 
@@ -311,6 +312,7 @@ class AlignmentNumbers:
         mixing: modality mixing among the k nearest neighbours (``evaluation.latent_metrics.Mixing``).
         recall, chance: cross-modal retrieval Recall@k and its chance level ({k: fraction}).
         correlations: top canonical correlations between paired CT and MR latents (descending).
+        correlations_shuffled: the same with the MR rows shuffled (what the fit finds in unrelated rows).
         separability: of ``separated`` in the shown latents (None when one value only).
         separated: what separability measures ("lesion in the slice" or "subject label").
     """
@@ -320,6 +322,7 @@ class AlignmentNumbers:
     recall: dict[int, float]
     chance: dict[int, float]
     correlations: np.ndarray
+    correlations_shuffled: np.ndarray
     separability: object | None
     separated: str
 
@@ -350,6 +353,7 @@ def alignment_numbers(table: LatentTable, *, shown: Sequence[str] = POSTERIORS, 
     recall = retrieval_recall(z[ct_rows], z[mr_rows], ct_meta, mr_meta)
     chance = retrieval_chance(ct_meta, mr_meta)
     correlations = canonical_correlations(z[ct_rows], z[mr_rows])
+    shuffled = canonical_correlations(z[ct_rows], z[np.random.default_rng(0).permutation(mr_rows)])
     rows = meta["posterior"].isin(shown).to_numpy()
     lesion = meta["slice_has_lesion"].to_numpy(float)
     target, name = (lesion, "lesion in the slice") if np.isfinite(lesion).any() else (meta["label"], "subject label")
@@ -358,7 +362,7 @@ def alignment_numbers(table: LatentTable, *, shown: Sequence[str] = POSTERIORS, 
         separated = separability(z[rows], target, meta["subject_id"].to_numpy()[rows], k=k)
     except FusionError:
         separated = None
-    return AlignmentNumbers(len(ct_rows), mixing, recall, chance, correlations, separated, name)
+    return AlignmentNumbers(len(ct_rows), mixing, recall, chance, correlations, shuffled, separated, name)
 
 
 def nearest_rows(latents: np.ndarray, row: int, *, k: int = 8) -> np.ndarray:

@@ -68,9 +68,10 @@ with page_boundary("showing the Latent Space page"):
     with numbers:
         found = lat.numbers(key, table, posteriors)
         lat.numbers_panel(found)
-        st.plotly_chart(canonical_figure(found.correlations), key="lat-cca")
+        st.plotly_chart(canonical_figure(found.correlations, found.correlations_shuffled), key="lat-cca")
         st.caption(
-            "Canonical correlations of CT-only vs MR-only latents of the same slices (1 = the same information)."
+            "Canonical correlations of CT-only vs MR-only codes of the same slices (1 = the same information); "
+            "grey: the same fit on shuffled pairs, what it finds in unrelated codes."
         )
 
     chosen = lat.selected_rows(event, key)

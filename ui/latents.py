@@ -98,8 +98,12 @@ def _disk_path(n: int, step: int, model: str, posterior: str) -> Path | None:
 def latent_table(source: str, folder: str, n: int, step: int, model: str, posteriors: tuple[str, ...]) -> LatentTable:
     """The posteriors' tables stacked; CT and MR are always encoded (the numbers compare them)."""
     wanted = tuple(dict.fromkeys(("CT", "MR", *posteriors)))
-    with st.spinner(f"Encoding every {step}th slice of {n} subjects with {model} ({', '.join(wanted)} posteriors)…"):
-        return stack_tables([encoded(source, folder, n, step, model, p) for p in wanted])
+    tables = []
+    for i, posterior in enumerate(wanted):
+        what = f"{POSTERIOR_LABELS_LONG[posterior]} ({i + 1}/{len(wanted)})"
+        with st.spinner(f"Encoding every {step}th slice of {n} subjects with {model}: {what}…"):
+            tables.append(encoded(source, folder, n, step, model, posterior))
+    return stack_tables(tables)
 
 
 @st.cache_resource(show_spinner=False)
@@ -211,15 +215,16 @@ def wait_for(job: Future, method: str) -> None:
 def numbers_panel(numbers) -> None:
     """The alignment numbers as short lines a reader can check against their ideal or chance value."""
     m, sep = numbers.mixing, numbers.separability
-    recall = " · ".join(f"R@{k} **{v:.2f}** ({numbers.chance[k]:.2f})" for k, v in numbers.recall.items())
+    recall = " · ".join(f"R@{k} **{v:.0%}** ({numbers.chance[k]:.1%})" for k, v in numbers.recall.items())
     lines = [
-        f"**Cross-modal retrieval** (CT slice → its MR slice ±1 among {numbers.n_pairs}; chance in brackets): {recall}",
+        f"**Cross-modal retrieval**: how often a CT slice's code finds its own MR slice (±1 slice) among the "
+        f"{numbers.n_pairs} MR codes' k nearest (chance in brackets): {recall}",
         f"**Modality mixing**: {m.observed:.2f} of each slice's {m.k} nearest neighbours are from the other "
         f"modality; ideal {m.ideal:.2f} (score {m.score:.2f}, 1 = fully mixed, 0 = separate).",
     ]
     if sep is not None:
         lines.append(
-            f"**Separability of {numbers.separated}**: silhouette {sep.silhouette:.2f}; k-NN accuracy "
+            f"**Separability of {numbers.separated}**: silhouette {sep.silhouette:.2f}; balanced k-NN accuracy "
             f"{sep.knn_accuracy:.2f} with whole subjects held out (chance {sep.chance:.2f})."
         )
     st.markdown("\n\n".join(lines))

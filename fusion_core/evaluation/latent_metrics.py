@@ -39,9 +39,10 @@ class Separability:
 
     Attributes:
         silhouette: mean silhouette width (−1..1; 0 = overlapping classes).
-        knn_accuracy: k-NN accuracy, cross-validated with whole subjects held out (neighbouring slices
-            of one subject would otherwise vote for each other).
-        chance: accuracy of always answering the most frequent label.
+        knn_accuracy: balanced k-NN accuracy (mean recall over labels, so a rare label counts as much as
+            a frequent one), cross-validated with whole subjects held out (neighbouring slices of one
+            subject would otherwise vote for each other).
+        chance: the balanced accuracy of guessing (1 / number of labels).
     """
 
     silhouette: float
@@ -111,8 +112,8 @@ def separability(latents: np.ndarray, labels: np.ndarray, subjects: np.ndarray, 
     silhouette = float(silhouette_score(x[sample], y[sample]))
     folds = GroupKFold(n_splits=min(5, len(np.unique(g))))
     knn = KNeighborsClassifier(n_neighbors=min(k, len(x) - 1))
-    accuracy = float(np.mean(cross_val_score(knn, x, y, groups=g, cv=folds)))
-    chance = float(max(np.mean(y == v) for v in np.unique(y)))
+    accuracy = float(np.mean(cross_val_score(knn, x, y, groups=g, cv=folds, scoring="balanced_accuracy")))
+    chance = 1.0 / len(np.unique(y))
     return Separability(silhouette, accuracy, chance)
 
 

@@ -126,17 +126,27 @@ def _category_colour(i: int) -> str:
     return CATEGORY_COLOURS[i % len(CATEGORY_COLOURS)]
 
 
-def canonical_figure(correlations: np.ndarray) -> go.Figure:
-    """Bar chart of the top canonical correlations between CT-only and MR-only latents."""
+def canonical_figure(correlations: np.ndarray, shuffled: np.ndarray | None = None) -> go.Figure:
+    """Bar chart of the top canonical correlations between CT-only and MR-only latents (grey: rows shuffled)."""
+    pairs = [f"{i + 1}" for i in range(len(correlations))]
     fig = go.Figure(
         go.Bar(
-            x=[f"{i + 1}" for i in range(len(correlations))], y=np.asarray(correlations).tolist(),
+            x=pairs, y=np.asarray(correlations).tolist(), name="same slice",
             marker_color=STRATEGY_COLOURS["poe"], hovertemplate="pair %{x}: r = %{y:.2f}<extra></extra>",
         )
     )  # fmt: skip
+    if shuffled is not None:
+        fig.add_trace(
+            go.Bar(
+                x=pairs[: len(shuffled)], y=np.asarray(shuffled).tolist(), name="shuffled pairs",
+                marker_color="#999999", hovertemplate="shuffled, pair %{x}: r = %{y:.2f}<extra></extra>",
+            )
+        )  # fmt: skip
     fig.update_layout(
         template=TEMPLATE,
-        height=240,
+        barmode="group",
+        legend={"orientation": "h", "y": 1.15},
+        height=260,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
         xaxis={"title": "Canonical pair"},
         yaxis={"title": "Correlation", "range": [0, 1]},
