@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from fusion_core.latents import nearest_rows
-from fusion_core.viz.latents import COLOUR_BY, POSTERIOR_LABELS, canonical_figure, latent_scatter
-from ui import latents as lat
 from ui.guard import require_app_navigation
 from ui.scaffold import page_boundary
 
@@ -23,6 +20,11 @@ with page_boundary("showing the Latent Space page"):
         "land together, the model has learnt one shared space. Select points (lasso or box) to see their images; "
         "click one for its reconstruction and nearest neighbours."
     )
+    # Imported after the title: torch and plotly take seconds to import on a fresh server, the title need not wait.
+    from fusion_core.latents import nearest_rows
+    from fusion_core.viz.latents import COLOUR_BY, POSTERIOR_LABELS, canonical_figure, latent_scatter
+    from ui import latents as lat
+
     models = lat.encoder_models()
     if not models:
         st.info("No shipped model has an encoder (a VAE or the product-of-experts classifier).")
@@ -43,6 +45,8 @@ with page_boundary("showing the Latent Space page"):
     method = c4.radio("Projection", list(METHODS), key="lat-method", horizontal=True)
     colour_by = c4.selectbox("Colour by", COLOUR_BY, key="lat-colour")
     links = c4.toggle("CT–MR pair lines", value=False, key="lat-links")
+    if method == "UMAP":
+        lat.umap_warmup()  # numba compiles in the background while the cohort is encoded (once per server)
 
     posteriors = lat.POSTERIOR_CHOICES[shown]
     table = lat.latent_table(source, folder, n, step, model, posteriors)

@@ -219,8 +219,9 @@ def numbers_panel(numbers) -> None:
     lines = [
         f"**Cross-modal retrieval**: how often a CT slice's code finds its own MR slice (±1 slice) among the "
         f"{numbers.n_pairs} MR codes' k nearest (chance in brackets): {recall}",
-        f"**Modality mixing**: {m.observed:.2f} of each slice's {m.k} nearest neighbours are from the other "
-        f"modality; ideal {m.ideal:.2f} (score {m.score:.2f}, 1 = fully mixed, 0 = separate).",
+        f"**Modality mixing**: {m.observed:.2f} of each slice's {m.k} nearest neighbours in the full latent "
+        f"space are from the other modality; ideal {m.ideal:.2f} (score {m.score:.2f}: 1 = fully mixed, "
+        "0 = apart). The 2-D map can look more mixed than the codes are.",
     ]
     if sep is not None:
         lines.append(
