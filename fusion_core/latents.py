@@ -410,3 +410,14 @@ def reconstruct(model, case: Case, posterior: str, *, slice_step: int = 1) -> di
     keep = np.arange(0, n, max(1, slice_step)) if neighbours(model) == 0 else np.arange(n)
     thinned = _thinned(volumes, keep)
     return {target: (keep, impute(model, thinned, target=target)) for target in ("CT", "MR")}
+
+
+def subject_means(table: LatentTable) -> LatentTable:
+    """One row per subject and posterior: the mean code of its slices (meta of its middle slice; lesion if any)."""
+    meta = table.meta.reset_index(drop=True)
+    groups = meta.groupby(["subject_id", "posterior"], sort=False).indices
+    rows = list(groups.values())
+    latents = np.stack([table.latents[r].mean(0) for r in rows])
+    middle = meta.iloc[[r[len(r) // 2] for r in rows]].reset_index(drop=True)
+    middle["slice_has_lesion"] = [meta["slice_has_lesion"].iloc[r].max() for r in rows]
+    return LatentTable(latents.astype(np.float32), middle)

@@ -21,7 +21,7 @@ with page_boundary("showing the Latent Space page"):
         "click one for its reconstruction and nearest neighbours."
     )
     # Imported after the title: torch and plotly take seconds to import on a fresh server, the title need not wait.
-    from fusion_core.latents import nearest_rows
+    from fusion_core.latents import LatentTable, nearest_rows, subject_means
     from fusion_core.viz.latents import COLOUR_BY, POSTERIOR_LABELS, canonical_figure, latent_scatter
     from ui import latents as lat
 
@@ -45,14 +45,20 @@ with page_boundary("showing the Latent Space page"):
     method = c4.radio("Projection", list(METHODS), key="lat-method", horizontal=True)
     colour_by = c4.selectbox("Colour by", COLOUR_BY, key="lat-colour")
     links = c4.toggle("CT–MR pair lines", value=False, key="lat-links")
+    per_subject = c3.toggle(
+        "One point per subject", value=False, key="lat-per-subject", help="The mean code of its slices."
+    )
     if method == "UMAP":
         lat.umap_warmup()  # numba compiles in the background while the cohort is encoded (once per server)
 
     posteriors = lat.POSTERIOR_CHOICES[shown]
     table = lat.latent_table(source, folder, n, step, model, posteriors)
     rows = table.meta["posterior"].isin(posteriors).to_numpy()
-    z, meta = table.latents[rows], table.meta[rows].reset_index(drop=True)
-    key = f"{source}|{folder}|{n}|{step}|{model}|{','.join(posteriors)}"
+    shown_table = LatentTable(table.latents[rows], table.meta[rows].reset_index(drop=True))
+    shown_table = subject_means(shown_table) if per_subject else shown_table
+    z, meta = shown_table.latents, shown_table.meta
+    table_key = f"{source}|{folder}|{n}|{step}|{model}|{','.join(posteriors)}"
+    key = f"{table_key}|{per_subject}"
     coords, drawn = lat.pca(key, z, 0), "PCA"
     if METHODS[method] != "pca":
         job = lat.projection_job(key, z, METHODS[method], 0)
@@ -65,12 +71,12 @@ with page_boundary("showing the Latent Space page"):
     figure = latent_scatter(coords, meta, colour_by=colour_by, links=links and len(posteriors) > 1, method=drawn)
     event = plot.plotly_chart(figure, key=lat.chart_key(), on_select="rerun", selection_mode=("points", "box", "lasso"))
     plot.caption(
-        f"{len(meta)} slices ({', '.join(POSTERIOR_LABELS[p] for p in posteriors)}) of {meta['subject_id'].nunique()} "
+        f"{len(meta)} {'subject means' if per_subject else 'slices'} ({', '.join(POSTERIOR_LABELS[p] for p in posteriors)}) of {meta['subject_id'].nunique()} "
         f"subjects, {drawn} of the {z.shape[1]}-dimensional latents. ● CT only ◆ MR only ■ joint. "
         "Drag to lasso (box in the toolbar); double-click to reset the zoom."
     )
     with numbers:
-        found = lat.numbers(key, table, posteriors)
+        found = lat.numbers(table_key, table, posteriors)
         lat.numbers_panel(found)
         st.plotly_chart(canonical_figure(found.correlations, found.correlations_shuffled), key="lat-cca")
         st.caption(

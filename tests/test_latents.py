@@ -20,6 +20,7 @@ from fusion_core.latents import (
     retrieval_recall,
     save_table,
     stack_tables,
+    subject_means,
 )
 from fusion_core.models import EncoderConfig, MultimodalVAE, VAEConfig
 
@@ -130,3 +131,11 @@ def test_alignment_numbers_of_identical_codes():
     assert list(nearest_rows(np.r_[z, z], 0, k=1)) == [72]  # its MR twin
     frame = latents_frame(table_meta, np.r_[z, z], np.zeros((144, 2)), "UMAP")
     assert {"umap_1", "umap_2", "z0", "z4", "subject_id"} <= set(frame.columns)
+
+
+def test_subject_means_one_row_per_subject_and_posterior(vae, cases):
+    table = stack_tables([encode_cohort(vae, cases, posterior=p, slice_step=4) for p in ("CT", "MR")])
+    means = subject_means(table)
+    assert len(means.meta) == 2 * len(cases) and means.latents.shape[1] == table.latents.shape[1]
+    first = (table.meta["subject_id"] == cases[0].subject_id) & (table.meta["posterior"] == "CT")
+    np.testing.assert_allclose(means.latents[0], table.latents[first.to_numpy()].mean(0), rtol=1e-5)

@@ -162,12 +162,22 @@ def thumbnails(source: str, folder: str, subject_id: str, index: int) -> dict[st
     out = {}
     for label, volume in (("CT", case.ct), ("MR", case.mr)):
         if volume is not None and index < volume.shape[0]:
-            out[label] = slice_thumbnail(volume.array[index], _window(volume), mask)
+            window = CT_WINDOW if label == "CT" else mr_window(source, folder, subject_id)
+            out[label] = slice_thumbnail(volume.array[index], window, mask)
     return out
 
 
+CT_WINDOW = tuple(WINDOW_PRESETS["brain"])
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def mr_window(source: str, folder: str, subject_id: str) -> tuple[float, float]:
+    """The MR's display window (head voxels' percentiles), once per subject."""
+    return display_window(aligned_case(source, folder, subject_id).mr)
+
+
 def _window(volume) -> tuple[float, float]:
-    return tuple(WINDOW_PRESETS["brain"]) if volume.modality == "CT" else display_window(volume)
+    return CT_WINDOW if volume.modality == "CT" else display_window(volume)
 
 
 @st.cache_resource(max_entries=8, show_spinner="Reconstructing the subject…")

@@ -64,3 +64,10 @@ def test_data_page_opens_a_deep_link():
     assert not at.exception
     assert at.selectbox(key="data-demo-subject").value == "phantom-003"
     assert at.slider(key="data-view-axial").value == 41
+
+
+def test_one_point_per_subject(app):
+    app.toggle(key="lat-per-subject").set_value(True).run()
+    assert not app.exception
+    assert any(c.value.startswith("9 subject means") for c in app.caption)  # 3 subjects x 3 posteriors
+    app.toggle(key="lat-per-subject").set_value(False).run()
