@@ -163,16 +163,21 @@ def main() -> None:
         "separability": vars(numbers.separability) if numbers.separability else None,
         "latent_dim": int(table.latents.shape[1]),
     }
-    print(json.dumps(results, indent=1))
+    save(results)
     results["umap"] = bench_umap(table.latents)
-    print(json.dumps(results["umap"], indent=1))
+    save(results)
     results["page"] = bench_rerender()
-    print(json.dumps(results["page"], indent=1))
+    save(results)
     if not args.no_browser:
         results["fresh_server"] = bench_first_paint()
+        save(results)
+
+
+def save(results: dict) -> None:
+    """Write what is measured so far (a long run on a busy machine keeps its finished parts)."""
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=1))
-    print(json.dumps(results, indent=1))
+    print(json.dumps(results, indent=1), flush=True)
 
 
 if __name__ == "__main__":
