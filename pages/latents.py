@@ -18,7 +18,7 @@ with page_boundary("showing the Latent Space page"):
     st.caption(
         "Each point is one slice's latent code, drawn in 2-D: where CT-only and MR-only codes of the same slice "
         "land together, the model has learnt one shared space. Select points (lasso or box) to see their images; "
-        "click one for its reconstruction and nearest neighbours."
+        "select a single one (a small lasso or box) for its reconstruction and nearest neighbours."
     )
     # Imported after the title: torch and plotly take seconds to import on a fresh server, the title need not wait.
     from fusion_core.latents import LatentTable, nearest_rows, subject_means
@@ -90,7 +90,9 @@ with page_boundary("showing the Latent Space page"):
     elif chosen:
         lat.selection_grid(source, folder, meta, chosen, MAX_THUMBNAILS)
     else:
-        st.info("Lasso or box-select points on the map to see their slices; click one point for its detail.")
+        st.info(
+            "Lasso or box-select points on the map to see their slices; a selection of a single point shows its detail."
+        )
     st.download_button(
         "Download latents and projection (CSV)",
         lambda: lat.csv_bytes(f"{key}|{drawn}", drawn, meta, z, coords),
