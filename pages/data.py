@@ -8,6 +8,7 @@ import streamlit as st
 from fusion_core.case import Case, case_from_volumes
 from fusion_core.viz.views import metadata_row
 from ui import loaders, session
+from ui.deeplink import apply_data_query_params
 from ui.guard import require_app_navigation
 from ui.pipeline_results import section as pipeline_results_section
 from ui.scaffold import page_boundary
@@ -16,6 +17,7 @@ from ui.viewer import tri_planar
 require_app_navigation()
 
 with page_boundary("showing the Data page"):
+    apply_data_query_params()  # ?subject=...&slice=... (links from the Latent Space page)
     st.title("Data")
     st.caption(
         "Pick a CT/MR pair and look at it: metadata of each scan and axial, coronal and sagittal slices, "

@@ -8,7 +8,20 @@ import torch
 from fusion_core.data.phantom import make_subject
 from fusion_core.errors import FusionError
 from fusion_core.inference import as_loaded
-from fusion_core.latents import encode_cohort, project, retrieval_chance, retrieval_recall
+from fusion_core.latents import (
+    LatentTable,
+    alignment_numbers,
+    encode_cohort,
+    latents_frame,
+    load_table,
+    nearest_rows,
+    project,
+    retrieval_chance,
+    retrieval_recall,
+    save_table,
+    stack_tables,
+    subject_means,
+)
 from fusion_core.models import EncoderConfig, MultimodalVAE, VAEConfig
 
 
@@ -93,3 +106,36 @@ def test_projection_refuses_unknown_method_and_too_few_rows():
         project(np.zeros((5, 3)), method="mds")
     with pytest.raises(FusionError, match="at least 3"):
         project(np.zeros((2, 3)), method="pca")
+
+
+def test_table_round_trips_on_disk_and_stacks(vae, cases, tmp_path):
+    ct = encode_cohort(vae, cases, posterior="CT", slice_step=4)
+    save_table(ct, tmp_path / "t.npz")
+    back = load_table(tmp_path / "t.npz")
+    np.testing.assert_array_equal(back.latents, ct.latents)
+    pd.testing.assert_frame_equal(back.meta, ct.meta, check_dtype=False)
+    both = stack_tables([ct, encode_cohort(vae, cases, posterior="MR", slice_step=4)])
+    assert len(both.meta) == 2 * len(ct.meta)
+
+
+def test_alignment_numbers_of_identical_codes():
+    meta = _meta(6, 12)
+    z = np.random.default_rng(3).normal(size=(len(meta), 5)).astype(np.float32)
+    table_meta = pd.concat([meta.assign(posterior=p) for p in ("CT", "MR")], ignore_index=True)
+    table_meta["slice_has_lesion"] = (table_meta["slice"] > 6).astype(float)
+    table_meta["label"] = np.nan
+    numbers = alignment_numbers(LatentTable(np.r_[z, z], table_meta), k=5)
+    assert numbers.recall == {1: 1.0, 5: 1.0, 10: 1.0} and numbers.n_pairs == 72
+    assert numbers.correlations[0] == pytest.approx(1.0)
+    assert numbers.separated == "lesion in the slice"
+    assert list(nearest_rows(np.r_[z, z], 0, k=1)) == [72]  # its MR twin
+    frame = latents_frame(table_meta, np.r_[z, z], np.zeros((144, 2)), "UMAP")
+    assert {"umap_1", "umap_2", "z0", "z4", "subject_id"} <= set(frame.columns)
+
+
+def test_subject_means_one_row_per_subject_and_posterior(vae, cases):
+    table = stack_tables([encode_cohort(vae, cases, posterior=p, slice_step=4) for p in ("CT", "MR")])
+    means = subject_means(table)
+    assert len(means.meta) == 2 * len(cases) and means.latents.shape[1] == table.latents.shape[1]
+    first = (table.meta["subject_id"] == cases[0].subject_id) & (table.meta["posterior"] == "CT")
+    np.testing.assert_allclose(means.latents[0], table.latents[first.to_numpy()].mean(0), rtol=1e-5)

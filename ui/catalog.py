@@ -63,6 +63,14 @@ PAGES: tuple[PageInfo, ...] = (
         "missing; calibration before and after temperature scaling.",
     ),
     PageInfo(
+        script="latents.py",
+        title="Latent Space",
+        icon=":material/scatter_plot:",
+        summary="A UMAP (or PCA, t-SNE) of every slice's latent code from CT alone, MR alone or both, with CT–MR "
+        "pair lines; lasso points to see their images, select one for its reconstruction and nearest neighbours; "
+        "cross-modal retrieval, modality mixing, label separability and canonical correlations beside the plot.",
+    ),
+    PageInfo(
         script="attention.py",
         title="Attention & Uncertainty",
         icon=":material/visibility:",

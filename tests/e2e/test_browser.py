@@ -196,3 +196,25 @@ def test_attention_click_on_the_ct_moves_the_mr_overlay(app_url):
         )
         assert query_y.input_value() != "64"
         _no_traceback(page)
+
+
+def test_latent_space_lasso_shows_thumbnails(app_url, tmp_path):
+    with browser_page() as page:
+        page.goto(f"{app_url}/latents")
+        wait_for_app(page)
+        page.get_by_text("PCA", exact=True).click()  # no switch from PCA to UMAP under the mouse
+        wait_for_app(page)
+        drag = page.locator("[data-testid='stPlotlyChart'] .nsewdrag").first
+        drag.wait_for(timeout=180_000)
+        box = drag.bounding_box()
+        cx, cy, rx, ry = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, box["width"] / 3, box["height"] / 3
+        page.mouse.move(cx - rx, cy - ry)
+        page.mouse.down()
+        for x, y in ((cx + rx, cy - ry), (cx + rx, cy + ry), (cx - rx, cy + ry), (cx - rx, cy - ry + 5)):
+            page.mouse.move(x, y, steps=8)
+        page.mouse.up()
+        page.get_by_text("selected slices").wait_for(timeout=120_000)
+        wait_for_app(page, min_images=2)
+        _no_traceback(page)
+        assert page.get_by_text("Open in Data").count() >= 1
+        page.screenshot(path=str(tmp_path / "latents.png"), full_page=True)
