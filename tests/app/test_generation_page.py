@@ -107,7 +107,8 @@ def test_a_subject_without_a_real_ct_says_so():
 
 
 def test_diffusion_uncertainty_section_follows_the_sampler_contract():
-    """No diffusion model ships yet: a listed stand-in and ``impute_with_uncertainty`` as the contract gives it."""
+    """A listed stand-in sampler (the shipped diffusion-refiner takes minutes per volume here) through the page's
+    ``impute_with_uncertainty`` call, with the contract's arguments and result."""
     from collections import namedtuple
     from types import SimpleNamespace
 
@@ -125,7 +126,7 @@ def test_diffusion_uncertainty_section_follows_the_sampler_contract():
         mean = like.with_array(np.zeros(like.shape, np.float32), modality="CT")
         return uncertain(mean, like.with_array(np.full(like.shape, 30.0, np.float32)), samples)
 
-    fake = SimpleNamespace(name="diffusion-stand-in", task="diffusion")
+    fake = SimpleNamespace(name="diffusion-stand-in", task="diffusion", card=SimpleNamespace(inputs=("MR-T1",)))
     real_get = gen.get_model
 
     def get(name):

@@ -164,7 +164,7 @@ def test_generation_page_shows_images_and_the_metrics_table(app_url, tmp_path):
         table = page.locator("[data-testid='stTable']").first
         table.wait_for(timeout=60_000)
         text = table.inner_text()
-        assert "MAE (HU)" in text and "vae-poe" in text
+        assert "MAE (HU)" in text and "synth-unet" in text  # the default MR→CT model
         assert page.locator("[data-testid='stAlertContentError']").count() == 0
         page.screenshot(path=str(tmp_path / "generation.png"), full_page=True)
 
