@@ -186,10 +186,11 @@ def test_attention_click_on_the_ct_moves_the_mr_overlay(app_url):
         ct = page.locator(".st-key-att-click-CT .js-plotly-plot image").first
         box = ct.bounding_box()
         page.mouse.click(box["x"] + 0.62 * box["width"], box["y"] + 0.35 * box["height"])  # upper right of centre
-        page.wait_for_function(
+        page.wait_for_function(  # the click moved the query row and redrew the MR overlay (in either order)
             """(before) => {
                 const img = document.querySelector(".st-key-att-looked .js-plotly-plot image");
-                return img && img.getAttribute("href") !== before;
+                const row = document.querySelector(".st-key-att-query-y input");
+                return img && img.getAttribute("href") !== before && row && row.value !== "64";
             }""",
             arg=before,
             timeout=120_000,
