@@ -211,7 +211,13 @@ def score_shift_with_progress(
 def domain_shift_section(fingerprint: Fingerprint) -> None:
     """Widgets for one shift setting, a button that scores it (never on first paint), and the result."""
     from fusion_core.data.cohorts import get_cohort_spec
-    from fusion_core.evaluation.shift import NORMALISATION_LABELS, ShiftSetting, balanced_indices, shift_aucs
+    from fusion_core.evaluation.shift import (
+        NORMALISATION_LABELS,
+        ShiftSetting,
+        balanced_indices,
+        blind_to_shift,
+        shift_aucs,
+    )
     from fusion_core.evaluation.strategies import strategy_label
     from fusion_core.viz.performance import shift_figure
 
@@ -246,7 +252,7 @@ def domain_shift_section(fingerprint: Fingerprint) -> None:
     if result is None and st.button("Score this setting", type="primary", key="perf-shift-run", disabled=not chosen):
         result = score_shift_with_progress(setting, tuple(chosen), indices, scores)
     if result is None:
-        rescored = [s for s in chosen if s != ("clf-mr" if modality == "CT" else "clf-ct")]  # the other is unchanged
+        rescored = [s for s in chosen if s not in blind_to_shift(scores, chosen, modality)]  # the rest reuse rows
         st.info(
             f"Press **Score this setting** to re-generate {n_subjects} demo subjects (half with a lesion) with this "
             f"{modality} scanner and re-score {len(rescored)} strategies: about {shift_seconds(n_subjects, len(rescored))} s "

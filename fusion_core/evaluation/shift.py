@@ -213,15 +213,15 @@ def score_shift(
 
 
 def _reusable(models: dict[str, Any], setting: ShiftSetting, unshifted: StrategyScores | None) -> list[str]:
-    """Models whose every input is unshifted and whose unshifted scores are given."""
-    if unshifted is None:
-        return []
-    have = set(unshifted.strategies)
-    return [
-        name
-        for name, model in models.items()
-        if name in have and not any(i.startswith(setting.modality) for i in complete_inputs(model))
-    ]
+    """Models whose unshifted scores are given and that read none of the shifted modality."""
+    return [] if unshifted is None else blind_to_shift(unshifted, models, setting.modality)
+
+
+def blind_to_shift(scores: StrategyScores, strategies, modality: str) -> list[str]:
+    """The ``strategies`` in ``scores`` whose complete input holds none of ``modality`` ("CT" or "MR"):
+    a shift of that modality leaves their scans, and so their scores, unchanged."""
+    have = set(scores.strategies)
+    return [s for s in strategies if s in have and modality not in scores.complete_inputs(s).split("+")]
 
 
 def complete_inputs(model) -> tuple[str, ...]:
