@@ -22,7 +22,7 @@ from fusion_core.models import PatchDiscriminator, build_model
 from fusion_core.models.config import Task
 from fusion_core.training import distributed as dist_utils
 from fusion_core.training.checkpoint import init_from_checkpoints, load_state, save_model, save_state
-from fusion_core.training.config import TrainConfig
+from fusion_core.training.config import TrainConfig, scheduled_lr
 from fusion_core.training.slice_table import SliceDataConfig, SliceDataset, build_slice_table
 from fusion_core.training.steps import MONITOR, cycle_step, random_patch, supervised_loss, validate
 
@@ -130,6 +130,15 @@ class Run:
         if self.config.val_stride > 1:
             val = torch.utils.data.Subset(val, range(0, len(val), self.config.val_stride))
         self.val_loader = DataLoader(val, batch_size=128)
+        per_epoch = len(self.train_loader)
+        planned = self.config.epochs * per_epoch
+        self.total_steps = min(planned, self.config.max_steps) if self.config.max_steps else planned
+
+    def set_learning_rate(self) -> None:
+        lr = scheduled_lr(self.config, self.steps, self.total_steps)
+        for opt in self.optimisers.values():
+            for group in opt.param_groups:
+                group["lr"] = lr
 
     def resume(self) -> None:
         state = load_state(self.state_dir)
@@ -156,6 +165,7 @@ class Run:
             leave=False,
         )
         for batch in bar:
+            self.set_learning_rate()
             terms = self.step({k: v.to(self.device) for k, v in batch.items()})
             for k, v in terms.items():
                 sums[k] = sums.get(k, 0.0) + v
@@ -164,7 +174,8 @@ class Run:
             bar.set_postfix({k: f"{v:.3g}" for k, v in terms.items()})
             if self.config.max_steps and self.steps >= self.config.max_steps:
                 break
-        return {f"train_{k}": v / max(n, 1) for k, v in sums.items()}
+        lr = self.optimisers[next(iter(self.optimisers))].param_groups[0]["lr"]
+        return {f"train_{k}": v / max(n, 1) for k, v in sums.items()} | {"lr": lr}
 
     def step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
         batch = random_patch(batch, self.config.patch_size)

@@ -174,3 +174,24 @@ def test_random_patch_cuts_every_image_at_one_place():
     out = random_patch(batch, 2)
     assert out["CT"].shape == (1, 1, 2, 2) and torch.equal(out["CT"], out["MR"]) and out["has"].shape == (1, 2)
     assert random_patch(batch, 0) is batch
+
+
+def test_cosine_schedule_warms_up_decays_to_its_floor_and_constant_stays_put():
+    from fusion_core.training.config import TrainConfig, scheduled_lr
+
+    cosine = TrainConfig(name="t", task="classifier", lr=1e-3, lr_schedule="cosine", warmup_steps=10)
+    lrs = [scheduled_lr(cosine, s, 110) for s in range(110)]
+    assert lrs[0] == pytest.approx(1e-4) and lrs[9] == pytest.approx(1e-3)
+    assert all(a >= b for a, b in zip(lrs[9:], lrs[10:]))  # monotone after the warm-up
+    assert lrs[-1] == pytest.approx(1e-5, rel=0.05) and scheduled_lr(cosine, 500, 110) == pytest.approx(1e-5)
+    constant = TrainConfig(name="t", task="classifier", lr=1e-3)
+    assert {scheduled_lr(constant, s, 110) for s in (0, 50, 109)} == {1e-3}
+    with pytest.raises(ValueError, match="lr_schedule"):
+        TrainConfig(name="t", task="classifier", lr_schedule="step")
+
+
+def test_the_trainer_follows_the_schedule_and_records_it(write_config, tmp_path):
+    config = load_train_config(write_config("classifier"), max_steps=4, lr_schedule="cosine", warmup_steps=0)
+    result = train(config, tmp_path / "out", progress=False)
+    # four planned steps: the last epoch's rate is the one of step 3 of 4, well below the base rate
+    assert result.history[-1]["lr"] < 0.5 * config.lr
