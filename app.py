@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from ui import recovery
 from ui.catalog import PAGES, PAGES_DIR
 from ui.pipeline_results import apply_pipeline_link
 from ui.scaffold import page_boundary
@@ -15,5 +16,9 @@ navigation = [
     for page in PAGES
 ]
 with page_boundary("showing this page"):  # a safety net: every page also runs inside its own boundary
+    recovery.restore()  # after a browser reload: this tab's scans, registrations and choices come back
     apply_pipeline_link()  # ?pipeline=<folder>&subject=<id>: a pipeline row's link opens that subject
-    st.navigation(navigation).run()
+    try:
+        st.navigation(navigation).run()
+    finally:  # also when the run is cut short (st.stop, a rerun, or a reload that stops a long job)
+        recovery.remember()

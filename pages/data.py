@@ -73,6 +73,11 @@ with page_boundary("showing the Data page"):
             key="data-upload",
         )
         if not files:
+            earlier = session.active_case()
+            if earlier.meta.get("uploaded_files"):  # e.g. after a browser reload: the scans are still loaded
+                names = ", ".join(earlier.meta["uploaded_files"])
+                st.info(f"Showing the scans you uploaded earlier ({names}). Upload files to replace them.")
+                return earlier
             st.info(
                 "Upload one CT and/or one MR scan (or MR T1 and T2). Modality is read from DICOM tags, else guessed "
                 "(CT has air near −1000 HU); you can set it below."
@@ -84,12 +89,14 @@ with page_boundary("showing the Data page"):
                 f"Modality of {file.name}", ["auto", "CT", "MR-T1", "MR-T2"], key=f"data-mod-{file.name}"
             )
             volume, notes = loaders.uploaded_volume(
-                file.name, file.getvalue(), None if modality == "auto" else modality
+                file.name, file.file_id, None if modality == "auto" else modality, file.getvalue()
             )
             for note in notes:
                 st.caption(f":material/info: {file.name}: {note}")
             volumes[file.name] = volume
-        return case_from_volumes("upload", volumes)  # two scans of one kind: a CaseError naming both
+        case = case_from_volumes("upload", volumes)  # two scans of one kind: a CaseError naming both
+        case.meta["uploaded_files"] = list(volumes)
+        return case
 
     # Errors (VolumeLoadError, CohortError, CaseError: messages that name the file) reach the page boundary.
     case = {SOURCES[0]: _demo_case, SOURCES[1]: _folder_case, SOURCES[2]: _upload_case}[source]()

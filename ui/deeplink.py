@@ -24,4 +24,5 @@ def apply_data_query_params() -> None:
     if index is not None and index.isdigit():
         n = session.demo_case(subject).ct.shape[0]
         st.session_state[DATA_KEYS["axial"]] = min(int(index), n - 1)
-    st.query_params.clear()
+    for key in ("subject", "slice"):  # only the link's own parameters: the tab's recovery token stays
+        st.query_params.pop(key, None)

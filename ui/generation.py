@@ -27,7 +27,7 @@ from fusion_core.viz.display import display_window
 from fusion_core.viz.generation import grey_slice_rgb, panel_grid_figure
 from fusion_core.viz.views import canonical, render_slice
 from fusion_core.volume import Volume
-from ui import session
+from ui import recovery, session
 from ui.aligned import aligned_active_case
 from ui.models import get_model
 
@@ -97,7 +97,8 @@ def progress_bar(text: str) -> Iterator[Callable[[float], None]]:
     """A progress bar for the duration of a block; yields ``report(fraction)``."""
     bar = st.progress(0.0, text=text)
     try:
-        yield lambda fraction: bar.progress(float(np.clip(fraction, 0.0, 1.0)), text=text)
+        with recovery.running_job(text):
+            yield lambda fraction: bar.progress(float(np.clip(fraction, 0.0, 1.0)), text=text)
     finally:
         bar.empty()
 

@@ -57,8 +57,12 @@ def _cohort_case(resolved_root: str, subject_id: str) -> Case:
     return _opened(resolved_root).load_case(subject_id)
 
 
-@st.cache_data(show_spinner="Reading the uploaded file…", max_entries=8)
-def uploaded_volume(filename: str, data: bytes, modality: str | None) -> tuple[Volume, list[str]]:
-    """Load one uploaded file (or zip of a DICOM series) into a Volume plus notes on what was done."""
+@st.cache_resource(show_spinner="Reading the uploaded file…", max_entries=4, scope="session")
+def uploaded_volume(filename: str, file_id: str, modality: str | None, _data: bytes) -> tuple[Volume, list[str]]:
+    """Load one uploaded file (or zip of a DICOM series) into a Volume plus notes on what was done.
+
+    Cached per session, on the upload's id (unique per upload; the bytes are not hashed on every rerun):
+    an upload is never shared with another user, and its memory goes when the session ends.
+    """
     with tempfile.TemporaryDirectory(prefix="fusion-upload-") as workdir:
-        return load_upload(filename, data, Path(workdir), modality=modality)
+        return load_upload(filename, _data, Path(workdir), modality=modality)

@@ -27,6 +27,7 @@ from fusion_core.evaluation.errors import EvaluationError
 from fusion_core.evaluation.recalibration import CalibrationResult, calibrate_strategies
 from fusion_core.evaluation.strategies import StrategyScores, load_strategy_scores
 from fusion_core.viz.performance import roc_band
+from ui import recovery
 
 Fingerprint = tuple[tuple[str, int, int], ...]
 # = fusion_core.inference.registry.ASSETS_DIR (a test checks it); importing that package loads torch
@@ -201,7 +202,8 @@ def score_shift_with_progress(
     def progress(done: int, total: int) -> None:
         bar.progress(done / total, text=f"Re-generating and scoring subject {done} of {total}…")
 
-    scores = score_shift(models, get_cohort_spec("demo"), indices, setting, progress=progress, unshifted=unshifted)
+    with recovery.running_job(f"re-scoring {len(indices)} demo subjects under a domain shift"):
+        scores = score_shift(models, get_cohort_spec("demo"), indices, setting, progress=progress, unshifted=unshifted)
     bar.empty()
     result = shift_aucs(scores)
     shift_store()[shift_key(setting, strategies, indices)] = result

@@ -27,6 +27,7 @@ from fusion_core.registration import (
 from fusion_core.viz.display import display_window
 from fusion_core.viz.views import canonical
 from fusion_core.volume import Volume
+from ui import recovery
 
 RESULTS_KEY = "rf-results"
 
@@ -52,7 +53,9 @@ def run_registration(case: Case, fixed_name: str, options: dict[str, Any], key: 
     def progress(fraction: float, message: str) -> None:
         bar.progress(float(np.clip(fraction, 0, 1)), text=message)
 
-    result = register(fixed, moving, progress=progress, **options)
+    moving_name = "MR" if fixed_name == "CT" else "CT"
+    with recovery.running_job(f"registering the {moving_name} of {case.subject_id} to its {fixed_name}"):
+        result = register(fixed, moving, progress=progress, **options)
     bar.empty()
     results = st.session_state.setdefault(RESULTS_KEY, {})
     results.pop(key, None)  # re-insert: the dict runs oldest to newest (ui/aligned.py takes the newest)

@@ -219,3 +219,56 @@ def test_latent_space_lasso_shows_thumbnails(app_url, tmp_path):
         page.get_by_text("Open in Data").first.wait_for(timeout=120_000)  # thumbnails render after the grid
         _no_traceback(page)
         page.screenshot(path=str(tmp_path / "latents.png"), full_page=True)
+
+
+def _open_subject(page, app_url: str, subject_id: str) -> None:
+    page.goto(f"{app_url}/data?subject={subject_id}")
+    page.get_by_text(f"{subject_id}: Paired CT and MR").wait_for(timeout=120_000)
+    wait_for_app(page, min_images=6)
+
+
+def _wait_for_text(page, text: str, timeout_ms: int = 120_000) -> None:
+    page.wait_for_function("(t) => document.body.innerText.includes(t)", arg=text, timeout=timeout_ms)
+
+
+def _go_to(page, title: str) -> None:
+    """Switch page through the sidebar, as a user does (the session and its data stay)."""
+    page.locator("[data-testid='stSidebarNav'] a", has_text=title).first.click()
+    page.get_by_role("heading", name=title).first.wait_for(timeout=120_000)
+
+
+def test_a_reload_during_a_registration_keeps_the_subject_and_says_what_stopped(app_url):
+    with browser_page() as page:
+        _open_subject(page, app_url, "phantom-007")
+        _go_to(page, "Register & Fuse")
+        wait_for_app(page)
+        page.get_by_role("button", name="Register", exact=True).click()
+        page.locator("[data-testid='stProgress']").first.wait_for(timeout=60_000)
+        assert "tab=" in page.url
+        page.reload()  # the registration is still running
+        page.get_by_text("reloaded while this was running").wait_for(timeout=120_000)
+        _wait_for_text(page, "registering the MR of phantom-007")
+        _wait_for_text(page, "Subject phantom-007")  # the case the user loaded, not the default
+        _no_traceback(page)
+        _go_to(page, "Data")
+        page.get_by_text("phantom-007: Paired CT and MR").wait_for(timeout=120_000)
+        url = page.url
+    with browser_page() as stranger:  # the same URL in another browser restores nothing of it
+        stranger.goto(url)
+        stranger.get_by_text("phantom-000: Paired CT and MR").wait_for(timeout=120_000)
+        assert "phantom-007" not in stranger.inner_text("body")
+
+
+def test_two_browsers_on_the_model_pages_see_their_own_subjects(app_url):
+    subjects = ("phantom-003", "phantom-007")
+    with browser_pages(2, height=1600) as users:
+        for page, subject_id in zip(users, subjects, strict=True):
+            _open_subject(page, app_url, subject_id)
+        for title, wait_images in (("Cross-modal Generation", 9), ("Attention & Uncertainty", 0)):
+            for page in users:  # both pages compute at the same time on one server
+                page.locator("[data-testid='stSidebarNav'] a", has_text=title).first.click()
+            for page, subject_id, other in zip(users, subjects, reversed(subjects), strict=True):
+                _wait_for_text(page, f"Subject {subject_id}", timeout_ms=300_000)
+                wait_for_app(page, min_images=wait_images, timeout_ms=300_000)
+                assert f"Subject {other}" not in page.inner_text("body")
+                _no_traceback(page)
