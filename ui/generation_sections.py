@@ -160,22 +160,32 @@ def whatif_section(case: Case, target: str, point: np.ndarray, window: tuple[flo
     )
 
 
+UNCERTAINTY_HELP = (
+    "diffusion: several refinements of the U-Net's CT from different starting noise. VAE: decodes of latents "
+    "drawn from its posterior; its skip paths are the same for every draw, so its spread shows only what "
+    "the latent leaves open. The benchmark reports how well each spread follows the error."
+)
+
+
 def uncertainty_section(case: Case, source: str, target: str, point, window, real: Volume | None) -> None:
-    """The diffusion model's per-voxel spread beside its error (only when a diffusion model is shipped)."""
-    names = [n for n in gen.generator_names(source, target) if get_model(n).task == "diffusion"]
+    """A sampling model's per-voxel spread beside its error: the diffusion refiner's samples, or the VAE's
+    decodes of posterior draws (shown when such a model can make ``target`` from ``source``)."""
+    names = [n for n in gen.generator_names(source, target) if get_model(n).task in ("diffusion", "vae")]
+    names.sort(key=lambda n: get_model(n).task != "diffusion")  # the diffusion model first
     if not names:
         return
-    st.subheader("Where the diffusion model is unsure")
+    st.subheader("Where the model is unsure")
     if not gen.uncertainty_supported():
         st.caption(f"{names[0]} is shipped, but this core has no `impute_with_uncertainty` to sample it.")
         return
-    u1, u2 = st.columns([1, 3])
+    u0, u1, u2 = st.columns([1, 1, 2])
+    name = u0.selectbox("Sampling model", names, key="gen-unc-model", help=UNCERTAINTY_HELP)
     samples = u1.select_slider("Samples", [4, 8, 16], value=8, key="gen-samples")
-    if not u2.toggle(f"Sample {names[0]} {samples} times (the slowest model: progress is shown)", key="gen-unc"):
+    if not u2.toggle(f"Sample {name} {samples} times (slow: progress is shown)", key="gen-unc"):
         return
-    result = gen.uncertain(case.fingerprint, names[0], source, target, samples, case)
-    base = gen.display(case.fingerprint, f"unc-mean-{names[0]}-{samples}", result.mean)
-    std = gen.display(case.fingerprint, f"unc-std-{names[0]}-{samples}", result.std)
+    result = gen.uncertain(case.fingerprint, name, source, target, samples, case)
+    base = gen.display(case.fingerprint, f"unc-mean-{name}-{samples}", result.mean)
+    std = gen.display(case.fingerprint, f"unc-std-{name}-{samples}", result.std)
     spread = ColourBar.sequential(cm.symmetric_limit(std.array), f"spread ({cm.ERROR_UNITS[target]})")
     st.plotly_chart(
         panel_grid_figure([linked_map_panels(base, std, point, window=window, bar=spread)], bar=spread),
@@ -185,7 +195,7 @@ def uncertainty_section(case: Case, source: str, target: str, point, window, rea
     if real is not None:
         error = gen.display(
             case.fingerprint,
-            f"unc-err-{names[0]}-{samples}",
+            f"unc-err-{name}-{samples}",
             cm.signed_error(result.mean, real, gen.head(case.fingerprint, case)),
         )
         bar = ColourBar.signed(cm.symmetric_limit(error.array), f"error ({cm.ERROR_UNITS[target]})")

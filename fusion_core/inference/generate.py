@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 import torch
@@ -30,7 +30,9 @@ from fusion_core.preprocess.network import unit_to_ct, unit_to_mr
 from fusion_core.volume import Volume
 
 Progress = Callable[[float], None] | None
-SAMPLING_TASKS = ("diffusion",)
+SAMPLING_TASKS = ("diffusion",)  # impute returns the mean of their samples
+SPREAD_TASKS = ("diffusion", "vae")  # impute_with_uncertainty can sample them
+VAE_SAMPLES = 8  # a VAE's default number of posterior draws (its config has none)
 """Tasks whose models draw samples (``impute_with_uncertainty``); the others are deterministic."""
 
 
@@ -90,7 +92,14 @@ def _generator_fn(model: LoadedModel, goal: str):
         return lambda b: net(b).recon[goal].float()
     if model.task == "translator":
         return lambda b: net.translate(next(iter(b.values())), goal).float()
+    if getattr(model.config, "flip_average", False):  # synthesis with test-time mirroring
+        return lambda b: flip_averaged(net, next(iter(b.values()))).float()
     return lambda b: net(next(iter(b.values()))).float()  # synthesis: its one source input
+
+
+def flip_averaged(net, x: torch.Tensor) -> torch.Tensor:
+    """The mean of ``net(x)`` and the mirrored ``net`` of the left-right mirrored ``x`` (last axis)."""
+    return 0.5 * (net(x) + net(x.flip(-1)).flip(-1))
 
 
 def _to_volume(unit: torch.Tensor, model: LoadedModel, grouped: NetworkInputs, goal: str) -> Volume:
@@ -141,34 +150,65 @@ def impute_with_uncertainty(
     batch_size: int = 64,
     progress: Progress = None,
 ) -> UncertainImputation:
-    """The mean and per-voxel spread of ``samples`` generated volumes (a diffusion model's samples).
+    """The mean and per-voxel spread of ``samples`` generated volumes.
 
-    Each sample is mapped to HU (or the MR scale) first, so mean and std are in the output's units.
-    The same ``seed`` (and batch size) gives the same result.
+    A diffusion model's samples (default: its config's number), or a VAE's decodes of latents drawn
+    from its PoE posterior (default 8; ``impute`` of a VAE decodes the posterior mean instead). Each
+    sample is mapped to HU (or the MR scale) first, so mean and std are in the output's units. The
+    same ``seed`` (and batch size) gives the same result.
 
     Raises:
         ModelInputError: a deterministic model (no spread), a target it cannot produce, bad inputs.
     """
     model = as_loaded(model)
     goal = _checked_target(model, target, "impute_with_uncertainty")
-    if model.task not in SAMPLING_TASKS:
-        raise ModelInputError(f"{model.name} ({model.task}) is deterministic: no spread; use a diffusion model")
-    k = int(samples or model.config.samples)
+    if model.task not in SPREAD_TASKS:
+        raise ModelInputError(
+            f"{model.name} ({model.task}) is deterministic: no spread; use a diffusion model or a VAE"
+        )
+    k = int(samples or getattr(model.config, "samples", VAE_SAMPLES))
     if k < 1:
         raise ModelInputError(f"samples must be at least 1, got {samples}")
     grouped = _grouped(model, volumes, goal)
     x = network_tensors(model, grouped)
     generator = torch.Generator(device=model.device).manual_seed(int(seed))
-    parts = run_batched(
-        lambda b: model.network.sample(next(iter(b.values())), samples=k, generator=generator).float(),
-        x,
-        batch_size,
-        progress,
-    )
+    net = model.network
+    if model.task == "vae":
+        draw = lambda b: net.sample(b, goal, samples=k, generator=generator).float()  # noqa: E731
+    else:
+        draw = lambda b: net.sample(next(iter(b.values())), samples=k, generator=generator).float()  # noqa: E731
+    parts = run_batched(draw, x, batch_size, progress)
     stack = torch.cat(parts, dim=1)  # (K, n, 1, S, S)
     ref = reference_volume(grouped)
-    arrays = [_to_volume(s, model, grouped, goal).array for s in stack]
+    mean, spread = mean_and_spread(_to_volume(s, model, grouped, goal).array for s in stack)
     name = f"{goal} generated from {'+'.join(grouped)}"
-    mean = _wrap(np.mean(arrays, axis=0), ref, goal, f"{name} (mean of {k} samples)")
-    std = _wrap(np.std(arrays, axis=0), ref, goal, f"{name} (spread of {k} samples)")
-    return UncertainImputation(mean=mean, std=std, samples=k)
+    return UncertainImputation(
+        mean=_wrap(mean, ref, goal, f"{name} (mean of {k} samples)"),
+        std=_wrap(spread, ref, goal, f"{name} (spread of {k} samples)"),
+        samples=k,
+    )
+
+
+def mean_and_spread(arrays: Iterable[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Per-voxel mean and (population) standard deviation of a stream of equal-shape arrays.
+
+    Welford's update, one sample on the input grid at a time: memory is a few volumes whatever the
+    number of samples (a 512 x 512 x 400 CT sampled 8 times held 8 volumes plus numpy's temporaries).
+    The arrays are consumed: a float32 one may be overwritten (pass fresh arrays, e.g. a generator).
+    """
+    mean = m2 = None
+    count = 0
+    for array in arrays:
+        count += 1
+        sample = np.asarray(array, dtype=np.float32)
+        if mean is None:
+            mean, m2 = sample.copy(), np.zeros_like(sample)
+            continue
+        delta = sample - mean
+        mean += delta / count
+        sample -= mean  # reused as (x - new mean): no further full-size temporary
+        m2 += delta * sample
+    if mean is None:
+        raise ValueError("no samples")
+    np.maximum(m2, 0.0, out=m2)
+    return mean, np.sqrt(m2 / count)

@@ -132,6 +132,31 @@ class MultimodalVAE(nn.Module):
             return {m: self.decoders[m](z, skips) for m in self.modalities}
         return {m: self.decoders[m](z) for m in self.modalities}
 
+    def sample(
+        self,
+        inputs: Mapping[str, torch.Tensor],
+        goal: str,
+        *,
+        samples: int,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """``samples`` decodes of modality ``goal`` from latents drawn from the PoE posterior, (K, B, C, S, S).
+
+        The posterior of the given modalities is computed once; each draw is ``mu + eps * sigma``. The
+        skip features (deterministic, from the given modalities' encoders) are shared by every draw, so
+        the spread is the part of the output the latent leaves uncertain.
+        """
+        mask = presence_mask(inputs, self.modalities, device=next(self.parameters()).device)
+        expert_mu, expert_logvar, stages = self._encode(inputs, mask.shape[0])
+        mu, logvar = product_of_experts(expert_mu, expert_logvar, mask)
+        sigma, skips = torch.exp(0.5 * logvar), self.fuse_skips(stages, mask)
+        decoder = self.decoders[goal]
+        draws = []
+        for _ in range(samples):
+            z = mu + sigma * torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+            draws.append(decoder(z, skips) if self.config.skips else decoder(z))
+        return torch.stack(draws)
+
     def posterior(self, inputs: Mapping[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         """(mu, logvar) of the PoE posterior of the given modalities, (B, D) each, without decoding."""
         mask = presence_mask(inputs, self.modalities, device=next(self.parameters()).device)

@@ -145,3 +145,13 @@ def test_diffusion_uncertainty_section_follows_the_sampler_contract():
         assert not app.exception, [e.value for e in app.exception]
         assert asked == {"model": fake.name, "target": "CT", "samples": 8, "seed": 0}
         assert any("standard deviation over 8 samples" in c.value for c in app.caption)
+
+
+def test_the_vae_can_be_sampled_for_its_spread(app):
+    if "vae-poe" not in list_models():
+        pytest.skip("vae-poe is not shipped")
+    app.selectbox(key="gen-unc-model").set_value("vae-poe")
+    app.toggle(key="gen-unc").set_value(True).run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert any("standard deviation over 8 samples" in c.value for c in app.caption)
+    app.toggle(key="gen-unc").set_value(False).run()

@@ -87,3 +87,53 @@ def test_cards_state_outputs(tmp_path):
     outputs = {n: read_card(tmp_path / n).outputs for n in list_models(tmp_path)}
     assert outputs == {"old-vae": ("CT", "MR"), "syn": ("MR",), "dif": ("CT",), "new": ("CT",), "clf": ()}
     assert list_models(tmp_path, task="synthesis") == ["new", "syn"]
+
+
+def test_streaming_mean_and_spread_match_numpy():
+    from fusion_core.inference.generate import mean_and_spread
+
+    rng = np.random.default_rng(3)
+    samples = [rng.normal(100.0, 30.0, (4, 5, 6)).astype(np.float32) for _ in range(7)]
+    expected_mean, expected_std = np.mean(samples, axis=0), np.std(samples, axis=0)
+    mean, spread = mean_and_spread(s.copy() for s in samples)
+    np.testing.assert_allclose(mean, expected_mean, rtol=1e-5, atol=1e-3)
+    np.testing.assert_allclose(spread, expected_std, rtol=1e-4, atol=1e-3)
+    one_mean, one_spread = mean_and_spread([samples[0].copy()])
+    np.testing.assert_array_equal(one_mean, samples[0])
+    np.testing.assert_array_equal(one_spread, 0)
+    with pytest.raises(ValueError, match="no samples"):
+        mean_and_spread([])
+
+
+@pytest.mark.parametrize("skips", [False, True])
+def test_a_vae_samples_its_posterior_for_a_spread_and_decodes_the_mean_in_impute(volumes, skips):
+    from fusion_core.models import MultimodalVAE, VAEConfig
+
+    torch.manual_seed(0)
+    vae = MultimodalVAE(VAEConfig(encoder=ENC, latent_channels=3, skips=skips)).eval()
+    mr = {"MR-T1": volumes["MR-T1"]}
+    result = impute_with_uncertainty(vae, mr, "CT", samples=4, seed=2)
+    assert result.samples == 4 and result.mean.same_grid(volumes["CT"]) and result.std.array.max() > 0
+    again = impute_with_uncertainty(vae, mr, "CT", samples=4, seed=2)
+    np.testing.assert_array_equal(result.std.array, again.std.array)
+    assert impute_with_uncertainty(vae, mr, "CT").samples == 8  # the VAE's default number of draws
+    decoded = impute(vae, mr, "CT").array  # deterministic: the posterior mean decoded, not a sample mean
+    np.testing.assert_array_equal(decoded, impute(vae, mr, "CT").array)
+
+
+def test_flip_averaging_is_mirror_equivariant_and_used_when_the_config_says_so(volumes):
+    import dataclasses
+
+    from fusion_core.inference.generate import flip_averaged
+
+    torch.manual_seed(0)
+    plain = SynthesisUNet(SynthesisConfig(encoder=ENC)).eval()
+    x = torch.randn(2, 2, 32, 32)
+    with torch.inference_mode():
+        averaged = flip_averaged(plain, x)
+        torch.testing.assert_close(flip_averaged(plain, x.flip(-1)), averaged.flip(-1))
+        assert not torch.allclose(averaged, plain(x))  # a random network is not mirror-symmetric
+    mirrored = SynthesisUNet(dataclasses.replace(plain.config, flip_average=True)).eval()
+    mirrored.load_state_dict(plain.state_dict())
+    mr = {"MR-T1": volumes["MR-T1"], "MR-T2": volumes["MR-T2"]}
+    assert not np.array_equal(impute(plain, mr, "CT").array, impute(mirrored, mr, "CT").array)
