@@ -105,12 +105,13 @@ def flip_averaged(net, x: torch.Tensor) -> torch.Tensor:
 def _to_volume(unit: torch.Tensor, model: LoadedModel, grouped: NetworkInputs, goal: str) -> Volume:
     ref = reference_volume(grouped)
     array = from_network(unit, ref, crop=crop_fraction(model))
-    array = unit_to_ct(array) if goal == "CT" else unit_to_mr(array)
+    out = array if array.flags.owndata and array.dtype == np.float32 else None  # in place unless a tensor's view
+    array = unit_to_ct(array, out=out) if goal == "CT" else unit_to_mr(array, out=out)
     return _wrap(array, ref, goal, f"{goal} generated from {'+'.join(grouped)}")
 
 
 def _wrap(array: np.ndarray, ref: Volume, goal: str, name: str) -> Volume:
-    return ref.with_array(array.astype(np.float32), modality="CT" if goal == "CT" else "MR-T1", name=name)
+    return ref.with_array(array.astype(np.float32, copy=False), modality="CT" if goal == "CT" else "MR-T1", name=name)
 
 
 def impute(

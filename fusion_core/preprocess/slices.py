@@ -53,6 +53,9 @@ def _bilinear_matrix(n_in: int, n_out: int) -> np.ndarray:
     return weights
 
 
+RESIZE_SLAB = 16
+
+
 def resize_slices(array: np.ndarray, size: int | tuple[int, int], *, mode: str = "area") -> np.ndarray:
     """Resize each (y, x) slice of (n, y, x) to ``size`` (an int for a square); ``mode`` "area" or "bilinear".
 
@@ -64,8 +67,11 @@ def resize_slices(array: np.ndarray, size: int | tuple[int, int], *, mode: str =
     out_y, out_x = (size, size) if isinstance(size, int) else size
     matrix = _area_matrix if mode == "area" else _bilinear_matrix
     wy, wx = matrix(array.shape[1], out_y), matrix(array.shape[2], out_x)
-    resized = np.einsum("yi,nij,xj->nyx", wy, np.asarray(array, dtype=np.float64), wx, optimize=True)
-    return resized.astype(np.float32)
+    out = np.empty((len(array), out_y, out_x), np.float32)
+    for start in range(0, len(array), RESIZE_SLAB):  # float64 per slab: no full-size float64 copy
+        slab = np.asarray(array[start : start + RESIZE_SLAB], dtype=np.float64)
+        out[start : start + RESIZE_SLAB] = np.einsum("yi,nij,xj->nyx", wy, slab, wx, optimize=True)
+    return out
 
 
 def network_slices(array: np.ndarray, size: int, crop_fraction: float) -> np.ndarray:
