@@ -22,9 +22,10 @@ from pathlib import Path
 import numpy as np
 
 from tests.e2e.harness import CHROMIUM_ARGS, chromium_path, serve_app
+from ui.catalog import PAGES
 
 RESULTS = Path(__file__).parent / "results" / "bench_load.json"
-DEFAULT_PAGES = ("", "data", "register_fuse", "performance", "learn")
+DEFAULT_PAGES = tuple(page.url_path for page in PAGES)  # every page of the app, the model pages included
 # Every page starts with st.title: its heading exists only once this visit's script run has drawn it.
 _FINISHED = """() => !document.querySelector("[data-testid='stStatusWidget']")
     && !!document.querySelector("[data-testid='stMain'] h1")"""
