@@ -318,7 +318,8 @@ def print_targets(rows: list[dict]) -> None:
     print(f"{'target':58s} {'value':>10s} {'goal':>8s}  met")
     for r in rows:
         value = "n/a" if r["value"] is None else f"{r['value']:.3f}"
-        print(f"{r['target']:58s} {value:>10s} {r['goal']:>8s}  {'MET' if r['met'] else 'MISSED'}")
+        verdict = "-" if r["met"] is None else "MET" if r["met"] else "MISSED"  # None: reported, no target
+        print(f"{r['target']:58s} {value:>10s} {r['goal']:>8s}  {verdict}")
 
 
 def write_cards(report: dict, assets: Path, names: list[str]) -> None:

@@ -10,7 +10,10 @@ with their final configs (36.5 s and 74.4 s instead of 53.0 s and 28.3 s), so ab
 now. The generators were then retrained at 128x128 (1 thread each, on the shared machine at a load
 average of 15-20, so slower than an idle one): vae-poe 37.5 min (4 epochs of 64-pixel patches) and
 translator-cyclegan-paired 7.4 min (its table is the VAE's, built once in 5.5 min); translator-cyclegan
-stays the 64x64 one. Each model card records its ``train_seconds``.
+stays the 64x64 one. Later, with a cosine learning-rate schedule: synth-unet 20 epochs (31.6 min, beside
+benchmarks and browser tests; about 19 min alone at 1.75 steps/s), diffusion-refiner 5 epochs (5.8 min),
+synth-unet-t1 10 epochs (24.4 min beside benchmarks), translator-cyclegan-paired 895 steps of whole
+128x128 slices (45 min on one thread, beside a second training). Each model card records its ``train_seconds``.
 """
 
 from __future__ import annotations
