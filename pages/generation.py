@@ -31,7 +31,9 @@ with page_boundary("showing the Cross-modal Generation page"):
     direction = c2.radio("Direction", list(cm.DIRECTIONS), horizontal=True, key="gen-direction")
     source, target = cm.DIRECTIONS[direction]
     names = gen.generator_names(source, target)
-    chosen = c3.multiselect("Models", names, default=gen.default_models(names, target, case), key=f"gen-models-{target}")
+    chosen = c3.multiselect(
+        "Models", names, default=gen.default_models(names, target, case), key=f"gen-models-{target}"
+    )
     use_baseline = target == "CT" and c3.checkbox(
         "Add the tissue-class baseline (MR intensity classes → their mean HU; no deep learning)",
         value=True,
