@@ -8,7 +8,6 @@ work shows a progress bar; ``impute`` gets a ``progress`` callback when it accep
 from __future__ import annotations
 
 import contextlib
-import inspect
 import logging
 import tempfile
 from collections.abc import Callable, Iterator
@@ -103,14 +102,9 @@ def progress_bar(text: str) -> Iterator[Callable[[float], None]]:
         bar.empty()
 
 
-def progress_kwargs(function: Callable, report: Callable[[float], None]) -> dict:
-    """``{"progress": report}`` when ``function`` takes a progress callback, else {} (older cores)."""
-    return {"progress": report} if "progress" in inspect.signature(function).parameters else {}
-
-
 def run_impute(model_name: str, volumes: dict[str, Volume], target: str, text: str) -> Volume:
     with progress_bar(text) as report:
-        return impute(get_model(model_name), volumes, target, **progress_kwargs(impute, report))
+        return impute(get_model(model_name), volumes, target, progress=report)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -205,13 +199,6 @@ def whatif(
             imputed[label] = impute(model, volumes, target)
             report((step + 1) / (len(inputs) + 1))
         return imputed, cm.posterior_variance_maps(model, inputs)
-
-
-def uncertainty_supported() -> bool:
-    """Whether this core has ``impute_with_uncertainty`` (the diffusion models' sampler)."""
-    import fusion_core.inference as inference
-
-    return hasattr(inference, "impute_with_uncertainty")
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)

@@ -11,6 +11,7 @@ import streamlit as st
 
 from fusion_core.case import Case
 from fusion_core.evaluation import cross_modal as cm
+from fusion_core.inference.generate import SPREAD_TASKS
 from fusion_core.viz import views
 from fusion_core.viz.generation import ColourBar, grey_slice_rgb, linked_map_panels, map_slice_rgb, panel_grid_figure
 from fusion_core.volume import Volume
@@ -170,14 +171,11 @@ UNCERTAINTY_HELP = (
 def uncertainty_section(case: Case, source: str, target: str, point, window, real: Volume | None) -> None:
     """A sampling model's per-voxel spread beside its error: the diffusion refiner's samples, or the VAE's
     decodes of posterior draws (shown when such a model can make ``target`` from ``source``)."""
-    names = [n for n in gen.generator_names(source, target) if get_model(n).task in ("diffusion", "vae")]
+    names = [n for n in gen.generator_names(source, target) if get_model(n).task in SPREAD_TASKS]
     names.sort(key=lambda n: get_model(n).task != "diffusion")  # the diffusion model first
     if not names:
         return
     st.subheader("Where the model is unsure")
-    if not gen.uncertainty_supported():
-        st.caption(f"{names[0]} is shipped, but this core has no `impute_with_uncertainty` to sample it.")
-        return
     u0, u1, u2 = st.columns([1, 1, 2])
     name = u0.selectbox("Sampling model", names, key="gen-unc-model", help=UNCERTAINTY_HELP)
     samples = u1.select_slider("Samples", [4, 8, 16], value=8, key="gen-samples")

@@ -171,7 +171,8 @@ def keep_widget_values() -> None:
 
 
 def restore() -> None:
-    """At a session's first run: take back what this tab had before a reload, and say so."""
+    """Every run: the tab's token in the URL and the kept widget values; at a session's first run also take
+    back what this tab had before a reload, and say so."""
     token = tab_token()
     keep_widget_values()
     if st.session_state.get(_RESTORED_KEY):

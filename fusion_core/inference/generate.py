@@ -30,10 +30,11 @@ from fusion_core.preprocess.network import unit_to_ct, unit_to_mr
 from fusion_core.volume import Volume
 
 Progress = Callable[[float], None] | None
-SAMPLING_TASKS = ("diffusion",)  # impute returns the mean of their samples
-SPREAD_TASKS = ("diffusion", "vae")  # impute_with_uncertainty can sample them
+SAMPLING_TASKS = ("diffusion",)
+"""Tasks whose models only sample: ``impute`` returns the mean of their default number of samples."""
+SPREAD_TASKS = ("diffusion", "vae")
+"""Tasks ``impute_with_uncertainty`` can sample for a per-voxel spread; the others are deterministic."""
 VAE_SAMPLES = 8  # a VAE's default number of posterior draws (its config has none)
-"""Tasks whose models draw samples (``impute_with_uncertainty``); the others are deterministic."""
 
 
 @dataclasses.dataclass(frozen=True)

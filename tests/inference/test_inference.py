@@ -133,11 +133,17 @@ def test_list_models_reads_assets(tmp_path):
     assert isinstance(list_models(), list)
 
 
-def test_classify_takes_top_k_over_brain_slices_only(volumes, tmp_path):
+@pytest.fixture
+def brain_filtered_ct_model(tmp_path):
+    """A tiny CT classifier whose card asks for slices with at least half brain (the candidate filter)."""
     torch.manual_seed(0)
     save_model(FusionClassifier(ClassifierConfig(strategy="ct", encoder=ENC, embed_dim=8)), tmp_path)
     (tmp_path / "model_card.json").write_text('{"trainer": {"data": {"min_brain_fraction": 0.5}}}')
-    model = load_model(tmp_path, device="cpu")
+    return load_model(tmp_path, device="cpu")
+
+
+def test_classify_takes_top_k_over_brain_slices_only(volumes, brain_filtered_ct_model):
+    model = brain_filtered_ct_model
     result = classify(model, {"CT": volumes["CT"]}, mc_samples=1)
     n = volumes["CT"].shape[0]
     assert 0 < len(result.candidate_slices) < n
@@ -208,11 +214,8 @@ def test_classify_is_reproducible_with_mc_dropout(saved, volumes):
     assert a.probability == b.probability
 
 
-def test_classify_only_candidates_matches_the_full_run_on_them(volumes, tmp_path):
-    torch.manual_seed(0)
-    save_model(FusionClassifier(ClassifierConfig(strategy="ct", encoder=ENC, embed_dim=8)), tmp_path)
-    (tmp_path / "model_card.json").write_text('{"trainer": {"data": {"min_brain_fraction": 0.5}}}')
-    model = load_model(tmp_path, device="cpu")
+def test_classify_only_candidates_matches_the_full_run_on_them(volumes, brain_filtered_ct_model):
+    model = brain_filtered_ct_model
     full = classify(model, {"CT": volumes["CT"]}, mc_samples=1)
     fast = classify(model, {"CT": volumes["CT"]}, mc_samples=1, only_candidates=True)
     others = np.setdiff1d(np.arange(len(full.slice_probabilities)), full.candidate_slices)
