@@ -299,6 +299,9 @@ def targets(report: dict) -> list[dict]:
                     row["mean"]["mae"] <= limit * ref,
                 )
                 add(f"{name} {key} bone Dice", row["mean"]["bone_dice"], f">= {dice}", row["mean"]["bone_dice"] >= dice)
+            same_input = _direction(report, "synth-unet-t1", key)  # the VAE and translators read T1 alone
+            if key.endswith("->CT") and same_input and model["task"] in ("vae", "translator"):
+                add(f"{name} {key} MAE / T1-only U-Net", row["mean"]["mae"] / same_input["mae"], "reported", None)
     add(
         "all generative models' train time (min)",
         report["train_seconds_total"] / 60,

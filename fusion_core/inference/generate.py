@@ -26,6 +26,7 @@ from fusion_core.inference.inputs import (
 )
 from fusion_core.inference.loading import LoadedModel, as_loaded
 from fusion_core.inference.registry import GENERATIVE_TASKS, ModelInputError
+from fusion_core.models.unet import flip_averaged
 from fusion_core.preprocess.network import unit_to_ct, unit_to_mr
 from fusion_core.volume import Volume
 
@@ -96,11 +97,6 @@ def _generator_fn(model: LoadedModel, goal: str):
     if getattr(model.config, "flip_average", False):  # synthesis with test-time mirroring
         return lambda b: flip_averaged(net, next(iter(b.values()))).float()
     return lambda b: net(next(iter(b.values()))).float()  # synthesis: its one source input
-
-
-def flip_averaged(net, x: torch.Tensor) -> torch.Tensor:
-    """The mean of ``net(x)`` and the mirrored ``net`` of the left-right mirrored ``x`` (last axis)."""
-    return 0.5 * (net(x) + net(x.flip(-1)).flip(-1))
 
 
 def _to_volume(unit: torch.Tensor, model: LoadedModel, grouped: NetworkInputs, goal: str) -> Volume:

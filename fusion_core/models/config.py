@@ -184,9 +184,10 @@ class SynthesisConfig:
         mr_weightings: the MR weightings the "MR" input stacks as channels (source "MR"), in order;
             ("T1",) for a CT -> MR model.
         crop_fraction: in-plane centre crop before resizing (1.0 = the whole field of view).
-        flip_average: inference only: average the prediction of each slice with the mirrored
-            prediction of its left-right mirror image (nnU-Net's test-time mirroring; the network was
-            trained with random flips). Twice the compute; on the demo subjects 31.6 -> 30.3 HU.
+        flip_average: average the prediction of each slice with the mirrored prediction of its
+            left-right mirror image (nnU-Net's test-time mirroring; the network was trained with
+            random flips). Used at inference, and by a diffusion refiner for its frozen base in
+            training too. Twice the compute; on the demo subjects 31.6 -> 30.3 HU.
     """
 
     encoder: EncoderConfig = dataclasses.field(

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from fusion_core.models.config import DiffusionConfig
-from fusion_core.models.unet import UNet, synthesis_unet
+from fusion_core.models.unet import UNet, flip_averaged, synthesis_unet
 
 
 class DiffusionRefiner(nn.Module):
@@ -46,7 +46,11 @@ class DiffusionRefiner(nn.Module):
         return (self.config.synthesis.target,)
 
     def base(self, source: torch.Tensor) -> torch.Tensor:
-        """The frozen U-Net's prediction (B, 1, S, S) in network units."""
+        """The frozen U-Net's prediction (B, 1, S, S) in network units, mirror-averaged when the
+        synthesis config's ``flip_average`` says so (in training too, so the residual the flow
+        learns is the one left by the base it will refine)."""
+        if self.config.synthesis.flip_average:
+            return flip_averaged(self.unet, source)
         return self.unet(source)
 
     def forward(self, x_t: torch.Tensor, t: torch.Tensor, source: torch.Tensor, base: torch.Tensor) -> torch.Tensor:

@@ -46,6 +46,14 @@ class UNet(nn.Module):
         return self.head(h)
 
 
+def flip_averaged(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """The mean of ``net(x)`` and the mirrored ``net`` of the left-right mirrored ``x`` (last axis).
+
+    nnU-Net's test-time mirroring, for a network trained with random left-right flips.
+    """
+    return 0.5 * (net(x) + net(x.flip(-1)).flip(-1))
+
+
 def synthesis_unet(config: SynthesisConfig) -> UNet:
     """The U-Net a :class:`SynthesisConfig` describes (shared by the diffusion refiner's frozen copy)."""
     e = config.encoder

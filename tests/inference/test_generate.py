@@ -124,7 +124,7 @@ def test_a_vae_samples_its_posterior_for_a_spread_and_decodes_the_mean_in_impute
 def test_flip_averaging_is_mirror_equivariant_and_used_when_the_config_says_so(volumes):
     import dataclasses
 
-    from fusion_core.inference.generate import flip_averaged
+    from fusion_core.models.unet import flip_averaged
 
     torch.manual_seed(0)
     plain = SynthesisUNet(SynthesisConfig(encoder=ENC)).eval()

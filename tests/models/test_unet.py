@@ -84,3 +84,20 @@ def test_more_samples_shrink_the_spread_of_the_mean(refiner):
         return float(torch.stack(means).std(0).mean())
 
     assert spread_of_mean(6) < 0.7 * spread_of_mean(1)
+
+
+def test_refiner_base_is_mirror_averaged_when_its_synthesis_config_says_so(refiner):
+    import dataclasses
+
+    from fusion_core.models.unet import flip_averaged
+
+    mirrored_config = dataclasses.replace(
+        refiner.config, synthesis=dataclasses.replace(refiner.config.synthesis, flip_average=True)
+    )
+    mirrored = DiffusionRefiner(mirrored_config).eval()
+    mirrored.load_state_dict(refiner.state_dict())
+    x = torch.randn(2, 2, 32, 32)
+    with torch.inference_mode():
+        assert torch.equal(refiner.base(x), refiner.unet(x))
+        torch.testing.assert_close(mirrored.base(x), flip_averaged(refiner.unet, x))
+        assert not torch.allclose(mirrored.base(x), refiner.base(x))  # a random U-Net is not mirror-symmetric
