@@ -62,3 +62,27 @@ def test_generator_config_checks_weightings(tmp_path, cohort_cache):
     path.write_text(json.dumps(config))
     with pytest.raises(ValueError, match="mr_weightings"):
         load_train_config(path)
+
+
+def test_two_step_runs_of_the_shipped_recipe_2_5_d_and_a_mirrored_refiner_base(tmp_path, cohort_cache):
+    """The shipped synth-unet is 2.5-D and the refiner mirror-averages its frozen copy: both train and chain."""
+    slab = {"encoder": {**ENC, "in_channels": 3}}
+
+    def write(task: str, **extra) -> object:
+        config = generator_config(task, cohort_cache, **extra)
+        config["data"]["neighbours"] = 1
+        synthesis = config["model"] if task == "synthesis" else config["model"]["synthesis"]
+        synthesis.update(slab, flip_average=True)
+        path = tmp_path / f"{task}.json"
+        path.write_text(json.dumps(config))
+        return load_train_config(path)
+
+    unet_result = train(write("synthesis"), tmp_path / "unet", progress=False)
+    result = train(write("diffusion", init_from=[str(tmp_path / "unet")]), tmp_path / "refiner", progress=False)
+    assert unet_result.steps == result.steps == 2
+    refiner = load_model_dir(tmp_path / "refiner")
+    assert refiner.config.synthesis.flip_average and refiner.config.synthesis.source_channels == 3
+    x = torch.randn(2, 3, 32, 32)
+    with torch.inference_mode():
+        torch.testing.assert_close(refiner.base(x), 0.5 * (refiner.unet(x) + refiner.unet(x.flip(-1)).flip(-1)))
+        assert refiner.sample(x, samples=2, generator=torch.Generator().manual_seed(0)).shape == (2, 2, 1, 32, 32)
