@@ -45,7 +45,7 @@ def unit_to_hu(unit: torch.Tensor) -> torch.Tensor:
     """Differentiable network units -> HU: the piecewise-linear CT scale, extended linearly beyond [-1, 1]."""
     knots_u = torch.as_tensor(CT_KNOTS_UNIT, dtype=unit.dtype, device=unit.device)
     knots_h = torch.as_tensor(CT_KNOTS_HU, dtype=unit.dtype, device=unit.device)
-    idx = torch.bucketize(unit.detach(), knots_u[1:-1])
+    idx = torch.bucketize(unit.detach().contiguous(), knots_u[1:-1])  # a channel view is strided
     slope = (knots_h[1:] - knots_h[:-1]) / (knots_u[1:] - knots_u[:-1])
     return knots_h[idx] + (unit - knots_u[idx]) * slope[idx]
 
