@@ -7,6 +7,8 @@ import functools
 import streamlit as st
 
 from fusion_core.evaluation import cross_modal as cm
+from fusion_core.io import dicom_series_zip
+from fusion_core.io.dicom_writer import dicom_reference
 from fusion_core.viz.generation import ColourBar, comparison_rows, linked_map_panels, panel_grid_figure
 from fusion_core.viz.views import CT_WINDOWS, Plane
 from ui import generation as gen
@@ -140,6 +142,18 @@ with page_boundary("showing the Cross-modal Generation page"):
         file_name=f"{stem}.nii.gz",
         on_click="ignore",
         key="gen-dl-volume",
+    )
+    d1.download_button(
+        f"Generated {target} ({shown}) · DICOM series (zip)",
+        functools.partial(
+            dicom_series_zip,
+            volumes[shown],
+            reference=dicom_reference(case, source.lower()),
+            model=None if shown == cm.BASELINE else shown,
+        ),
+        file_name=f"{stem}_dicom.zip",
+        on_click="ignore",
+        key="gen-dl-dicom",
     )
     if real is not None:
         d2.download_button(

@@ -416,3 +416,17 @@ def _describe(reference: Any) -> str:
     if isinstance(reference, str | Path):
         return str(reference)
     return f"reference ({len(reference)} files)"
+
+
+def dicom_reference(case: Any, role: str = "mr") -> Path | None:
+    """The case's input scan of ``role`` ("mr" or "ct") when it was read from DICOM (a folder or a
+    DICOM file), to pass as ``reference=``; None when it came from another format or from memory."""
+    from fusion_core.io.dicom import is_dicom_file
+
+    path = getattr(case, "meta", {}).get("files", {}).get(role)
+    if not path:
+        return None
+    path = Path(path)
+    if path.is_dir() or (path.is_file() and is_dicom_file(path)):
+        return path
+    return None

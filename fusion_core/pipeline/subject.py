@@ -6,7 +6,7 @@ app read it like any cohort):
     ct.nii.gz  mr.nii.gz (T1 on the CT grid)  [mr_t2.nii.gz]  [mask.nii.gz  masks/<name>.nii.gz]
     registration.tfm          the estimated CT->MR transform (SimpleITK), when the register step ran
     normalisation.json        each scan's normaliser and the statistics it used
-    generated/<model>_<CT|MR>.nii.gz
+    generated/<model>_<CT|MR>.nii.gz   [generated/<model>_<CT|MR>_dicom.zip with --export dicom]
     latents/<model>.npy       (n_slices, d) joint posterior means, when the encode step ran
     scores.json               the subject's row of the cohort table
     manifest.json             written last: input digests, settings digest, outputs (complete = present and current)
@@ -115,7 +115,7 @@ def run_steps(job: SubjectJob) -> dict[str, Any]:
     generated: dict[tuple[str, str], Volume] = {}
     if config.has(Step.SYNTHESISE):
         with _timed(timings, "synthesise"):
-            generated = synthesise_step(volumes, config, out)
+            generated = synthesise_step(volumes, config, out, case)
     if config.has(Step.CLASSIFY):
         with _timed(timings, "classify"):
             row.update(classify_step(volumes, config))
@@ -226,8 +226,12 @@ def normalise_step(volumes: dict[str, Volume], head: np.ndarray, config: Pipelin
 
 
 # --------------------------------------------------------------------------------------- synthesise
-def synthesise_step(volumes: dict[str, Volume], config: PipelineConfig, out: Path) -> dict[tuple[str, str], Volume]:
-    """Each synthesis model's CT from the MR weightings and MR from the CT (the directions it supports)."""
+def synthesise_step(
+    volumes: dict[str, Volume], config: PipelineConfig, out: Path, case: Case | None = None
+) -> dict[tuple[str, str], Volume]:
+    """Each synthesis model's CT from the MR weightings and MR from the CT (the directions it supports);
+    with ``--export dicom`` also ``generated/<model>_<target>_dicom.zip`` (patient and study from the
+    source scan when it was DICOM)."""
     generated = {}
     for name in config.synthesis_models:
         model = cached_model(name)
@@ -235,8 +239,20 @@ def synthesise_step(volumes: dict[str, Volume], config: PipelineConfig, out: Pat
             volume = _impute_or_none(model, volumes, target)
             if volume is not None:
                 save_volume_atomic(volume, out / "generated" / f"{_safe(name)}_{target}.nii.gz")
+                if "dicom" in config.export:
+                    _write_dicom_zip(volume, model, case, out / "generated" / f"{_safe(name)}_{target}_dicom.zip")
                 generated[(name, target)] = volume
     return generated
+
+
+def _write_dicom_zip(volume: Volume, model, case: Case | None, path: Path) -> None:
+    from fusion_core.io import dicom_series_zip
+    from fusion_core.io.dicom_writer import dicom_reference
+
+    source = "ct" if volume.modality != "CT" else "mr"
+    data = dicom_series_zip(volume, reference=dicom_reference(case, source), model=model)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
 
 
 def _impute_or_none(model, volumes: dict[str, Volume], target: str) -> Volume | None:
