@@ -89,7 +89,7 @@ def _registration(report: CaseReport, case: Case, result: Any, register: bool, o
         return case
     if result is None and not register:
         report.omit("Registration", "not run for this report (scans placed by their known or scanner alignment)")
-        return case.aligned()
+        return _unregistered(case)
     if result is None:
         from fusion_core.registration import register_rigid
 
@@ -97,10 +97,22 @@ def _registration(report: CaseReport, case: Case, result: Any, register: bool, o
             result = register_rigid(case.ct, case.mr, **options)
         except FusionError as error:
             report.omit("Registration", f"registration failed: {error}")
-            return case.aligned()
+            return _unregistered(case)
     aligned = case.aligned(transform=result.transform)
     report.registration = registration_section(case, aligned, result)
     return aligned
+
+
+def _unregistered(case: Case) -> Case:
+    """The MR on the CT grid by its known alignment, else by the scanners' coordinates as they are."""
+    import SimpleITK as sitk
+
+    from fusion_core.errors import CaseError
+
+    try:
+        return case.aligned()
+    except CaseError:
+        return case.aligned(transform=sitk.Transform(3, sitk.sitkIdentity))
 
 
 def registration_section(case: Case, aligned: Case, result: Any) -> RegistrationSection:
@@ -127,13 +139,20 @@ def registration_section(case: Case, aligned: Case, result: Any) -> Registration
     )
 
 
+INITIALISATION_WORDS = {
+    "moments": "centres of mass of the head masks aligned (moments)",
+    "geometry": "image centres aligned",
+    "none": "the scanners' coordinates as they are",
+}
+
+
 def initialisation_text(result: Any) -> str:
-    """How the search started: the result's own record when it has one, else the option it ran with."""
+    """How the search started, in words: the result's own record when it has one, else its option."""
     recorded = getattr(result, "initialisation", None)
-    if recorded is not None:
-        return str(getattr(recorded, "description", None) or recorded)
-    option = getattr(result.options, "initialization", None)
-    return str(getattr(option, "value", option) or "not recorded")
+    if recorded is None:
+        recorded = getattr(result.options, "initialization", None)
+    text = str(getattr(recorded, "description", None) or getattr(recorded, "value", None) or recorded or "")
+    return INITIALISATION_WORDS.get(text, text or "not recorded")
 
 
 def _tre(case: Case, aligned: Case, transform: Any, head: np.ndarray) -> tuple[float | None, float | None]:

@@ -22,7 +22,7 @@ h1{font-size:1.6rem;margin-bottom:.2rem}h2{border-bottom:1px solid #ccd;padding-
 h3{margin-bottom:.3rem}.muted{color:#555;font-size:.9rem}
 table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ccd;padding:.25rem .6rem;text-align:left;
 font-size:.9rem}th{background:#f3f3f7}
-.figs{display:flex;flex-wrap:wrap;gap:1rem}figure{margin:0;max-width:360px}figure img{max-width:360px;
+.figs{display:flex;flex-wrap:wrap;gap:1rem}figure{margin:0;max-width:360px}figure img{width:300px;max-width:360px;
 image-rendering:auto;background:#000}figcaption{font-size:.85rem;color:#333}
 .bar{height:10px;width:100%;margin-top:.2rem}.barlabels{display:flex;justify-content:space-between;font-size:.75rem}
 .warn{background:#fff4e5;border-left:4px solid #e08a00;padding:.4rem .7rem;margin:.4rem 0}
