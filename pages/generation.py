@@ -9,6 +9,7 @@ import streamlit as st
 from fusion_core.evaluation import cross_modal as cm
 from fusion_core.io import dicom_series_zip
 from fusion_core.io.dicom_writer import dicom_reference
+from fusion_core.report import report_html
 from fusion_core.viz.generation import ColourBar, comparison_rows, linked_map_panels, panel_grid_figure
 from fusion_core.viz.views import CT_WINDOWS, Plane
 from ui import generation as gen
@@ -154,6 +155,13 @@ with page_boundary("showing the Cross-modal Generation page"):
         file_name=f"{stem}_dicom.zip",
         on_click="ignore",
         key="gen-dl-dicom",
+    )
+    d1.download_button(
+        "Case report (HTML: scans, registration, these models)",
+        functools.partial(report_html, case, models=tuple(chosen), source="Cross-modal Generation page"),
+        file_name=f"{case.subject_id}_report.html",
+        on_click="ignore",
+        key="gen-dl-report",
     )
     if real is not None:
         d2.download_button(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 
 import numpy as np
@@ -18,6 +19,7 @@ from fusion_core.registration import (
     misalignment_effect,
     tre_before_after,
 )
+from fusion_core.report import report_html
 from fusion_core.viz import fusion as fviz
 from fusion_core.viz import registration as rviz
 from fusion_core.viz.display import to_display_unit
@@ -315,4 +317,13 @@ with page_boundary("showing the Register & Fuse page"):
             tfm_bytes,
             file_name=f"{case.subject_id}_{fixed_name.lower()}_to_{moving_name.lower()}.tfm",
             key="rf-dl-tfm",
+        )
+        st.download_button(
+            "Case report (HTML: the scans, this registration, normalisation)",
+            functools.partial(
+                report_html, case, registration=result if fixed_name == "CT" else None, source="Register & Fuse page"
+            ),
+            file_name=f"{case.subject_id}_report.html",
+            on_click="ignore",
+            key="rf-dl-report",
         )
