@@ -179,13 +179,13 @@ def series_datasets(
     """(file name, dataset) of each slice; one dataset object is updated per slice (write it before the next)."""
     provenance = Provenance.of(model)
     sources = reference_datasets(reference)
-    stored, slope, intercept = stored_values(volume)
+    rescale = Rescale.of(volume)
     positions, order = slice_positions(volume)
     ds = _series_template(volume, sources, provenance, description, series_number)
-    if ds.Modality == "CT" or (slope, intercept) != (1.0, 0.0):  # an MR has no Modality LUT unless needed
-        ds.RescaleSlope, ds.RescaleIntercept = _ds_number(slope), _ds_number(intercept)
+    if ds.Modality == "CT" or not rescale.is_identity:  # an MR has no Modality LUT unless it needs one
+        ds.RescaleSlope, ds.RescaleIntercept = _ds_number(rescale.slope), _ds_number(rescale.intercept)
     for number, k in enumerate(order, start=1):
-        plane = stored[k]
+        plane = rescale.stored(volume.array[k])
         ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
         ds.InstanceNumber = number
         ds.ImagePositionPatient = [_ds_number(v) for v in positions[k]]
@@ -196,25 +196,44 @@ def series_datasets(
 
 
 # ------------------------------------------------------------------------------------------------ voxels
-def stored_values(volume: Volume) -> tuple[np.ndarray, float, float]:
-    """(int16 (z, y, x) little-endian stored values, slope, intercept) with real = stored * slope + intercept.
+@dataclasses.dataclass(frozen=True)
+class Rescale:
+    """real = stored * slope + intercept; ``low``/``high`` bound the finite values (NaN/Inf are written as them)."""
 
-    Slope 1 (values to the nearest integer) when the range fits int16 and, but for a CT, spans at
-    least :data:`MIN_INTEGER_RANGE`; otherwise the range is scaled to span most of int16. NaN/Inf
-    are written as the minimum.
-    """
-    array = volume.array
-    finite = array[np.isfinite(array)]
-    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
-    wide = volume.modality == "CT" or high - low >= MIN_INTEGER_RANGE
-    if wide and low >= -_INT16 and high <= _INT16:
-        slope, intercept = 1.0, 0.0
-    else:
-        intercept = (low + high) / 2.0
-        slope = max(high - low, 1e-6) / (2 * 32000)
-    clean = np.nan_to_num(array, nan=low, posinf=high, neginf=low)
-    stored = np.clip(np.rint((clean - intercept) / slope), -_INT16 - 1, _INT16).astype("<i2")
-    return stored, slope, intercept
+    slope: float
+    intercept: float
+    low: float
+    high: float
+
+    @classmethod
+    def of(cls, volume: Volume) -> Rescale:
+        """Slope 1 (values to the nearest integer) when the range fits int16 and, but for a CT, spans
+        at least :data:`MIN_INTEGER_RANGE`; otherwise the range is scaled to span most of int16."""
+        low, high = _finite_range(volume.array)
+        wide = volume.modality == "CT" or high - low >= MIN_INTEGER_RANGE
+        if wide and low >= -_INT16 and high <= _INT16:
+            return cls(1.0, 0.0, low, high)
+        return cls(max(high - low, 1e-6) / (2 * 32000), (low + high) / 2.0, low, high)
+
+    @property
+    def is_identity(self) -> bool:
+        return self.slope == 1.0 and self.intercept == 0.0
+
+    def stored(self, plane: np.ndarray) -> np.ndarray:
+        """(rows, cols) little-endian int16 stored values of one slice."""
+        clean = np.nan_to_num(plane, nan=self.low, posinf=self.high, neginf=self.low)
+        return np.clip(np.rint((clean - self.intercept) / self.slope), -_INT16 - 1, _INT16).astype("<i2")
+
+
+def _finite_range(array: np.ndarray) -> tuple[float, float]:
+    """(min, max) of the finite voxels, slice by slice (no volume-sized temporaries); (0, 0) when none."""
+    lows, highs = [], []
+    for plane in array:
+        finite = plane[np.isfinite(plane)]
+        if finite.size:
+            lows.append(float(finite.min()))
+            highs.append(float(finite.max()))
+    return (min(lows), max(highs)) if lows else (0.0, 0.0)
 
 
 def _ds_number(value: float) -> str:
@@ -336,8 +355,9 @@ def _derivation(ds: Dataset, volume: Volume, provenance: Provenance, sources: li
     text = f"Synthetic {kind} made by Fusion Explorer" + (f" with {made_by})" if made_by else "")
     ds.DerivationDescription = _clip(text + ". Not an acquired image: check it before clinical use.", 1024)
     ds.ImageComments = _clip(text, 10240)
-    if sources:
-        ds.SourceImageSequence = DicomSequence([_source_item(s) for s in sources])
+    items = [_source_item(s) for s in sources if "SOPClassUID" in s and "SOPInstanceUID" in s]
+    if items:
+        ds.SourceImageSequence = DicomSequence(items)
 
 
 def _source_item(source: Dataset) -> Dataset:

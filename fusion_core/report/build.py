@@ -222,7 +222,12 @@ def _model_sections(
             if model.task == "classifier":
                 report.classifiers.append(classifier_section(model, volumes, aligned, method))
             else:
-                report.syntheses.extend(synthesis_sections(model, volumes, aligned))
+                made = synthesis_sections(model, volumes, aligned)
+                report.syntheses.extend(made)
+                if not made:
+                    report.omit(
+                        name, f"{name} reads {model.card.describe_inputs()}: nothing it can make from this case"
+                    )
         except FusionError as error:
             report.omit(name, f"{name} could not run on this case: {error}")
 
