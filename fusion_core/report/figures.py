@@ -64,9 +64,12 @@ def fused_figure(ct: Volume, mr: Volume, caption: str) -> Figure:
     return _map_figure(ct, mr, caption, bar, "MR low", "MR high")
 
 
-def attribution_figure(given: dict[str, Volume], maps: dict[str, np.ndarray], index: int, caption: str) -> Figure:
-    """Each modality's attribution map on axial slice ``index`` over that modality's scan, side by side."""
-    panels = []
+def attribution_figure(
+    given: dict[str, Volume], maps: dict[str, np.ndarray], index: int, caption: str
+) -> Figure | None:
+    """Each modality's attribution map on axial slice ``index`` over that modality's scan, side by side
+    (None when no map has a scan to lie on)."""
+    panels, drawn = [], []
     for key, heat2d in maps.items():
         base = given.get("CT") if key == "CT" else next((v for k, v in given.items() if k != "CT"), None)
         if base is None:
@@ -79,11 +82,13 @@ def attribution_figure(given: dict[str, Volume], maps: dict[str, np.ndarray], in
         limit = float(np.abs(heat2d).max()) or 1.0
         bar = ColourBar.signed(limit, "attribution") if heat2d.min() < 0 else ColourBar.sequential(limit, "attribution")
         panels.append(map_slice_rgb(canon, heat_canon, AXIAL, k, window=_window(base), bar=bar))
+        drawn.append(key)
+    if not panels:
+        return None
     rows = max(p.shape[0] for p in panels)
     cols = max(p.shape[1] for p in panels)
     strip = np.concatenate([views.pad_centred(p, rows, cols) for p in panels], axis=1)
-    keys = " | ".join(k for k in maps if k == "CT" or any(g != "CT" for g in given))
-    return Figure(png_data_uri(strip), f"{caption} ({keys}; brighter: more influence on the lesion score)")
+    return Figure(png_data_uri(strip), f"{caption} ({' | '.join(drawn)}; brighter: more influence on the lesion score)")
 
 
 def css_gradient(scale: str) -> str:
