@@ -36,7 +36,7 @@ def build_case_report(
     registration: Any = None,
     register: bool = True,
     registration_options: dict[str, Any] | None = None,
-    attribution_method: str = "gradcam",
+    attribution_method: str = "integrated_gradients",
     source: str = "",
     progress: Progress = None,
 ) -> CaseReport:
@@ -47,7 +47,7 @@ def build_case_report(
         models: shipped model names (generators and classifiers); none: no model sections.
         registration: a ``RegistrationResult`` already computed (e.g. on the Register page); else,
             with ``register``, the MR is registered to the CT here (``registration_options``).
-        attribution_method: "gradcam" or "integrated_gradients" for the classifiers' maps.
+        attribution_method: "integrated_gradients" (signed, per pixel) or "gradcam" for the classifiers' maps.
         source: where the case came from, in words.
         progress: called with a short message before each step.
     """

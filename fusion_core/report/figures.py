@@ -13,6 +13,7 @@ from fusion_core.volume import Volume
 
 AXIAL = views.Plane.AXIAL
 _BAR_STOPS = 9
+ATTRIBUTION_ALPHA = 0.5  # the anatomy stays readable under a map that is mostly near zero
 
 
 def centre_mm(volume: Volume) -> np.ndarray:
@@ -70,6 +71,7 @@ def attribution_figure(
     """Each modality's attribution map on axial slice ``index`` over that modality's scan, side by side
     (None when no map has a scan to lie on)."""
     panels, drawn = [], []
+    signed = any(float(np.min(m)) < 0 for m in maps.values())
     for key, heat2d in maps.items():
         base = given.get("CT") if key == "CT" else next((v for k, v in given.items() if k != "CT"), None)
         if base is None:
@@ -80,15 +82,21 @@ def attribution_figure(
         canon, heat_canon = views.canonical(base), views.canonical(base.with_array(heat))
         k = views.slice_index_at(canon, AXIAL, position)
         limit = float(np.abs(heat2d).max()) or 1.0
-        bar = ColourBar.signed(limit, "attribution") if heat2d.min() < 0 else ColourBar.sequential(limit, "attribution")
-        panels.append(map_slice_rgb(canon, heat_canon, AXIAL, k, window=_window(base), bar=bar))
+        bar = ColourBar.signed(limit, "attribution") if signed else ColourBar.sequential(limit, "attribution")
+        panels.append(
+            map_slice_rgb(canon, heat_canon, AXIAL, k, window=_window(base), bar=bar, alpha=ATTRIBUTION_ALPHA)
+        )
         drawn.append(key)
     if not panels:
         return None
     rows = max(p.shape[0] for p in panels)
     cols = max(p.shape[1] for p in panels)
     strip = np.concatenate([views.pad_centred(p, rows, cols) for p in panels], axis=1)
-    return Figure(png_data_uri(strip), f"{caption} ({' | '.join(drawn)}; brighter: more influence on the lesion score)")
+    text = f"{caption} ({' | '.join(drawn)}, each scaled to its own maximum)"
+    if not any(np.any(maps[k]) for k in drawn):
+        text += "; the map is zero everywhere: this method found no evidence on this slice"
+    labels = ("lowers the lesion score", "raises it") if signed else ("no influence", "most influence")
+    return Figure(png_data_uri(strip), text, css_gradient(bar.scale), labels, len(panels))
 
 
 def css_gradient(scale: str) -> str:

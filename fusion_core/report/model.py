@@ -15,12 +15,14 @@ class Figure:
         caption: what it shows, in words.
         scale: CSS gradient of the colour bar, or "" for a grey image.
         scale_limits: (low, high) labels of the colour bar with units, or ("", "").
+        panels: images side by side in it (it is drawn that many widths wide).
     """
 
     uri: str
     caption: str
     scale: str = ""
     scale_limits: tuple[str, str] = ("", "")
+    panels: int = 1
 
 
 @dataclasses.dataclass(frozen=True)

@@ -22,7 +22,7 @@ h1{font-size:1.6rem;margin-bottom:.2rem}h2{border-bottom:1px solid #ccd;padding-
 h3{margin-bottom:.3rem}.muted{color:#555;font-size:.9rem}
 table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ccd;padding:.25rem .6rem;text-align:left;
 font-size:.9rem}th{background:#f3f3f7}
-.figs{display:flex;flex-wrap:wrap;gap:1rem}figure{margin:0;max-width:360px}figure img{width:300px;max-width:360px;
+.figs{display:flex;flex-wrap:wrap;gap:1rem}figure{margin:0;width:300px}figure img{width:100%;
 image-rendering:auto;background:#000}figcaption{font-size:.85rem;color:#333}
 .bar{height:10px;width:100%;margin-top:.2rem}.barlabels{display:flex;justify-content:space-between;font-size:.75rem}
 .warn{background:#fff4e5;border-left:4px solid #e08a00;padding:.4rem .7rem;margin:.4rem 0}
@@ -82,7 +82,9 @@ def _figure(figure: Figure) -> str:
             f'<div class="bar" style="background:{_e(figure.scale)}"></div>'
             f'<div class="barlabels"><span>{low}</span><span>{high}</span></div>'
         )
-    return f'<figure><img src="{figure.uri}" alt="{_e(figure.caption)}">{bar}<figcaption>{_e(figure.caption)}</figcaption></figure>'
+    style = f' style="width:{300 * figure.panels}px"' if figure.panels > 1 else ""
+    caption = _e(figure.caption)
+    return f'<figure{style}><img src="{figure.uri}" alt="{caption}">{bar}<figcaption>{caption}</figcaption></figure>'
 
 
 def _figures(figures: list[Figure] | tuple[Figure, ...]) -> str:
