@@ -79,6 +79,7 @@ def test_views_render_the_real_head(mni_t1):
         assert 0.1 < (rgb[..., 0] > 40).mean() < 0.95  # a head on a dark background, not blank or saturated
 
 
+@pytest.mark.slow
 def test_a_t1_only_model_makes_a_ct_of_the_real_head(mni_t1):
     from fusion_core.inference import impute, load_model
 
@@ -90,6 +91,7 @@ def test_a_t1_only_model_makes_a_ct_of_the_real_head(mni_t1):
     assert -100 < np.median(synthetic.array[inside]) < 200  # the head is soft tissue around water
 
 
+@pytest.mark.slow
 def test_the_report_of_the_real_head_warns_it_is_not_a_phantom(mni_t1):
     from fusion_core.report import build_case_report, render_html
 

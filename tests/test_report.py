@@ -35,6 +35,7 @@ def _self_contained(text: str) -> None:
     assert "http://" not in text and "https://" not in text
 
 
+@pytest.mark.slow
 def test_report_holds_every_section_and_is_self_contained(full_report):
     text = render_html(full_report)
     _self_contained(text)
@@ -52,6 +53,7 @@ def test_report_holds_every_section_and_is_self_contained(full_report):
     assert text.count("data:image/png;base64,") >= 6
 
 
+@pytest.mark.slow
 def test_every_model_result_names_its_training_cohort(full_report):
     for note in [s.note for s in full_report.syntheses] + [c.note for c in full_report.classifiers]:
         assert "'classifier-train' cohort" in note.cohort and note.card_version

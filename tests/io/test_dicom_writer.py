@@ -152,6 +152,7 @@ def test_dciodvfy_finds_no_errors(tmp_path, dciodvfy, modality, with_reference):
         assert _validation_errors(dciodvfy, path) == []
 
 
+@pytest.mark.slow
 def test_pipeline_exports_each_synthetic_volume_as_a_dicom_zip(tmp_path):
     from fusion_core.data.cohorts import get_cohort_spec
     from fusion_core.pipeline.__main__ import parse_args
