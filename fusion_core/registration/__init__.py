@@ -9,9 +9,18 @@ from fusion_core.registration.core import RegistrationResult, register, register
 from fusion_core.registration.errors import RegistrationError
 from fusion_core.registration.ground_truth import ground_truth
 from fusion_core.registration.masks import ct_head_mask, head_mask_array, head_mask_image
-from fusion_core.registration.misalign import misaligned, misalignment_effect, misalignment_profile, perturbation
+from fusion_core.registration.misalign import (
+    MisalignmentEffect,
+    MisalignmentProfile,
+    misaligned,
+    misalignment_effect,
+    misalignment_profile,
+    perturbation,
+)
 from fusion_core.registration.options import Initialization, MaskMode, RegistrationMode, RegistrationOptions
 from fusion_core.registration.quality import (
+    AlignmentQuality,
+    alignment_quality,
     entropy_of_counts,
     gradient_correlation,
     joint_histogram,
@@ -26,13 +35,17 @@ from fusion_core.registration.tre import (
 )
 
 __all__ = [
+    "AlignmentQuality",
     "Initialization",
     "MaskMode",
+    "MisalignmentEffect",
+    "MisalignmentProfile",
     "RegistrationError",
     "RegistrationMode",
     "RegistrationOptions",
     "RegistrationResult",
     "TREComparison",
+    "alignment_quality",
     "check_pair",
     "ct_head_mask",
     "entropy_of_counts",
