@@ -43,7 +43,6 @@ OTHER = {"CT": "MR", "MR": "CT"}
 class Registered:
     """The pair as the Register section left it: which image is fixed, the result (None before the click), truth."""
 
-    case: Case
     fixed_name: str
     key: tuple
     fixed: Volume
@@ -122,7 +121,7 @@ def _registered(case: Case, fixed_name: str, key: tuple, result: RegistrationRes
     before = rw.unregistered(case.fingerprint, fixed_name, case)
     after = rw.alignment_quality(key, fixed, result.resampled) if result is not None else None
     return Registered(
-        case, fixed_name, key, fixed, moving, before, result, true_transform, tre_points,
+        fixed_name, key, fixed, moving, before, result, true_transform, tre_points,
         quality_before=rw.alignment_quality((case.fingerprint, fixed_name, "before"), fixed, before),
         quality_after=after,
     )  # fmt: skip
