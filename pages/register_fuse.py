@@ -11,6 +11,7 @@ import streamlit as st
 from fusion_core.fusion import DEFAULT_FUSION_METHOD, FusionMethod, compare_ct_mr, fuse_ct_mr
 from fusion_core.preprocess import NEEDS_REFERENCE, WINDOW_PRESETS, NormalisationMethod
 from fusion_core.registration import (
+    INITIALISATION_LABELS,
     MaskMode,
     RegistrationMode,
     RegistrationOptions,
@@ -66,7 +67,7 @@ with page_boundary("showing the Register & Fuse page"):
         help="rigid: 6 degrees of freedom (same patient). affine adds scaling/shear; bspline adds a smooth deformation.",
     )
     with st.expander("Registration options"):
-        o1, o2, o3 = st.columns(3)
+        o1, o2, o3, o4 = st.columns(4)
         sampling = o1.select_slider(
             "Voxels sampled per iteration", [0.02, 0.05, 0.1, 0.2], value=DEFAULTS.sampling, key="rf-sampling"
         )
@@ -82,11 +83,19 @@ with page_boundary("showing the Register & Fuse page"):
             value=DEFAULTS.mask is MaskMode.AUTO,
             key="rf-mask",
         )
+        start = o4.selectbox(
+            "Start from",
+            list(INITIALISATION_LABELS),
+            format_func=INITIALISATION_LABELS.get,
+            key="rf-init",
+            help="Automatic: the scanner coordinates, or the centres of the heads when the scans do not overlap there.",
+        )
     options = {
         "mode": mode,
         "sampling": sampling,
         "multi_start_deg": float(multi_start),
         "mask": "auto" if use_mask else "none",
+        "initialization": str(start),
     }
     key = rw.result_key(case, fixed_name, options)
     fixed, moving = rw.pair_of(case, fixed_name)
@@ -130,6 +139,7 @@ with page_boundary("showing the Register & Fuse page"):
             help="Correlation of the two images' gradient magnitudes (1 = edges coincide).",
         )
         m[4].metric("Time (s)", f"{result.seconds:.1f}")
+        st.info(result.initialisation_note)
         st.caption(f"Optimizer stop: {result.stop_reason}")
         st.plotly_chart(
             rviz.metric_curve_figure(result.metric_history, result.level_starts), width="stretch", key="rf-curve"

@@ -9,6 +9,7 @@ from fusion_core.registration.core import RegistrationResult, register, register
 from fusion_core.registration.errors import RegistrationError
 from fusion_core.registration.ground_truth import ground_truth
 from fusion_core.registration.initialisation import (
+    INITIALISATION_LABELS,
     InitialisationChoice,
     StartingPoint,
     box_overlap_fraction,
@@ -33,6 +34,7 @@ from fusion_core.registration.tre import (
 )
 
 __all__ = [
+    "INITIALISATION_LABELS",
     "InitialisationChoice",
     "Initialization",
     "MaskMode",

@@ -149,3 +149,12 @@ _STARTS_IN_WORDS = {
 def initialisation_note(choice: InitialisationChoice) -> str:
     """One sentence for the user: where the registration started and why."""
     return f"Registration {_STARTS_IN_WORDS[choice.used]}: {choice.reason}."
+
+
+#: How each initialisation option reads in a menu.
+INITIALISATION_LABELS = {
+    Initialization.AUTO: "Automatic (from the scans)",
+    Initialization.MOMENTS: "Centres of the heads",
+    Initialization.GEOMETRY: "Centres of the images",
+    Initialization.NONE: "Scanner coordinates as acquired",
+}
