@@ -30,17 +30,22 @@ with page_boundary("showing the Latent Space page"):
         st.info("No shipped model has an encoder (a VAE or the product-of-experts classifier).")
         st.stop()
     c1, c2, c3, c4 = st.columns([1.2, 1.2, 1, 1])
-    source = c1.radio("Cohort", [lat.DEMO, "Cohort folder"], key="lat-source", horizontal=True)
+    source = c1.radio("Cohort", [lat.DEMO, "Cohort folder", lat.PIPELINE], key="lat-source", horizontal=True)
     folder = ""
     if source != lat.DEMO:
-        folder = c1.text_input("Cohort folder", key="lat-folder", placeholder="/path/to/cohort").strip()
+        folder = c1.text_input(f"{source} folder", key="lat-folder", placeholder="/path/to/folder").strip()
         if not folder:
-            st.info("Type the path of a SynthRAD-style cohort folder, or choose the demo cohort.")
+            st.info(
+                "Type the path of a SynthRAD-style cohort folder, or of a pipeline run's output folder (its stored "
+                "latents are shown, nothing is encoded again), or choose the demo cohort."
+            )
             st.stop()
     model = c2.selectbox("Model", models, key="lat-model")
     shown = c2.radio("Posteriors", list(lat.POSTERIOR_CHOICES), key="lat-posteriors", horizontal=True)
     total = len(lat.subject_ids(source, folder))
-    n = c3.slider("Subjects", 2, total, min(12, total), key="lat-n", help="The first n subjects of the cohort.")
+    n = total  # a slider needs a range: two subjects or fewer are all shown
+    if total > 2:
+        n = c3.slider("Subjects", 2, total, min(12, total), key="lat-n", help="The first n subjects of the cohort.")
     step = c3.select_slider("Every k-th slice", [1, 2, 4, 8], 4, key="lat-step")
     method = c4.radio("Projection", list(METHODS), key="lat-method", horizontal=True)
     colour_by = c4.selectbox("Colour by", COLOUR_BY, key="lat-colour")
@@ -76,13 +81,16 @@ with page_boundary("showing the Latent Space page"):
         "Drag to lasso (box in the toolbar); double-click to reset the zoom."
     )
     with numbers:
-        found = lat.numbers(table_key, table, posteriors)
-        lat.numbers_panel(found)
-        st.plotly_chart(canonical_figure(found.correlations, found.correlations_shuffled), key="lat-cca")
-        st.caption(
-            "Canonical correlations of CT-only vs MR-only codes of the same slices (1 = the same information); "
-            "grey: the same fit on shuffled pairs, what it finds in unrelated codes."
-        )
+        if lat.has_single_modality_codes(table):
+            found = lat.numbers(table_key, table, posteriors)
+            lat.numbers_panel(found)
+            st.plotly_chart(canonical_figure(found.correlations, found.correlations_shuffled), key="lat-cca")
+            st.caption(
+                "Canonical correlations of CT-only vs MR-only codes of the same slices (1 = the same information); "
+                "grey: the same fit on shuffled pairs, what it finds in unrelated codes."
+            )
+        else:
+            st.caption("This pipeline run stored joint codes only; the CT-vs-MR numbers need each scan's own code.")
 
     chosen = lat.selected_rows(event, key)
     if len(chosen) == 1:

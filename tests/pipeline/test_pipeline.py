@@ -90,7 +90,9 @@ def test_latents_reader_gives_a_latent_table(full_run):
     latents = read_pipeline_latents(full_run.out, "vae-poe")
     assert latents.latents.shape[0] == len(latents.meta)
     assert set(latents.meta["subject_id"]) == {f"phantom-{i:03d}" for i in range(4)}
-    assert set(latents.meta.columns) >= {"subject_id", "slice", "label", "lesion_type", "site", "slice_has_lesion"}
+    assert set(latents.meta.columns) >= {"subject_id", "slice", "label", "lesion_type", "site", "slice_has_lesion",
+                                         "n_slices", "scans"}  # fmt: skip
+    assert set(latents.meta["scans"]) == {"CT + MR"}
 
 
 def test_second_run_skips_current_subjects_and_redoes_changed_settings(phantom_cohort, tmp_path):
@@ -193,7 +195,7 @@ def test_unpaired_subjects_run_what_one_scan_allows(unpaired_run):
     assert unpaired_run.count("failed") == 0, [r.error for r in unpaired_run.results]
     table = read_pipeline_results(unpaired_run.out).table.set_index("subject_id")
     mr_only, ct_only, paired = table.loc["phantom-001"], table.loc["phantom-002"], table.loc["phantom-000"]
-    assert paired["steps_run"] == ",".join(ALL_STEPS) and pd.isna(paired["steps_skipped"])
+    assert paired["steps_run"] == ",".join(ALL_STEPS) and paired["steps_skipped"] == ""
     assert mr_only["steps_run"] == "normalise,synthesise,classify,encode"
     assert "register: MR only: no CT to register it with" in mr_only["steps_skipped"]
     assert "evaluate: MR only" in mr_only["steps_skipped"]
@@ -206,6 +208,8 @@ def test_unpaired_subjects_run_what_one_scan_allows(unpaired_run):
     assert (folder / "latents" / "vae-poe.npy").is_file()
     assert (unpaired_run.out / "phantom-002" / "generated" / "vae-poe_MR.nii.gz").is_file()
     assert 0.5 < paired["head_coverage"] <= 1.0 and pd.isna(mr_only["head_coverage"])
+    scans = read_pipeline_latents(unpaired_run.out, "vae-poe").meta.groupby("subject_id")["scans"].first()
+    assert scans["phantom-001"] == "MR only" and scans["phantom-002"] == "CT only"  # the Latent Space page's table
 
 
 def test_repairs_reach_the_cohort_table(phantom_cohort, tmp_path):
