@@ -88,7 +88,8 @@ with page_boundary("showing the Register & Fuse page"):
             list(INITIALISATION_LABELS),
             format_func=INITIALISATION_LABELS.get,
             key="rf-init",
-            help="Automatic: the scanner coordinates, or the centres of the heads when the scans do not overlap there.",
+            help="Automatic: the centres of the heads, unless the scans overlap and one shows only part of the head "
+            "(then the scanners' own coordinates).",
         )
     options = {
         "mode": mode,

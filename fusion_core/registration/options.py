@@ -35,8 +35,9 @@ class RegistrationOptions:
 
     Attributes:
         mode: rigid, affine (rigid then affine) or bspline (rigid then a B-spline deformation).
-        initialization: how the transform starts (see :class:`Initialization`); "auto" starts from the
-            scanner coordinates, or from the head centres when the scans do not overlap there (see
+        initialization: how the transform starts (see :class:`Initialization`); "auto" lines up the head
+            centres, except when the scans overlap in scanner space and one shows only part of the head
+            (then the scanner coordinates as acquired; see
             :func:`fusion_core.registration.initialisation.choose_initialisation`).
         mask: restrict the metric to the head (see :class:`MaskMode`).
         ct_threshold_hu: CT head-mask threshold.
