@@ -59,17 +59,22 @@ class Projected:
 def choose_inputs(models: list[str]) -> Inputs | None:
     """Cohort, model, posteriors, subjects, slices, projection and colouring; None until a folder is typed."""
     c1, c2, c3, c4 = st.columns([1.2, 1.2, 1, 1])
-    source = c1.radio("Cohort", [lat.DEMO, "Cohort folder"], key="lat-source", horizontal=True)
+    source = c1.radio("Cohort", [lat.DEMO, "Cohort folder", lat.PIPELINE], key="lat-source", horizontal=True)
     folder = ""
     if source != lat.DEMO:
-        folder = c1.text_input("Cohort folder", key="lat-folder", placeholder="/path/to/cohort").strip()
+        folder = c1.text_input(f"{source} folder", key="lat-folder", placeholder="/path/to/folder").strip()
         if not folder:
-            st.info("Type the path of a SynthRAD-style cohort folder, or choose the demo cohort.")
+            st.info(
+                "Type the path of a SynthRAD-style cohort folder, or of a pipeline run's output folder (its stored "
+                "latents are shown, nothing is encoded again), or choose the demo cohort."
+            )
             return None
     model = c2.selectbox("Model", models, key="lat-model")
     shown = c2.radio("Posteriors", list(lat.POSTERIOR_CHOICES), key="lat-posteriors", horizontal=True)
     total = len(lat.subject_ids(source, folder))
-    n = c3.slider("Subjects", 2, total, min(12, total), key="lat-n", help="The first n subjects of the cohort.")
+    n = total  # a slider needs a range: two subjects or fewer are all shown
+    if total > 2:
+        n = c3.slider("Subjects", 2, total, min(12, total), key="lat-n", help="The first n subjects of the cohort.")
     step = c3.select_slider("Every k-th slice", [1, 2, 4, 8], 4, key="lat-step")
     method = c4.radio("Projection", list(METHODS), key="lat-method", horizontal=True)
     colour_by = c4.selectbox("Colour by", COLOUR_BY, key="lat-colour")
@@ -114,6 +119,9 @@ def map_section(inputs: Inputs, shown: Projected, plot):
 
 def numbers_section(inputs: Inputs, table: LatentTable) -> None:
     """How well CT and MR codes agree: retrieval and mixing numbers, canonical correlations against shuffled."""
+    if not lat.has_single_modality_codes(table):
+        st.caption("This pipeline run stored joint codes only; the CT-vs-MR numbers need each scan's own code.")
+        return
     found = lat.numbers(inputs.table_key, table, inputs.posteriors)
     lat.numbers_panel(found)
     st.plotly_chart(canonical_figure(found.correlations, found.correlations_shuffled), key="lat-cca")
