@@ -149,6 +149,10 @@ INITIALISATION_WORDS = {
 def initialisation_text(result: Any) -> str:
     """How the search started, in words: the result's own record when it has one, else its option."""
     recorded = getattr(result, "initialisation", None)
+    if hasattr(recorded, "used") and hasattr(recorded, "reason"):  # InitialisationChoice: its own sentence
+        from fusion_core.registration.initialisation import initialisation_note
+
+        return initialisation_note(recorded)
     if recorded is None:
         recorded = getattr(result.options, "initialization", None)
     text = str(getattr(recorded, "description", None) or getattr(recorded, "value", None) or recorded or "")
