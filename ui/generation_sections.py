@@ -20,13 +20,14 @@ from ui.models import get_model
 
 DEFAULT_CT_WINDOW = list(views.CT_WINDOWS).index("Soft tissue (50/400)")  # bone and soft tissue both readable
 METRICS_NOTE = {
-    "CT": "Inside the head mask. MAE in HU (lower is better); PSNR over 4024 HU and SSIM (higher is better); "
-    "bone Dice: overlap of the voxels above 300 HU in the generated and the real CT; per-tissue MAE in bone "
+    "CT": "Inside the head mask, as the SynthRAD2023 challenge computes them. MAE in HU (lower is better); PSNR "
+    "over 4024 HU (−1024…3000) and SSIM, one 3-D SSIM of the whole volume averaged over the head (higher is "
+    "better); bone Dice: overlap of the voxels above 300 HU in the generated and the real CT; per-tissue MAE in bone "
     "(real CT > 300 HU), brain (the phantom's truth) and the other soft tissue. The same function as the "
     "generation benchmark computes these numbers.",
     "MR": "Inside the head mask, on the real MR's scale: MAE as a fraction of its 99th percentile (lower is "
-    "better), PSNR and SSIM with a data range of 1 (higher is better); per-tissue MAE with bone from the "
-    "real CT. MR has no physical unit, so the generated and the real MR are both put on one 0–1000 scale "
+    "better), PSNR and the 3-D SSIM as for CT with a data range of 1 (higher is better); per-tissue MAE with bone "
+    "from the real CT. MR has no physical unit, so the generated and the real MR are both put on one 0–1000 scale "
     "(within-head 0.5/99.5 percentiles) first.",
 }
 
