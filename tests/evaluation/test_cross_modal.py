@@ -87,6 +87,25 @@ def test_cycle_residual_and_posterior_variance_maps(case, vae):
     assert all(m.same_grid(case.ct) and (m.array > 0).all() for m in posterior.maps.values())
 
 
+def test_the_attention_and_generation_pages_draw_the_same_posterior_variance_map(case):
+    """Channel 0 is used (small variance), channel 1 collapsed onto the prior: both pages average channel 0 only."""
+    from fusion_core.explain import posterior_variance_map
+
+    torch.manual_seed(0)
+    collapsed = as_loaded(MultimodalVAE(VAEConfig(encoder=ENC, latent_dim=8, latent_channels=2)))
+    with torch.no_grad():
+        for head in collapsed.network.heads.values():
+            head.conv.weight[2:].zero_()  # outputs 2, 3: the log-variances of channels 0 and 1
+            head.conv.bias[2:] = torch.tensor([-4.0, 8.0])
+    inputs = {label: cm.whatif_volumes(case, given) for label, given in cm.WHATIF_INPUTS.items()}
+    generation = cm.posterior_variance_maps(collapsed, inputs)
+    index = case.ct.shape[0] // 2
+    attention = posterior_variance_map(collapsed, inputs["CT + MR"], index)
+    assert generation.channels == (0,)
+    np.testing.assert_allclose(attention, generation.maps["CT + MR"].array[index], rtol=1e-6)
+    assert 0 < attention.max() < 0.1  # the collapsed channel (variance 1) is not averaged in
+
+
 def test_baseline_ct_is_air_outside_the_head(case):
     from fusion_core.evaluation import TissueClassMapper
 
