@@ -94,7 +94,8 @@ def strategies_report(dirs: list[Path], n_boot: int) -> dict:
 def first_screen_cold(assets: Path) -> float:
     """Seconds for everything the page's first screen computes, nothing cached (imports already done)."""
     from fusion_core.evaluation.comparison import bound_sentences
-    from fusion_core.viz.performance import missing_modality_figure, reliability_figure, roc_band, roc_figure
+    from fusion_core.evaluation.roc import roc_band
+    from fusion_core.viz.performance import missing_modality_figure, reliability_figure, roc_figure
 
     t0 = time.perf_counter()
     scores = load_strategy_scores(scores_dirs(assets) + scores_dirs(CLASSICAL_DIR, "classical-*"))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -25,8 +24,8 @@ from fusion_core.evaluation.comparison import (
 )
 from fusion_core.evaluation.errors import EvaluationError
 from fusion_core.evaluation.recalibration import CalibrationResult, calibrate_strategies
+from fusion_core.evaluation.roc import RocBand, roc_band
 from fusion_core.evaluation.strategies import StrategyScores, load_strategy_scores
-from fusion_core.viz.performance import roc_band
 from ui import recovery
 
 Fingerprint = tuple[tuple[str, int, int], ...]
@@ -73,7 +72,7 @@ def evaluations(fingerprint: Fingerprint, threshold: float | None) -> list[Strat
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def bands(fingerprint: Fingerprint) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def bands(fingerprint: Fingerprint) -> dict[str, RocBand]:
     """Pointwise 95 % bootstrap band of every strategy's ROC curve."""
     scores = strategy_scores(fingerprint)
     return {s: roc_band(*scores.scores(s), n_boot=N_BOOT_BANDS) for s in scores.strategies}

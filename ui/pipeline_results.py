@@ -212,7 +212,7 @@ def performance_section() -> None:
             return
         st.plotly_chart(roc_figure(evaluated), key="perf-pipeline-roc")
         st.dataframe(clinicians_table(evaluated), key="perf-pipeline-table")
-        positives, negatives = evaluated[0].auc.n_pos, evaluated[0].auc.n_neg
+        positives, negatives = evaluated[0].roc.auc.n_pos, evaluated[0].roc.auc.n_neg
         st.caption(
             f"{positives} subjects with a lesion and {negatives} without (labels from cohort.csv); AUC intervals: "
             "200 bootstrap resamples."

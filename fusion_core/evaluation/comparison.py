@@ -13,7 +13,7 @@ import pandas as pd
 
 from fusion_core.evaluation.bound import independence_bound
 from fusion_core.evaluation.errors import EvaluationError
-from fusion_core.evaluation.roc import AUCResult, auc_with_ci, roc_curve_points
+from fusion_core.evaluation.roc import AUCResult, RocCurve, auc_with_ci, roc_with_ci
 from fusion_core.evaluation.strategies import (
     BOTH,
     CT_MODEL,
@@ -33,8 +33,7 @@ class StrategyEvaluation:
     Attributes:
         strategy: model name ("clf-early"); label: its display name ("Early fusion").
         inputs: the input set scored ("CT+MR", or "CT" / "MR" for a unimodal model).
-        fpr, tpr: (m,) ROC points from (0, 0) to (1, 1).
-        auc: AUC with its stratified bootstrap interval.
+        roc: the ROC curve and the AUC with its stratified bootstrap interval.
         table: the clinicians' table at ``table.threshold``.
         operating_point: (false positive rate, true positive rate) at that threshold.
     """
@@ -42,9 +41,7 @@ class StrategyEvaluation:
     strategy: str
     label: str
     inputs: str
-    fpr: np.ndarray
-    tpr: np.ndarray
-    auc: AUCResult
+    roc: RocCurve
     table: ClassificationTable
     operating_point: tuple[float, float]
 
@@ -68,11 +65,10 @@ def evaluate_strategy(
     """
     inputs = scores.complete_inputs(strategy)
     labels, values = scores.scores(strategy, inputs)
-    fpr, tpr, _ = roc_curve_points(labels, values)
     table = classification_table(labels, values, threshold=threshold, n_boot=n_boot, seed=seed)
-    auc = auc_with_ci(labels, values, n_boot=n_boot, seed=seed)
+    roc = roc_with_ci(labels, values, n_boot=n_boot, seed=seed)
     point = operating_point(labels, values, table.threshold)
-    return StrategyEvaluation(strategy, strategy_label(strategy), inputs, fpr, tpr, auc, table, point)
+    return StrategyEvaluation(strategy, strategy_label(strategy), inputs, roc, table, point)
 
 
 def evaluate_strategies(
@@ -180,7 +176,7 @@ def bound_sentence(label: str, auc: AUCResult, bound: float, *, unimodal: bool =
 def bound_sentences(evaluations: list[StrategyEvaluation], bound: float) -> dict[str, str]:
     """strategy -> :func:`bound_sentence`."""
     return {
-        e.strategy: bound_sentence(e.label, e.auc, bound, unimodal=e.strategy in (CT_MODEL, MR_MODEL))
+        e.strategy: bound_sentence(e.label, e.roc.auc, bound, unimodal=e.strategy in (CT_MODEL, MR_MODEL))
         for e in evaluations
     }
 

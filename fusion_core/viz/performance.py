@@ -13,12 +13,12 @@ import plotly.graph_objects as go
 from fusion_core.evaluation.bound import independence_bound_roc
 from fusion_core.evaluation.comparison import BoundInputs, StrategyEvaluation
 from fusion_core.evaluation.recalibration import CalibrationResult
+from fusion_core.evaluation.roc import RocBand
 from fusion_core.evaluation.strategies import INPUT_LABELS, INPUT_SETS, strategy_key
 from fusion_core.viz.theme import TEMPLATE, strategy_colour
 
 FPR_AXIS = "False positive rate (1 − specificity)"
 TPR_AXIS = "True positive rate (sensitivity)"
-BAND_GRID = np.linspace(0.0, 1.0, 101)
 
 
 def colour_of(strategy: str) -> str:
@@ -34,52 +34,28 @@ def _rgba(hex_colour: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
-def roc_band(
-    labels: np.ndarray, scores: np.ndarray, *, n_boot: int = 200, seed: int = 0, alpha: float = 0.05
-) -> tuple[np.ndarray, np.ndarray]:
-    """Pointwise (1 - alpha) bootstrap band of the TPR on :data:`BAND_GRID` (vertical averaging).
-
-    Each stratified resample's ROC curve (ties collapsed to one point, as in ``roc_curve_points``)
-    is interpolated at the grid's false positive rates; the band is their pointwise percentiles.
-
-    Returns:
-        (low, high): (101,) TPRs at each false positive rate of the grid.
-    """
-    from fusion_core.evaluation.bootstrap import stratified_indices
-
-    labels, scores = np.asarray(labels, int), np.asarray(scores, float)
-    rows = stratified_indices(labels, n_boot, seed)
-    order = np.argsort(-scores[rows], axis=1, kind="stable")
-    s, y = np.take_along_axis(scores[rows], order, 1), np.take_along_axis(labels[rows], order, 1)
-    tpr, fpr = np.cumsum(y, 1) / y.sum(1, keepdims=True), np.cumsum(1 - y, 1) / (1 - y).sum(1, keepdims=True)
-    ends = np.c_[s[:, 1:] != s[:, :-1], np.ones(len(s), bool)]  # last point of each run of equal scores
-    curves = [np.interp(BAND_GRID, np.r_[0.0, f[e]], np.r_[0.0, t[e]]) for f, t, e in zip(fpr, tpr, ends, strict=True)]
-    low, high = np.quantile(np.array(curves), [alpha / 2, 1 - alpha / 2], axis=0)
-    return low, high
-
-
 def roc_figure(
     evaluations: Sequence[StrategyEvaluation],
     *,
-    bands: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
+    bands: dict[str, RocBand] | None = None,
     bound: BoundInputs | None = None,
 ) -> go.Figure:
     """ROC curves of the strategies, their bootstrap bands, operating points, the bound (dashed) and chance.
 
     Args:
         evaluations: strategies to draw (from ``evaluate_strategies``).
-        bands: strategy -> (low, high) TPR band on :data:`BAND_GRID` (see :func:`roc_band`); None: no bands.
+        bands: strategy -> its TPR band (``evaluation.roc.roc_band``); None: no bands.
         bound: the independence bound (its binormal ROC is drawn dashed); None: left out.
     """
     fig = go.Figure()
     for e in evaluations:
         colour = colour_of(e.strategy)
         if bands and e.strategy in bands:
-            low, high = bands[e.strategy]
+            band = bands[e.strategy]
             fig.add_trace(
                 go.Scatter(
-                    x=np.r_[BAND_GRID, BAND_GRID[::-1]],
-                    y=np.r_[high, low[::-1]],
+                    x=np.r_[band.fpr, band.fpr[::-1]],
+                    y=np.r_[band.high, band.low[::-1]],
                     fill="toself",
                     fillcolor=_rgba(colour, 0.12),
                     line={"width": 0},
@@ -91,11 +67,11 @@ def roc_figure(
             )
         fig.add_trace(
             go.Scatter(
-                x=e.fpr,
-                y=e.tpr,
+                x=e.roc.fpr,
+                y=e.roc.tpr,
                 mode="lines",
                 line={"color": colour, "width": 2.5, "shape": "hv"},
-                name=f"{e.label} — AUC {e.auc.auc:.2f} ({e.auc.low:.2f}–{e.auc.high:.2f})",
+                name=f"{e.label} — AUC {e.roc.auc.auc:.2f} ({e.roc.auc.low:.2f}–{e.roc.auc.high:.2f})",
                 legendgroup=e.strategy,
                 hovertemplate=f"{e.label}<br>FPR %{{x:.2f}}, TPR %{{y:.2f}}<extra></extra>",
             )

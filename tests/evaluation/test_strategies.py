@@ -76,12 +76,12 @@ def test_evaluations_match_the_auc_and_the_youden_operating_point(scores):
     labels, values = scores.scores("clf-poe")
     poe = evaluated["clf-poe"]
     assert poe.label == "Product of experts" and poe.inputs == BOTH
-    assert poe.auc.auc == pytest.approx(auc_score(labels, values))
-    assert poe.auc.low < poe.auc.auc < poe.auc.high
+    assert poe.roc.auc.auc == pytest.approx(auc_score(labels, values))
+    assert poe.roc.auc.low < poe.roc.auc.auc < poe.roc.auc.high
     assert poe.table.youden
     assert poe.operating_point == operating_point(labels, values, poe.table.threshold)
     fpr, tpr = poe.operating_point
-    assert tpr - fpr == pytest.approx(max(poe.tpr - poe.fpr))  # Youden: the point furthest above chance
+    assert tpr - fpr == pytest.approx(max(poe.roc.tpr - poe.roc.fpr))  # Youden: the point furthest above chance
 
 
 def test_operating_point_by_hand():
