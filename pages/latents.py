@@ -21,7 +21,8 @@ with page_boundary("showing the Latent Space page"):
         "select a single one (a small lasso or box) for its reconstruction and nearest neighbours."
     )
     # Imported after the title: torch and plotly take seconds to import on a fresh server, the title need not wait.
-    from fusion_core.latents import LatentTable, nearest_rows, subject_means
+    from fusion_core.evaluation.latent_metrics import nearest_neighbours
+    from fusion_core.latents import LatentTable, subject_means
     from fusion_core.viz.latents import COLOUR_BY, POSTERIOR_LABELS, canonical_figure, latent_scatter
     from ui import latents as lat
 
@@ -86,7 +87,7 @@ with page_boundary("showing the Latent Space page"):
 
     chosen = lat.selected_rows(event, key)
     if len(chosen) == 1:
-        lat.point_detail(source, folder, model, step, meta, chosen[0], nearest_rows(z, chosen[0], k=8))
+        lat.point_detail(source, folder, model, step, meta, chosen[0], nearest_neighbours(z, 8, rows=[chosen[0]])[0])
     elif chosen:
         lat.selection_grid(source, folder, meta, chosen, MAX_THUMBNAILS)
     else:
