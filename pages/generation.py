@@ -7,14 +7,15 @@ import functools
 import streamlit as st
 
 from fusion_core.evaluation import cross_modal as cm
+from fusion_core.preprocess.window import WINDOW_PRESETS
 from fusion_core.viz.generation import ColourBar, comparison_rows, linked_map_panels, panel_grid_figure
-from fusion_core.viz.views import CT_WINDOWS, Plane
+from fusion_core.viz.views import Plane
 from ui import generation as gen
 from ui import generation_sections as sections
 from ui.guard import require_app_navigation
 from ui.models import get_model, show_caveats
 from ui.scaffold import page_boundary
-from ui.viewer import tri_planar
+from ui.viewer import ct_window_label, tri_planar
 
 require_app_navigation()
 
@@ -74,9 +75,17 @@ with page_boundary("showing the Cross-modal Generation page"):
     st.subheader("Input, generated and real, at one position")
     v1, v2 = st.columns(2)
     shown = v1.selectbox("Generated volume in the viewer", labels, key="gen-shown")
-    ct_window = CT_WINDOWS[
-        v2.selectbox("CT window", list(CT_WINDOWS), index=sections.DEFAULT_CT_WINDOW, key="gen-ct-window")
-    ]
+    ct_window = tuple(
+        WINDOW_PRESETS[
+            v2.selectbox(
+                "CT window",
+                list(WINDOW_PRESETS),
+                index=sections.DEFAULT_CT_WINDOW,
+                key="gen-ct-window",
+                format_func=ct_window_label,
+            )
+        ]
+    )
     trio = sections.viewer_volumes(case, source, target, volumes[shown], real, shown)
     windows = sections.viewer_windows(case.fingerprint, trio, ct_window)
     point = tri_planar(trio, key="gen-view", windows=windows)

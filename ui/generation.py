@@ -22,6 +22,7 @@ from fusion_core.evaluation import cross_modal as cm
 from fusion_core.inference import ModelInputError, impute, list_models
 from fusion_core.inference.registry import GENERATIVE_TASKS
 from fusion_core.io import save_volume
+from fusion_core.preprocess.masks import case_head_mask
 from fusion_core.viz.display import display_window
 from fusion_core.viz.generation import grey_slice_rgb, panel_grid_figure
 from fusion_core.viz.views import canonical, render_slice
@@ -147,7 +148,7 @@ def error_volume(case_key: str, model_name: str, target: str, _generated: Volume
 
 @st.cache_resource(max_entries=16, show_spinner=False)
 def head(case_key: str, _case: Case) -> np.ndarray:
-    return cm.case_head_mask(_case)
+    return case_head_mask(_case)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

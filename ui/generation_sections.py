@@ -12,13 +12,14 @@ import streamlit as st
 from fusion_core.case import Case
 from fusion_core.evaluation import cross_modal as cm
 from fusion_core.inference.generate import SPREAD_TASKS
+from fusion_core.preprocess.window import WINDOW_PRESETS
 from fusion_core.viz import views
 from fusion_core.viz.generation import ColourBar, grey_slice_rgb, linked_map_panels, map_slice_rgb, panel_grid_figure
 from fusion_core.volume import Volume
 from ui import generation as gen
 from ui.models import get_model
 
-DEFAULT_CT_WINDOW = list(views.CT_WINDOWS).index("Soft tissue (50/400)")  # bone and soft tissue both readable
+DEFAULT_CT_WINDOW = list(WINDOW_PRESETS).index("soft tissue")  # bone and soft tissue both readable
 METRICS_NOTE = {
     "CT": "Inside the head mask. MAE in HU (lower is better); PSNR over 4024 HU and SSIM (higher is better); "
     "bone Dice: overlap of the voxels above 300 HU in the generated and the real CT; per-tissue MAE in bone "

@@ -27,7 +27,7 @@ from fusion_core.evaluation.baselines import TissueClassMapper, fit_tissue_mappe
 from fusion_core.evaluation.generation import GenerationMetrics, generation_metrics
 from fusion_core.explain.uncertainty import has_spatial_latent, posterior_variance
 from fusion_core.inference.loading import as_loaded
-from fusion_core.preprocess.masks import head_mask, mr_head_mask
+from fusion_core.preprocess.masks import case_head_mask, mr_head_mask
 from fusion_core.preprocess.network import mr_to_unit, unit_to_mr
 from fusion_core.volume import Volume
 
@@ -85,13 +85,6 @@ def real_target(case: Case, target: str) -> Volume | None:
     if target == "CT":
         return case.ct
     return mr_on_generated_scale(case.mr) if case.mr is not None else None
-
-
-def case_head_mask(case: Case) -> np.ndarray:
-    """(z, y, x) bool head mask on the case's CT grid: the case's own mask when known, else from its scans."""
-    if "head" in case.masks:
-        return case.masks["head"].array > 0.5
-    return head_mask(case.ct if case.ct is not None else case.mr)
 
 
 def case_brain_mask(case: Case) -> np.ndarray | None:

@@ -16,11 +16,11 @@ from typing import Any
 
 from fusion_core.case import weighting_key
 from fusion_core.errors import FusionError
+from fusion_core.models.config import Task
 from fusion_core.volume import is_mr, normalise_modality
 
 ASSETS_DIR = Path(__file__).resolve().parents[2] / "assets" / "models"
-TASKS = ("classifier", "vae", "translator", "synthesis", "diffusion")
-GENERATIVE_TASKS = ("vae", "translator", "synthesis", "diffusion")
+GENERATIVE_TASKS = (Task.VAE, Task.TRANSLATOR, Task.SYNTHESIS, Task.DIFFUSION)
 
 
 class ModelInputError(FusionError):
@@ -141,7 +141,7 @@ def list_models(
     names = sorted(p.parent.name for p in root.glob("*/model_card.json")) if root.is_dir() else []
     if task is None and inputs is None:
         return names
-    wanted = GENERATIVE_TASKS if task == "generative" else (task,) if task else TASKS
+    wanted = GENERATIVE_TASKS if task == "generative" else (task,) if task else tuple(Task)
     given = {normalise_input(m) for m in inputs} if inputs is not None else None
     cards = {n: read_card(root / n) for n in names}
     return [n for n, c in cards.items() if c.task in wanted and (given is None or any(m in given for m in c.inputs))]

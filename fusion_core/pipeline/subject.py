@@ -27,6 +27,7 @@ from fusion_core.case import Case
 from fusion_core.pipeline.config import PipelineConfig, Step
 from fusion_core.pipeline.files import atomic_path, save_volume_atomic, write_json, write_transform_atomic
 from fusion_core.pipeline.models import cached_model
+from fusion_core.preprocess.masks import case_head_mask
 from fusion_core.volume import Volume
 
 MANIFEST = "manifest.json"
@@ -108,7 +109,7 @@ def run_steps(job: SubjectJob) -> dict[str, Any]:
         aligned = register_step(case, config, out, row) if config.has(Step.REGISTER) else case.aligned()
         write_aligned(aligned, out)
     volumes = {"CT": aligned.ct, **aligned.mr_weightings}
-    head = head_mask(aligned)
+    head = case_head_mask(aligned)
     if config.has(Step.NORMALISE):
         with _timed(timings, "normalise"):
             normalise_step(volumes, head, config, out)
@@ -157,7 +158,7 @@ def register_step(case: Case, config: PipelineConfig, out: Path, row: dict[str, 
     result = register_rigid(case.ct, case.mr, **config.registration)
     write_transform_atomic(result.transform, out / "registration.tfm")
     aligned = case.aligned(transform=result.transform)
-    head = head_mask(aligned)
+    head = case_head_mask(aligned)
     row.update(
         registration_seconds=round(result.seconds, 3),
         registration_metric=result.final_metric,
@@ -186,19 +187,9 @@ def _mutual_information(ct: Volume, mr: Volume, head: np.ndarray) -> float:
 def _tre_columns(estimated, true, aligned: Case, config: PipelineConfig) -> dict[str, float]:
     from fusion_core.registration import sample_points_in_mask, tre_before_after
 
-    points = sample_points_in_mask(head_mask(aligned), config.tre_points, reference=aligned.ct, seed=config.seed)
+    points = sample_points_in_mask(case_head_mask(aligned), config.tre_points, reference=aligned.ct, seed=config.seed)
     tre = tre_before_after(estimated, true, points)
     return {"tre_before_median_mm": tre.median_before, "tre_median_mm": tre.median_after, "tre_max_mm": tre.max_after}
-
-
-def head_mask(case: Case) -> np.ndarray:
-    """The case's head mask on the CT grid (its own "head" mask when it has one, else CT > -500 HU)."""
-    from fusion_core.preprocess import ct_head_mask
-
-    mask = case.masks.get("head")
-    if mask is not None and case.ct is not None and mask.shape == case.ct.shape:
-        return mask.array > 0.5
-    return ct_head_mask(case.ct.array)
 
 
 def write_aligned(aligned: Case, out: Path) -> None:
