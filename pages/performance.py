@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from fusion_core.evaluation.comparison import bound_sentences, clinicians_table
 from fusion_core.evaluation.recalibration import calibration_frame
 from fusion_core.evaluation.strategies import MISSING_INPUT_HANDLING, strategy_label
 from fusion_core.viz.performance import missing_modality_figure, reliability_pair_figure, roc_figure
@@ -75,7 +74,7 @@ with page_boundary("showing the Fusion Performance page"):
     if bound is None:
         st.warning("The independence bound needs the scores of both CT alone and MR alone; one is missing.")
     else:
-        sentences = bound_sentences(evaluated, bound.bound)
+        sentences = perf.bound_sentences(evaluated, bound.bound)
         st.markdown(
             f"**Independence bound: AUC {bound.bound:.2f}**, from CT alone ({bound.ct_auc:.2f}) and MR alone "
             f"({bound.mr_auc:.2f}).\n" + "\n".join(f"- {sentences[e.strategy]}" for e in evaluated)
@@ -84,7 +83,7 @@ with page_boundary("showing the Fusion Performance page"):
             st.markdown(perf.bound_explanation(bound))
 
     st.subheader("The clinicians' table")
-    table = clinicians_table(evaluated)
+    table = perf.clinicians_table(evaluated)
     st.dataframe(
         table,
         column_config={"Threshold": st.column_config.NumberColumn(format="%.3f")},
@@ -93,7 +92,7 @@ with page_boundary("showing the Fusion Performance page"):
     st.caption("Mean ± sd over 1000 stratified bootstrap resamples at the operating point; AUC does not depend on it.")
     st.download_button(
         "Download the table (CSV)",
-        clinicians_table(evaluated, formatted=False).to_csv(),
+        perf.clinicians_table(evaluated, formatted=False).to_csv(),
         file_name="fusion_performance_table.csv",
         mime="text/csv",
         key="perf-download",
@@ -110,10 +109,9 @@ with page_boundary("showing the Fusion Performance page"):
         )
 
     st.subheader("With a modality missing")
-    missing = perf.missing_modality(fingerprint)
-    shown = missing[missing["label"].isin(chosen)]
-    st.plotly_chart(missing_modality_figure(shown), key="perf-missing")
     chosen_names = {names[c] for c in chosen}
+    shown = [m for m in perf.missing_modality(fingerprint) if m.strategy in chosen_names]
+    st.plotly_chart(missing_modality_figure(shown), key="perf-missing")
     notes = [f"- **{strategy_label(s)}**: {h}" for s, h in MISSING_INPUT_HANDLING.items() if s in chosen_names]
     st.markdown("At test time, with one modality left out:\n" + "\n".join(notes))
 

@@ -193,8 +193,8 @@ def pipeline_evaluations(fingerprint: tuple[str, int]):
 
 def performance_section() -> None:
     """The Fusion Performance page's "From a pipeline run" expander: ROC and table of a processed cohort."""
-    from fusion_core.evaluation.comparison import clinicians_table
     from fusion_core.viz.performance import roc_figure
+    from ui.performance import clinicians_table
 
     with st.expander(
         "From a pipeline run: the same curves on your own cohort", expanded=bool(st.session_state.get("perf-pipeline"))

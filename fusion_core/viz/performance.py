@@ -4,17 +4,17 @@ reliability diagrams. Pure functions returning ``go.Figure``; one colour per str
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 
 from fusion_core.evaluation.bound import independence_bound_roc
-from fusion_core.evaluation.comparison import BoundInputs, StrategyEvaluation
+from fusion_core.evaluation.comparison import BoundInputs, InputSetAUC, StrategyEvaluation
 from fusion_core.evaluation.recalibration import CalibrationResult
-from fusion_core.evaluation.roc import RocBand
-from fusion_core.evaluation.strategies import INPUT_LABELS, INPUT_SETS, strategy_key
+from fusion_core.evaluation.roc import AUCResult, RocBand
+from fusion_core.evaluation.shift import ShiftAUC
+from fusion_core.evaluation.strategies import INPUT_LABELS, INPUT_SETS, strategy_key, strategy_label
 from fusion_core.viz.theme import TEMPLATE, strategy_colour
 
 FPR_AXIS = "False positive rate (1 − specificity)"
@@ -115,23 +115,33 @@ def roc_figure(
     return fig
 
 
-def missing_modality_figure(frame: pd.DataFrame) -> go.Figure:
+def _auc_bars(aucs: Mapping[str, AUCResult], order: Sequence[str]) -> dict:
+    """Bar heights and 95 % CI error bars of ``aucs`` (strategy -> AUC) over ``order`` (NaN where missing)."""
+    point = np.array([aucs[s].auc if s in aucs else np.nan for s in order])
+    low = np.array([aucs[s].low if s in aucs else np.nan for s in order])
+    high = np.array([aucs[s].high if s in aucs else np.nan for s in order])
+    return {
+        "x": [strategy_label(s) for s in order],
+        "y": point,
+        "error_y": {"type": "data", "array": high - point, "arrayminus": point - low},
+    }
+
+
+def missing_modality_figure(aucs: Sequence[InputSetAUC]) -> go.Figure:
     """Grouped bars: AUC of each strategy with both inputs, CT only and MR only, 95 % CI error bars.
 
     Args:
-        frame: ``missing_modality_aucs`` output (columns strategy, label, inputs, auc, low, high).
+        aucs: ``missing_modality_aucs`` output.
     """
     fig = go.Figure()
-    order = list(dict.fromkeys(frame["label"]))
+    order = list(dict.fromkeys(a.strategy for a in aucs))
     for inputs, pattern in zip(INPUT_SETS, ("", "/", "."), strict=True):
-        part = frame[frame["inputs"] == inputs].set_index("label").reindex(order)
+        part = {a.strategy: a.auc for a in aucs if a.inputs == inputs}
         fig.add_trace(
             go.Bar(
-                x=order,
-                y=part["auc"],
-                error_y={"type": "data", "array": part["high"] - part["auc"], "arrayminus": part["auc"] - part["low"]},
+                **_auc_bars(part, order),
                 marker={
-                    "color": [colour_of(s) if isinstance(s, str) else "#FFFFFF" for s in part["strategy"]],
+                    "color": [colour_of(s) if s in part else "#FFFFFF" for s in order],
                     "pattern": {"shape": pattern, "fgcolor": "white"},
                     "line": {"color": "#333333", "width": 0.5},
                 },
@@ -218,23 +228,20 @@ def _add_reliability(fig: go.Figure, curve, label: str, name: str, colour: str, 
     )
 
 
-def shift_figure(baseline: pd.DataFrame, shifted: pd.DataFrame, *, setting_label: str) -> go.Figure:
+def shift_figure(baseline: Sequence[ShiftAUC], shifted: Sequence[ShiftAUC], *, setting_label: str) -> go.Figure:
     """Paired bars per strategy: AUC without shift and under the shift, 95 % CI error bars.
 
     Args:
-        baseline, shifted: ``shift_aucs`` frames (columns strategy, label, auc, low, high) on the same subjects.
+        baseline, shifted: ``shift_aucs`` outputs on the same subjects.
         setting_label: the shift in words, for the legend (e.g. "CT: blur +1.0 mm, gain ×0.8").
     """
     fig = go.Figure()
-    order = list(baseline["label"])
-    for frame, name, opacity in ((baseline, "No shift (same subjects)", 0.45), (shifted, setting_label, 1.0)):
-        part = frame.set_index("label").reindex(order)
+    order = [a.strategy for a in baseline]
+    for aucs, name, opacity in ((baseline, "No shift (same subjects)", 0.45), (shifted, setting_label, 1.0)):
         fig.add_trace(
             go.Bar(
-                x=order,
-                y=part["auc"],
-                error_y={"type": "data", "array": part["high"] - part["auc"], "arrayminus": part["auc"] - part["low"]},
-                marker={"color": [colour_of(s) for s in part["strategy"]], "opacity": opacity},
+                **_auc_bars({a.strategy: a.auc for a in aucs}, order),
+                marker={"color": [colour_of(s) for s in order], "opacity": opacity},
                 name=name,
                 hovertemplate="%{x}<br>" + name + ": AUC %{y:.2f}<extra></extra>",
             )

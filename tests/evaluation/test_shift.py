@@ -154,6 +154,6 @@ def test_shift_aucs_report_auc_and_mean_probability_per_class():
             "score[CT]": [0.1, 0.5, 0.4, 0.9],
         }
     )
-    out = shift_aucs(strategy_scores([ScoresTable(frame, name="clf-ct")]), n_boot=50).iloc[0]
-    assert out["label"] == "CT alone" and out["auc"] == pytest.approx(0.75) and out["n"] == 4
-    assert out["mean_p_lesion"] == pytest.approx(0.65) and out["mean_p_no_lesion"] == pytest.approx(0.3)
+    (out,) = shift_aucs(strategy_scores([ScoresTable(frame, name="clf-ct")]), n_boot=50)
+    assert out.strategy == "clf-ct" and out.auc.auc == pytest.approx(0.75) and out.auc.n_pos + out.auc.n_neg == 4
+    assert out.mean_p_lesion == pytest.approx(0.65) and out.mean_p_no_lesion == pytest.approx(0.3)

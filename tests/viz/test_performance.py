@@ -48,7 +48,7 @@ def test_missing_modality_figure_groups_bars_by_inputs_with_ci(scores):
     assert [t.name for t in fig.data] == ["CT and MR", "CT only (MR missing)", "MR only (CT missing)"]
     assert list(fig.data[0].x) == ["CT alone", "MR (T1+T2) alone", "Early fusion", "Product of experts"]
     both = fig.data[0]
-    assert np.isnan(both.y[0]) and both.y[2] == pytest.approx(frame.iloc[2]["auc"])  # CT alone has no "both" bar
+    assert np.isnan(both.y[0]) and both.y[2] == pytest.approx(frame[2].auc.auc)  # CT alone has no "both" bar
     assert fig.layout.yaxis.title.text.startswith("Subject-level AUC")
 
 
