@@ -29,8 +29,10 @@ with page_boundary("showing the Cross-modal Generation page"):
     c1, c2, c3 = st.columns([2, 1.2, 3])
     with c1:
         case, note = gen.subject_case(key="gen-subject")
-    direction = c2.radio("Direction", list(cm.DIRECTIONS), horizontal=True, key="gen-direction")
-    source, target = cm.DIRECTIONS[direction]
+    direction = c2.radio(
+        "Direction", cm.DIRECTIONS, horizontal=True, key="gen-direction", format_func=gen.direction_label
+    )
+    source, target = direction
     names = gen.generator_names(source, target)
     chosen = c3.multiselect(
         "Models", names, default=gen.default_models(names, target, case), key=f"gen-models-{target}"

@@ -37,6 +37,11 @@ _ACTIVE = "__active__"
 logger = logging.getLogger("fusion_explorer")
 
 
+def direction_label(direction: cm.Direction) -> str:
+    """A generation direction as the page names it: "MR → CT"."""
+    return f"{direction.source} → {direction.target}"
+
+
 def subject_case(*, key: str) -> tuple[Case, str]:
     """A subject picker over the demo cohort (the active case first when it is not a demo subject).
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from enum import StrEnum
+from pathlib import Path
 
 import numpy as np
 
@@ -16,13 +17,12 @@ from fusion_core.evaluation.errors import EvaluationError
 from fusion_core.evaluation.roc import AUCResult, RocCurve, auc_with_ci, roc_with_ci
 from fusion_core.evaluation.strategies import (
     BOTH,
-    CT_MODEL,
     MISSING_INPUT_HANDLING,
-    MR_MODEL,
     StrategyScores,
     strategy_label,
 )
 from fusion_core.evaluation.table import ClassificationTable, classification_table
+from fusion_core.inference.registry import read_card, single_modality
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,16 +101,40 @@ class BoundInputs:
     bound: float
 
 
+def unimodal_models(scores: StrategyScores) -> dict[str, str]:
+    """ "CT"/"MR" -> the strategy in ``scores`` that reads that modality alone.
+
+    The role comes from the model card beside each scores file (``inference.registry.single_modality``);
+    a strategy without a card (scores built in memory) counts as unimodal when its complete input is
+    one modality.
+    """
+    roles = {}
+    for strategy in scores.strategies:
+        source = Path(scores.sources.get(strategy) or ".")
+        card = source.parent / "model_card.json"
+        if source.name and card.is_file():
+            role = single_modality(read_card(card.parent))
+        else:
+            role = scores.complete_inputs(strategy) if scores.complete_inputs(strategy) != BOTH else None
+        if role is not None:
+            roles.setdefault(role, strategy)
+    return roles
+
+
 def unimodal_bound(scores: StrategyScores, *, lesion_type: str | None = None) -> BoundInputs:
-    """Bound from clf-ct (CT) and clf-mr (MR); with ``lesion_type``, its positives against all negatives.
+    """Bound from the CT-alone and the MR-alone classifiers (:func:`unimodal_models`); with ``lesion_type``,
+    its positives against all negatives.
 
     Raises:
         EvaluationError: either unimodal classifier is missing, or the lesion type has no positive.
     """
-    aucs = []
-    for model in (CT_MODEL, MR_MODEL):
-        if model not in scores.strategies:
-            raise EvaluationError(f"the independence bound needs {model}'s scores; have {scores.strategies}")
+    models, aucs = unimodal_models(scores), []
+    for modality in ("CT", "MR"):
+        if modality not in models:
+            raise EvaluationError(
+                f"the independence bound needs the scores of a {modality}-alone classifier; have {scores.strategies}"
+            )
+        model = models[modality]
         aucs.append(auc_of(scores, model, scores.complete_inputs(model), lesion_type=lesion_type))
     return BoundInputs(aucs[0], aucs[1], independence_bound(aucs[0], aucs[1]))
 
@@ -152,10 +176,8 @@ def bound_position(auc: AUCResult, bound: float, *, unimodal: bool = False) -> B
 
 
 def bound_positions(evaluations: list[StrategyEvaluation], bound: float) -> dict[str, BoundPosition]:
-    """strategy -> :func:`bound_position` (the two unimodal classifiers are the bound's inputs)."""
-    return {
-        e.strategy: bound_position(e.roc.auc, bound, unimodal=e.strategy in (CT_MODEL, MR_MODEL)) for e in evaluations
-    }
+    """strategy -> :func:`bound_position` (a strategy that reads one modality is one of the bound's inputs)."""
+    return {e.strategy: bound_position(e.roc.auc, bound, unimodal=e.inputs != BOTH) for e in evaluations}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -181,9 +203,10 @@ def bound_by_lesion_type(scores: StrategyScores, strategies: list[str] | None = 
     Returns:
         One entry per lesion type (sorted), then one for all lesions (``lesion_type`` None).
     """
-    ref = scores.rows(CT_MODEL)
+    unimodal = unimodal_models(scores)
+    ref = scores.rows(unimodal["CT"]) if "CT" in unimodal else scores.rows(scores.strategies[0])
     types = sorted(t for t in ref.loc[ref["label"] == 1, "lesion_type"].unique())
-    fusion = [s for s in (strategies or scores.strategies) if s not in (CT_MODEL, MR_MODEL)]
+    fusion = [s for s in (strategies or scores.strategies) if s not in unimodal.values()]
     out = []
     for lesion in [*types, None]:
         n_pos = int((ref["label"] == 1).sum() if lesion is None else (ref["lesion_type"] == lesion).sum())

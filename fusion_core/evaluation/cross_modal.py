@@ -5,7 +5,7 @@ The Cross-modal Generation page and its benchmark call these; every number they 
 
 Conventions:
 
-* A direction is ``(source, target)``: ("MR", "CT") or ("CT", "MR").
+* A direction is a :class:`Direction` ``(source, target)``: ("MR", "CT") or ("CT", "MR").
 * Generated MR comes back on the networks' 0..1000 scale (``unit_to_mr``); a real MR is compared on
   that same scale (:func:`mr_on_generated_scale`: its within-head 0.5/99.5 percentiles -> 0/1000), so a
   difference of 100 is a tenth of the MR's bright range whatever its scanner gain.
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -31,7 +32,16 @@ from fusion_core.preprocess.masks import case_head_mask, mr_head_mask
 from fusion_core.preprocess.network import mr_to_unit, unit_to_mr
 from fusion_core.volume import Volume
 
-DIRECTIONS: dict[str, tuple[str, str]] = {"MR → CT": ("MR", "CT"), "CT → MR": ("CT", "MR")}
+
+class Direction(NamedTuple):
+    """What a generation reads (``source``) and what it makes (``target``): "CT" or "MR" each."""
+
+    source: str
+    target: str
+
+
+DIRECTIONS = (Direction("MR", "CT"), Direction("CT", "MR"))
+"""The two generation directions, MR -> CT first (the clinically common one: MR-only radiotherapy)."""
 BASELINE = "tissue-class baseline"
 BASELINE_SPEC = "classifier-train"  # the demo distribution drawn from other people than the demo cohort
 ERROR_UNITS = {"CT": "HU", "MR": "MR units (0–1000 scale)"}

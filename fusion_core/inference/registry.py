@@ -127,6 +127,17 @@ def read_card(directory: str | Path) -> ModelCard:
     return ModelCard.from_dict(data, name=directory.name)
 
 
+def single_modality(card: ModelCard) -> str | None:
+    """ "CT" or "MR" when the card is a classifier whose strategy reads that modality alone, else None.
+
+    The role of a unimodal classifier (the inputs of the independence bound) comes from its card's
+    ``strategy`` ("ct" / "mr"), never from its folder's name.
+    """
+    if card.task != Task.CLASSIFIER or (card.strategy or "").upper() not in ("CT", "MR"):
+        return None
+    return card.strategy.upper()
+
+
 def list_models(
     assets_dir: str | Path = ASSETS_DIR, *, task: str | None = None, inputs: tuple[str, ...] | None = None
 ) -> list[str]:

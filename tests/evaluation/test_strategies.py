@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -14,6 +16,7 @@ from fusion_core.evaluation.comparison import (
     missing_modality_aucs,
     operating_point,
     unimodal_bound,
+    unimodal_models,
 )
 from fusion_core.evaluation.roc import AUCResult
 from fusion_core.evaluation.strategies import (
@@ -97,8 +100,27 @@ def test_unimodal_bound_comes_from_the_two_unimodal_classifiers(scores):
     assert b.bound > max(b.ct_auc, b.mr_auc)
 
 
+def test_the_cards_decide_which_classifiers_are_unimodal(tmp_path):
+    import json
+    import shutil
+
+    dirs = write_strategy_models(tmp_path / "models", n=40)
+    renamed = []
+    for d in dirs:
+        strategy = {"clf-ct": "ct", "clf-mr": "mr"}.get(d.name, d.name.removeprefix("clf-"))
+        if d.name == "clf-ct":
+            d = Path(shutil.move(d, d.with_name("ct-net")))
+        (d / "model_card.json").write_text(json.dumps({"task": "classifier", "strategy": strategy, "inputs": []}))
+        renamed.append(d)
+    scores = load_strategy_scores(renamed)
+    assert unimodal_models(scores) == {"CT": "ct-net", "MR": "clf-mr"}
+    mr_card = renamed[1] / "model_card.json"
+    mr_card.write_text(json.dumps({"task": "classifier", "strategy": "late", "inputs": []}))
+    assert unimodal_models(load_strategy_scores(renamed)) == {"CT": "ct-net"}  # the card, not its inputs
+
+
 def test_bound_needs_both_unimodal_classifiers(scores):
-    with pytest.raises(EvaluationError, match="clf-mr"):
+    with pytest.raises(EvaluationError, match="MR-alone classifier"):
         unimodal_bound(scores.select(["clf-ct", "clf-early"]))
 
 
