@@ -8,7 +8,7 @@ import streamlit as st
 
 from fusion_core.evaluation import cross_modal as cm
 from fusion_core.preprocess.window import WINDOW_PRESETS
-from fusion_core.viz.generation import ColourBar, comparison_rows, linked_map_panels, panel_grid_figure
+from fusion_core.viz.panels import ColourBar, comparison_rows, linked_map_panels, panel_grid_figure
 from fusion_core.viz.views import Plane
 from ui import generation as gen
 from ui import generation_sections as sections

@@ -23,7 +23,7 @@ with page_boundary("showing the Latent Space page"):
     # Imported after the title: torch and plotly take seconds to import on a fresh server, the title need not wait.
     from fusion_core.evaluation.latent_metrics import nearest_neighbours
     from fusion_core.latents import LatentTable, subject_means
-    from fusion_core.viz.latents import COLOUR_BY, POSTERIOR_LABELS, canonical_figure, latent_scatter
+    from fusion_core.viz.scatter import COLOUR_BY, POSTERIOR_LABELS, canonical_figure, latent_scatter
     from ui import latents as lat
 
     models = lat.encoder_models()

@@ -24,7 +24,7 @@ from fusion_core.inference.registry import GENERATIVE_TASKS
 from fusion_core.io import save_volume
 from fusion_core.preprocess.masks import case_head_mask
 from fusion_core.viz.display import display_window
-from fusion_core.viz.generation import grey_slice_rgb, panel_grid_figure
+from fusion_core.viz.panels import grey_slice_rgb, panel_grid_figure
 from fusion_core.viz.views import canonical, render_slice
 from fusion_core.volume import Volume
 from ui import recovery, session

@@ -1,7 +1,7 @@
 """Sections of the Cross-modal Generation page that render on their own: truth, cycle, what-if, uncertainty.
 
 Each reads its widgets, calls the cached glue in :mod:`ui.generation` and draws figures from
-:mod:`fusion_core.viz.generation`; the page calls them in order.
+:mod:`fusion_core.viz.panels`; the page calls them in order.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from fusion_core.evaluation import cross_modal as cm
 from fusion_core.inference.generate import SPREAD_TASKS
 from fusion_core.preprocess.window import WINDOW_PRESETS
 from fusion_core.viz import views
-from fusion_core.viz.generation import ColourBar, grey_slice_rgb, linked_map_panels, map_slice_rgb, panel_grid_figure
+from fusion_core.viz.panels import ColourBar, grey_slice_rgb, linked_map_panels, map_slice_rgb, panel_grid_figure
 from fusion_core.volume import Volume
 from ui import generation as gen
 from ui.models import get_model

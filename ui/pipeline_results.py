@@ -193,7 +193,7 @@ def pipeline_evaluations(fingerprint: tuple[str, int]):
 
 def performance_section() -> None:
     """The Fusion Performance page's "From a pipeline run" expander: ROC and table of a processed cohort."""
-    from fusion_core.viz.performance import roc_figure
+    from fusion_core.viz.roc import roc_figure
     from ui.performance import clinicians_table
 
     with st.expander(

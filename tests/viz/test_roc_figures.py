@@ -9,7 +9,7 @@ from fusion_core.evaluation.comparison import evaluate_strategies, missing_modal
 from fusion_core.evaluation.recalibration import calibrate_strategies
 from fusion_core.evaluation.roc import roc_band
 from fusion_core.evaluation.strategies import load_strategy_scores
-from fusion_core.viz.performance import (
+from fusion_core.viz.roc import (
     FPR_AXIS,
     TPR_AXIS,
     colour_of,
