@@ -105,7 +105,9 @@ def strategies_report(dirs: list[Path], n_boot: int) -> dict:
 def first_screen_cold(assets: Path) -> float:
     """Seconds for everything the page's first screen computes, nothing cached (imports already done)."""
     from fusion_core.evaluation.roc import roc_band
-    from fusion_core.viz.roc import missing_modality_figure, reliability_figure, roc_figure
+    from fusion_core.viz.auc_bars import missing_modality_figure
+    from fusion_core.viz.reliability import reliability_figure
+    from fusion_core.viz.roc import roc_figure
     from ui.performance import bound_sentences
 
     t0 = time.perf_counter()

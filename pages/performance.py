@@ -7,8 +7,10 @@ import streamlit as st
 
 from fusion_core.evaluation.recalibration import calibration_frame
 from fusion_core.evaluation.strategies import MISSING_INPUT_HANDLING, strategy_label
+from fusion_core.viz.auc_bars import missing_modality_figure
 from fusion_core.viz.concepts import weight_curve_figure
-from fusion_core.viz.roc import missing_modality_figure, reliability_pair_figure, roc_figure
+from fusion_core.viz.reliability import reliability_pair_figure
+from fusion_core.viz.roc import roc_figure
 from ui import performance as perf
 from ui.guard import require_app_navigation
 from ui.pipeline_results import performance_section as pipeline_performance_section

@@ -286,7 +286,7 @@ def domain_shift_section(fingerprint: Fingerprint) -> None:
         blind_to_shift,
         shift_aucs,
     )
-    from fusion_core.viz.roc import shift_figure
+    from fusion_core.viz.auc_bars import shift_figure
 
     scores = strategy_scores(fingerprint)
     c1, c2, c3, c4 = st.columns(4)

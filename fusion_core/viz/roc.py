@@ -1,32 +1,21 @@
-"""Figures of the Fusion Performance page: ROC curves with CI bands and the bound, missing-modality bars,
-reliability diagrams. Pure functions returning ``go.Figure``; one colour per strategy (``viz.theme``).
+"""ROC curves: each strategy's curve with its bootstrap band and operating point, the independence
+bound (dashed) and chance. Pure functions returning ``go.Figure``; one colour per strategy (``viz.theme``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 
 from fusion_core.evaluation.bound import independence_bound_roc
-from fusion_core.evaluation.comparison import BoundInputs, InputSetAUC, StrategyEvaluation
-from fusion_core.evaluation.recalibration import CalibrationResult
-from fusion_core.evaluation.roc import AUCResult, RocBand
-from fusion_core.evaluation.shift import ShiftAUC
-from fusion_core.evaluation.strategies import INPUT_LABELS, INPUT_SETS, strategy_key, strategy_label
-from fusion_core.viz.theme import TEMPLATE, strategy_colour
+from fusion_core.evaluation.comparison import BoundInputs, StrategyEvaluation
+from fusion_core.evaluation.roc import RocBand
+from fusion_core.viz.theme import TEMPLATE, colour_of, strategy_colour
 
 FPR_AXIS = "False positive rate (1 − specificity)"
 TPR_AXIS = "True positive rate (sensitivity)"
-
-
-def colour_of(strategy: str) -> str:
-    """Theme colour of a classifier name ("clf-early"); grey for one the theme does not know."""
-    try:
-        return strategy_colour(strategy_key(strategy))
-    except ValueError:
-        return "#777777"
 
 
 def _rgba(hex_colour: str, alpha: float) -> str:
@@ -111,149 +100,5 @@ def roc_figure(
         legend={"title": {"text": "Strategy — AUC (95 % CI)"}, "x": 1.02, "y": 1, "xanchor": "left"},
         height=560,
         margin={"l": 60, "r": 20, "t": 30, "b": 60},
-    )
-    return fig
-
-
-def _auc_bars(aucs: Mapping[str, AUCResult], order: Sequence[str]) -> dict:
-    """Bar heights and 95 % CI error bars of ``aucs`` (strategy -> AUC) over ``order`` (NaN where missing)."""
-    point = np.array([aucs[s].auc if s in aucs else np.nan for s in order])
-    low = np.array([aucs[s].low if s in aucs else np.nan for s in order])
-    high = np.array([aucs[s].high if s in aucs else np.nan for s in order])
-    return {
-        "x": [strategy_label(s) for s in order],
-        "y": point,
-        "error_y": {"type": "data", "array": high - point, "arrayminus": point - low},
-    }
-
-
-def missing_modality_figure(aucs: Sequence[InputSetAUC]) -> go.Figure:
-    """Grouped bars: AUC of each strategy with both inputs, CT only and MR only, 95 % CI error bars.
-
-    Args:
-        aucs: ``missing_modality_aucs`` output.
-    """
-    fig = go.Figure()
-    order = list(dict.fromkeys(a.strategy for a in aucs))
-    for inputs, pattern in zip(INPUT_SETS, ("", "/", "."), strict=True):
-        part = {a.strategy: a.auc for a in aucs if a.inputs == inputs}
-        fig.add_trace(
-            go.Bar(
-                **_auc_bars(part, order),
-                marker={
-                    "color": [colour_of(s) if s in part else "#FFFFFF" for s in order],
-                    "pattern": {"shape": pattern, "fgcolor": "white"},
-                    "line": {"color": "#333333", "width": 0.5},
-                },
-                name=INPUT_LABELS[inputs],
-                hovertemplate="%{x}<br>" + INPUT_LABELS[inputs] + ": AUC %{y:.2f}<extra></extra>",
-            )
-        )
-    fig.add_hline(
-        y=0.5, line={"color": "#999999", "dash": "dot"}, annotation_text="chance", annotation_position="top left"
-    )
-    fig.update_layout(
-        template=TEMPLATE,
-        barmode="group",
-        yaxis={"title": "Subject-level AUC (95 % CI)", "range": [0.3, 1.02]},
-        xaxis={"title": "Strategy", "tickangle": -25},
-        legend={"title": {"text": "Inputs at test time (bar pattern)"}, "orientation": "h", "y": 1.12},
-        height=480,
-        margin={"l": 60, "r": 20, "t": 60, "b": 120},
-    )
-    return fig
-
-
-def reliability_figure(results: Sequence[CalibrationResult], *, after: bool = False) -> go.Figure:
-    """Reliability diagram of several strategies: observed fraction with a lesion against the mean predicted
-    probability per bin (marker area ~ subjects in the bin).
-
-    Args:
-        results: from ``calibrate_strategies``.
-        after: draw the temperature-scaled probabilities instead of the raw ones.
-    """
-    fig = _reliability_axes()
-    for r in results:
-        ece = r.ece_after if after else r.ece_before
-        _add_reliability(
-            fig, r.after if after else r.before, r.label, f"{r.label} — ECE {ece:.3f}", colour_of(r.strategy)
-        )
-    return fig
-
-
-def reliability_pair_figure(result: CalibrationResult) -> go.Figure:
-    """One strategy's reliability diagram before (dashed) and after (solid) temperature scaling."""
-    fig = _reliability_axes()
-    colour = colour_of(result.strategy)
-    _add_reliability(fig, result.before, result.label, f"Raw — ECE {result.ece_before:.3f}", colour, dash="dash")
-    t = " / ".join(f"{x:.2f}" for x in result.temperatures)
-    _add_reliability(
-        fig, result.after, result.label, f"Temperature-scaled (T = {t}) — ECE {result.ece_after:.3f}", colour
-    )
-    fig.update_layout(title={"text": result.label})
-    return fig
-
-
-def _reliability_axes() -> go.Figure:
-    fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=[0, 1], y=[0, 1], mode="lines", line={"color": "#BBBBBB", "dash": "dot"}, name="Perfect calibration"
-        )
-    )
-    fig.update_layout(
-        template=TEMPLATE,
-        xaxis={"title": "Mean predicted probability of a lesion (per bin)", "range": [0, 1]},
-        yaxis={"title": "Observed fraction with a lesion", "range": [0, 1.02]},
-        legend={"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0},
-        height=520,
-        margin={"l": 60, "r": 20, "t": 40, "b": 60},
-    )
-    return fig
-
-
-def _add_reliability(fig: go.Figure, curve, label: str, name: str, colour: str, *, dash: str = "solid") -> None:
-    keep = curve.counts > 0
-    fig.add_trace(
-        go.Scatter(
-            x=curve.mean_predicted[keep],
-            y=curve.observed_frequency[keep],
-            mode="lines+markers",
-            marker={"size": 4 + 2 * np.sqrt(curve.counts[keep])},
-            line={"color": colour, "dash": dash},
-            name=name,
-            customdata=curve.counts[keep],
-            hovertemplate=f"{label}<br>predicted %{{x:.2f}}, observed %{{y:.2f}}<br>%{{customdata}} subjects<extra></extra>",
-        )
-    )
-
-
-def shift_figure(baseline: Sequence[ShiftAUC], shifted: Sequence[ShiftAUC], *, setting_label: str) -> go.Figure:
-    """Paired bars per strategy: AUC without shift and under the shift, 95 % CI error bars.
-
-    Args:
-        baseline, shifted: ``shift_aucs`` outputs on the same subjects.
-        setting_label: the shift in words, for the legend (e.g. "CT: blur +1.0 mm, gain ×0.8").
-    """
-    fig = go.Figure()
-    order = [a.strategy for a in baseline]
-    for aucs, name, opacity in ((baseline, "No shift (same subjects)", 0.45), (shifted, setting_label, 1.0)):
-        fig.add_trace(
-            go.Bar(
-                **_auc_bars({a.strategy: a.auc for a in aucs}, order),
-                marker={"color": [colour_of(s) for s in order], "opacity": opacity},
-                name=name,
-                hovertemplate="%{x}<br>" + name + ": AUC %{y:.2f}<extra></extra>",
-            )
-        )
-    fig.add_hline(y=0.5, line={"color": "#999999", "dash": "dot"})
-    fig.update_layout(
-        template=TEMPLATE,
-        barmode="group",
-        yaxis={"title": "Subject-level AUC (95 % CI)", "range": [0.3, 1.02]},
-        xaxis={"title": "Strategy"},
-        legend={"title": {"text": "Bars: faint = no shift, solid = shifted"}, "orientation": "h", "y": 1.15},
-        height=420,
-        margin={"l": 60, "r": 20, "t": 60, "b": 80},
     )
     return fig

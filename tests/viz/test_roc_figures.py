@@ -1,4 +1,4 @@
-"""Figures of the Fusion Performance page: traces, colours, axis titles."""
+"""ROC curves, AUC bars and reliability diagrams: traces, colours, axis titles."""
 
 from __future__ import annotations
 
@@ -9,16 +9,10 @@ from fusion_core.evaluation.comparison import evaluate_strategies, missing_modal
 from fusion_core.evaluation.recalibration import calibrate_strategies
 from fusion_core.evaluation.roc import roc_band
 from fusion_core.evaluation.strategies import load_strategy_scores
-from fusion_core.viz.roc import (
-    FPR_AXIS,
-    TPR_AXIS,
-    colour_of,
-    missing_modality_figure,
-    reliability_figure,
-    reliability_pair_figure,
-    roc_figure,
-)
-from fusion_core.viz.theme import strategy_colour
+from fusion_core.viz.auc_bars import missing_modality_figure
+from fusion_core.viz.reliability import reliability_figure, reliability_pair_figure
+from fusion_core.viz.roc import FPR_AXIS, TPR_AXIS, roc_figure
+from fusion_core.viz.theme import colour_of, strategy_colour
 from tests.evaluation.strategy_fixtures import write_strategy_models
 
 
