@@ -19,8 +19,9 @@ from fusion_core.errors import FusionError
 from fusion_core.evaluation import cross_modal as cm
 from fusion_core.inference import ModelInputError, impute, list_models
 from fusion_core.inference.registry import GENERATIVE_TASKS
+from fusion_core.preprocess.masks import case_head_mask
 from fusion_core.viz.display import display_window
-from fusion_core.viz.generation import grey_slice_rgb, panel_grid_figure
+from fusion_core.viz.panels import grey_slice_rgb, panel_grid_figure
 from fusion_core.viz.views import canonical, render_slice
 from fusion_core.volume import Volume
 from ui import recovery, session
@@ -31,6 +32,11 @@ from ui.models import get_model
 PREFERRED = {"CT": ("synth-unet", "synth-unet-t1", "vae-poe"), "MR": ("synth-unet-ct2mr", "vae-poe")}
 _ACTIVE = "__active__"
 logger = logging.getLogger("fusion_explorer")
+
+
+def direction_label(direction: cm.Direction) -> str:
+    """A generation direction as the page names it: "MR → CT"."""
+    return f"{direction.source} → {direction.target}"
 
 
 def subject_case(*, key: str) -> tuple[Case, str]:
@@ -144,7 +150,7 @@ def error_volume(case_key: str, model_name: str, target: str, _generated: Volume
 
 @st.cache_resource(max_entries=16, show_spinner=False)
 def head(case_key: str, _case: Case) -> np.ndarray:
-    return cm.case_head_mask(_case)
+    return case_head_mask(_case)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

@@ -1,7 +1,7 @@
 """The top-level sections of the Cross-modal Generation page: inputs, metrics, error map, small multiples, downloads.
 
 The page calls these in order; they read widgets, call the cached glue in :mod:`ui.generation` and draw
-figures from :mod:`fusion_core.viz.generation` (the sections after them live in :mod:`ui.generation_sections`).
+figures from :mod:`fusion_core.viz.panels` (the sections after them live in :mod:`ui.generation_sections`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from fusion_core.evaluation import cross_modal as cm
 from fusion_core.io import dicom_series_zip, volume_to_nifti_bytes
 from fusion_core.io.dicom_writer import dicom_reference
 from fusion_core.report import report_html
-from fusion_core.viz.generation import ColourBar, comparison_rows, linked_map_panels, panel_grid_figure
+from fusion_core.viz.panels import ColourBar, comparison_rows, linked_map_panels, panel_grid_figure
 from fusion_core.viz.views import Plane
 from fusion_core.volume import Volume
 from ui import generation as gen
@@ -51,8 +51,10 @@ def choose_inputs() -> Choice:
     c1, c2, c3 = st.columns([2, 1.2, 3])
     with c1:
         case, note = gen.subject_case(key="gen-subject")
-    direction = c2.radio("Direction", list(cm.DIRECTIONS), horizontal=True, key="gen-direction")
-    source, target = cm.DIRECTIONS[direction]
+    direction = c2.radio(
+        "Direction", cm.DIRECTIONS, horizontal=True, key="gen-direction", format_func=gen.direction_label
+    )
+    source, target = direction
     names = gen.generator_names(source, target)
     chosen = c3.multiselect(
         "Models", names, default=gen.default_models(names, target, case), key=f"gen-models-{target}"

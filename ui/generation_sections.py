@@ -1,7 +1,7 @@
 """Sections of the Cross-modal Generation page that render on their own: truth, cycle, what-if, uncertainty.
 
 Each reads its widgets, calls the cached glue in :mod:`ui.generation` and draws figures from
-:mod:`fusion_core.viz.generation`; the page calls them in order.
+:mod:`fusion_core.viz.panels`; the page calls them in order.
 """
 
 from __future__ import annotations
@@ -12,13 +12,14 @@ import streamlit as st
 from fusion_core.case import Case
 from fusion_core.evaluation import cross_modal as cm
 from fusion_core.inference.generate import SPREAD_TASKS
+from fusion_core.preprocess.window import WINDOW_PRESETS
 from fusion_core.viz import views
-from fusion_core.viz.generation import ColourBar, grey_slice_rgb, linked_map_panels, map_slice_rgb, panel_grid_figure
+from fusion_core.viz.panels import ColourBar, grey_slice_rgb, linked_map_panels, map_slice_rgb, panel_grid_figure
 from fusion_core.volume import Volume
 from ui import generation as gen
 from ui.models import get_model
 
-DEFAULT_CT_WINDOW = list(views.CT_WINDOWS).index("Soft tissue (50/400)")  # bone and soft tissue both readable
+DEFAULT_CT_WINDOW = list(WINDOW_PRESETS).index("soft tissue")  # bone and soft tissue both readable
 METRICS_NOTE = {
     "CT": "Inside the head mask, as the SynthRAD2023 challenge computes them. MAE in HU (lower is better); PSNR "
     "over 4024 HU (−1024…3000) and SSIM, one 3-D SSIM of the whole volume averaged over the head (higher is "

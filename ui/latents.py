@@ -28,7 +28,7 @@ from fusion_core.latents import (
 )
 from fusion_core.preprocess.window import WINDOW_PRESETS
 from fusion_core.viz.display import display_window
-from fusion_core.viz.latents import slice_thumbnail
+from fusion_core.viz.scatter import slice_thumbnail
 from ui import loaders, session
 from ui.catalog import PAGES_DIR
 from ui.models import get_model, model_cards

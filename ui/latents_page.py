@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from fusion_core.latents import LatentTable, nearest_rows, subject_means
-from fusion_core.viz.latents import COLOUR_BY, POSTERIOR_LABELS, canonical_figure, latent_scatter
+from fusion_core.evaluation.latent_metrics import nearest_neighbours
+from fusion_core.latents import LatentTable, subject_means
+from fusion_core.viz.scatter import COLOUR_BY, POSTERIOR_LABELS, canonical_figure, latent_scatter
 from ui import latents as lat
 
 METHODS = {"UMAP": "umap", "PCA": "pca", "t-SNE": "tsne"}
@@ -136,7 +137,7 @@ def selection_section(inputs: Inputs, shown: Projected, event) -> None:
     chosen = lat.selected_rows(event, inputs.key)
     source, folder, meta = inputs.source, inputs.folder, shown.meta
     if len(chosen) == 1:
-        neighbours = nearest_rows(shown.latents, chosen[0], k=8)
+        neighbours = nearest_neighbours(shown.latents, 8, rows=[chosen[0]])[0]
         lat.point_detail(source, folder, inputs.model, inputs.step, meta, chosen[0], neighbours)
     elif chosen:
         lat.selection_grid(source, folder, meta, chosen, MAX_THUMBNAILS)

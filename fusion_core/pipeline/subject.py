@@ -35,6 +35,7 @@ from fusion_core.models.config import Strategy
 from fusion_core.pipeline.config import PipelineConfig, Step
 from fusion_core.pipeline.files import atomic_path, save_volume_atomic, write_json, write_transform_atomic
 from fusion_core.pipeline.models import cached_model
+from fusion_core.preprocess.masks import case_head_mask
 from fusion_core.volume import Volume
 
 MANIFEST = "manifest.json"
@@ -155,7 +156,7 @@ def run_steps(job: SubjectJob) -> dict[str, Any]:
         aligned = _aligned_or_alone(case, config, plan, out, row)
         write_aligned(aligned, out)
     volumes = {"CT": aligned.ct, **aligned.mr_weightings} if aligned.ct is not None else dict(aligned.mr_weightings)
-    head = head_mask(aligned) & _in_view(case, aligned)  # metrics and normalisers: where both scans have data
+    head = case_head_mask(aligned) & _in_view(case, aligned)  # metrics and normalisers: where both scans have data
     if case.is_paired:
         row["head_coverage"] = round(_coverage(aligned, head), 4)
     if plan.has(Step.NORMALISE):
@@ -222,7 +223,7 @@ def _coverage(aligned: Case, head_in_view: np.ndarray) -> float:
     """Fraction of the CT's head that the MR saw."""
     from fusion_core.registration import head_coverage
 
-    return head_coverage(head_mask(aligned), head_in_view)
+    return head_coverage(case_head_mask(aligned), head_in_view)
 
 
 # ----------------------------------------------------------------------------------------- register
@@ -234,7 +235,7 @@ def register_step(case: Case, config: PipelineConfig, out: Path, row: dict[str, 
     result = register_rigid(case.ct, case.mr, **config.registration)
     write_transform_atomic(result.transform, out / "registration.tfm")
     aligned = case.aligned(transform=result.transform)
-    head = head_mask(aligned) & overlap_mask(case.ct, case.mr, result.transform)
+    head = case_head_mask(aligned) & overlap_mask(case.ct, case.mr, result.transform)
     row.update(
         registration_start=str(result.initialisation.used),
         registration_seconds=round(result.seconds, 3),
@@ -264,21 +265,9 @@ def _mutual_information(ct: Volume, mr: Volume, head: np.ndarray) -> float:
 def _tre_columns(estimated, true, aligned: Case, config: PipelineConfig) -> dict[str, float]:
     from fusion_core.registration import sample_points_in_mask, tre_before_after
 
-    points = sample_points_in_mask(head_mask(aligned), config.tre_points, reference=aligned.ct, seed=config.seed)
+    points = sample_points_in_mask(case_head_mask(aligned), config.tre_points, reference=aligned.ct, seed=config.seed)
     tre = tre_before_after(estimated, true, points)
     return {"tre_before_median_mm": tre.median_before, "tre_median_mm": tre.median_after, "tre_max_mm": tre.max_after}
-
-
-def head_mask(case: Case) -> np.ndarray:
-    """The case's head mask on its grid (the CT's; the MR's for an MR-only case): its own "head" mask
-    when it has one, else CT > -500 HU, or the MR head mask of an MR-only case."""
-    from fusion_core.preprocess import ct_head_mask, mr_head_mask
-
-    grid = _grid(case)
-    mask = case.masks.get("head")
-    if mask is not None and mask.shape == grid.shape:
-        return mask.array > 0.5
-    return ct_head_mask(grid.array) if case.ct is not None else mr_head_mask(grid.array)
 
 
 def _grid(case: Case) -> Volume:

@@ -8,7 +8,7 @@ import numpy as np
 from fusion_core.report.model import Figure
 from fusion_core.viz import views
 from fusion_core.viz.display import colour_lookup
-from fusion_core.viz.generation import ColourBar, map_slice_rgb, png_data_uri
+from fusion_core.viz.panels import ColourBar, map_slice_rgb, png_data_uri
 from fusion_core.volume import Volume
 
 AXIAL = views.Plane.AXIAL
