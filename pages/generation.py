@@ -65,7 +65,7 @@ with page_boundary("showing the Cross-modal Generation page"):
         )
         csv = None
     else:
-        table, csv = gen.metrics_table(case.fingerprint, tuple(labels), target, volumes, case)
+        table, csv = gen.metrics_table(case.fingerprint, tuple(labels), source, target, case)
         st.subheader(f"How close each model comes to the real {target}")
         st.table(table)  # a few rows: all visible, no scrolling
         st.caption(sections.METRICS_NOTE[target])
@@ -78,22 +78,22 @@ with page_boundary("showing the Cross-modal Generation page"):
         v2.selectbox("CT window", list(CT_WINDOWS), index=sections.DEFAULT_CT_WINDOW, key="gen-ct-window")
     ]
     trio = sections.viewer_volumes(case, source, target, volumes[shown], real, shown)
-    windows = sections.viewer_windows(case.fingerprint, trio, ct_window)
+    windows = sections.viewer_windows(trio, ct_window)
     point = tri_planar(trio, key="gen-view", windows=windows)
     target_window = ct_window if target == "CT" else windows[f"{target} · {shown}"]
 
     errors, bar = {}, None
     if real is not None:
-        on_grid = {name: gen.error_volume(case.fingerprint, name, target, volumes[name], case) for name in labels}
-        errors = {name: gen.display(case.fingerprint, f"error-{name}-{target}", e) for name, e in on_grid.items()}
+        on_grid = {name: gen.error_volume(case.fingerprint, name, source, target, case) for name in labels}
+        errors = {name: gen.display(e) for name, e in on_grid.items()}
         limit = st.select_slider(
             f"Error colour scale (± {unit})",
             cm.ERROR_SCALES[target],
-            value=gen.error_scale(case.fingerprint, shown, target, on_grid[shown]),
+            value=gen.error_scale(case.fingerprint, shown, source, target, case),
             key=f"gen-scale-{target}",
         )
         bar = ColourBar.signed(limit, f"error ({unit})")
-        base = gen.display(case.fingerprint, f"real-{target}", real)
+        base = gen.display(real)
         st.markdown(f"**Signed error of {shown}: generated − real {target}, inside the head**")
         st.plotly_chart(
             panel_grid_figure(
@@ -107,7 +107,7 @@ with page_boundary("showing the Cross-modal Generation page"):
     # ------------------------------------------------------------------ small multiples
     st.subheader("Every model on the same slice")
     plane = st.radio("Plane", [p.value for p in Plane], horizontal=True, key="gen-plane")
-    multiples = {name: gen.display(case.fingerprint, f"gen-{name}-{target}", v) for name, v in volumes.items()}
+    multiples = {name: gen.display(v) for name, v in volumes.items()}
     if real is not None:
         multiples[f"real {target}"] = base
     st.plotly_chart(
@@ -124,7 +124,7 @@ with page_boundary("showing the Cross-modal Generation page"):
 
     # ------------------------------------------------------------------ truth, cycle, what-if, uncertainty
     if target == "CT" and real is not None:
-        sections.only_ct_can_show(case, volumes[shown], shown, ct_window)
+        sections.only_ct_can_show(case, shown, ct_window)
     if target == "CT":
         sections.cycle_section(case, shown if shown != cm.BASELINE else chosen[0] if chosen else None, point)
     sections.whatif_section(case, target, point, target_window)
