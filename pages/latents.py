@@ -24,6 +24,7 @@ with page_boundary("showing the Latent Space page"):
     from fusion_core.latents import LatentTable, nearest_rows, subject_means
     from fusion_core.viz.latents import COLOUR_BY, POSTERIOR_LABELS, canonical_figure, latent_scatter
     from ui import latents as lat
+    from ui.cache_keys import latents_key
 
     models = lat.encoder_models()
     if not models:
@@ -57,8 +58,7 @@ with page_boundary("showing the Latent Space page"):
     shown_table = LatentTable(table.latents[rows], table.meta[rows].reset_index(drop=True))
     shown_table = subject_means(shown_table) if per_subject else shown_table
     z, meta = shown_table.latents, shown_table.meta
-    table_key = f"{source}|{folder}|{n}|{step}|{model}|{','.join(posteriors)}"
-    key = f"{table_key}|{per_subject}"
+    key = latents_key(source, folder, n, step, model, posteriors, per_subject=per_subject)
     coords, drawn = lat.pca(key, z, 0), "PCA"
     if METHODS[method] != "pca":
         job = lat.projection_job(key, z, METHODS[method], 0)
@@ -76,7 +76,7 @@ with page_boundary("showing the Latent Space page"):
         "Drag to lasso (box in the toolbar); double-click to reset the zoom."
     )
     with numbers:
-        found = lat.numbers(table_key, table, posteriors)
+        found = lat.numbers(key.table(), table, posteriors)
         lat.numbers_panel(found)
         st.plotly_chart(canonical_figure(found.correlations, found.correlations_shuffled), key="lat-cca")
         st.caption(
@@ -95,7 +95,7 @@ with page_boundary("showing the Latent Space page"):
         )
     st.download_button(
         "Download latents and projection (CSV)",
-        lambda: lat.csv_bytes(f"{key}|{drawn}", drawn, meta, z, coords),
+        lambda: lat.csv_bytes(key, drawn, meta, z, coords),
         file_name=f"latents_{model}_{drawn.lower()}.csv",
         mime="text/csv",
         key="lat-download",
