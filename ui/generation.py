@@ -1,8 +1,10 @@
 """Streamlit glue of the Cross-modal Generation page: the subject, models per direction, cached generation.
 
 Every whole-volume result is cached (``st.cache_resource``) on the case's fingerprint, the model and
-the direction (and the settings that change it), so moving a slice slider never regenerates. Long
-work shows a progress bar; ``impute`` gets a ``progress`` callback when it accepts one.
+the direction (and the settings that change it), so moving a slice slider never regenerates; a function
+that needs another cached result calls it rather than taking it as a skipped argument. Display copies and
+MR windows (:mod:`ui.display`) are keyed on the volume itself. Long work shows a progress bar; ``impute``
+gets a ``progress`` callback when it accepts one.
 """
 
 from __future__ import annotations
