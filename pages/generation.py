@@ -39,7 +39,7 @@ with page_boundary("showing the Cross-modal Generation page"):
     )  # fmt: skip
     ct_window = tuple(WINDOW_PRESETS[preset])
     trio = sections.viewer_volumes(case, source, target, volumes[shown], real, shown)
-    windows = sections.viewer_windows(case.fingerprint, trio, ct_window)
+    windows = sections.viewer_windows(trio, ct_window)
     point = tri_planar(trio, key="gen-view", windows=windows)
     target_window = ct_window if target == "CT" else windows[f"{target} · {shown}"]
     errors = page.ErrorMaps()

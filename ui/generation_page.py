@@ -92,7 +92,7 @@ def metrics_section(choice: Choice, volumes: dict[str, Volume], real: Volume | N
             icon=":material/info:",
         )
         return None
-    table, csv = gen.metrics_table(case.fingerprint, tuple(volumes), target, volumes, case)
+    table, csv = gen.metrics_table(case.fingerprint, tuple(volumes), source, target, case)
     st.subheader(f"How close each model comes to the real {target}")
     st.table(table)  # a few rows: all visible, no scrolling
     st.caption(sections.METRICS_NOTE[target])
@@ -101,18 +101,18 @@ def metrics_section(choice: Choice, volumes: dict[str, Volume], real: Volume | N
 
 def error_section(choice: Choice, volumes: dict, real: Volume, shown: str, point, window) -> ErrorMaps:
     """The signed error of the shown model at the viewer's position, on a colour scale the user can set."""
-    case, target, fp = choice.case, choice.target, choice.case.fingerprint
+    case, source, target, fp = choice.case, choice.source, choice.target, choice.case.fingerprint
     unit = cm.ERROR_UNITS[target]
-    on_grid = {name: gen.error_volume(fp, name, target, volumes[name], case) for name in volumes}
-    errors = {name: gen.display(fp, f"error-{name}-{target}", e) for name, e in on_grid.items()}
+    on_grid = {name: gen.error_volume(fp, name, source, target, case) for name in volumes}
+    errors = {name: gen.display(e) for name, e in on_grid.items()}
     limit = st.select_slider(
         f"Error colour scale (± {unit})",
         cm.ERROR_SCALES[target],
-        value=gen.error_scale(fp, shown, target, on_grid[shown]),
+        value=gen.error_scale(fp, shown, source, target, case),
         key=f"gen-scale-{target}",
     )
     bar = ColourBar.signed(limit, f"error ({unit})")
-    base = gen.display(fp, f"real-{target}", real)
+    base = gen.display(real)
     st.markdown(f"**Signed error of {shown}: generated − real {target}, inside the head**")
     st.plotly_chart(
         panel_grid_figure(
@@ -127,9 +127,9 @@ def error_section(choice: Choice, volumes: dict, real: Volume, shown: str, point
 
 def multiples_section(choice: Choice, volumes: dict[str, Volume], errors: ErrorMaps, point, window) -> None:
     """Every model (and the real target) on the same slice and window; below, each model's error."""
-    fp, target = choice.case.fingerprint, choice.target
+    target = choice.target
     plane = st.radio("Plane", [p.value for p in Plane], horizontal=True, key="gen-plane")
-    multiples = {name: gen.display(fp, f"gen-{name}-{target}", v) for name, v in volumes.items()}
+    multiples = {name: gen.display(v) for name, v in volumes.items()}
     if errors.base is not None:
         multiples[f"real {target}"] = errors.base
     rows = comparison_rows(multiples, errors.shown, plane, point, window=window, bar=errors.bar)
@@ -181,7 +181,7 @@ def later_sections(choice: Choice, volumes: dict, shown: str, point, window, rea
     """What only CT can show, the cycle, the what-if and the uncertainty sections, in the page's order."""
     case, source, target, chosen = choice.case, choice.source, choice.target, choice.chosen
     if target == "CT" and real is not None:
-        sections.only_ct_can_show(case, volumes[shown], shown, window)
+        sections.only_ct_can_show(case, shown, window)
     if target == "CT":
         sections.cycle_section(case, shown if shown != cm.BASELINE else chosen[0] if chosen else None, point)
     sections.whatif_section(case, target, point, window)

@@ -16,6 +16,7 @@ from fusion_core.evaluation.latent_metrics import nearest_neighbours
 from fusion_core.latents import LatentTable, subject_means
 from fusion_core.viz.scatter import COLOUR_BY, POSTERIOR_LABELS, canonical_figure, latent_scatter
 from ui import latents as lat
+from ui.cache_keys import LatentsKey, latents_key
 
 METHODS = {"UMAP": "umap", "PCA": "pca", "t-SNE": "tsne"}
 MAX_THUMBNAILS = 24
@@ -37,14 +38,11 @@ class Inputs:
     per_subject: bool
 
     @property
-    def table_key(self) -> str:
-        """Names the encoded table (cohort, subjects, slices, model, posteriors)."""
-        return f"{self.source}|{self.folder}|{self.n}|{self.step}|{self.model}|{','.join(self.posteriors)}"
-
-    @property
-    def key(self) -> str:
-        """Names the shown points: the table, and whether they are subject means."""
-        return f"{self.table_key}|{self.per_subject}"
+    def key(self) -> LatentsKey:
+        """Names the shown points: the encoded table, and whether they are subject means."""
+        return latents_key(
+            self.source, self.folder, self.n, self.step, self.model, self.posteriors, per_subject=self.per_subject
+        )
 
 
 @dataclass(frozen=True)
@@ -123,7 +121,7 @@ def numbers_section(inputs: Inputs, table: LatentTable) -> None:
     if not lat.has_single_modality_codes(table):
         st.caption("This pipeline run stored joint codes only; the CT-vs-MR numbers need each scan's own code.")
         return
-    found = lat.numbers(inputs.table_key, table, inputs.posteriors)
+    found = lat.numbers(inputs.key.table(), table, inputs.posteriors)
     lat.numbers_panel(found)
     st.plotly_chart(canonical_figure(found.correlations, found.correlations_shuffled), key="lat-cca")
     st.caption(
@@ -152,7 +150,7 @@ def download_button(inputs: Inputs, shown: Projected) -> None:
     drawn = shown.drawn
     st.download_button(
         "Download latents and projection (CSV)",
-        lambda: lat.csv_bytes(f"{inputs.key}|{drawn}", drawn, shown.meta, shown.latents, shown.coords),
+        lambda: lat.csv_bytes(inputs.key, drawn, shown.meta, shown.latents, shown.coords),
         file_name=f"latents_{inputs.model}_{drawn.lower()}.csv",
         mime="text/csv",
         key="lat-download",

@@ -19,7 +19,7 @@ PAGE = str(ROOT / "pages" / "generation.py")
 CALLS: list[str] = []
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def app():
     import ui.generation as gen
 
