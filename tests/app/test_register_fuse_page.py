@@ -61,7 +61,7 @@ def test_model_pages_get_the_pair_aligned_by_the_users_registration(registered):
 
     results = registered.session_state["rf-results"]
     (key, result), *_ = results.items()
-    assert key[1] == "CT"
+    assert key.fixed_name == "CT"
     app = AppTest.from_file(str(ROOT / "tests" / "app" / "scripts" / "aligned_page.py"), default_timeout=120)
     app.session_state["active_case"] = registered.session_state["active_case"]
     app.session_state["rf-results"] = results
