@@ -134,7 +134,7 @@ def normalised(key: NormalisationKey, _case: Case) -> NormalisationResult:
     """A normalisation of the case's CT or MR (reference: the other modality, masks: head masks); ``_case`` is
     the case with ``key.fingerprint``."""
     volume, reference = (_case.ct, _case.mr) if key.which == "CT" else (_case.mr, _case.ct)
-    mask, reference_mask = (volume.with_array(head_mask(v).astype(np.float32)) for v in (volume, reference))
+    mask, reference_mask = (v.with_array(head_mask(v).astype(np.float32)) for v in (volume, reference))
     return normalise(
         volume, key.method, mask=mask, reference=reference, reference_mask=reference_mask, **dict(key.options)
     )
