@@ -33,7 +33,7 @@ with page_boundary("showing the Register & Fuse page"):
 
     if pair.result is not None:
         st.subheader("3 · Misregister on purpose")
-        sections.misregister_section(case, pair, shown)
+        sections.misregister_section(pair, shown)
 
     st.subheader("4 · Normalise intensities")
     sections.normalise_section(case)

@@ -22,6 +22,7 @@ import streamlit as st
 
 from fusion_core.case import Case, transform_key
 from fusion_core.errors import CaseError
+from ui.cache_keys import RegistrationKey
 from ui.register_widgets import RESULTS_KEY
 from ui.scaffold import link_to_page
 from ui.session import active_case
@@ -48,15 +49,15 @@ class AlignedCase:
     note: str
 
 
-def registered_transform(results: Mapping[tuple, Any], fingerprint: str) -> sitk.Transform | None:
+def registered_transform(results: Mapping[RegistrationKey, Any], fingerprint: str) -> sitk.Transform | None:
     """The transform of the most recent CT-fixed registration of the case with ``fingerprint``, or None.
 
     Args:
-        results: Register & Fuse results keyed ``(case fingerprint, fixed name, options)``, oldest first.
+        results: Register & Fuse results keyed by :class:`~ui.cache_keys.RegistrationKey`, oldest first.
         fingerprint: the case's :attr:`~fusion_core.case.Case.fingerprint`.
     """
-    for (case_key, fixed_name, _), result in reversed(list(results.items())):
-        if case_key == fingerprint and fixed_name == "CT":
+    for key, result in reversed(list(results.items())):
+        if key.fingerprint == fingerprint and key.fixed_name == "CT":
             return result.transform
     return None
 

@@ -7,7 +7,9 @@ unhashable object that Streamlit should not hash on every rerun (a volume, a lat
 
 - :func:`volume_key`: a digest of a volume's voxels, geometry, modality and name, computed once per object;
 - :class:`LatentsKey` (from :func:`latents_key`): the cohort, model, posteriors and settings a latent table
-  was encoded from.
+  was encoded from;
+- :class:`RegistrationKey` / :class:`NormalisationKey` (from :func:`registration_key` /
+  :func:`normalisation_key`): the case, the fixed image (the image normalised) and every option.
 
 Call sites never build key strings by hand (``tests/app/test_cache_keys.py`` checks ``ui/`` and ``pages/``).
 """
@@ -18,9 +20,11 @@ import dataclasses
 import hashlib
 import threading
 import weakref
+from typing import Any
 
 import numpy as np
 
+from fusion_core.registration import RegistrationOptions
 from fusion_core.volume import Volume
 
 _VOLUME_KEYS: weakref.WeakKeyDictionary[Volume, str] = weakref.WeakKeyDictionary()
@@ -81,3 +85,47 @@ def latents_key(
 ) -> LatentsKey:
     """The key of the latent table the page shows (see :class:`LatentsKey`)."""
     return LatentsKey(source, folder, int(n), int(step), model, tuple(posteriors), bool(per_subject))
+
+
+@dataclasses.dataclass(frozen=True)
+class RegistrationKey:
+    """What a registration on the Register & Fuse page is determined by (registration is seeded: equal keys,
+    equal results).
+
+    Attributes:
+        fingerprint: the case's :attr:`~fusion_core.case.Case.fingerprint`.
+        fixed_name: the fixed image, "CT" or "MR".
+        options: every registration option (transform mode, sampling, multi-start, mask, initialisation, ...).
+    """
+
+    fingerprint: str
+    fixed_name: str
+    options: RegistrationOptions
+
+
+def registration_key(fingerprint: str, fixed_name: str, **options: Any) -> RegistrationKey:
+    """The key of registering a case's other image onto its ``fixed_name`` with ``options`` (fields of
+    :class:`~fusion_core.registration.RegistrationOptions`; a bad value raises its ``ValueError``)."""
+    return RegistrationKey(fingerprint, fixed_name, RegistrationOptions(**options))
+
+
+@dataclasses.dataclass(frozen=True)
+class NormalisationKey:
+    """What a normalisation on the Register & Fuse page is determined by.
+
+    Attributes:
+        fingerprint: the case's :attr:`~fusion_core.case.Case.fingerprint`.
+        which: the image normalised, "CT" or "MR" (the other one is the reference).
+        method: the normalisation method's name.
+        options: the method's options as sorted (name, value) pairs.
+    """
+
+    fingerprint: str
+    which: str
+    method: str
+    options: tuple[tuple[str, Any], ...] = ()
+
+
+def normalisation_key(fingerprint: str, which: str, method: str, **options: Any) -> NormalisationKey:
+    """The key of normalising a case's ``which`` image with ``method`` and its ``options``."""
+    return NormalisationKey(fingerprint, which, method, tuple(sorted(options.items())))

@@ -26,7 +26,6 @@ from fusion_core.registration import (
     RegistrationOptions,
     RegistrationResult,
     ct_head_mask,
-    misalignment_effect,
     tre_before_after,
 )
 from fusion_core.report import report_html
@@ -36,6 +35,8 @@ from fusion_core.viz.display import to_display_unit
 from fusion_core.viz.views import extract_slice, slice_count
 from fusion_core.volume import Volume
 from ui import register_widgets as rw
+from ui.cache_keys import NormalisationKey, RegistrationKey, normalisation_key, registration_key
+from ui.display import display, mr_window
 
 IMAGE_PX = 420  # slice images: large enough to read, small enough to compare side by side
 DEFAULTS = RegistrationOptions()  # the widgets start at the API's defaults
@@ -47,7 +48,7 @@ class Registered:
     """The pair as the Register section left it: which image is fixed, the result (None before the click), truth."""
 
     fixed_name: str
-    key: tuple
+    key: RegistrationKey
     fixed: Volume
     moving: Volume
     before: Volume
@@ -88,8 +89,8 @@ def display_slice(volume: Volume, index: int, ct_window: tuple, mr_window: tuple
     return to_display_unit(extract_slice(volume, "axial", index), window)
 
 
-def _registration_widgets(c1, c2) -> tuple[str, dict]:
-    """(fixed image name, registration options) from the radios and the options expander."""
+def _registration_widgets(case: Case, c1, c2) -> RegistrationKey:
+    """The registration the radios and the options expander choose (case, fixed image, options)."""
     fixed_name = c1.radio(
         "Fixed image (the reference grid)", ["CT", "MR"], horizontal=True, key="rf-fixed",
         help="The moving image is resampled onto the fixed image's grid. CT fixed / MR moving is the usual choice.",
@@ -121,20 +122,22 @@ def _registration_widgets(c1, c2) -> tuple[str, dict]:
             help="Automatic: the centres of the heads, unless the scans overlap and one shows only part of the head "
             "(then the scanners' own coordinates).",
         )
-    mask = "auto" if use_mask else "none"
-    options = {"mode": mode, "sampling": sampling, "multi_start_deg": float(multi_start), "mask": mask}
-    return fixed_name, options | {"initialization": str(start)}
+    return registration_key(
+        case.fingerprint, fixed_name, mode=mode, sampling=sampling, multi_start_deg=float(multi_start),
+        mask=MaskMode.AUTO if use_mask else MaskMode.NONE, initialization=start,
+    )  # fmt: skip
 
 
-def _registered(case: Case, fixed_name: str, key: tuple, result: RegistrationResult | None) -> Registered:
+def _registered(case: Case, key: RegistrationKey, result: RegistrationResult | None) -> Registered:
     """The pair, its ground truth (when known) and its alignment quality before and after."""
+    fixed_name = key.fixed_name
     fixed, moving = rw.pair_of(case, fixed_name)
     true_transform, tre_points = rw.truth(case.fingerprint, fixed_name, case)
     before = rw.unregistered(case.fingerprint, fixed_name, case)
-    after = rw.alignment_quality(key, fixed, result.resampled) if result is not None else None
+    after = rw.alignment_quality(fixed, result.resampled) if result is not None else None
     return Registered(
         fixed_name, key, fixed, moving, before, result, true_transform, tre_points,
-        quality_before=rw.alignment_quality((case.fingerprint, fixed_name, "before"), fixed, before),
+        quality_before=rw.alignment_quality(fixed, before),
         quality_after=after,
     )  # fmt: skip
 
@@ -142,16 +145,15 @@ def _registered(case: Case, fixed_name: str, key: tuple, result: RegistrationRes
 def register_section(case: Case) -> Registered:
     """Fixed image, transform and options; the Register button (live progress); the result's metrics."""
     c1, c2, c3 = st.columns([2, 2, 1])
-    fixed_name, options = _registration_widgets(c1, c2)
-    key = rw.result_key(case, fixed_name, options)
+    key = _registration_widgets(case, c1, c2)
     clicked = c3.button("Register", type="primary", key="rf-register", width="stretch")
     result = rw.stored_result(key)
     if clicked:  # a RegistrationError (bad options, no overlap) reaches the page boundary as a message
-        result = rw.run_registration(case, fixed_name, options, key)
-    pair = _registered(case, fixed_name, key, result)
+        result = rw.run_registration(case, key)
+    pair = _registered(case, key, result)
     if result is None:
         st.info(
-            f"Subject **{case.subject_id}**: press **Register** to align the {pair.moving_name} to the {fixed_name} "
+            f"Subject **{case.subject_id}**: press **Register** to align the {pair.moving_name} to the {pair.fixed_name} "
             "(a few seconds; progress is shown live). Below: how they line up before registration, from scanner coordinates alone."
         )
     else:
@@ -187,12 +189,10 @@ def _result_metrics(pair: Registered) -> None:
     )
 
 
-def _slice_widgets(case: Case, pair: Registered) -> tuple[Volume, Volume, Volume | None, int, tuple]:
+def _slice_widgets(pair: Registered) -> tuple[Volume, Volume, Volume | None, int, tuple]:
     """(fixed, before and after display volumes, the axial slice index, the CT window) from the slider and picker."""
-    fp = case.fingerprint
-    fixed_view = rw.display_volume(fp, f"fixed-{pair.fixed_name}", pair.fixed)
-    before_view = rw.display_volume(fp, f"before-{pair.fixed_name}", pair.before)
-    after_view = rw.display_volume(fp, f"after-{pair.key}", pair.result.resampled) if pair.result else None
+    fixed_view, before_view = display(pair.fixed), display(pair.before)
+    after_view = display(pair.result.resampled) if pair.result else None
     s1, s2 = st.columns([3, 1])
     n_slices = slice_count(fixed_view, "axial")
     index = s1.slider("Axial slice", 0, n_slices - 1, n_slices // 2, key="rf-slice")
@@ -214,10 +214,10 @@ def _before_after(tab, fixed_slice: np.ndarray, before_slice: np.ndarray, after_
 
 def compare_section(case: Case, pair: Registered) -> ComparedSlices:
     """Checkerboard, blend, edges and joint histogram of one axial slice, before and after registration."""
-    fixed_view, before_view, after_view, index, ct_window = _slice_widgets(case, pair)
-    mr_window = rw.mr_display_window(case.fingerprint, case)  # one window for the MR before, after and fixed
+    fixed_view, before_view, after_view, index, ct_window = _slice_widgets(pair)
+    mr_levels = mr_window(case.mr)  # one window for the MR before, after and fixed (the Data page's)
     fixed_slice, before_slice, after_slice = (
-        display_slice(v, index, ct_window, mr_window) if v is not None else None
+        display_slice(v, index, ct_window, mr_levels) if v is not None else None
         for v in (fixed_view, before_view, after_view)
     )
     fixed_name, moving_name = pair.fixed_name, pair.moving_name
@@ -236,7 +236,7 @@ def compare_section(case: Case, pair: Registered) -> ComparedSlices:
     )
     _joint_histogram_tab(tab_hist, pair)
     return ComparedSlices(
-        index, ct_window, mr_window, tiles, alpha, fixed_view, after_view, fixed_slice, after_slice
+        index, ct_window, mr_levels, tiles, alpha, fixed_view, after_view, fixed_slice, after_slice
     )  # fmt: skip
 
 
@@ -255,23 +255,22 @@ def _joint_histogram_tab(tab, pair: Registered) -> None:
     )
 
 
-def misregister_section(case: Case, pair: Registered, shown: ComparedSlices) -> None:
+def misregister_section(pair: Registered, shown: ComparedSlices) -> None:
     """Shift and rotate the registered image away from its optimum: MI, TRE, checkerboard and the MI profile."""
     st.caption("Move the registered image away from its optimum and watch mutual information fall and the error grow.")
     t1, t2 = st.columns(2)
     shift = t1.slider("Shift left–right (mm)", -20.0, 20.0, 0.0, 0.5, key="rf-shift")
     rotation = t2.slider("Rotate about the head axis (degrees)", -20.0, 20.0, 0.0, 0.5, key="rf-rot")
     mask = ct_head_mask(pair.fixed)
-    effect = misalignment_effect(
-        pair.fixed, pair.moving, pair.result.transform, shift_mm=(shift, 0, 0), rotation_deg=(0, 0, rotation),
-        true_transform=pair.true_transform, points_mm=pair.tre_points, mask=mask,
-    )  # fmt: skip
+    effect = rw.misaligned(
+        pair.key, shift, rotation, pair.fixed, pair.moving, pair.result, pair.true_transform, pair.tre_points, mask
+    )
     e = st.columns([1, 1, 2])
     mi = effect.mutual_information
     e[0].metric("Mutual information (bits)", f"{mi:.3f}", delta=f"{mi - pair.quality_after.mutual_information:+.3f}")
     if effect.tre_median_mm is not None:
         e[1].metric("TRE median (mm)", f"{effect.tre_median_mm:.2f}")
-    moved_view = rw.display_volume(case.fingerprint, f"misaligned-{pair.key}-{shift}-{rotation}", effect.resampled)
+    moved_view = display(effect.resampled)
     e[2].image(
         rviz.checkerboard_rgb(shown.fixed_slice, shown.unit(moved_view), tiles=shown.tiles),
         caption="checkerboard with the deliberate error",
@@ -288,8 +287,8 @@ def misregister_section(case: Case, pair: Registered, shown: ComparedSlices) -> 
         )
 
 
-def _normalisation_widgets() -> tuple[str, str, tuple]:
-    """(which image, method, its options as (name, value) pairs) from the Normalise widgets."""
+def _normalisation_widgets(case: Case) -> NormalisationKey:
+    """The normalisation the Normalise widgets choose (image, method and its options)."""
     n1, n2, n3 = st.columns(3)
     which = n1.radio("Image", ["CT", "MR"], horizontal=True, key="rf-norm-which")
     methods = [m.value for m in NormalisationMethod if not (which == "MR" and m is NormalisationMethod.CT_WINDOW)]
@@ -297,22 +296,23 @@ def _normalisation_widgets() -> tuple[str, str, tuple]:
         "Method", methods, index=methods.index("zscore"), key="rf-norm-method",
         help="z-score and clipping use the head mask; histogram matching and MR→CT scale use the other modality as reference; n4 removes MR coil shading.",
     )  # fmt: skip
-    options: tuple = ()
     if method == "ct_window":
-        options = (("preset", n3.selectbox("Preset", list(WINDOW_PRESETS), key="rf-norm-preset")),)
-    elif method == "percentile_clip":
+        preset = n3.selectbox("Preset", list(WINDOW_PRESETS), key="rf-norm-preset")
+        return normalisation_key(case.fingerprint, which, method, preset=preset)
+    if method == "percentile_clip":
         low, high = n3.slider("Percentiles", 0.0, 100.0, (0.5, 99.5), 0.5, key="rf-norm-pct")
-        options = (("lower", low), ("upper", high))
-    return which, method, options
+        return normalisation_key(case.fingerprint, which, method, lower=low, upper=high)
+    return normalisation_key(case.fingerprint, which, method)
 
 
 def normalise_section(case: Case) -> None:
     """Normalise the CT or the MR: histograms inside the head before and after, and the parameters used."""
-    which, method, options = _normalisation_widgets()
+    key = _normalisation_widgets(case)
+    which, method = key.which, key.method
     try:
-        normalised = rw.normalised(case.fingerprint, which, method, options, case)
+        normalised = rw.normalised(key, case)
         source = case.ct if which == "CT" else case.mr
-        inside = rw.head_mask(case.fingerprint, which, source)
+        inside = rw.head_mask(source)
         st.plotly_chart(
             rviz.histograms_figure(
                 source.array[inside], normalised.volume.array[inside],

@@ -24,9 +24,6 @@ from ui.cache_keys import LatentsKey, latents_key, volume_key
 
 ROOT = Path(__file__).resolve().parents[2]
 DETERMINING = ("fingerprint", "key")
-# Owned by the Register & Fuse rewrite (running beside this change): its cached widgets still name volumes by
-# hand (``display_volume(case_key, role, _volume)``, tuple keys). Remove an entry once that file follows the rules.
-NOT_YET = {"ui/register_widgets.py", "pages/register_fuse.py"}
 CACHE_DECORATORS = {"cache_data", "cache_resource"}
 
 
@@ -138,11 +135,7 @@ def test_every_cached_function_skips_only_what_a_key_beside_it_determines():
     sources = _sources()
     assert sum(len(cached_functions(t)) for t in sources.values()) > 50  # the scan finds ui's caches
     problems = [
-        f"{path}: {p}"
-        for path, tree in sources.items()
-        if path not in NOT_YET
-        for f in cached_functions(tree)
-        for p in definition_problems(f)
+        f"{path}: {p}" for path, tree in sources.items() for f in cached_functions(tree) for p in definition_problems(f)
     ]
     assert not problems, "\n".join(problems)
 
@@ -153,15 +146,9 @@ def test_no_call_site_builds_a_cache_key_by_hand():
     problems = [
         f"{path} {p}"
         for path, tree in sources.items()
-        if path not in NOT_YET
         for p in call_problems(tree, path[:-3].replace("/", "."), modules)
     ]
     assert not problems, "\n".join(problems)
-
-
-def test_the_files_not_yet_checked_exist():
-    """An entry of ``NOT_YET`` for a file that is gone would exempt nothing: remove it."""
-    assert all((ROOT / path).is_file() for path in NOT_YET), NOT_YET
 
 
 OLD_GENERATION = '''
@@ -215,12 +202,14 @@ def test_latents_key_is_hashable_and_its_table_key_ignores_per_subject():
     assert one.table() == latents_key("Demo cohort", "", 12, 4, "vae-poe", ("CT", "MR"), per_subject=False) != one
 
 
-@pytest.mark.parametrize("path", ["ui/generation_sections.py", "pages/generation.py", "pages/latents.py"])
+@pytest.mark.parametrize(
+    "path", ["ui/generation_sections.py", "pages/generation.py", "pages/latents.py", "ui/register_sections.py"]
+)
 def test_the_fixed_call_sites_are_checked(path):
-    """The files issue 22 named are inside the scan (not in ``NOT_YET``) and call cached functions."""
+    """The files issue 22 named are inside the scan and call cached functions."""
     sources = _sources()
     modules = _cached_by_module(sources)
     imported = _ui_imports(sources[path])
     calls = [n for n in ast.walk(sources[path]) if isinstance(n, ast.Call)]
     local = modules.get(path[:-3].replace("/", "."), set())
-    assert path not in NOT_YET and any(_cached_callee(c, local, modules, imported) for c in calls)
+    assert path in sources and any(_cached_callee(c, local, modules, imported) for c in calls)
