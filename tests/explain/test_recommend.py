@@ -5,10 +5,12 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import numpy as np
 import pytest
 
+from fusion_core.data.phantom import make_subject
 from fusion_core.errors import FusionError
-from fusion_core.explain import Method, PairAgreement, gradcam_depths, recommended_attribution
+from fusion_core.explain import PairAgreement, attribution_map, recommended_attribution
 from fusion_core.explain.recommend import AGREEMENT_FILE, DEFAULT_PAIR, pick_recommended, read_agreement
 from fusion_core.inference import list_models, load_model
 
@@ -51,8 +53,12 @@ def test_the_table_is_read_and_only_shipped_classifiers_are_recommended(tmp_path
 def test_the_shipped_recommendation_is_a_shipped_classifier_and_a_method_of_its_maps():
     model, method = recommended_attribution()
     assert model in list_models(task="classifier")
-    assert Method(method) in Method
-    assert gradcam_depths(load_model(model, device="cpu")) >= 1
+    subject = make_subject(3, size=48, label=1)
+    volumes = {"CT": subject.ct, "MR-T1": subject.mr_on_ct_grid("T1"), "MR-T2": subject.mr_on_ct_grid("T2")}
+    k = int(subject.masks["lesion"].array.sum((1, 2)).argmax())
+    maps = attribution_map(load_model(model, device="cpu"), volumes, k, method=method)
+    assert maps and all(a.shape == subject.ct.shape[1:] and np.isfinite(a).all() for a in maps.values())
+    assert any(np.abs(a).max() > 0 for a in maps.values())
 
 
 def test_the_shipped_table_covers_every_shipped_classifier():
