@@ -101,8 +101,11 @@ def map_label(method: str, depth: int | None) -> str:
     return method if depth is None else f"{method} (depth {depth})"
 
 
-def agreement_rows(models: dict, subjects: list[int], n_slices: int, seconds: dict) -> list[dict]:
-    """One row per (model, map, modality, subject, slice) with the map's and a random map's agreement."""
+def agreement_rows(models: dict, subjects: list[int], n_slices: int, seconds: dict, on_subject=None) -> list[dict]:
+    """One row per (model, map, modality, subject, slice) with the map's and a random map's agreement.
+
+    ``on_subject(rows, subjects_done)`` runs after each subject (the table is saved as it grows).
+    """
     spec = get_cohort_spec("demo")
     rows = []
     for index in subjects:
@@ -131,6 +134,8 @@ def agreement_rows(models: dict, subjects: list[int], n_slices: int, seconds: di
                         }
                     )  # fmt: skip
         print(f"{subject.subject_id} done", flush=True)
+        if on_subject is not None:
+            on_subject(rows, subjects[: subjects.index(index) + 1])
     return rows
 
 
@@ -264,34 +269,44 @@ def main(argv: list[str] | None = None) -> int:
     seconds: dict[str, list[float]] = defaultdict(list)
     case = get_cohort_spec("demo").subject(0).to_case().aligned()  # warm-up: imports
     explain.attribution_map(next(iter(models.values())), {"CT": case.ct, **case.mr_weightings}, 40)
-    rows = agreement_rows(models, subjects, args.slices, seconds)
+    command = " ".join(["python -m benchmarks.bench_explain", *(sys.argv[1:] if argv is None else argv)])
+
+    def header(done: list[int]) -> dict:
+        cohort = {"spec": "demo", "split": "test", "subjects": done, "slices_per_subject": args.slices}
+        return {"command": command, "cohort": cohort, "tolerance_px": TOLERANCE_PX}
+
+    def save(rows: list[dict], done: list[int], **rest) -> None:
+        """The results so far (and the shipped table, for a run over every model): kept after each subject."""
+        pairs = pair_table(rows)
+        best = explain.recommend.pick_recommended(pairs)
+        result = {
+            **header(done),
+            "machine": {"cpu": platform.processor() or platform.machine(), "torch_threads": torch.get_num_threads()},
+            "agreement": summarise(rows),
+            "pairs": [dataclasses.asdict(p) for p in pairs],
+            "recommended": best and dataclasses.asdict(best),
+            **rest,
+        }
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=1))
+        if args.models is None:
+            write_table(pairs, header(done), args.table)
+
+    rows = agreement_rows(models, subjects, args.slices, seconds, on_subject=save)
     mask = get_cohort_spec("demo").subject(subjects[0]).to_case().aligned().masks["lesion"].array > 0.5
     slices = lesion_slices(mask, args.slices)
     attention_seconds(subjects[0], slices, seconds)
-    pairs = pair_table(rows)
-    header = {
-        "command": " ".join(["python -m benchmarks.bench_explain", *(sys.argv[1:] if argv is None else argv)]),
-        "cohort": {"spec": "demo", "split": "test", "subjects": subjects, "slices_per_subject": args.slices},
-        "tolerance_px": TOLERANCE_PX,
-    }
     result = {
-        **header,
-        "machine": {"cpu": platform.processor() or platform.machine(), "torch_threads": torch.get_num_threads()},
-        "agreement": summarise(rows),
-        "pairs": [dataclasses.asdict(p) for p in pairs],
-        "recommended": dataclasses.asdict(explain.recommend.pick_recommended(pairs)),
         "fusion_weights_vs_noise": {"subject": subjects[0], "slices": slices, **weight_curves(subjects[0], slices)},
         "seconds_per_slice": {
             k: {"median": float(np.median(v)), "max": float(np.max(v)), "n": len(v), "target": TARGET_S}
             for k, v in seconds.items()
         },
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=1))
-    if args.models is None:
-        write_table(pairs, header, args.table)
+    save(rows, subjects, **result)
+    pairs = pair_table(rows)
     print_pairs(pairs)
-    print("recommended:", result["recommended"])
+    print("recommended:", explain.recommend.pick_recommended(pairs))
     print(json.dumps(result["seconds_per_slice"], indent=1))
     print(args.out)
     return 0
