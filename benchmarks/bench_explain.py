@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
 import platform
 import sys
@@ -261,6 +262,26 @@ def load_classifiers(names: list[str] | None) -> dict:
     return {name: load_model(name, device="cpu") for name in (names or shipped)}
 
 
+def save_results(args: argparse.Namespace, command: str, rows: list[dict], done: list[int], **rest) -> None:
+    """The results so far (and the shipped table, for a run over every model): kept after each subject."""
+    pairs = pair_table(rows)
+    best = explain.recommend.pick_recommended(pairs)
+    cohort = {"spec": "demo", "split": "test", "subjects": done, "slices_per_subject": args.slices}
+    header = {"command": command, "cohort": cohort, "tolerance_px": TOLERANCE_PX}
+    result = {
+        **header,
+        "machine": {"cpu": platform.processor() or platform.machine(), "torch_threads": torch.get_num_threads()},
+        "agreement": summarise(rows),
+        "pairs": [dataclasses.asdict(p) for p in pairs],
+        "recommended": best and dataclasses.asdict(best),
+        **rest,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=1))
+    if args.models is None:
+        write_table(pairs, header, args.table)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -270,28 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     case = get_cohort_spec("demo").subject(0).to_case().aligned()  # warm-up: imports
     explain.attribution_map(next(iter(models.values())), {"CT": case.ct, **case.mr_weightings}, 40)
     command = " ".join(["python -m benchmarks.bench_explain", *(sys.argv[1:] if argv is None else argv)])
-
-    def header(done: list[int]) -> dict:
-        cohort = {"spec": "demo", "split": "test", "subjects": done, "slices_per_subject": args.slices}
-        return {"command": command, "cohort": cohort, "tolerance_px": TOLERANCE_PX}
-
-    def save(rows: list[dict], done: list[int], **rest) -> None:
-        """The results so far (and the shipped table, for a run over every model): kept after each subject."""
-        pairs = pair_table(rows)
-        best = explain.recommend.pick_recommended(pairs)
-        result = {
-            **header(done),
-            "machine": {"cpu": platform.processor() or platform.machine(), "torch_threads": torch.get_num_threads()},
-            "agreement": summarise(rows),
-            "pairs": [dataclasses.asdict(p) for p in pairs],
-            "recommended": best and dataclasses.asdict(best),
-            **rest,
-        }
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(result, indent=1))
-        if args.models is None:
-            write_table(pairs, header(done), args.table)
-
+    save = functools.partial(save_results, args, command)
     rows = agreement_rows(models, subjects, args.slices, seconds, on_subject=save)
     mask = get_cohort_spec("demo").subject(subjects[0]).to_case().aligned().masks["lesion"].array > 0.5
     slices = lesion_slices(mask, args.slices)

@@ -10,7 +10,7 @@ import pytest
 
 from fusion_core.data.phantom import make_subject
 from fusion_core.errors import FusionError
-from fusion_core.explain import PairAgreement, attribution_map, recommended_attribution
+from fusion_core.explain import PairAgreement, attribution_map, recommended_attribution, recommended_pair
 from fusion_core.explain.recommend import AGREEMENT_FILE, DEFAULT_PAIR, pick_recommended, read_agreement
 from fusion_core.inference import list_models, load_model
 
@@ -63,6 +63,5 @@ def test_the_shipped_recommendation_is_a_shipped_classifier_and_a_method_of_its_
 
 def test_the_shipped_table_covers_every_shipped_classifier():
     pairs = read_agreement(AGREEMENT_FILE)
-    if not pairs:
-        pytest.skip("no shipped agreement table yet (run benchmarks/bench_explain.py)")
     assert {p.model for p in pairs} >= set(list_models(task="classifier"))
+    assert recommended_attribution() == (recommended_pair().model, recommended_pair().method)
