@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from fusion_core.case import Case, case_from_volumes
+from fusion_core.case import Case, case_from_volumes, scan_notes
 from fusion_core.viz.views import metadata_row
 from ui import loaders, session
 from ui.viewer import tri_planar
@@ -77,7 +77,7 @@ def upload_case() -> Case | None:
             "(CT has air near −1000 HU); you can set it below."
         )
         return None
-    volumes = {}
+    volumes, upload_notes = {}, {}
     for file in files:
         modality = st.selectbox(
             f"Modality of {file.name}", ["auto", "CT", "MR-T1", "MR-T2"], key=f"data-mod-{file.name}"
@@ -87,8 +87,9 @@ def upload_case() -> Case | None:
         )
         for note in notes:
             st.caption(f":material/info: {file.name}: {note}")
-        volumes[file.name] = volume
-    case = case_from_volumes("upload", volumes)  # two scans of one kind: a CaseError naming both
+        volumes[file.name], upload_notes[file.name] = volume, notes
+    # two scans of one kind: a CaseError naming both
+    case = case_from_volumes("upload", volumes, notes=upload_notes)
     case.meta["uploaded_files"] = list(volumes)
     return case
 
@@ -110,7 +111,8 @@ def show_case(case: Case) -> None:
     if case.label is not None:
         lesion = case.meta.get("lesion_type", "lesion") if case.label else None
         st.markdown(f"Ground truth: **{f'{lesion} lesion' if lesion else 'no lesion'}**")
-    st.dataframe(pd.DataFrame([metadata_row(v) | {"scan": k} for k, v in volumes.items()]).set_index("scan"))
+    rows = [metadata_row(v, scan_notes(case, k)) | {"scan": k} for k, v in volumes.items()]
+    st.dataframe(pd.DataFrame(rows).set_index("scan"))
     if case.is_paired and case.true_transform is not None:
         st.caption(
             "The demo MR was acquired with a known head movement relative to the CT: the same physical "

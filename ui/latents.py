@@ -28,12 +28,14 @@ from fusion_core.latents import (
 )
 from fusion_core.preprocess.window import WINDOW_PRESETS
 from fusion_core.viz.display import display_window
-from fusion_core.viz.latents import slice_thumbnail
+from fusion_core.viz.scatter import slice_thumbnail
 from ui import loaders, session
+from ui.cache_keys import LatentsKey
 from ui.catalog import PAGES_DIR
 from ui.models import get_model, model_cards
 
 DEMO = "Demo cohort"
+PIPELINE = "Pipeline run"  # an output folder of fusion_core.pipeline: its stored latents, nothing encoded again
 SELECTED_KEY = "lat-selected"  # (table key, [row ids]) copied from the chart's selection
 CLEARS_KEY = "lat-clears"
 DISK_CACHE = Path(__file__).resolve().parents[1] / "data" / "cache" / "latents"  # git-ignored
@@ -96,7 +98,12 @@ def _disk_path(n: int, step: int, model: str, posterior: str) -> Path | None:
 
 
 def latent_table(source: str, folder: str, n: int, step: int, model: str, posteriors: tuple[str, ...]) -> LatentTable:
-    """The posteriors' tables stacked; CT and MR are always encoded (the numbers compare them)."""
+    """The posteriors' tables stacked; CT and MR are always encoded (the numbers compare them). A pipeline
+    run's table is the joint codes its encode step stored, of its first ``n`` subjects."""
+    if source == PIPELINE:
+        table = pipeline_latents(folder, model, step)
+        keep = table.meta["subject_id"].isin(subject_ids(source, folder)[:n]).to_numpy()
+        return LatentTable(table.latents[keep], table.meta[keep].reset_index(drop=True))
     wanted = tuple(dict.fromkeys(("CT", "MR", *posteriors)))
     tables = []
     for i, posterior in enumerate(wanted):
@@ -104,6 +111,25 @@ def latent_table(source: str, folder: str, n: int, step: int, model: str, poster
         with st.spinner(f"Encoding every {step}th slice of {n} subjects with {model}: {what}…"):
             tables.append(encoded(source, folder, n, step, model, posterior))
     return stack_tables(tables)
+
+
+def pipeline_latents(folder: str, model: str, step: int) -> LatentTable:
+    """The latents a pipeline run stored for ``model`` (re-read when a new run rewrites the folder)."""
+    from ui.pipeline_results import folder_fingerprint
+
+    return _pipeline_latents(folder_fingerprint(folder), model, step)
+
+
+@st.cache_resource(max_entries=8, show_spinner="Reading the pipeline run's latents…")
+def _pipeline_latents(fingerprint: tuple[str, int], model: str, step: int) -> LatentTable:
+    from fusion_core.pipeline import read_pipeline_latents
+
+    return read_pipeline_latents(fingerprint[0], model, slice_step=step)
+
+
+def has_single_modality_codes(table: LatentTable) -> bool:
+    """Whether the table holds CT-alone and MR-alone codes (what the alignment numbers compare)."""
+    return {"CT", "MR"} <= set(table.meta["posterior"])
 
 
 @st.cache_resource(show_spinner=False)
@@ -118,18 +144,19 @@ def umap_warmup() -> Future:
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def projection_job(key: str, _latents: np.ndarray, method: str, seed: int) -> Future:
-    """A projection computed in the background; ``key`` names the latents (cohort, model, posteriors, settings)."""
+def projection_job(key: LatentsKey, _latents: np.ndarray, method: str, seed: int) -> Future:
+    """A projection computed in the background; ``_latents`` are the rows ``key`` names (see ``latents_key``)."""
     umap_warmup()
     return _pool().submit(project, _latents, method=method, seed=seed)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def pca(key: str, _latents: np.ndarray, seed: int) -> np.ndarray:
+def pca(key: LatentsKey, _latents: np.ndarray, seed: int) -> np.ndarray:
+    """The PCA of ``_latents``, the rows ``key`` names (see ``latents_key``)."""
     return project(_latents, method="pca", seed=seed)
 
 
-def selected_rows(event, table_key: str) -> list[int]:
+def selected_rows(event, table_key: LatentsKey) -> list[int]:
     """Row ids of the chart's selection, kept in session state so a rerun or a new figure keeps them."""
     points = (event or {}).get("selection", {}).get("points", []) if isinstance(event, dict) else []
     if not points and event is not None and hasattr(event, "selection"):
@@ -242,7 +269,8 @@ def numbers_panel(numbers) -> None:
 
 
 @st.cache_resource(max_entries=16, show_spinner="Computing the alignment numbers…")
-def numbers(key: str, _table: LatentTable, shown: tuple[str, ...]):
+def numbers(table_key: LatentsKey, _table: LatentTable, shown: tuple[str, ...]):
+    """Retrieval, mixing and separability of the stacked table ``_table``, the one ``table_key`` names."""
     from fusion_core.latents import alignment_numbers
 
     return alignment_numbers(_table, shown=shown)
@@ -302,7 +330,8 @@ POSTERIOR_LABELS_LONG = {"CT": "code from CT alone", "MR": "code from MR alone",
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def csv_bytes(key: str, method: str, _meta, _latents, _coords) -> bytes:
+def csv_bytes(key: LatentsKey, method: str, _meta, _latents, _coords) -> bytes:
+    """The rows ``key`` names (``_meta``, ``_latents``) with their ``method`` projection ``_coords`` as CSV."""
     from fusion_core.latents import latents_frame
 
     return latents_frame(_meta, _latents, _coords, method).to_csv(index=False).encode()

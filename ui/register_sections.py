@@ -6,6 +6,7 @@ Each section is one function; what a later section needs from an earlier one tra
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ from fusion_core.case import Case
 from fusion_core.fusion import DEFAULT_FUSION_METHOD, FusionMethod, compare_ct_mr, fuse_ct_mr
 from fusion_core.preprocess import NEEDS_REFERENCE, WINDOW_PRESETS, NormalisationMethod
 from fusion_core.registration import (
+    INITIALISATION_LABELS,
     AlignmentQuality,
     MaskMode,
     RegistrationMode,
@@ -27,6 +29,7 @@ from fusion_core.registration import (
     misalignment_effect,
     tre_before_after,
 )
+from fusion_core.report import report_html
 from fusion_core.viz import fusion as fviz
 from fusion_core.viz import registration as rviz
 from fusion_core.viz.display import to_display_unit
@@ -96,7 +99,7 @@ def _registration_widgets(c1, c2) -> tuple[str, dict]:
         help="rigid: 6 degrees of freedom (same patient). affine adds scaling/shear; bspline adds a smooth deformation.",
     )  # fmt: skip
     with st.expander("Registration options"):
-        o1, o2, o3 = st.columns(3)
+        o1, o2, o3, o4 = st.columns(4)
         sampling = o1.select_slider(
             "Voxels sampled per iteration", [0.02, 0.05, 0.1, 0.2], value=DEFAULTS.sampling, key="rf-sampling"
         )
@@ -110,8 +113,17 @@ def _registration_widgets(c1, c2) -> tuple[str, dict]:
             value=DEFAULTS.mask is MaskMode.AUTO,
             key="rf-mask",
         )
+        start = o4.selectbox(
+            "Start from",
+            list(INITIALISATION_LABELS),
+            format_func=INITIALISATION_LABELS.get,
+            key="rf-init",
+            help="Automatic: the centres of the heads, unless the scans overlap and one shows only part of the head "
+            "(then the scanners' own coordinates).",
+        )
     mask = "auto" if use_mask else "none"
-    return fixed_name, {"mode": mode, "sampling": sampling, "multi_start_deg": float(multi_start), "mask": mask}
+    options = {"mode": mode, "sampling": sampling, "multi_start_deg": float(multi_start), "mask": mask}
+    return fixed_name, options | {"initialization": str(start)}
 
 
 def _registered(case: Case, fixed_name: str, key: tuple, result: RegistrationResult | None) -> Registered:
@@ -168,6 +180,7 @@ def _result_metrics(pair: Registered) -> None:
         help="Correlation of the two images' gradient magnitudes (1 = edges coincide).",
     )  # fmt: skip
     m[4].metric("Time (s)", f"{result.seconds:.1f}")
+    st.info(result.initialisation_note)
     st.caption(f"Optimizer stop: {result.stop_reason}")
     st.plotly_chart(
         rviz.metric_curve_figure(result.metric_history, result.level_starts), width="stretch", key="rf-curve"
@@ -355,4 +368,13 @@ def download_section(case: Case, pair: Registered) -> None:
         tfm_bytes,
         file_name=f"{case.subject_id}_{fixed.lower()}_to_{moving.lower()}.tfm",
         key="rf-dl-tfm",
+    )
+    st.download_button(
+        "Case report (HTML: the scans, this registration, normalisation)",
+        functools.partial(
+            report_html, case, registration=pair.result if fixed == "CT" else None, source="Register & Fuse page"
+        ),
+        file_name=f"{case.subject_id}_report.html",
+        on_click="ignore",
+        key="rf-dl-report",
     )

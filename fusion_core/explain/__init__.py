@@ -31,8 +31,12 @@ from fusion_core.explain.rollout import (
 )
 from fusion_core.explain.uncertainty import (
     EvidenceUncertainty,
+    PosteriorVariance,
+    active_channels,
     evidence_uncertainty,
     fusion_weights,
+    has_spatial_latent,
+    posterior_variance,
     posterior_variance_map,
 )
 
@@ -43,6 +47,8 @@ __all__ = [
     "EvidenceUncertainty",
     "Method",
     "PairAgreement",
+    "PosteriorVariance",
+    "active_channels",
     "agreement",
     "agreement_table",
     "attention_layers",
@@ -55,10 +61,12 @@ __all__ = [
     "evidence_uncertainty",
     "fusion_weights",
     "gradcam_depths",
+    "has_spatial_latent",
     "in_lesion_fraction",
     "lesion_maps",
     "modality_importance",
     "pointing_game",
+    "posterior_variance",
     "posterior_variance_map",
     "read_agreement",
     "recommended_attribution",

@@ -26,12 +26,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from fusion_core.preprocess.masks import ct_head_mask, mr_head_mask
+from fusion_core.preprocess.masks import case_head_mask
 from fusion_core.preprocess.network import ct_to_unit, mr_to_unit
 from fusion_core.preprocess.slices import neighbour_indices, network_slices
 
 SPLITS = ("train", "val", "test")
-TOP_K = 3
 TABLE_VERSION = 4  # bump when the table generation changes, so stale caches are not reused
 # Options added after TABLE_VERSION 2: left out of the cache key at their default (no-op) value.
 _KEY_DEFAULTS = {
@@ -216,9 +215,7 @@ def subject_arrays(subject: Any, config: SliceDataConfig) -> dict[str, np.ndarra
     mrs = _mr_weightings(subject, config)
     mr = mrs[0] if mrs else None
     ref = ct if ct is not None else mr
-    head = subject.masks["head"].array > 0.5 if "head" in subject.masks else None
-    if head is None or head.shape != ref.shape:
-        head = ct_head_mask(ct.array) if ct is not None else mr_head_mask(mr.array)
+    head = case_head_mask(subject)
     lesion = subject.masks.get("lesion")
     lesion = lesion if lesion is not None and lesion.shape == ref.shape else None
     brain = subject.masks.get("brain")

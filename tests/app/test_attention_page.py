@@ -14,7 +14,7 @@ from fusion_core.explain import recommended_attribution, recommended_pair
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def app() -> AppTest:
     app = AppTest.from_file(str(ROOT / "pages" / "attention.py"), default_timeout=300)
     app.run()

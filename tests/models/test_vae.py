@@ -40,7 +40,7 @@ def test_mask_equals_leaving_modality_out(vae, pair):
 
 
 def test_no_input_needs_batch_size(vae):
-    with pytest.raises(ValueError, match="batch_size"):
+    with pytest.raises(ValueError, match="batch size"):
         vae({})
 
 
