@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from fusion_core.explain import METHOD_LABELS, Method
+from fusion_core.explain import METHOD_LABELS, Method, recommended_attribution
 from ui import attention as att
 from ui import attention_sections as sections
 from ui.aligned import aligned_active_case
@@ -24,17 +24,17 @@ with page_boundary("showing the Attention & Uncertainty page"):
     case = aligned.case
     st.caption(f"Subject {case.subject_id}, MR {aligned.note}. Pick another subject on the Data page.")
 
+    faithful_model, faithful_method = recommended_attribution()  # measured: the pair that points at the lesion
     c1, c2, c3 = st.columns([2, 3, 2])
     with c1:
         n = case.ct.shape[0]
         slice_index = st.slider("Axial slice", 0, n - 1, att.default_slice(case), key="att-slice")
     with c2:
-        model = model_picker(
-            "Classifier (fusion strategy)", task="classifier", key="att-model", default=att.ATTENTION_MODEL
-        )
+        model = model_picker("Classifier (fusion strategy)", task="classifier", key="att-model", default=faithful_model)
     method = c3.radio(
         "Attribution method",
         [m.value for m in Method],
+        index=[m.value for m in Method].index(faithful_method),
         format_func=lambda m: METHOD_LABELS[Method(m)],
         key="att-method",
     )
@@ -49,6 +49,7 @@ with page_boundary("showing the Attention & Uncertainty page"):
 
     st.subheader(f"2 · What {model}'s decision rests on")
     shown = sections.attribution_section(case, model, slice_index, method, base, lesion)
+    sections.pointing_benchmark(model, method)
 
     st.subheader("3 · How sure the classifier is")
     shown |= sections.uncertainty_section(case, model, slice_index, base, lesion)

@@ -231,3 +231,31 @@ def export_section(shown: dict[str, np.ndarray], base: dict, case: Case, slice_i
         "Download every raw map (NIfTI, zip)", maps_zip(shown, case.ct, slice_index), f"{stem}_maps.zip",
         "application/zip", key="att-nifti",
     )  # fmt: skip
+
+
+def pointing_benchmark(model: str, method: str) -> None:
+    """The measured pointing game of the recommended classifier x method beside the others (the shipped table)."""
+    best = explain.recommended_pair()
+    if best is None:
+        st.caption("No pointing-game table is shipped yet: run `benchmarks/bench_explain.py` to measure every pair.")
+        return
+    target = explain.recommend.TARGET
+    verdict = "meets" if best.pointing >= target and best.margin >= explain.recommend.MARGIN else "misses"
+    st.markdown(
+        f"**Which map points at the lesion?** On {best.n_slices} held-out lesion slices of the demo cohort, "
+        f"{best.model} with {explain.METHOD_LABELS[best.method].split(' (')[0]} puts its maximum within 2 px of the "
+        f"lesion on {best.pointing:.0%} of them (a random map: {best.random_pointing:.0%}); the page opens on it. "
+        f"It {verdict} the target of {target:.0%} and random + {explain.recommend.MARGIN:.0%}."
+    )
+    rows = [p for p in explain.read_agreement() if p.lesion_type == "all" and p.opens_on_page]
+    table = pd.DataFrame(
+        [
+            {
+                "classifier": p.model, "method": p.method, "pointing game": p.pointing, "random map": p.random_pointing,
+                "in-lesion fraction": p.in_lesion, "shown now": p.model == model and p.method == method,
+            }
+            for p in sorted(rows, key=lambda p: -p.pointing)
+        ]
+    )  # fmt: skip
+    with st.expander("Pointing game of every classifier × method (benchmarks/bench_explain.py)"):
+        st.dataframe(table.style.format(precision=2), hide_index=True, key="att-pointing-benchmark")

@@ -2,13 +2,26 @@
 
 Lesion-map heads and cross-modal attention (per head, per layer, rollout); Grad-CAM, Integrated
 Gradients and whole-modality ablation of the lesion classifiers (captum, on a private copy of the
-network); agreement of a map with the lesion (in-lesion fraction, pointing game, random baseline);
+network); agreement of a map with the lesion (in-lesion fraction, pointing game, random baseline) and the
+measured classifier x method the app opens on (``recommended_attribution``);
 uncertainty maps (MC dropout, predicted variance, fusion weights, VAE posterior variance).
 """
 
 from fusion_core.explain.agreement import Agreement, agreement, agreement_table, in_lesion_fraction, pointing_game
-from fusion_core.explain.attribution import METHOD_LABELS, Method, attribution_map, modality_importance
+from fusion_core.explain.attribution import (
+    METHOD_LABELS,
+    Method,
+    attribution_map,
+    gradcam_depths,
+    modality_importance,
+)
 from fusion_core.explain.maps import attention_maps, attention_on_grid, lesion_maps
+from fusion_core.explain.recommend import (
+    PairAgreement,
+    read_agreement,
+    recommended_attribution,
+    recommended_pair,
+)
 from fusion_core.explain.rollout import (
     MEAN_OF_HEADS,
     attention_layers,
@@ -33,6 +46,7 @@ __all__ = [
     "Agreement",
     "EvidenceUncertainty",
     "Method",
+    "PairAgreement",
     "PosteriorVariance",
     "active_channels",
     "agreement",
@@ -46,6 +60,7 @@ __all__ = [
     "attribution_map",
     "evidence_uncertainty",
     "fusion_weights",
+    "gradcam_depths",
     "has_spatial_latent",
     "in_lesion_fraction",
     "lesion_maps",
@@ -53,4 +68,7 @@ __all__ = [
     "pointing_game",
     "posterior_variance",
     "posterior_variance_map",
+    "read_agreement",
+    "recommended_attribution",
+    "recommended_pair",
 ]

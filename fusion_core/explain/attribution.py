@@ -124,16 +124,47 @@ def _cached_tensors(model: LoadedModel, grouped) -> dict[str, torch.Tensor]:
     return x
 
 
-def gradcam_maps(network: nn.Module, x: dict[str, torch.Tensor], *, output: str = "logit") -> dict[str, torch.Tensor]:
-    """Grad-CAM (ReLU'd) of ``output`` at the last conv block of every encoder, encoder name -> (s, s)."""
+def encoder_depths(network: nn.Module) -> int:
+    """How many Grad-CAM depths the encoders offer: the stem (0) and each stride-2 stage (1 .. n_down)."""
+    return min(len(encoder.body) // 2 + 1 for encoder in network.encoders.values())
+
+
+def gradcam_layer(encoder: nn.Module, depth: int | None) -> nn.Module:
+    """The conv block whose output ends ``depth`` (0: the stem, full resolution; None: the last, coarsest)."""
+    return encoder.body[-1 if depth is None else 2 * depth]
+
+
+def gradcam_maps(
+    network: nn.Module, x: dict[str, torch.Tensor], *, output: str = "logit", depth: int | None = None
+) -> dict[str, torch.Tensor]:
+    """Grad-CAM (ReLU'd) of ``output`` at one depth of every encoder (None: its last block), encoder name -> (s, s)."""
     attr = captum_attr()
     names = tuple(x)
     wrapper = LogitOf(network, names, output)
     inputs = tuple(x[m] for m in names)
     return {
-        name: attr.LayerGradCam(wrapper, encoder.body[-1]).attribute(inputs, relu_attributions=True)[0, 0].detach()
+        name: attr.LayerGradCam(wrapper, gradcam_layer(encoder, depth))
+        .attribute(inputs, relu_attributions=True)[0, 0]
+        .detach()
         for name, encoder in network.encoders.items()
     }
+
+
+def gradcam_depths(model) -> int:
+    """How many encoder depths :func:`attribution_map` can explain with Grad-CAM (depths 0 .. n - 1)."""
+    return encoder_depths(as_loaded(model).network)
+
+
+def check_depth(network: nn.Module, method: Method, depth: int | None) -> None:
+    if depth is None:
+        return
+    if method is not Method.GRADCAM:
+        raise FusionError("only Grad-CAM explains a chosen encoder depth; Integrated Gradients explains the pixels")
+    n = encoder_depths(network)
+    if not 0 <= depth < n:
+        raise FusionError(
+            f"this classifier's encoders have Grad-CAM depths 0 (finest) to {n - 1} (coarsest), not {depth}"
+        )
 
 
 def per_modality(encoder_maps: dict[str, np.ndarray], modalities: tuple[str, ...]) -> dict[str, np.ndarray]:
@@ -163,7 +194,7 @@ def integrated_gradients(
 
 
 def attribution_map(
-    model, volumes: Mapping[str, Volume], slice_index: int, *, method: str = "gradcam"
+    model, volumes: Mapping[str, Volume], slice_index: int, *, method: str = "gradcam", depth: int | None = None
 ) -> dict[str, np.ndarray]:
     """Where a lesion classifier's decision on one slice comes from, per input modality, on the input grid.
 
@@ -175,6 +206,8 @@ def attribution_map(
             coarse: one value per feature cell); "integrated_gradients": per-pixel Integrated
             Gradients of the logit from an air baseline, summed over the MR weightings (signed:
             positive pixels raise the lesion logit).
+        depth: Grad-CAM only: which encoder depth to explain, 0 (the stem, full resolution) to
+            ``n_down`` (the last block, coarsest); None (default): the last block.
 
     Returns:
         "CT" / "MR" -> (y, x) float32 map on the input grid (0 outside the model's crop window).
@@ -182,15 +215,17 @@ def attribution_map(
 
     Raises:
         ModelInputError: not a classifier, inputs it cannot read, or a slice outside the volume.
-        FusionError: unknown method, or captum missing.
+        FusionError: unknown method, a depth the encoders do not have, or captum missing.
     """
     method = parse_method(method)
     model = as_loaded(model)
     x, ref = slice_inputs(model, volumes, slice_index)
     net, crop = private_network(model), crop_fraction(model)
+    check_depth(net, method, depth)
     with torch.enable_grad():
         if method is Method.GRADCAM:
-            maps = per_modality({k: v.cpu().numpy() for k, v in gradcam_maps(net, x).items()}, tuple(x))
+            cams = gradcam_maps(net, x, depth=depth)
+            maps = per_modality({k: v.cpu().numpy() for k, v in cams.items()}, tuple(x))
         else:
             maps = {m: a.sum(0).cpu().numpy() for m, a in integrated_gradients(net, x)[0].items()}
     return {m: on_grid(a, ref.shape[1:], crop) for m, a in maps.items()}

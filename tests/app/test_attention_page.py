@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from fusion_core.explain import recommended_attribution, recommended_pair
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -34,10 +36,19 @@ def test_page_shows_every_section_without_errors(app):
     assert not app.error
     assert [h.value for h in app.subheader][:3] == [
         "1 · Cross-modal attention: click a location",
-        "2 · What clf-intermediate-attention's decision rests on",
+        f"2 · What {recommended_attribution()[0]}'s decision rests on",
         "3 · How sure the classifier is",
     ]
     assert app.slider(key="att-slice").value > 0  # the slice through the lesion, on a lesion subject
+
+
+def test_page_opens_on_the_measured_faithful_pair(app):
+    model, method = recommended_attribution()
+    assert (app.selectbox(key="att-model").value, app.radio(key="att-method").value) == (model, method)
+    pair = recommended_pair()  # the sentence quotes the shipped table's numbers
+    assert any(
+        f"on {pair.pointing:.0%} of them (a random map: {pair.random_pointing:.0%})" in m.value for m in app.markdown
+    )
 
 
 def test_a_set_click_location_moves_the_mr_attention(app):

@@ -82,10 +82,11 @@ def _looked_at(app: AppTest) -> np.ndarray:
 
 
 def test_attention_click_and_attributions_stay_with_their_user_and_leave_the_models_untouched(demo):
+    from fusion_core.explain import recommended_attribution
     from ui.attention import ATTENTION_MODEL, VAE_MODEL, WEIGHTS_MODEL
 
     ids, cases = demo
-    names = (ATTENTION_MODEL, WEIGHTS_MODEL, VAE_MODEL)
+    names = (ATTENTION_MODEL, WEIGHTS_MODEL, VAE_MODEL, recommended_attribution()[0])  # the page's attributions
     models_before = {name: _model_state(name) for name in names}
     user_a, user_b = _app("attention.py", cases[3]), _app("attention.py", cases[7])
     b_before = _looked_at(user_b)

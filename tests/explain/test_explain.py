@@ -21,6 +21,7 @@ from fusion_core.explain import (
     attribution_map,
     evidence_uncertainty,
     fusion_weights,
+    gradcam_depths,
     in_lesion_fraction,
     modality_importance,
     pointing_game,
@@ -144,6 +145,21 @@ def attention_model():
 def pair():
     s = make_subject(3, size=24, label=1)
     return {"CT": s.ct, "MR": s.mr_on_ct_grid()}
+
+
+def test_gradcam_at_every_encoder_depth_is_a_map_of_the_slice(attention_model, pair):
+    depths = gradcam_depths(attention_model)
+    assert depths == ENC.n_down + 1
+    shape = pair["CT"].shape[1:]
+    maps = [attribution_map(attention_model, pair, 5, method="gradcam", depth=d) for d in range(depths)]
+    for m in maps:
+        assert set(m) == {"CT", "MR"} and all(a.shape == shape and a.min() >= 0 for a in m.values())
+    np.testing.assert_array_equal(maps[-1]["CT"], attribution_map(attention_model, pair, 5)["CT"])  # default: deepest
+    assert not np.array_equal(maps[0]["CT"], maps[-1]["CT"])
+    with pytest.raises(FusionError, match="depths 0"):
+        attribution_map(attention_model, pair, 5, method="gradcam", depth=depths)
+    with pytest.raises(FusionError, match="only Grad-CAM"):
+        attribution_map(attention_model, pair, 5, method="integrated_gradients", depth=0)
 
 
 def test_attention_per_head_and_rollout_match_the_model(attention_model, pair):
