@@ -9,7 +9,7 @@ PORT ?= 8501
 ADDRESS ?= 127.0.0.1
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test setup browser lint bench phantom-data train clean
+.PHONY: run test setup browser lint bench phantom-data train clean viewer-bundle
 
 run: setup
 	$(BIN)/streamlit run app.py --server.headless true --server.port $(PORT) --server.address $(ADDRESS)
@@ -32,6 +32,11 @@ browser:
 		SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 	@test -x $(CHROMIUM) || { echo "Chromium is missing at $(CHROMIUM); install Debian's 'chromium' package"; exit 1; }
+
+# Rebuild the scan viewer's JavaScript (NiiVue, pinned in package-lock.json); the built bundle is checked in,
+# so `make run` and `make test` need neither npm nor a network.
+viewer-bundle:
+	cd ui/viewer/frontend && npm ci --no-audit --no-fund && npm run build
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
