@@ -45,8 +45,11 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve_app(*, timeout: float = 120.0) -> Iterator[str]:
-    """Run ``streamlit run app.py`` on 127.0.0.1 and yield its base URL; stop it afterwards."""
+def serve_app(*, timeout: float = 120.0, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Run ``streamlit run app.py`` on 127.0.0.1 and yield its base URL; stop it afterwards.
+
+    ``env`` adds environment variables, e.g. ``{"FUSION_VIEWER": "png"}`` for server-drawn slices.
+    """
     port = _free_port()
     command = [
         sys.executable,
@@ -63,7 +66,9 @@ def serve_app(*, timeout: float = 120.0) -> Iterator[str]:
     ]
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+        )
         try:
             _wait_healthy(url, process, log, timeout)
             yield url
@@ -137,6 +142,32 @@ def wait_for_app(page, *, min_images: int = 0, timeout_ms: int = 180_000) -> Non
     )
 
 
+VIEWER_IFRAME = "iframe[title='ui.viewer.fusion_viewer']"
+
+
+def viewer_frame(page, index: int = 0):
+    """The Playwright ``Frame`` of the ``index``-th scan viewer on the page (it lives in an iframe)."""
+    handle = page.locator(VIEWER_IFRAME).nth(index).element_handle(timeout=180_000)
+    return handle.content_frame()
+
+
+def wait_for_viewers(page, *, count: int = 1, timeout_ms: int = 180_000) -> None:
+    """Wait until ``count`` scan viewers have drawn at least one frame (their ``data-frames`` > 0)."""
+    page.wait_for_function(
+        """([selector, n]) => {
+            const frames = [...document.querySelectorAll(selector)].map(f => f.contentDocument?.getElementById("root"));
+            return frames.filter(r => r && Number(r.dataset.frames) > 0).length >= n;
+        }""",
+        arg=[VIEWER_IFRAME, count],
+        timeout=timeout_ms,
+    )
+
+
+def viewer_hooks(frame) -> dict[str, str]:
+    """The viewer's test hooks: ``slice``, ``positionMm``, ``frames`` (strings, as on the element)."""
+    return frame.evaluate("() => ({...document.getElementById('root').dataset})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("pages", nargs="*", default=[""], help="url paths, e.g. data (empty = home)")
@@ -156,6 +187,8 @@ def main() -> None:
             wait_for_app(page, min_images=args.min_images)
             if args.wait_selector and name:  # Home has no chart: don't wait for one there
                 page.wait_for_selector(args.wait_selector, timeout=180_000)
+            if page.locator(VIEWER_IFRAME).count():
+                wait_for_viewers(page)
             time.sleep(1.0)
             target = args.out / f"{name or 'home'}.png"
             page.screenshot(path=str(target), full_page=True)

@@ -203,7 +203,7 @@ def _webgl_spec(
         "radiological": True,
         "opacity": 0.6,
         "height": height or (300 if len(panels) >= 3 else 380),
-        "cursor_mm": [float(v) for v in reference.center_mm],
+        "cursor_mm": [float(v) for v in reference.index_to_physical(np.asarray(reference.size_xyz) // 2)],
         "help": _HELP,
     }
     spec["key"] = hashlib.blake2b(json.dumps(spec, sort_keys=True).encode(), digest_size=8).hexdigest()

@@ -86,10 +86,15 @@ function moveAll(lps, exceptIndex = -1) {
   state.panels.forEach((panel, i) => {
     const inside = insideScan(panel, lps);
     panel.outside.style.display = inside ? "none" : "flex";
-    if (i === exceptIndex) return;
-    const frac = panel.nv.mm2frac(rasLps(lps));
-    panel.nv.scene.crosshairPos = frac.map((v) => Math.min(Math.max(v, 0), 1));
-    panel.nv.drawScene();
+    if (i !== exceptIndex) {
+      const frac = panel.nv.mm2frac(rasLps(lps));
+      panel.nv.scene.crosshairPos = frac.map((v) => Math.min(Math.max(v, 0), 1));
+      panel.nv.drawScene();
+    }
+    // Test hook: where this panel's own crosshair is (LPS mm), and whether the point is in its scan.
+    const mm = rasLps(Array.from(panel.nv.frac2mm(panel.nv.scene.crosshairPos)));
+    panel.div.dataset.positionMm = mm.map((v) => v.toFixed(2)).join(",");
+    panel.div.dataset.inside = String(inside);
   });
   state.syncing = false;
   publishHooks();
@@ -348,6 +353,8 @@ window.addEventListener("message", (event) => {
     setFrameHeight(60);
   });
 });
+
+window.fxViewer = { state, moveAll }; // for browser tests and benchmarks
 
 window.addEventListener("DOMContentLoaded", () => {
   state.root = document.getElementById("root");
