@@ -45,10 +45,13 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve_app(*, timeout: float = 120.0, env: dict[str, str] | None = None) -> Iterator[str]:
+def serve_app(
+    *, timeout: float = 120.0, env: dict[str, str] | None = None, script: Path | None = None
+) -> Iterator[str]:
     """Run ``streamlit run app.py`` on 127.0.0.1 and yield its base URL; stop it afterwards.
 
-    ``env`` adds environment variables, e.g. ``{"FUSION_VIEWER": "png"}`` for server-drawn slices.
+    ``env`` adds environment variables, e.g. ``{"FUSION_VIEWER": "png"}`` for server-drawn slices;
+    ``script`` serves another script instead of app.py (benchmarks of one component).
     """
     port = _free_port()
     command = [
@@ -56,7 +59,7 @@ def serve_app(*, timeout: float = 120.0, env: dict[str, str] | None = None) -> I
         "-m",
         "streamlit",
         "run",
-        str(ROOT / "app.py"),
+        str(script or ROOT / "app.py"),
         "--server.headless",
         "true",
         "--server.port",
