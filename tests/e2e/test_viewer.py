@@ -113,6 +113,7 @@ def test_no_panel_is_black_where_the_scan_has_data(data_viewer):
     _, frame = data_viewer
     canvases = frame.locator("canvas")
     assert canvases.count() == 2  # CT | MR
+    assert frame.evaluate("() => fxViewer.state.panels.every(p => p.nv.opts.isRadiologicalConvention)")
     for i in range(canvases.count()):
         pixels = np.asarray(Image.open(io.BytesIO(canvases.nth(i).screenshot())).convert("L"), dtype=float)
         assert pixels.mean() > 25 and pixels.std() > 20, f"panel {i} looks blank"

@@ -41,6 +41,7 @@ const state = {
   panels: [], // {spec, nv, div, outside, note}
   key: null,
   layout: "multiplanar",
+  radiological: true,
   lps: [0, 0, 0],
   frames: 0,
   clicks: 0,
@@ -269,7 +270,7 @@ async function makePanel(spec, args, i, grid, height) {
 
   const nv = new Niivue({
     backColor: [0.16, 0.17, 0.2, 1],
-    isRadiologicalConvention: spec.radiological,
+    isRadiologicalConvention: state.radiological,
     isColorbar: spec.layers.length > 0,
     dragAndDropEnabled: false,
     show3Dcrosshair: true,
@@ -304,6 +305,7 @@ async function build(args) {
   const spec = args.spec;
   state.key = spec.key;
   state.layout = spec.layout;
+  state.radiological = spec.radiological;
   state.root.replaceChildren();
   state.panels = [];
   if (!webglAvailable()) {
