@@ -26,6 +26,7 @@ from ui import register_widgets as rw
 from ui.guard import require_app_navigation
 from ui.scaffold import page_boundary
 from ui.session import active_case
+from ui.viewer import tri_planar, use_webgl
 
 require_app_navigation()
 
@@ -153,6 +154,17 @@ with page_boundary("showing the Register & Fuse page"):
         """A display slice in [0, 1]: CT through the chosen window, MR through the shared MR display window."""
         window = WINDOW_PRESETS[ct_window] if volume.modality == "CT" else mr_window
         return to_display_unit(extract_slice(volume, "axial", idx), window)
+
+    if use_webgl():  # the same scans in the linked viewer (the pictures below stay for the composites)
+        linked = {f"{fixed_name} (fixed)": fixed_view, f"{moving_name} before": before_view}
+        linked |= {f"{moving_name} after": after_view} if after_view is not None else {}
+        ct_hu_window = tuple(WINDOW_PRESETS[ct_window])
+        tri_planar(
+            linked,
+            key="rf-view",
+            layout="axial",
+            windows={k: ct_hu_window if v.modality == "CT" else mr_window for k, v in linked.items()},
+        )
 
     fixed_slice, before_slice = unit(fixed_view, index), unit(before_view, index)
     after_slice = unit(after_view, index) if after_view is not None else None
