@@ -99,7 +99,7 @@ def webgl_steps(page) -> list[float]:
 
 def png_steps(page, key_prefix: str, min_images: int) -> list[float]:
     """50 slice steps on the PNG viewer's axial slider: ms from key event to the new picture loaded."""
-    slider = page.locator(f".st-key-{key_prefix}-axial [role='slider']")
+    slider = page.locator(f".st-key-{key_prefix}-axial").get_by_role("slider")
     slider.focus()
     selector = "[data-testid='stImage'] img, [data-testid='stImageContainer'] img"
     latencies = []
@@ -148,10 +148,11 @@ def page_run(url: str, path: str, key_prefix: str, min_images: int) -> dict:
         result["webgl_open"] = open_page(page, f"{url}/{path}", webgl=True, min_images=min_images)
         result["webgl_step"] = _summary(webgl_steps(page))
         result["webgl_heap_mb"] = _heap_mb(page)
+    print(path, json.dumps(result), flush=True)
     with browser_page(height=1600) as page:
         page.goto(f"{url}/{path}")
         wait_for_app(page)
-        page.get_by_text("Fast scan viewer (WebGL)").click()  # off: server-drawn slices
+        page.get_by_text("Fast scan viewer (WebGL)").click(no_wait_after=True)  # off: server-drawn slices
         received = _count_bytes(page)
         start = time.perf_counter()
         wait_for_app(page, min_images=min_images, timeout_ms=600_000)

@@ -97,8 +97,8 @@ def _wait_healthy(url: str, process: subprocess.Popen, log, timeout: float) -> N
 
 
 @contextlib.contextmanager
-def browser_page(width: int = 1500, height: int = 1100):
-    """A Playwright page in a fresh headless Chromium profile."""
+def browser_page(width: int = 1500, height: int = 1100, extra_args: tuple[str, ...] = ()):
+    """A Playwright page in a fresh headless Chromium profile (``extra_args``: more Chromium switches)."""
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile, sync_playwright() as playwright:
@@ -106,7 +106,7 @@ def browser_page(width: int = 1500, height: int = 1100):
             profile,
             executable_path=chromium_path(),
             headless=True,
-            args=CHROMIUM_ARGS,
+            args=[*CHROMIUM_ARGS, *extra_args],
             viewport={"width": width, "height": height},
         )
         try:

@@ -160,3 +160,11 @@ def test_generation_page_links_input_generated_and_real(app_url):
         inside = frame.eval_on_selector_all(".fx-panel", "els => els.map(e => e.dataset.inside === 'true')")
         for mm, covered in zip(_panel_mm(frame), inside, strict=True):
             assert not covered or np.allclose(mm, cursor, atol=0.05)
+
+
+def test_a_browser_without_webgl_gets_server_drawn_slices(app_url):
+    with browser_page(extra_args=("--disable-webgl", "--disable-3d-apis")) as page:
+        page.goto(f"{app_url}/data")
+        wait_for_app(page, min_images=6)  # the viewer reported no WebGL: the session switched to PNG slices
+        assert page.locator("iframe[title='ui.viewer.fusion_viewer']").count() == 0
+        assert "Traceback" not in page.inner_text("body")
