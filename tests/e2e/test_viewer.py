@@ -168,3 +168,14 @@ def test_a_browser_without_webgl_gets_server_drawn_slices(app_url):
         wait_for_app(page, min_images=6)  # the viewer reported no WebGL: the session switched to PNG slices
         assert page.locator("iframe[title='ui.viewer.fusion_viewer']").count() == 0
         assert "Traceback" not in page.inner_text("body")
+
+
+def test_register_and_fuse_shows_fixed_and_moving_in_the_linked_viewer(app_url):
+    with browser_page(height=1600) as page:
+        page.goto(f"{app_url}/register_fuse")
+        wait_for_app(page)
+        wait_for_viewers(page)
+        frame = viewer_frame(page)
+        assert frame.locator("canvas").count() >= 2  # fixed | moving before (| after, once registered)
+        assert viewer_hooks(frame)["layout"] == "axial"
+        assert "Traceback" not in page.inner_text("body")
