@@ -232,7 +232,8 @@ _FOUR_PANELS = textwrap.dedent(
     @st.cache_resource
     def volumes():
         case = get_cohort_spec("demo").subject(0).to_case()
-        synthetic = case.ct.with_array(case.ct.array + 30.0, name="synthetic CT")
+        noise = np.random.default_rng(0).normal(0.0, 25.0, case.ct.shape).astype(np.float32)
+        synthetic = case.ct.with_array(case.ct.array + noise, name="synthetic CT")
         error = case.ct.with_array(synthetic.array - case.ct.array, modality="UNKNOWN")
         return {{"CT": case.ct, "MR": case.mr, "synthetic CT": synthetic, "error": error}}
 

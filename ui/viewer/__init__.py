@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 import streamlit.components.v1 as components
-from scipy import ndimage
 from streamlit.errors import StreamlitDuplicateElementKey
 
 from fusion_core.viz import views
@@ -221,8 +220,8 @@ def _panel(
         "bytes": name,
         "digest": encoded.digest,
         "ct": ct,
-        "window": list(window or views.default_window(volume)),
-        "percentile_windows": None if ct else _percentile_windows(volume),
+        "window": list(window or payload.first_window(volume)),
+        "percentile_windows": None if ct else payload.percentile_windows(volume, PERCENTILE_WINDOWS),
         "lps_to_index": payload.lps_to_index(volume),
         "size": list(volume.size_xyz),
         "note": f"{volume.modality}: {encoded.resolution_note}",
@@ -230,15 +229,9 @@ def _panel(
     }
 
 
-def _percentile_windows(volume: Volume) -> dict[str, list[float]]:
-    return {name: list(display_window(volume, percentiles=p)) for name, p in PERCENTILE_WINDOWS.items()}
-
-
 def _mask_layer(mask: Volume, name: str, blobs: dict) -> dict:
     """A mask as its 3-D outline (the voxels of the mask that touch the outside), drawn in red."""
-    inside = mask.array > 0.5
-    outline = mask.with_array((inside & ~ndimage.binary_erosion(inside)).astype(np.float32), modality="MASK")
-    encoded = payload.encode(outline)
+    encoded = payload.encode(payload.outline(mask))
     blobs[name] = encoded.nifti_gz
     return {
         "bytes": name,

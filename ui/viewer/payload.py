@@ -17,7 +17,10 @@ import weakref
 
 import nibabel as nib
 import numpy as np
+from scipy import ndimage
 
+from fusion_core.viz.display import display_window
+from fusion_core.viz.views import default_window
 from fusion_core.volume import Volume
 
 # Streamlit's default server.maxMessageSize is 200 MB; stay well under it for a whole case (4 panels).
@@ -25,6 +28,7 @@ VOLUME_BUDGET_BYTES = 40_000_000
 _INT16 = 32000.0
 
 _ENCODED: weakref.WeakKeyDictionary[Volume, EncodedVolume] = weakref.WeakKeyDictionary()
+_REMEMBERED: weakref.WeakKeyDictionary[Volume, dict] = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 
 
@@ -125,3 +129,47 @@ def encode(volume: Volume, budget_bytes: int = VOLUME_BUDGET_BYTES) -> EncodedVo
 def lps_to_index(volume: Volume) -> list[float]:
     """Row-major 4x4 mapping LPS mm to the volume's continuous (x, y, z) voxel index."""
     return [float(v) for v in np.linalg.inv(volume.affine).ravel()]
+
+
+def _remembered(volume: Volume, name: str, compute):
+    """``compute()`` once per volume object and ``name`` (percentiles of a 400 MB scan on every rerun add up)."""
+    with _LOCK:
+        known = _REMEMBERED.setdefault(volume, {})
+        if name in known:
+            return known[name]
+    value = compute()
+    with _LOCK:
+        known[name] = value
+    return value
+
+
+def first_window(volume: Volume) -> tuple[float, float]:
+    """(level, width) the viewer opens with: the core's default; a constant map gets a unit window."""
+
+    def compute() -> tuple[float, float]:
+        if np.ptp(volume.array) == 0:  # no spread to take percentiles of
+            return float(volume.array.flat[0]), 1.0
+        return tuple(float(v) for v in default_window(volume))
+
+    return _remembered(volume, "first", compute)
+
+
+def percentile_windows(volume: Volume, choices: dict[str, tuple[float, float]]) -> dict[str, list[float]] | None:
+    """name -> [level, width] between percentiles of the head's voxels (MR buttons); None for a constant map."""
+
+    def compute() -> dict[str, list[float]] | None:
+        if np.ptp(volume.array) == 0:
+            return None
+        return {name: [float(v) for v in display_window(volume, percentiles=p)] for name, p in choices.items()}
+
+    return _remembered(volume, f"percentiles-{sorted(choices.items())}", compute)
+
+
+def outline(mask: Volume) -> Volume:
+    """The voxels of a mask that touch its outside (a 3-D outline), made once per mask object."""
+
+    def compute() -> Volume:
+        inside = mask.array > 0.5
+        return mask.with_array((inside & ~ndimage.binary_erosion(inside)).astype(np.float32), modality="MASK")
+
+    return _remembered(mask, "outline", compute)
