@@ -138,7 +138,8 @@ def wait_for_app(page, *, min_images: int = 0, timeout_ms: int = 180_000) -> Non
             const running = document.querySelector("[data-testid='stStatusWidget']");
             const imgs = [...document.querySelectorAll("[data-testid='stImage'] img, [data-testid='stImageContainer'] img")]
                 .filter(i => i.complete && i.naturalWidth > 0);
-            return !running && imgs.length >= n;
+            const spinning = document.querySelector("[data-testid='stSpinner']");  // a cached function still computing
+            return !running && !spinning && imgs.length >= n;
         }""",
         arg=min_images,
         timeout=timeout_ms,
@@ -187,10 +188,12 @@ def main() -> None:
     with serve_app() as url, browser_page(height=args.height) as page:
         for name in args.pages:
             page.goto(f"{url}/{name}")
+            page.locator("[data-testid='stMain'] h1").first.wait_for(timeout=180_000)  # the page itself ran
             wait_for_app(page, min_images=args.min_images)
             if args.wait_selector and name:  # Home has no chart: don't wait for one there
                 page.wait_for_selector(args.wait_selector, timeout=180_000)
-            if page.locator(VIEWER_IFRAME).count():
+            with contextlib.suppress(Exception):  # a page with a scan viewer: wait for its first frame
+                page.locator(VIEWER_IFRAME).first.wait_for(timeout=15_000)
                 wait_for_viewers(page)
             time.sleep(1.0)
             target = args.out / f"{name or 'home'}.png"
