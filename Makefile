@@ -10,7 +10,7 @@ ADDRESS ?= 127.0.0.1
 CHROMIUM ?= /usr/bin/chromium
 DCIODVFY ?= /usr/bin/dciodvfy
 
-.PHONY: run test setup browser dicom-tools lint bench phantom-data train clean
+.PHONY: run test setup browser dicom-tools lint bench phantom-data train clean viewer-bundle
 
 run: setup
 	$(BIN)/streamlit run app.py --server.headless true --server.port $(PORT) --server.address $(ADDRESS)
@@ -41,6 +41,11 @@ dicom-tools:
 		SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq dicom3tools >/dev/null; }
 	@test -x $(DCIODVFY) || { echo "dciodvfy is missing at $(DCIODVFY); install Debian's 'dicom3tools' package"; exit 1; }
+
+# Rebuild the scan viewer's JavaScript (NiiVue, pinned in package-lock.json); the built bundle is checked in,
+# so `make run` and `make test` need neither npm nor a network.
+viewer-bundle:
+	cd ui/viewer/frontend && npm ci --no-audit --no-fund && npm run build
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

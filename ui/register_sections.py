@@ -37,6 +37,7 @@ from fusion_core.volume import Volume
 from ui import register_widgets as rw
 from ui.cache_keys import NormalisationKey, RegistrationKey, normalisation_key, registration_key
 from ui.display import display, mr_window
+from ui.viewer import tri_planar, use_webgl
 
 IMAGE_PX = 420  # slice images: large enough to read, small enough to compare side by side
 DEFAULTS = RegistrationOptions()  # the widgets start at the API's defaults
@@ -212,10 +213,22 @@ def _before_after(tab, fixed_slice: np.ndarray, before_slice: np.ndarray, after_
         cols[1].image(render(fixed_slice, after_slice), caption="after registration", width=IMAGE_PX)
 
 
+def _linked_viewer(pair: Registered, views: tuple, ct_window: tuple, mr_levels: tuple) -> None:
+    """Fixed, moving before and (once registered) after in the linked WebGL viewer; the composites stay below."""
+    if not use_webgl():
+        return
+    fixed_view, before_view, after_view = views
+    linked = {f"{pair.fixed_name} (fixed)": fixed_view, f"{pair.moving_name} before": before_view}
+    linked |= {f"{pair.moving_name} after": after_view} if after_view is not None else {}
+    windows = {k: tuple(ct_window) if v.modality == "CT" else mr_levels for k, v in linked.items()}
+    tri_planar(linked, key="rf-view", layout="axial", windows=windows)
+
+
 def compare_section(case: Case, pair: Registered) -> ComparedSlices:
     """Checkerboard, blend, edges and joint histogram of one axial slice, before and after registration."""
     fixed_view, before_view, after_view, index, ct_window = _slice_widgets(pair)
     mr_levels = mr_window(case.mr)  # one window for the MR before, after and fixed (the Data page's)
+    _linked_viewer(pair, (fixed_view, before_view, after_view), ct_window, mr_levels)
     fixed_slice, before_slice, after_slice = (
         display_slice(v, index, ct_window, mr_levels) if v is not None else None
         for v in (fixed_view, before_view, after_view)

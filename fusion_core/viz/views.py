@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import SimpleITK as sitk
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from fusion_core.preprocess.window import WINDOW_PRESETS, apply_window
 from fusion_core.viz.display import display_window
@@ -150,6 +150,7 @@ def render_slice(
     overlay: np.ndarray | None = None,
     overlay_rgb: tuple[int, int, int] = (255, 60, 60),
     display_mm_per_pixel: float | None = None,
+    point_mm: np.ndarray | None = None,
 ) -> np.ndarray:
     """An RGB (rows, cols, 3) uint8 image of one slice, square-pixelled, optionally with a mask overlay.
 
@@ -159,12 +160,16 @@ def render_slice(
         window: (level, width) in the volume's units.
         overlay: optional volume-shaped (z, y, x) mask; its slice is blended in ``overlay_rgb``.
         display_mm_per_pixel: output pixel size; defaults to the finest in-plane spacing.
+        point_mm: the LPS point the slice was chosen for; pixels of the slice plane through it that the
+            scan does not cover are hatched (see :func:`mark_outside`).
     """
     grey = window_to_uint8(extract_slice(volume, plane, index), *window)
     rgb = np.repeat(grey[..., None], 3, axis=2)
     if overlay is not None:
         mask = extract_slice(volume.with_array(overlay), plane, index) > 0.5
         rgb[mask] = (0.55 * rgb[mask] + 0.45 * np.asarray(overlay_rgb)).astype(np.uint8)
+    if point_mm is not None:
+        rgb = mark_outside(rgb, field_of_view_mask(volume, plane, point_mm, reference=volume))
     return square_pixels(rgb, volume, plane, display_mm_per_pixel)
 
 
@@ -181,6 +186,75 @@ def square_pixels(
     return rgb
 
 
+def field_of_view_mask(
+    volume: Volume, plane: Plane | str, point_mm: np.ndarray, *, reference: Volume | None = None
+) -> np.ndarray:
+    """Which pixels of a slice through ``point_mm`` lie inside ``volume``'s field of view.
+
+    The slice is ``reference``'s (default: ``volume``'s own, canonical) slice grid in ``plane`` through
+    the point, display-oriented as :func:`extract_slice` returns it, but not clipped: a point beyond the
+    scan's first or last slice gives an all-False mask. Oblique grids work too (each pixel centre is
+    mapped through physical space).
+
+    Args:
+        volume: the scan whose coverage is asked about (any grid).
+        plane: axial, coronal or sagittal.
+        point_mm: (3,) LPS position the slice passes through.
+        reference: canonical volume whose slice grid the mask is on (default: ``volume`` made canonical).
+
+    Returns:
+        (rows, cols) bool: True where the pixel centre is inside ``volume``'s voxels.
+    """
+    plane = Plane.parse(plane)
+    reference = canonical(volume) if reference is None else reference
+    xyz = _slice_index_grid(reference, plane, float(reference.physical_to_index(point_mm)[_PLANE_AXIS[plane]]))
+    inside = volume.physical_to_index(reference.index_to_physical(xyz.reshape(-1, 3)))
+    upper = np.asarray(volume.size_xyz, dtype=float) - 0.5
+    return np.all((inside >= -0.5) & (inside <= upper), axis=1).reshape(xyz.shape[:2])
+
+
+def _slice_index_grid(volume: Volume, plane: Plane, through: float) -> np.ndarray:
+    """(rows, cols, 3) continuous (x, y, z) index of each pixel of a display-oriented slice."""
+    nx, ny, nz = volume.size_xyz
+    if plane is Plane.AXIAL:  # rows: y, cols: x
+        y, x = np.meshgrid(np.arange(ny), np.arange(nx), indexing="ij")
+        return np.stack([x, y, np.full_like(x, through, dtype=float)], axis=-1).astype(float)
+    z, lateral = np.meshgrid(np.arange(nz)[::-1], np.arange(nx if plane is Plane.CORONAL else ny), indexing="ij")
+    fixed = np.full(z.shape, through)
+    if plane is Plane.CORONAL:  # rows: z (superior at top), cols: x
+        return np.stack([lateral, fixed, z], axis=-1).astype(float)
+    return np.stack([fixed, lateral, z], axis=-1).astype(float)  # sagittal: rows z, cols y
+
+
+OUTSIDE_TEXT = "outside this scan"
+
+
+def mark_outside(rgb: np.ndarray, inside: np.ndarray) -> np.ndarray:
+    """Hatch the pixels of an (h, w, 3) image that lie outside the scan, and say so when none is inside.
+
+    Args:
+        rgb: (h, w, 3) uint8 slice image.
+        inside: (h, w) bool from :func:`field_of_view_mask` (same shape as ``rgb``'s first two axes).
+    """
+    out = rgb.copy()
+    out[~inside] = _hatch(inside.shape)[~inside]
+    if not inside.any():
+        image = Image.fromarray(out)
+        draw = ImageDraw.Draw(image)
+        box = draw.textbbox((0, 0), OUTSIDE_TEXT)
+        x, y = (out.shape[1] - box[2]) // 2, (out.shape[0] - box[3]) // 2
+        draw.rectangle((x - 4, y - 3, x + box[2] + 4, y + box[3] + 3), fill=(30, 30, 34))
+        draw.text((x, y), OUTSIDE_TEXT, fill=(240, 240, 240))
+        out = np.asarray(image)
+    return out
+
+
+def _hatch(shape: tuple[int, int]) -> np.ndarray:
+    """(h, w, 3) uint8 diagonal grey stripes: the look of "no data from this scan here"."""
+    rows, cols = np.indices(shape)
+    return np.repeat(np.where(((rows + cols) // 6) % 2 == 0, 62, 48).astype(np.uint8)[..., None], 3, axis=2)
+
+
 def render_linked_row(
     volumes: dict[str, Volume],
     plane: Plane | str,
@@ -191,7 +265,9 @@ def render_linked_row(
     """Render the slice at ``point_mm`` of every (canonical) volume on one shared canvas.
 
     All images share one millimetre-per-pixel scale and the same canvas size (smaller fields of
-    view are centred on black), so scans from different scanners keep their true relative size.
+    view are centred on a hatched margin), so scans from different scanners keep their true relative
+    size. A scan that does not reach ``point_mm`` in this plane is hatched with the words
+    "outside this scan" (never a plain black picture, never its nearest edge slice).
 
     Returns:
         label -> (RGB image, slice index).
@@ -202,7 +278,9 @@ def render_linked_row(
     for label, volume in volumes.items():
         index = slice_index_at(volume, plane, point_mm)
         overlay = (overlays or {}).get(label)
-        rgb = render_slice(volume, plane, index, window=windows[label], overlay=overlay, display_mm_per_pixel=step)
+        rgb = render_slice(
+            volume, plane, index, window=windows[label], overlay=overlay, display_mm_per_pixel=step, point_mm=point_mm
+        )
         images[label] = (rgb, index)
     rows = max(rgb.shape[0] for rgb, _ in images.values())
     cols = max(rgb.shape[1] for rgb, _ in images.values())
@@ -210,8 +288,8 @@ def render_linked_row(
 
 
 def pad_centred(rgb: np.ndarray, rows: int, cols: int) -> np.ndarray:
-    """Centre an (h, w, 3) image on a black (rows, cols, 3) canvas."""
-    canvas = np.zeros((rows, cols, 3), dtype=rgb.dtype)
+    """Centre an (h, w, 3) image on a (rows, cols, 3) canvas hatched as outside the scan."""
+    canvas = _hatch((rows, cols)).astype(rgb.dtype)
     top, left = (rows - rgb.shape[0]) // 2, (cols - rgb.shape[1]) // 2
     canvas[top : top + rgb.shape[0], left : left + rgb.shape[1]] = rgb
     return canvas

@@ -22,7 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = [
     "--no-sandbox",
-    "--disable-gpu",
+    "--use-angle=swiftshader",  # software WebGL (no GPU here): the scan viewer draws with WebGL 2
+    "--enable-unsafe-swiftshader",
     "--disable-quic",
     "--no-first-run",
     "--disable-background-networking",
@@ -44,15 +45,21 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve_app(*, timeout: float = 120.0) -> Iterator[str]:
-    """Run ``streamlit run app.py`` on 127.0.0.1 and yield its base URL; stop it afterwards."""
+def serve_app(
+    *, timeout: float = 120.0, env: dict[str, str] | None = None, script: Path | None = None
+) -> Iterator[str]:
+    """Run ``streamlit run app.py`` on 127.0.0.1 and yield its base URL; stop it afterwards.
+
+    ``env`` adds environment variables, e.g. ``{"FUSION_VIEWER": "png"}`` for server-drawn slices;
+    ``script`` serves another script instead of app.py (benchmarks of one component).
+    """
     port = _free_port()
     command = [
         sys.executable,
         "-m",
         "streamlit",
         "run",
-        str(ROOT / "app.py"),
+        str(script or ROOT / "app.py"),
         "--server.headless",
         "true",
         "--server.port",
@@ -62,7 +69,9 @@ def serve_app(*, timeout: float = 120.0) -> Iterator[str]:
     ]
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+        )
         try:
             _wait_healthy(url, process, log, timeout)
             yield url
@@ -88,8 +97,8 @@ def _wait_healthy(url: str, process: subprocess.Popen, log, timeout: float) -> N
 
 
 @contextlib.contextmanager
-def browser_page(width: int = 1500, height: int = 1100):
-    """A Playwright page in a fresh headless Chromium profile."""
+def browser_page(width: int = 1500, height: int = 1100, extra_args: tuple[str, ...] = ()):
+    """A Playwright page in a fresh headless Chromium profile (``extra_args``: more Chromium switches)."""
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile, sync_playwright() as playwright:
@@ -97,7 +106,7 @@ def browser_page(width: int = 1500, height: int = 1100):
             profile,
             executable_path=chromium_path(),
             headless=True,
-            args=CHROMIUM_ARGS,
+            args=[*CHROMIUM_ARGS, *extra_args],
             viewport={"width": width, "height": height},
         )
         try:
@@ -129,11 +138,38 @@ def wait_for_app(page, *, min_images: int = 0, timeout_ms: int = 180_000) -> Non
             const running = document.querySelector("[data-testid='stStatusWidget']");
             const imgs = [...document.querySelectorAll("[data-testid='stImage'] img, [data-testid='stImageContainer'] img")]
                 .filter(i => i.complete && i.naturalWidth > 0);
-            return !running && imgs.length >= n;
+            const spinning = document.querySelector("[data-testid='stSpinner']");  // a cached function still computing
+            return !running && !spinning && imgs.length >= n;
         }""",
         arg=min_images,
         timeout=timeout_ms,
     )
+
+
+VIEWER_IFRAME = "iframe[title='ui.viewer.fusion_viewer']"
+
+
+def viewer_frame(page, index: int = 0):
+    """The Playwright ``Frame`` of the ``index``-th scan viewer on the page (it lives in an iframe)."""
+    handle = page.locator(VIEWER_IFRAME).nth(index).element_handle(timeout=180_000)
+    return handle.content_frame()
+
+
+def wait_for_viewers(page, *, count: int = 1, timeout_ms: int = 180_000) -> None:
+    """Wait until ``count`` scan viewers have drawn at least one frame (their ``data-frames`` > 0)."""
+    page.wait_for_function(
+        """([selector, n]) => {
+            const frames = [...document.querySelectorAll(selector)].map(f => f.contentDocument?.getElementById("root"));
+            return frames.filter(r => r && Number(r.dataset.frames) > 0).length >= n;
+        }""",
+        arg=[VIEWER_IFRAME, count],
+        timeout=timeout_ms,
+    )
+
+
+def viewer_hooks(frame) -> dict[str, str]:
+    """The viewer's test hooks: ``slice``, ``positionMm``, ``frames`` (strings, as on the element)."""
+    return frame.evaluate("() => ({...document.getElementById('root').dataset})")
 
 
 def main() -> None:
@@ -152,9 +188,13 @@ def main() -> None:
     with serve_app() as url, browser_page(height=args.height) as page:
         for name in args.pages:
             page.goto(f"{url}/{name}")
+            page.locator("[data-testid='stMain'] h1").first.wait_for(timeout=180_000)  # the page itself ran
             wait_for_app(page, min_images=args.min_images)
             if args.wait_selector and name:  # Home has no chart: don't wait for one there
                 page.wait_for_selector(args.wait_selector, timeout=180_000)
+            with contextlib.suppress(Exception):  # a page with a scan viewer: wait for its first frame
+                page.locator(VIEWER_IFRAME).first.wait_for(timeout=15_000)
+                wait_for_viewers(page)
             time.sleep(1.0)
             target = args.out / f"{name or 'home'}.png"
             page.screenshot(path=str(target), full_page=True)

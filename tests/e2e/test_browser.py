@@ -19,7 +19,9 @@ if chromium_path() is None:
 
 @pytest.fixture(scope="module")
 def app_url():
-    with serve_app() as url:
+    # These tests read the pages through server-drawn slices (images); the WebGL viewer has its own tests
+    # (test_viewer.py).
+    with serve_app(env={"FUSION_VIEWER": "png"}) as url:
         yield url
 
 

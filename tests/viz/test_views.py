@@ -91,8 +91,33 @@ def test_linked_row_shares_scale_and_canvas():
     row = views.render_linked_row({"a": small, "b": large}, "axial", np.zeros(3), {"a": (0.5, 1), "b": (0.5, 1)})
     (image_a, _), (image_b, _) = row["a"], row["b"]
     assert image_a.shape == image_b.shape == (40, 40, 3)  # 40 mm at 1 mm per pixel
-    assert image_a[:, :, 0].sum() == 20 * 20 * 255  # the smaller field of view is centred on black
+    assert (image_a[10:30, 10:30] == 255).all()  # the smaller field of view, centred ...
+    margin = np.ones((40, 40), dtype=bool)
+    margin[10:30, 10:30] = False
+    assert image_a[margin].min() > 0 and image_a[margin].max() < 100  # ... on a hatched margin, never black
     assert image_b.min() == 255
+
+
+def test_field_of_view_mask_marks_what_a_smaller_scan_covers():
+    large = Volume(np.ones((10, 20, 20)), spacing=(2, 2, 1), origin=(-20, -20, -5))
+    small = Volume(np.ones((10, 10, 10)), spacing=(1, 1, 1), origin=(0, 0, -5))  # covers x, y in [-0.5, 9.5] mm
+    mask = views.field_of_view_mask(small, "axial", np.zeros(3), reference=large)
+    assert mask.shape == (20, 20)
+    assert mask.sum() == 5 * 5  # large's pixel centres at 0, 2, 4, 6, 8 mm along x and y
+    assert not views.field_of_view_mask(small, "axial", np.array([0.0, 0.0, 40.0])).any()  # beyond the last slice
+    assert views.field_of_view_mask(small, "coronal", np.array([0.0, 5.0, 40.0])).all()
+
+
+def test_a_slice_outside_the_scan_says_so_and_is_not_black():
+    ct = Volume(np.ones((10, 20, 20)), origin=(-10, -10, -5))
+    mr = Volume(np.ones((4, 20, 20)), origin=(-10, -10, -5))  # covers z in [-5.5, -1.5] mm only
+    row = views.render_linked_row(
+        {"CT": ct, "MR": mr}, "axial", np.array([0.0, 0.0, 3.0]), {"CT": (0.5, 1), "MR": (0.5, 1)}
+    )
+    outside, _ = row["MR"]
+    assert outside.min() > 0 and outside.max() > 200  # hatched grey with light text, not the edge slice
+    assert (outside < 255).mean() > 0.9  # not the MR's white voxels of its nearest slice
+    assert (row["CT"][0] == 255).all()
 
 
 @pytest.mark.parametrize(
