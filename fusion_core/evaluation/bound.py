@@ -26,7 +26,7 @@ def dprime(auc: float | np.ndarray) -> float | np.ndarray:
 
 
 def fused_dprime(auc_a: float, auc_b: float) -> float:
-    """d' of the ideal observer of two independent sources: sqrt(d'_a^2 + d'_b^2)."""
+    """Return d' of the ideal observer of two independent sources: sqrt(d'_a^2 + d'_b^2)."""
     return float(np.hypot(dprime(auc_a), dprime(auc_b)))
 
 

@@ -176,7 +176,7 @@ def bound_position(auc: AUCResult, bound: float, *, unimodal: bool = False) -> B
 
 
 def bound_positions(evaluations: list[StrategyEvaluation], bound: float) -> dict[str, BoundPosition]:
-    """strategy -> :func:`bound_position` (a strategy that reads one modality is one of the bound's inputs)."""
+    """Map strategy -> :func:`bound_position` (a strategy that reads one modality is one of the bound's inputs)."""
     return {e.strategy: bound_position(e.roc.auc, bound, unimodal=e.inputs != BOTH) for e in evaluations}
 
 

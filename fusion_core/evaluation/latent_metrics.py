@@ -30,7 +30,7 @@ class Mixing:
 
     @property
     def score(self) -> float:
-        """observed / ideal: 0 = fully separated, 1 = perfectly mixed."""
+        """Ratio observed / ideal: 0 = fully separated, 1 = perfectly mixed."""
         return self.observed / self.ideal if self.ideal else float("nan")
 
 

@@ -126,7 +126,7 @@ def calibrate_strategies(
 
 
 def calibration_frame(results: list[CalibrationResult]):
-    """pandas DataFrame, one row per strategy: ECE before, ECE after, temperature(s), fitted on."""
+    """Return a pandas DataFrame, one row per strategy: ECE before, ECE after, temperature(s), fitted on."""
     import pandas as pd
 
     return pd.DataFrame(

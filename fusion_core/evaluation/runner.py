@@ -38,7 +38,8 @@ from fusion_core.evaluation.scores_io import (
 
 def input_subsets(inputs: Sequence[str]) -> list[tuple[str, ...]]:
     """The input subsets a model is scored on: all its inputs, then CT alone and the MR weightings alone
-    (for a model that reads both)."""
+    (for a model that reads both).
+    """
     inputs = tuple(inputs)
     ct = tuple(m for m in inputs if m == "CT")
     mr = tuple(m for m in inputs if m != "CT")
@@ -84,7 +85,8 @@ def subject_row(subject, spec_name: str, split: str) -> dict[str, Any]:
 
 def score_case(model, volumes: dict, *, mc_samples: int = 8, complete_only: bool = False) -> dict[str, float]:
     """{"score[...]": p, "uncertainty[...]": sd} of one model on one case's aligned volumes, per subset
-    (only the complete input with ``complete_only``)."""
+    (only the complete input with ``complete_only``).
+    """
     from fusion_core.inference import ModelInputError, classify
 
     row: dict[str, float] = {}

@@ -97,7 +97,7 @@ def crop_fraction(model: LoadedModel) -> float:
 
 
 def neighbours(model: LoadedModel) -> int:
-    """k of a 2.5-D model (each slice with k neighbours each side as channels); 0 for 2-D."""
+    """Return k of a 2.5-D model (each slice with k neighbours each side as channels); 0 for 2-D."""
     return (int(getattr(getattr(model.config, "encoder", None), "in_channels", 1)) - 1) // 2
 
 

@@ -208,7 +208,8 @@ class Rescale:
     @classmethod
     def of(cls, volume: Volume) -> Rescale:
         """Slope 1 (values to the nearest integer) when the range fits int16 and, but for a CT, spans
-        at least :data:`MIN_INTEGER_RANGE`; otherwise the range is scaled to span most of int16."""
+        at least :data:`MIN_INTEGER_RANGE`; otherwise the range is scaled to span most of int16.
+        """
         low, high = _finite_range(volume.array)
         wide = volume.modality == "CT" or high - low >= MIN_INTEGER_RANGE
         if wide and low >= -_INT16 and high <= _INT16:
@@ -251,7 +252,8 @@ def slice_positions(volume: Volume) -> tuple[np.ndarray, list[int]]:
     """((z, 3) LPS position of each slice's first voxel, the order to write slices in).
 
     DICOM's slice normal is row x column; a left-handed volume's slices run against it, so they are
-    written in reverse order (readers sort by position along the normal)."""
+    written in reverse order (readers sort by position along the normal).
+    """
     affine = volume.affine
     k = np.arange(volume.shape[0])
     positions = affine[:3, 3][None, :] + k[:, None] * affine[:3, 2][None, :]
@@ -440,7 +442,8 @@ def _describe(reference: Any) -> str:
 
 def dicom_reference(case: Any, role: str = "mr") -> Path | None:
     """The case's input scan of ``role`` ("mr" or "ct") when it was read from DICOM (a folder or a
-    DICOM file), to pass as ``reference=``; None when it came from another format or from memory."""
+    DICOM file), to pass as ``reference=``; None when it came from another format or from memory.
+    """
     from fusion_core.io.dicom import is_dicom_file
 
     path = getattr(case, "meta", {}).get("files", {}).get(role)

@@ -48,7 +48,8 @@ class DiffusionRefiner(nn.Module):
     def base(self, source: torch.Tensor) -> torch.Tensor:
         """The frozen U-Net's prediction (B, 1, S, S) in network units, mirror-averaged when the
         synthesis config's ``flip_average`` says so (in training too, so the residual the flow
-        learns is the one left by the base it will refine)."""
+        learns is the one left by the base it will refine).
+        """
         if self.config.synthesis.flip_average:
             return flip_averaged(self.unet, source)
         return self.unet(source)

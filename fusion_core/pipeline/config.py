@@ -128,7 +128,8 @@ def build_config(
 ) -> PipelineConfig:
     """A config from the CLI's view: ``models`` sorted into generators, classifiers and encoders;
     defaults where none is named (synthesis: :func:`default_synthesis_models`; classify: clf-early
-    plus the named classifiers; encode: the named encoders, else vae-poe)."""
+    plus the named classifiers; encode: the named encoders, else vae-poe).
+    """
     groups = split_models(list(models))
     classifiers = tuple(dict.fromkeys([DEFAULT_CLASSIFIER, *groups["classifier"]]))
     return PipelineConfig(

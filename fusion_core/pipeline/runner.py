@@ -60,7 +60,8 @@ def subject_key(inputs: dict[str, str], config: PipelineConfig) -> str:
 
 def is_current(out_dir: Path, key: str) -> bool:
     """Whether a subject's outputs are complete (manifest written last, every listed output present) and
-    were made from the same inputs with the same settings."""
+    were made from the same inputs with the same settings.
+    """
     manifest = out_dir / MANIFEST
     try:
         record = json.loads(manifest.read_text())
@@ -91,7 +92,8 @@ def _input_files(files) -> dict[str, Path]:
 # ------------------------------------------------------------------------------------------ executors
 class LoopExecutor:
     """Runs the tasks one after the other in this process, each when its result is asked for (the
-    plain-loop baseline, ``--workers 0``)."""
+    plain-loop baseline, ``--workers 0``).
+    """
 
     def submit(self, fn: Callable, *args: Any, **_: Any) -> _Deferred:
         return _Deferred(fn, args)
@@ -107,7 +109,8 @@ class _Deferred:
 
 def _thread_limit(workers: int) -> None:
     """Each pool process gets its share of the CPU cores for torch (no oversubscription); torch is not
-    imported for it (a run without model steps never loads it)."""
+    imported for it (a run without model steps never loads it).
+    """
     threads = max(1, (os.cpu_count() or 1) // max(1, workers))
     os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(threads)
     if "torch" in sys.modules:
@@ -115,8 +118,9 @@ def _thread_limit(workers: int) -> None:
 
 
 def _pool_context():
-    """fork when this process has not imported torch (the CLI: fast start); spawn otherwise, since a child
-    forked after torch started its thread pool can deadlock in its first operation."""
+    """Use fork when this process has not imported torch (the CLI: fast start); spawn otherwise, since a child
+    forked after torch started its thread pool can deadlock in its first operation.
+    """
     import multiprocessing
 
     return multiprocessing.get_context("spawn" if "torch" in sys.modules else "fork")
@@ -125,7 +129,8 @@ def _pool_context():
 @contextlib.contextmanager
 def open_executor(workers: int = 1, scheduler: str | None = None, client=None) -> Iterator[tuple[Any, str, int]]:
     """(executor, kind, workers): a Dask client (``client`` given, or connected to ``scheduler``), a
-    process pool of ``workers`` processes, or the in-process loop for ``workers`` 0."""
+    process pool of ``workers`` processes, or the in-process loop for ``workers`` 0.
+    """
     if client is not None:
         yield client, "dask", _dask_workers(client)
     elif scheduler:

@@ -1,5 +1,6 @@
 """The cohort's outputs: the metric table (CSV, and Parquet when pyarrow is installed), the JSON summary,
-labels as ``cohort.csv`` (so the output folder is a cohort again) and per-classifier scores files."""
+labels as ``cohort.csv`` (so the output folder is a cohort again) and per-classifier scores files.
+"""
 
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ def cohort_table(results: list) -> pd.DataFrame:
 
 def _column_rank(column: str) -> tuple[int, int]:
     """Identity and what ran first, then registration quality and coverage, classifier scores,
-    generation metrics, timings last."""
+    generation metrics, timings last.
+    """
     if column in FIRST_COLUMNS:
         return 0, FIRST_COLUMNS.index(column)
     groups = (
@@ -130,7 +132,8 @@ def _write_labels(out: Path, cohort, results: list) -> None:
 
 def write_classifier_scores(out: Path, table: pd.DataFrame, config: PipelineConfig, *, cohort_root: str) -> list[str]:
     """``scores/<classifier>/scores.csv`` in the shipped scores format (``fusion_core.evaluation.scores_io``),
-    for subjects with a known label: what the Fusion Performance page reads."""
+    for subjects with a known label: what the Fusion Performance page reads.
+    """
     from fusion_core.evaluation import score_column, uncertainty_column, write_scores
     from fusion_core.inference import read_card
     from fusion_core.inference.registry import model_dir

@@ -36,7 +36,8 @@ def head_mask_array(volume: Volume, *, ct_threshold_hu: float = HEAD_HU) -> np.n
 
 def ct_head_mask(volume: Volume, *, ct_threshold_hu: float = HEAD_HU) -> np.ndarray | None:
     """The CT head mask of a CT volume; None for other modalities, so that image metrics then use
-    every voxel."""
+    every voxel.
+    """
     return _ct_mask(volume.array, threshold_hu=ct_threshold_hu) if volume.modality == "CT" else None
 
 

@@ -94,7 +94,8 @@ class RegistrationOptions:
 
     def _check_ranges(self) -> None:
         """Refuse numbers the optimiser cannot use (found by fuzzing: 0 finalists divided by zero,
-        negative iterations overflowed inside SimpleITK)."""
+        negative iterations overflowed inside SimpleITK).
+        """
         checks = {
             "levels": (all(v >= 1 for v in self.levels), "shrink factors >= 1"),
             "smoothing": (all(0 <= v < math.inf for v in self.smoothing), "sigmas >= 0"),

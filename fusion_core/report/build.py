@@ -1,5 +1,6 @@
 """Fill a :class:`CaseReport` from the core: registration, normalisation, generation, classification,
-attribution. Each section runs only when its inputs exist; otherwise one line says why it is absent."""
+attribution. Each section runs only when its inputs exist; otherwise one line says why it is absent.
+"""
 
 from __future__ import annotations
 

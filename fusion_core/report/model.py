@@ -1,5 +1,6 @@
 """The case report's data: typed sections filled by :mod:`fusion_core.report.build`, drawn by
-:mod:`fusion_core.report.render`. Images are PNG data URIs (the report is one self-contained file)."""
+:mod:`fusion_core.report.render`. Images are PNG data URIs (the report is one self-contained file).
+"""
 
 from __future__ import annotations
 

@@ -47,7 +47,7 @@ def _check_rho(rho: float) -> float:
 
 
 def fused_dprime_correlated(d1: float, d2: float, rho: float) -> float:
-    """d' of the ideal observer of two equal-variance Gaussian detectors with noise correlation ``rho``.
+    """Return d' of the ideal observer of two equal-variance Gaussian detectors with noise correlation ``rho``.
 
     Args:
         d1, d2: the two detectors' d' (>= 0).

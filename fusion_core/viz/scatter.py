@@ -56,7 +56,7 @@ def _hover(meta: pd.DataFrame) -> list[str]:
 
 
 def link_segments(coords: np.ndarray, meta: pd.DataFrame) -> tuple[list, list]:
-    """x and y of one line per slice from its CT-only point to its MR-only point (None between lines)."""
+    """Return x and y of one line per slice from its CT-only point to its MR-only point (None between lines)."""
     ct, mr = paired_rows(meta)
     xs = np.full((len(ct), 3), np.nan)
     ys = np.full((len(ct), 3), np.nan)
