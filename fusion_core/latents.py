@@ -263,7 +263,8 @@ def retrieval_recall(
 
     Args:
         ct_latents: (n_ct, d) latents from CT alone; mr_latents: (n_mr, d) from MR alone.
-        ct_meta, mr_meta: rows matching the latents, with ``subject_id`` and ``slice``.
+        ct_meta: (with ``mr_meta``) rows matching the latents, with ``subject_id`` and ``slice``.
+        mr_meta: see ``ct_meta``.
         ks: the k of each Recall@k.
         tolerance: slices either side that still count as the partner.
 

@@ -60,7 +60,8 @@ def evaluate_strategy(
         scores: tidy scores.
         strategy: model name.
         threshold: operating point; None = Youden's J of this strategy.
-        n_boot, seed: bootstrap settings (the same resamples for AUC and table).
+        n_boot: (with ``seed``) bootstrap settings (the same resamples for AUC and table).
+        seed: see ``n_boot``.
     """
     inputs = scores.complete_inputs(strategy)
     labels, values = scores.scores(strategy, inputs)

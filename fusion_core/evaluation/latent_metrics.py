@@ -139,7 +139,8 @@ def canonical_correlations(x: np.ndarray, y: np.ndarray, *, n_components: int = 
     canonical correlations are then the singular values of the whitened cross-covariance.
 
     Args:
-        x, y: (n, dx) and (n, dy); row i of x pairs with row i of y.
+        x: (with ``y``) (n, dx) and (n, dy); row i of x pairs with row i of y.
+        y: see ``x``.
         n_components: how many to return (fewer when the reduced dimensions are fewer).
 
     Returns:

@@ -259,8 +259,11 @@ def auc_difference_ci(
 
     Args:
         labels: (n,) 0/1 truth.
-        scores_a, scores_b: (n,) scores of two classifiers on the same samples.
-        n_boot, alpha, seed: as in :func:`auc_with_ci`.
+        scores_a: (with ``scores_b``) (n,) scores of two classifiers on the same samples.
+        scores_b: see ``scores_a``.
+        n_boot: (with ``alpha``, ``seed``) as in :func:`auc_with_ci`.
+        alpha: see ``n_boot``.
+        seed: see ``n_boot``.
     """
     labels, scores_a = check_binary(labels, scores_a)
     _, scores_b = check_binary(labels, scores_b)

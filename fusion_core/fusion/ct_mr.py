@@ -70,7 +70,9 @@ def compare_ct_mr(
     The one method comparison of the package: each method gets the inputs :func:`fusion_inputs` gives it.
 
     Args:
-        ct_hu, ct_unit, mr_unit: as in :func:`fusion_inputs`.
+        ct_hu: (with ``ct_unit``, ``mr_unit``) as in :func:`fusion_inputs`.
+        ct_unit: see ``ct_hu``.
+        mr_unit: see ``ct_hu``.
         options: per-method options, e.g. ``{"blend": {"alpha": 0.3}}``.
         methods: the methods to compare (default: every :class:`FusionMethod`).
 

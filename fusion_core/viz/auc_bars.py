@@ -69,7 +69,8 @@ def shift_figure(baseline: Sequence[ShiftAUC], shifted: Sequence[ShiftAUC], *, s
     """Paired bars per strategy: AUC without shift and under the shift, 95 % CI error bars.
 
     Args:
-        baseline, shifted: ``shift_aucs`` outputs on the same subjects.
+        baseline: (with ``shifted``) ``shift_aucs`` outputs on the same subjects.
+        shifted: see ``baseline``.
         setting_label: the shift in words, for the legend (e.g. "CT: blur +1.0 mm, gain ×0.8").
     """
     fig = go.Figure()

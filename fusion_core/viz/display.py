@@ -74,7 +74,8 @@ def overlay_heatmap(
         base_unit_2d: (h, w) grey slice in [0, 1].
         heat_2d: (h, w) map values; NaN leaves the base showing.
         cmap: plotly colour scale name; default Inferno, or RdBu_r when ``diverging``.
-        vmin, vmax: colour limits (default: the data range); a diverging map is symmetric about 0.
+        vmin: (with ``vmax``) colour limits (default: the data range); a diverging map is symmetric about 0.
+        vmax: see ``vmin``.
         alpha: opacity of the map, 0..1. A diverging map fades to the base as values approach 0.
         diverging: signed values (e.g. CT error in HU): symmetric limits and a diverging scale.
 

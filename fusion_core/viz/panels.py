@@ -163,7 +163,8 @@ def comparison_rows(
     Args:
         volumes: label -> canonical volume on one grid (generated ones, then the real target).
         errors: label -> canonical signed-error volume of the generated ones (missing labels: no map).
-        plane, point_mm: which slice (the one through the viewer's cursor).
+        plane: (with ``point_mm``) which slice (the one through the viewer's cursor).
+        point_mm: see ``plane``.
         window: one (level, width) for every column, so grey levels compare.
         bar: colour scale of the error maps.
     """

@@ -156,7 +156,8 @@ def render_slice(
 
     Args:
         volume: canonical volume (see :func:`canonical`).
-        plane, index: which slice.
+        plane: (with ``index``) which slice.
+        index: see ``plane``.
         window: (level, width) in the volume's units.
         overlay: optional volume-shaped (z, y, x) mask; its slice is blended in ``overlay_rgb``.
         display_mm_per_pixel: output pixel size; defaults to the finest in-plane spacing.
