@@ -262,7 +262,8 @@ def retrieval_recall(
     within ±``tolerance`` slices. ``retrieval_chance`` gives the recall of a random ranking.
 
     Args:
-        ct_latents: (n_ct, d) latents from CT alone; mr_latents: (n_mr, d) from MR alone.
+        ct_latents: (n_ct, d) latents from CT alone.
+        mr_latents: (n_mr, d) latents from MR alone.
         ct_meta: (with ``mr_meta``) rows matching the latents, with ``subject_id`` and ``slice``.
         mr_meta: see ``ct_meta``.
         ks: the k of each Recall@k.

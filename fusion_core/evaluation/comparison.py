@@ -81,7 +81,10 @@ def evaluate_strategies(
     """:func:`evaluate_strategy` of every strategy, in display order.
 
     Args:
+        scores: tidy scores.
         thresholds: one threshold for all, {strategy: threshold} (missing ones: Youden), or None (Youden each).
+        n_boot: bootstrap resamples per strategy.
+        seed: bootstrap seed.
     """
     pick = thresholds if isinstance(thresholds, Mapping) else dict.fromkeys(scores.strategies, thresholds)
     return [evaluate_strategy(scores, s, threshold=pick.get(s), n_boot=n_boot, seed=seed) for s in scores.strategies]

@@ -107,7 +107,9 @@ def separability(latents: np.ndarray, labels: np.ndarray, subjects: np.ndarray, 
     """Silhouette and subject-held-out k-NN accuracy of labels in latent space.
 
     Args:
-        latents: (n, d); labels: n labels (NaN rows are left out); subjects: n subject ids (CV groups).
+        latents: (n, d).
+        labels: n labels (NaN rows are left out).
+        subjects: n subject ids (CV groups).
         k: neighbours of the classifier.
 
     Raises:
@@ -142,6 +144,7 @@ def canonical_correlations(x: np.ndarray, y: np.ndarray, *, n_components: int = 
         x: (with ``y``) (n, dx) and (n, dy); row i of x pairs with row i of y.
         y: see ``x``.
         n_components: how many to return (fewer when the reduced dimensions are fewer).
+        max_dims: most principal components kept per side before whitening.
 
     Returns:
         Descending correlations in [0, 1].

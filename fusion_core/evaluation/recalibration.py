@@ -74,6 +74,8 @@ def cross_fitted_probabilities(
     Args:
         labels: (n,) 0/1 truth.
         probabilities: (n,) raw probabilities.
+        n_folds: number of folds.
+        seed: seed of the fold assignment.
 
     Returns:
         ((n,) calibrated probabilities, one temperature per fold, fitted on the other folds).

@@ -103,7 +103,8 @@ def resample_aucs(labels: np.ndarray, scores: np.ndarray, rows: np.ndarray) -> n
     """AUC of each resample (row of indices) of checked ``labels`` and ``scores``.
 
     Args:
-        labels: (n,) int 0/1; scores: (n,) float.
+        labels: (n,) int 0/1.
+        scores: (n,) float.
         rows: (b, m) indices into the sample (each row must hold both classes).
 
     Returns:

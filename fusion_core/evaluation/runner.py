@@ -119,6 +119,8 @@ def score_models(
         models: name -> LoadedModel.
         spec: a CohortSpec (``get_cohort_spec("demo")``).
         split: "train", "val" or "test".
+        mc_samples: MC-dropout passes per subject and subset.
+        progress: print one line per subject.
         complete_only: score the complete input only, not each modality alone (what temperature
             scaling on a validation split needs; a third of the time).
 

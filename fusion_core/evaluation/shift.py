@@ -177,6 +177,7 @@ def score_shift(
         spec: the cohort spec (``get_cohort_spec("demo")``).
         indices: members of ``spec`` to score.
         setting: the shift.
+        mc_samples: MC-dropout passes per subject.
         split: the split the rows are labelled with ("val" for validation subjects).
         progress: called with (subjects done, total) after each subject.
         unshifted: scores of the same subjects as acquired (e.g. the shipped scores). A model that
@@ -237,7 +238,10 @@ def balanced_indices(spec, labels: dict[str, int], n: int, *, seed: int = 0) -> 
     """``n`` members of ``spec`` (half with a lesion, half without, as far as there are), sorted.
 
     Args:
+        spec: the cohort spec.
         labels: subject id -> label (e.g. from the shipped scores), so no subject is built to learn it.
+        n: how many members to pick.
+        seed: seed of the random pick within each class.
     """
     ids = spec.subject_ids()
     rng = np.random.default_rng(seed)

@@ -71,7 +71,8 @@ def latent_scatter(
     """The projection: one point per latent, ``customdata`` = its global row id (selection-safe).
 
     Args:
-        coords: (n, 2) projection; meta: the n rows of the latent table.
+        coords: (n, 2) projection.
+        meta: the n rows of the latent table.
         colour_by: one of ``COLOUR_BY``.
         links: draw a thin line from each slice's CT-only point to its MR-only point.
         method: axis title prefix ("UMAP", "PCA", "t-SNE").

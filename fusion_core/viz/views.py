@@ -160,6 +160,7 @@ def render_slice(
         index: see ``plane``.
         window: (level, width) in the volume's units.
         overlay: optional volume-shaped (z, y, x) mask; its slice is blended in ``overlay_rgb``.
+        overlay_rgb: blend colour of the overlay, 0-255 per channel.
         display_mm_per_pixel: output pixel size; defaults to the finest in-plane spacing.
     """
     grey = window_to_uint8(extract_slice(volume, plane, index), *window)
