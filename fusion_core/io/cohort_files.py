@@ -218,6 +218,7 @@ def read_csv(path: Path, *, required: tuple[str, ...], optional: tuple[str, ...]
     """Read a cohort CSV with string subject ids, checking its columns.
 
     Args:
+        path: the CSV file.
         required: columns that must be present.
         optional: other allowed columns, or None to allow any.
 

@@ -66,6 +66,7 @@ def synthesis_terms(
         target: see ``pred``.
         head: (B, 1, S, S) head mask (0/1).
         modality: "CT" or "MR", the target.
+        weights: the loss weights (bone weighting of a CT target).
     """
     if modality == "CT":
         true_hu = unit_to_hu(target)

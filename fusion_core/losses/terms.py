@@ -12,6 +12,8 @@ def reconstruction_loss(
     """Mean L1 or MSE between (B, C, S, S) tensors, optionally per-pixel weighted (e.g. head mask).
 
     Args:
+        recon: (B, C, S, S) reconstruction.
+        target: (B, C, S, S) target.
         weight: (B, 1, S, S) or broadcastable non-negative weights; the loss is their weighted mean.
         kind: "l1" or "mse".
     """

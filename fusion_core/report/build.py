@@ -48,6 +48,8 @@ def build_case_report(
         models: shipped model names (generators and classifiers); none: no model sections.
         registration: a ``RegistrationResult`` already computed (e.g. on the Register page); else,
             with ``register``, the MR is registered to the CT here (``registration_options``).
+        register: register the MR to the CT when no ``registration`` is given.
+        registration_options: options of that registration (None: the defaults).
         attribution_method: "integrated_gradients" (signed, per pixel) or "gradcam" for the classifiers' maps.
         source: where the case came from, in words.
         progress: called with a short message before each step.

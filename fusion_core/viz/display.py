@@ -138,8 +138,16 @@ def heatmap_figure(
 
     Args:
         title: what the map shows, in words.
+        base_unit_2d: (h, w) grey slice in [0, 1].
+        heat_2d: (h, w) map values; NaN leaves the base showing.
+        title: what the map shows, in words.
         colorbar_title: the map's quantity and unit, e.g. "error (HU)".
-        Other arguments: as for :func:`overlay_heatmap`.
+        cmap: as for :func:`overlay_heatmap`.
+        vmin: as for :func:`overlay_heatmap`.
+        vmax: as for :func:`overlay_heatmap`.
+        alpha: as for :func:`overlay_heatmap`.
+        diverging: as for :func:`overlay_heatmap`.
+        height: figure height in pixels.
     """
     rgb = overlay_heatmap(base_unit_2d, heat_2d, cmap=cmap, vmin=vmin, vmax=vmax, alpha=alpha, diverging=diverging)
     low, high = heat_range(heat_2d, vmin=vmin, vmax=vmax, diverging=diverging)
