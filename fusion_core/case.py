@@ -84,6 +84,7 @@ class Case:
 
     @property
     def is_paired(self) -> bool:
+        """True when the case has both a CT and an MR."""
         return self.ct is not None and self.mr is not None
 
     @functools.cached_property

@@ -164,6 +164,8 @@ def stack_tables(tables: Sequence[LatentTable]) -> LatentTable:
 
 
 class Projection(StrEnum):
+    """2-D projection method of the latents."""
+
     UMAP = "umap"
     PCA = "pca"
     TSNE = "tsne"

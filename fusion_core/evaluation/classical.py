@@ -278,6 +278,11 @@ def classical_scores(model: ClassicalBaseline, rows: pd.DataFrame, features: np.
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: fit the classical baseline on the training cohort, score the demo test split.
+
+    Returns:
+        The exit code (0).
+    """
     from fusion_core.data.cohorts import get_cohort_spec
     from fusion_core.evaluation.runner import split_indices
 

@@ -48,10 +48,12 @@ class CalibrationResult:
 
     @property
     def ece_before(self) -> float:
+        """Expected calibration error of the raw probabilities."""
         return self.before.ece
 
     @property
     def ece_after(self) -> float:
+        """Expected calibration error after temperature scaling."""
         return self.after.ece
 
 

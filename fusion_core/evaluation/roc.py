@@ -40,6 +40,7 @@ class AUCResult:
     seed: int
 
     def as_dict(self) -> dict[str, float]:
+        """The fields as a plain dict (for JSON and tables)."""
         return dataclasses.asdict(self)
 
 

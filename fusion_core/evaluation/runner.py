@@ -73,6 +73,7 @@ def split_members(spec, split: str) -> Iterator[tuple[int, Any]]:
 
 
 def subject_row(subject, spec_name: str, split: str) -> dict[str, Any]:
+    """The descriptive columns of one subject's scores row (id, label, lesion type, site, spec, split)."""
     return {
         "subject_id": subject.subject_id,
         "label": int(subject.label),
@@ -157,6 +158,11 @@ def merged_split(table: ScoresTable, path: Path) -> ScoresTable:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: score classifiers on a cohort split, print mean scores, optionally write scores files.
+
+    Returns:
+        The exit code (0).
+    """
     from fusion_core.data.cohorts import get_cohort_spec
     from fusion_core.inference import ASSETS_DIR, list_models, load_model
 

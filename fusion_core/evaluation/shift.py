@@ -41,6 +41,8 @@ SHIFT_MC_SAMPLES = 8  # as the shipped scores (runner default), so zero shift re
 
 
 class Normalisation(StrEnum):
+    """What is done to the shifted modality before the classifier sees it."""
+
     NONE = "none"
     ZSCORE = "zscore"
     HISTOGRAM = "histogram"
@@ -84,6 +86,7 @@ class ShiftSetting:
 
     @property
     def is_identity(self) -> bool:
+        """True when the setting changes nothing (no blur, unit scale, unit noise)."""
         return self.blur_mm == 0 and self.scale == 1 and self.noise == 1
 
 

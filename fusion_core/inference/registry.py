@@ -62,6 +62,7 @@ class ModelCard:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, name: str = "") -> ModelCard:
+        """Build a card from the parsed ``model_card.json`` (``name``: used when the file has none)."""
         trainer = data.get("trainer", {})
         return cls(
             name=str(data.get("name", name)),

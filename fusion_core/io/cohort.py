@@ -35,6 +35,7 @@ class Cohort:
 
     @property
     def subject_ids(self) -> list[str]:
+        """The subjects' ids, in cohort order."""
         return list(self._subjects)
 
     def __len__(self) -> int:

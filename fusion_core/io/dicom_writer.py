@@ -218,6 +218,7 @@ class Rescale:
 
     @property
     def is_identity(self) -> bool:
+        """True when stored values are the real values (slope 1, intercept 0)."""
         return self.slope == 1.0 and self.intercept == 0.0
 
     def stored(self, plane: np.ndarray) -> np.ndarray:

@@ -108,6 +108,7 @@ class FusionClassifier(nn.Module):
 
     @property
     def modalities(self) -> tuple[str, ...]:
+        """The input modalities, from the config."""
         return self.config.modalities
 
     def input_channels(self, modality: str) -> int:

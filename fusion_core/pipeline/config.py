@@ -17,6 +17,8 @@ DEFAULT_CLASSIFIER = "clf-early"
 
 
 class Step(StrEnum):
+    """A pipeline step, in pipeline order."""
+
     REGISTER = "register"
     NORMALISE = "normalise"
     SYNTHESISE = "synthesise"
@@ -26,6 +28,8 @@ class Step(StrEnum):
 
 
 class ExportFormat(StrEnum):
+    """Optional export formats of the generated volumes."""
+
     DICOM = "dicom"  # each generated volume also as a zipped DICOM series
 
 
@@ -78,9 +82,11 @@ class PipelineConfig:
             parse_choice(NormalisationMethod, getattr(self, name), name)
 
     def has(self, step: Step) -> bool:
+        """True when ``step`` is configured."""
         return step in self.steps
 
     def as_dict(self) -> dict[str, Any]:
+        """The config as a JSON-ready dict (steps as strings)."""
         data = dataclasses.asdict(self)
         data["steps"] = [str(s) for s in self.steps]
         if not self.export:  # runs from before the option existed stay current

@@ -51,6 +51,7 @@ class PipelineResults:
 
     @property
     def failures(self) -> dict[str, str]:
+        """Subject id -> error message of each failed subject."""
         return dict(self.summary.get("failures", {}))
 
     def subject_dir(self, subject_id: str) -> Path:

@@ -49,6 +49,7 @@ class PipelineRun:
     workers: int
 
     def count(self, status: str) -> int:
+        """Number of subjects with ``status``."""
         return sum(r.status == status for r in self.results)
 
 
@@ -96,6 +97,7 @@ class LoopExecutor:
     """
 
     def submit(self, fn: Callable, *args: Any, **_: Any) -> _Deferred:
+        """Defer ``fn(*args)`` until its result is asked for (keyword options of real executors are ignored)."""
         return _Deferred(fn, args)
 
 
@@ -153,6 +155,7 @@ def _dask_workers(client) -> int:
 
 
 def as_completed(futures: list, kind: str) -> Iterator:
+    """The futures of ``kind``'s executor ("loop", "dask" or processes), in the order they finish."""
     if kind == "loop":
         return iter(futures)
     if kind == "dask":
@@ -165,6 +168,11 @@ def as_completed(futures: list, kind: str) -> Iterator:
 
 
 def submit(executor, kind: str, job: SubjectJob):
+    """Submit ``process_subject(job)`` to ``executor`` (Dask: never served from its cache).
+
+    Returns:
+        The future.
+    """
     if kind == "dask":  # pure=False: a subject is redone when asked, never served from Dask's cache
         return executor.submit(process_subject, job, pure=False, key=f"subject-{job.subject_id}-{job.key}")
     return executor.submit(process_subject, job)

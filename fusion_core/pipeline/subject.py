@@ -66,6 +66,7 @@ class SubjectJob:
 
     @property
     def subject_id(self) -> str:
+        """The subject's id."""
         return self.files.subject_id
 
 
@@ -122,6 +123,7 @@ class StepPlan:
     skipped: dict[str, str]
 
     def has(self, step: Step) -> bool:
+        """True when ``step`` runs."""
         return step in self.steps
 
     def columns(self) -> dict[str, str]:

@@ -19,6 +19,8 @@ from fusion_core.volume import Volume
 
 
 class NormalisationMethod(StrEnum):
+    """Intensity normalisation methods (see :func:`normalise`)."""
+
     CT_WINDOW = "ct_window"
     PERCENTILE_CLIP = "percentile_clip"
     ZSCORE = "zscore"

@@ -68,6 +68,7 @@ class RegistrationResult:
 
     @property
     def final_metric(self) -> float:
+        """The last metric value of the optimisation (NaN when none was recorded)."""
         return self.metric_history[-1] if self.metric_history else float("nan")
 
     @property

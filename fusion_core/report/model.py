@@ -135,4 +135,5 @@ class CaseReport:
     seconds: float = 0.0
 
     def omit(self, section: str, reason: str) -> None:
+        """Record that ``section`` was left out, and why."""
         self.omitted.append((section, reason))

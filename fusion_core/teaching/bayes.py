@@ -46,10 +46,12 @@ class BayesFusion:
 
     @property
     def posterior(self) -> float:
+        """Probability after the last piece of evidence."""
         return float(self.probabilities[-1])
 
     @property
     def posterior_odds(self) -> float:
+        """Odds after the last piece of evidence."""
         return float(self.odds[-1])
 
 

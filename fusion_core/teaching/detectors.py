@@ -96,6 +96,7 @@ class DetectorFusion:
 
     @property
     def gain(self) -> float:
+        """Fused AUC minus the better single detector's AUC."""
         return self.fused_auc - max(self.auc1, self.auc2)
 
 

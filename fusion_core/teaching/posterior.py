@@ -32,6 +32,7 @@ class PosteriorBySubset:
 
     @property
     def n_slices(self) -> int:
+        """Number of slices of the subject."""
         return len(self.information[SUBSETS[0]])
 
     def additivity_error(self) -> float:

@@ -147,6 +147,7 @@ class SliceDataConfig:
         return {"CT": per, "MR": per * len(self.mr_weightings)}
 
     def cache_key(self) -> str:
+        """12-hex digest of the settings that decide the table (cohort contents, not names or paths)."""
         fields = {
             k: v
             for k, v in dataclasses.asdict(self).items()

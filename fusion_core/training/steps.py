@@ -27,6 +27,7 @@ from fusion_core.training.distributed import average_gradients
 
 
 def images(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The image tensors of ``batch`` (one per modality)."""
     return {m: batch[m] for m in MODALITIES}
 
 
@@ -82,6 +83,7 @@ def random_patch(batch: dict[str, torch.Tensor], size: int) -> dict[str, torch.T
 
 
 def loss_weight_map(weights: Any) -> dict[str, float]:
+    """The numeric fields of a loss-weights dataclass, as floats."""
     return {k: float(v) for k, v in vars(weights).items() if isinstance(v, int | float)}
 
 

@@ -37,10 +37,12 @@ class ColourBar:
 
     @classmethod
     def signed(cls, limit: float, title: str) -> ColourBar:
+        """A diverging scale symmetric about 0, from -``limit`` to ``limit``."""
         return cls(-limit, limit, title, DIVERGING_CMAP)
 
     @classmethod
     def sequential(cls, high: float, title: str, low: float = 0.0) -> ColourBar:
+        """A sequential scale from ``low`` to ``high`` (at least a hair above ``low``)."""
         return cls(low, max(high, low + 1e-12), title, SEQUENTIAL_CMAP)
 
 

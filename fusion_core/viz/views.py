@@ -23,12 +23,19 @@ from fusion_core.volume import Volume
 
 
 class Plane(enum.StrEnum):
+    """Anatomical viewing plane."""
+
     AXIAL = "axial"
     CORONAL = "coronal"
     SAGITTAL = "sagittal"
 
     @classmethod
     def parse(cls, value: str) -> Plane:
+        """The plane named ``value`` (any case).
+
+        Raises:
+            ValueError: an unknown name (the message lists the choices).
+        """
         try:
             return cls(str(value).lower())
         except ValueError:
