@@ -106,7 +106,7 @@ class BoundInputs:
 
 
 def unimodal_models(scores: StrategyScores) -> dict[str, str]:
-    """ "CT"/"MR" -> the strategy in ``scores`` that reads that modality alone.
+    """Map "CT"/"MR" to the strategy in ``scores`` that reads that modality alone.
 
     The role comes from the model card beside each scores file (``inference.registry.single_modality``);
     a strategy without a card (scores built in memory) counts as unimodal when its complete input is

@@ -54,7 +54,7 @@ class UncertainImputation:
 
 
 def network_target(target: str) -> str:
-    """ "CT" or "MR" for a requested target ("MR-T1" and "MR" mean MR)."""
+    """Return "CT" or "MR" for a requested target ("MR-T1" and "MR" mean MR)."""
     text = str(target).strip().upper()
     if text == "CT":
         return "CT"

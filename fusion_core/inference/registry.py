@@ -129,7 +129,7 @@ def read_card(directory: str | Path) -> ModelCard:
 
 
 def single_modality(card: ModelCard) -> str | None:
-    """ "CT" or "MR" when the card is a classifier whose strategy reads that modality alone, else None.
+    """Return "CT" or "MR" when the card is a classifier whose strategy reads that modality alone, else None.
 
     The role of a unimodal classifier (the inputs of the independence bound) comes from its card's
     ``strategy`` ("ct" / "mr"), never from its folder's name.

@@ -1,9 +1,9 @@
-"""Write a volume (a synthetic CT or MR) as a derived DICOM series, one file per slice (pydicom).
+r"""Write a volume (a synthetic CT or MR) as a derived DICOM series, one file per slice (pydicom).
 
 What a planning system or PACS needs from a derived series, and how it is made here:
 
 * SOP class CT Image Storage (MR Image Storage for an MR), Part 10 files with file meta, explicit VR
-  little endian; ``ImageType`` DERIVED\\SECONDARY; Manufacturer "Fusion Explorer".
+  little endian; ``ImageType`` DERIVED\SECONDARY; Manufacturer "Fusion Explorer".
 * Voxels: int16 stored values with one Rescale Slope/Intercept for the whole series (slope 1 for a
   CT, so HU round-trip to 0.5 HU; a wider or narrower range is scaled to fit int16).
 * Geometry from the volume: Image Orientation (Patient) from the first two direction cosines,
