@@ -1,5 +1,7 @@
-"""The classical baseline: logistic regression and a multiple-kernel SVM on per-modality intensity and
-texture features, fitted on the classifiers' training split and scored like the deep models.
+"""The classical baseline: logistic regression and a multiple-kernel SVM on hand-made features.
+
+Per-modality intensity and texture features, fitted on the classifiers' training split and scored
+like the deep models.
 
 Features (per modality, inside the intracranial region estimated from the CT, on the brain slices;
 the MR weightings z-scored inside that region so that site gain does not count): intensity

@@ -1,6 +1,8 @@
-"""Fusion strategies side by side: ROC with bootstrap CIs, the clinicians' metrics at an operating point,
-the independence bound (overall and per lesion type) and where each strategy lies against it, and AUCs
-with a modality missing. Everything at subject level, from a :class:`~fusion_core.evaluation.strategies.StrategyScores`.
+"""Fusion strategies side by side, at subject level.
+
+ROC with bootstrap CIs, the clinicians' metrics at an operating point, the independence bound
+(overall and per lesion type) and where each strategy lies against it, and AUCs with a modality
+missing. Everything from a :class:`~fusion_core.evaluation.strategies.StrategyScores`.
 """
 
 from __future__ import annotations
@@ -126,8 +128,9 @@ def unimodal_models(scores: StrategyScores) -> dict[str, str]:
 
 
 def unimodal_bound(scores: StrategyScores, *, lesion_type: str | None = None) -> BoundInputs:
-    """Bound from the CT-alone and the MR-alone classifiers (:func:`unimodal_models`); with ``lesion_type``,
-    its positives against all negatives.
+    """Bound from the CT-alone and the MR-alone classifiers (:func:`unimodal_models`).
+
+    With ``lesion_type``, the bound of that type's positives against all negatives.
 
     Raises:
         EvaluationError: either unimodal classifier is missing, or the lesion type has no positive.

@@ -37,8 +37,9 @@ from fusion_core.evaluation.scores_io import (
 
 
 def input_subsets(inputs: Sequence[str]) -> list[tuple[str, ...]]:
-    """The input subsets a model is scored on: all its inputs, then CT alone and the MR weightings alone
-    (for a model that reads both).
+    """The input subsets a model is scored on.
+
+    All its inputs, then CT alone and the MR weightings alone (for a model that reads both).
     """
     inputs = tuple(inputs)
     ct = tuple(m for m in inputs if m == "CT")
@@ -85,8 +86,9 @@ def subject_row(subject, spec_name: str, split: str) -> dict[str, Any]:
 
 
 def score_case(model, volumes: dict, *, mc_samples: int = 8, complete_only: bool = False) -> dict[str, float]:
-    """{"score[...]": p, "uncertainty[...]": sd} of one model on one case's aligned volumes, per subset
-    (only the complete input with ``complete_only``).
+    """One model's scores on one case's aligned volumes, per input subset.
+
+    Returns ``{"score[...]": p, "uncertainty[...]": sd}``; only the complete input with ``complete_only``.
     """
     from fusion_core.inference import ModelInputError, classify
 

@@ -222,8 +222,9 @@ def _reusable(models: dict[str, Any], setting: ShiftSetting, unshifted: Strategy
 
 
 def blind_to_shift(scores: StrategyScores, strategies, modality: str) -> list[str]:
-    """The ``strategies`` in ``scores`` whose complete input holds none of ``modality`` ("CT" or "MR"):
-    a shift of that modality leaves their scans, and so their scores, unchanged.
+    """The ``strategies`` in ``scores`` whose complete input holds none of ``modality`` ("CT" or "MR").
+
+    A shift of that modality leaves their scans, and so their scores, unchanged.
     """
     have = set(scores.strategies)
     return [s for s in strategies if s in have and modality not in scores.complete_inputs(s).split("+")]

@@ -168,8 +168,10 @@ def _load_case(files: SubjectFiles) -> Case:
 
 
 def _load(path: Path | None, modality: str, notes: list[str], per_scan: dict[str, list[str]] | None = None):
-    """The volume at ``path`` (None for None); its notes added to ``notes`` (prefixed by the file name)
-    and, for a scan, to ``per_scan`` under its key ("CT", "MR-T1", ...).
+    """The volume at ``path`` (None for None), with its notes recorded.
+
+    Its notes are added to ``notes`` (prefixed by the file name) and, for a scan, to ``per_scan`` under
+    its key ("CT", "MR-T1", ...).
     """
     if path is None:
         return None

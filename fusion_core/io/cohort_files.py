@@ -95,8 +95,9 @@ def _mask_name(stem: str) -> str:
 
 
 def _choose_mr(folder: Path, subject: SubjectFiles, candidates: list[Path]) -> list[str]:
-    """Take the first MR by name priority (mr, t1, t2, ...); keep each other weighting as an extra
-    (a plain ``mr`` counts as T1, so a ``t1`` beside it is a second T1 and is skipped with a note).
+    """Take the first MR by name priority (mr, t1, t2, ...); keep each other weighting as an extra.
+
+    A plain ``mr`` counts as T1, so a ``t1`` beside it is a second T1 and is skipped with a note.
     """
     if not candidates:
         return []

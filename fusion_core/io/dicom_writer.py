@@ -207,8 +207,10 @@ class Rescale:
 
     @classmethod
     def of(cls, volume: Volume) -> Rescale:
-        """Slope 1 (values to the nearest integer) when the range fits int16 and, but for a CT, spans
-        at least :data:`MIN_INTEGER_RANGE`; otherwise the range is scaled to span most of int16.
+        """The rescale of ``volume``'s finite range into int16.
+
+        Slope 1 (values to the nearest integer) when the range fits int16 and, but for a CT, spans at least
+        :data:`MIN_INTEGER_RANGE`; otherwise the range is scaled to span most of int16.
         """
         low, high = _finite_range(volume.array)
         wide = volume.modality == "CT" or high - low >= MIN_INTEGER_RANGE
@@ -442,8 +444,9 @@ def _describe(reference: Any) -> str:
 
 
 def dicom_reference(case: Any, role: str = "mr") -> Path | None:
-    """The case's input scan of ``role`` ("mr" or "ct") when it was read from DICOM (a folder or a
-    DICOM file), to pass as ``reference=``; None when it came from another format or from memory.
+    """The case's input scan of ``role`` ("mr" or "ct") when it was read from DICOM, to pass as ``reference=``.
+
+    DICOM means a folder or a DICOM file; None when the scan came from another format or from memory.
     """
     from fusion_core.io.dicom import is_dicom_file
 

@@ -48,9 +48,10 @@ class DiffusionRefiner(nn.Module):
         return (self.config.synthesis.target,)
 
     def base(self, source: torch.Tensor) -> torch.Tensor:
-        """The frozen U-Net's prediction (B, 1, S, S) in network units, mirror-averaged when the
-        synthesis config's ``flip_average`` says so (in training too, so the residual the flow
-        learns is the one left by the base it will refine).
+        """The frozen U-Net's prediction (B, 1, S, S) in network units.
+
+        Mirror-averaged when the synthesis config's ``flip_average`` says so (in training too, so the
+        residual the flow learns is the one left by the base it will refine).
         """
         if self.config.synthesis.flip_average:
             return flip_averaged(self.unet, source)
