@@ -100,8 +100,9 @@ class PipelineConfig:
 
 
 def split_models(names: list[str] | tuple[str, ...]) -> dict[str, list[str]]:
-    """``--models`` names grouped by what the pipeline does with them: "synthesis", "classifier", "encoder"
-    (a VAE is a generator and an encoder; the PoE classifier also encodes).
+    """``--models`` names grouped by what the pipeline does with them: "synthesis", "classifier", "encoder".
+
+    A VAE is a generator and an encoder; the PoE classifier also encodes.
 
     Raises:
         ModelInputError: a name that is neither a shipped model nor a checkpoint folder.
@@ -132,9 +133,10 @@ def default_synthesis_models() -> tuple[str, ...]:
 def build_config(
     steps: str | tuple[str, ...] = DEFAULT_STEPS, models: list[str] | tuple[str, ...] = (), **options: Any
 ) -> PipelineConfig:
-    """A config from the CLI's view: ``models`` sorted into generators, classifiers and encoders;
-    defaults where none is named (synthesis: :func:`default_synthesis_models`; classify: clf-early
-    plus the named classifiers; encode: the named encoders, else vae-poe).
+    """A config from the CLI's view, ``models`` sorted into generators, classifiers and encoders.
+
+    Defaults where none is named (synthesis: :func:`default_synthesis_models`; classify: clf-early plus
+    the named classifiers; encode: the named encoders, else vae-poe).
     """
     groups = split_models(list(models))
     classifiers = tuple(dict.fromkeys([DEFAULT_CLASSIFIER, *groups["classifier"]]))

@@ -20,8 +20,9 @@ def temp_path(path: Path) -> Path:
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path to write; on success it is renamed to ``path`` (a reader never sees half a
-    file), on failure it is removed.
+    """Yield a temporary path to write; on success it is renamed to ``path``, on failure it is removed.
+
+    A reader never sees half a file.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

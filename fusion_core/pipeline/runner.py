@@ -60,8 +60,9 @@ def subject_key(inputs: dict[str, str], config: PipelineConfig) -> str:
 
 
 def is_current(out_dir: Path, key: str) -> bool:
-    """Whether a subject's outputs are complete (manifest written last, every listed output present) and
-    were made from the same inputs with the same settings.
+    """Whether a subject's outputs are complete and were made from the same inputs with the same settings.
+
+    Complete: the manifest (written last) exists and every output it lists is present.
     """
     manifest = out_dir / MANIFEST
     try:
@@ -92,8 +93,9 @@ def _input_files(files) -> dict[str, Path]:
 
 # ------------------------------------------------------------------------------------------ executors
 class LoopExecutor:
-    """Runs the tasks one after the other in this process, each when its result is asked for (the
-    plain-loop baseline, ``--workers 0``).
+    """Runs the tasks one after the other in this process, each when its result is asked for.
+
+    The plain-loop baseline, ``--workers 0``.
     """
 
     def submit(self, fn: Callable, *args: Any, **_: Any) -> _Deferred:
@@ -110,8 +112,9 @@ class _Deferred:
 
 
 def _thread_limit(workers: int) -> None:
-    """Each pool process gets its share of the CPU cores for torch (no oversubscription); torch is not
-    imported for it (a run without model steps never loads it).
+    """Give each pool process its share of the CPU cores for torch (no oversubscription).
+
+    Torch is not imported for it (a run without model steps never loads it).
     """
     threads = max(1, (os.cpu_count() or 1) // max(1, workers))
     os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(threads)
@@ -120,8 +123,10 @@ def _thread_limit(workers: int) -> None:
 
 
 def _pool_context():
-    """Use fork when this process has not imported torch (the CLI: fast start); spawn otherwise, since a child
-    forked after torch started its thread pool can deadlock in its first operation.
+    """The multiprocessing context of the pool: fork, unless this process has imported torch.
+
+    Fork when torch is not imported (the CLI: fast start); spawn otherwise, since a child forked after
+    torch started its thread pool can deadlock in its first operation.
     """
     import multiprocessing
 
@@ -130,8 +135,10 @@ def _pool_context():
 
 @contextlib.contextmanager
 def open_executor(workers: int = 1, scheduler: str | None = None, client=None) -> Iterator[tuple[Any, str, int]]:
-    """(executor, kind, workers): a Dask client (``client`` given, or connected to ``scheduler``), a
-    process pool of ``workers`` processes, or the in-process loop for ``workers`` 0.
+    """The (executor, kind, workers) that runs the subjects.
+
+    A Dask client (``client`` given, or connected to ``scheduler``), a process pool of ``workers``
+    processes, or the in-process loop for ``workers`` 0.
     """
     if client is not None:
         yield client, "dask", _dask_workers(client)

@@ -99,8 +99,9 @@ class RegistrationOptions:
         self._check_ranges()
 
     def _check_ranges(self) -> None:
-        """Refuse numbers the optimiser cannot use (found by fuzzing: 0 finalists divided by zero,
-        negative iterations overflowed inside SimpleITK).
+        """Refuse numbers the optimiser cannot use.
+
+        Found by fuzzing: 0 finalists divided by zero, negative iterations overflowed inside SimpleITK.
         """
         checks = {
             "levels": (all(v >= 1 for v in self.levels), "shrink factors >= 1"),

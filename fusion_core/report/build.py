@@ -1,5 +1,7 @@
-"""Fill a :class:`CaseReport` from the core: registration, normalisation, generation, classification,
-attribution. Each section runs only when its inputs exist; otherwise one line says why it is absent.
+"""Fill a :class:`CaseReport` from the core.
+
+Registration, normalisation, generation, classification, attribution. Each section runs only when its
+inputs exist; otherwise one line says why it is absent.
 """
 
 from __future__ import annotations

@@ -201,8 +201,9 @@ def to_slices(array: np.ndarray, config: SliceDataConfig) -> np.ndarray:
 
 
 def to_network_input(array: np.ndarray, idx: np.ndarray, config: SliceDataConfig) -> np.ndarray:
-    """Slices ``idx`` of a scaled (z, y, x) volume as network input: (n, S, S) for 2-D, or
-    (n, 2k+1, S, S) with ``config.neighbours`` = k (2.5-D).
+    """Slices ``idx`` of a scaled (z, y, x) volume as network input.
+
+    (n, S, S) for 2-D, or (n, 2k+1, S, S) with ``config.neighbours`` = k (2.5-D).
     """
     if config.neighbours <= 0:
         return to_slices(array[idx], config)
@@ -303,8 +304,9 @@ def _select_weightings(table: dict[str, np.ndarray], source: SliceDataConfig, ta
 
 
 def iter_phantom_cohort(config: SliceDataConfig) -> Iterator[Any]:
-    """The phantom subjects a SliceDataConfig describes (its cohort spec), one at a time; the subjects of
-    its ``cohort_dir`` when it names a folder.
+    """The phantom subjects a SliceDataConfig describes (its cohort spec), one at a time.
+
+    The subjects of its ``cohort_dir`` when it names a folder.
     """
     if config.cohort_dir:
         from fusion_core.training.cohort_folder import iter_folder_subjects
@@ -335,9 +337,10 @@ def selected_members(config: SliceDataConfig) -> list[tuple[int, int]] | None:
 
 
 def lesion_groups(config: SliceDataConfig, subjects: np.ndarray) -> np.ndarray:
-    """Which half of a complementary cohort each subject index belongs to: "calcified" (CT-visible) or
-    ``config.mr_lesion`` (MR-visible), following the interleaving of :func:`iter_phantom_cohort`;
-    "mixed" for every subject of a cohort that is not complementary.
+    """Which half of a complementary cohort each subject index belongs to.
+
+    "calcified" (CT-visible) or ``config.mr_lesion`` (MR-visible), following the interleaving of
+    :func:`iter_phantom_cohort`; "mixed" for every subject of a cohort that is not complementary.
     """
     subjects = np.asarray(subjects)
     if not config.complementary:
@@ -395,8 +398,9 @@ def _zeros(n: int, modality: str, config: SliceDataConfig) -> np.ndarray:
 
 
 def table_images(table: dict[str, np.ndarray], modality: str, rows) -> np.ndarray:
-    """A modality's network input at ``rows`` of a slice table, channels first: (C, S, S) for one row,
-    (n, C, S, S) for an index array; C = 1 for a 2-D table, 2k+1 for a 2.5-D one.
+    """A modality's network input at ``rows`` of a slice table, channels first.
+
+    (C, S, S) for one row, (n, C, S, S) for an index array; C = 1 for a 2-D table, 2k+1 for a 2.5-D one.
     """
     images = table[modality][rows]
     plain_ndim = 2 if np.ndim(rows) == 0 else 3  # a 2-D table has no channel axis yet

@@ -35,8 +35,10 @@ BONE_UNIT = float(ct_to_unit(np.array([BONE_HU]))[0])  # bone threshold on the n
 
 
 def vae_pixel_weight(batch: dict[str, torch.Tensor], head_weight: float, bone_weight: float = 1.0) -> torch.Tensor:
-    """(B, 1, S, S) reconstruction weights: ``head_weight`` inside the head, 1 outside, times
-    ``bone_weight`` where the true CT (centre channel) is bone.
+    """(B, 1, S, S) reconstruction weights.
+
+    ``head_weight`` inside the head, 1 outside, times ``bone_weight`` where the true CT (centre channel)
+    is bone.
     """
     weight = 1.0 + batch["head"] * (head_weight - 1.0)
     if bone_weight != 1.0:

@@ -1,5 +1,6 @@
-"""Bar charts of AUCs with their 95 % intervals, one colour per strategy: with a modality missing, and
-without and under a domain shift. Pure functions returning ``go.Figure``.
+"""Bar charts of AUCs with their 95 % intervals, one colour per strategy.
+
+With a modality missing, and without and under a domain shift. Pure functions returning ``go.Figure``.
 """
 
 from __future__ import annotations

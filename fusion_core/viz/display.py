@@ -105,8 +105,9 @@ def overlay_heatmap(
 
 @functools.lru_cache(maxsize=32)
 def colour_lookup(cmap: str) -> np.ndarray:
-    """(256, 3) float RGB (0..255) table of a plotly colour scale (cached, read-only: sampling a scale
-    costs ~25 ms, and every map drawn on a slider move needs one).
+    """(256, 3) float RGB (0..255) table of a plotly colour scale.
+
+    Cached and read-only: sampling a scale costs ~25 ms, and every map drawn on a slider move needs one.
 
     Raises:
         FusionError: unknown colour scale name.

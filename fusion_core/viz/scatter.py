@@ -1,5 +1,7 @@
-"""Latent codes as points: the 2-D scatter of a projection (one global row id per point in ``customdata``,
-CT–MR link lines), the canonical-correlation bars, and slice thumbnails with the lesion outlined.
+"""Latent codes as points.
+
+The 2-D scatter of a projection (one global row id per point in ``customdata``, CT–MR link lines), the
+canonical-correlation bars, and slice thumbnails with the lesion outlined.
 """
 
 from __future__ import annotations

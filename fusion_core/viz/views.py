@@ -70,8 +70,10 @@ def canonical(volume: Volume) -> Volume:
 
 
 def _flip_permute_to_lps(volume: Volume) -> Volume | None:
-    """An axis-aligned volume reoriented to LPS with numpy (one copy; SimpleITK's DICOMOrient makes
-    three of a 400 MB CT), or None when the direction is not a signed permutation.
+    """An axis-aligned volume reoriented to LPS with numpy, or None when it is not axis-aligned.
+
+    One copy (SimpleITK's DICOMOrient makes three of a 400 MB CT); None when the direction is not a signed
+    permutation.
     """
     direction = volume.direction_matrix
     axis_of = np.argmax(np.abs(direction), axis=0)  # index axis i (x, y, z) -> physical axis
@@ -181,8 +183,9 @@ def render_slice(
 def square_pixels(
     rgb: np.ndarray, volume: Volume, plane: Plane | str, display_mm_per_pixel: float | None = None
 ) -> np.ndarray:
-    """Resize an (h, w, 3) uint8 slice image of ``volume`` in ``plane`` to square pixels of the given size
-    (default: the finest in-plane spacing), so anisotropic scans keep their true shape.
+    """Resize an (h, w, 3) uint8 slice image of ``volume`` in ``plane`` to square pixels.
+
+    The pixel size defaults to the finest in-plane spacing, so anisotropic scans keep their true shape.
     """
     row_mm, col_mm = pixel_spacing(volume, plane)
     step = display_mm_per_pixel or min(row_mm, col_mm)
