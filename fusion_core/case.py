@@ -21,8 +21,11 @@ SCAN_NOTES = "scan_notes"
 
 
 def weighting_key(modality: str) -> str:
-    """The ``Case.mr_weightings`` key of a modality: ``"MR-T2"`` stays ``"MR-T2"``; a modality that records no
-    weighting (plain ``"MR"``, or an unknown modality given as a case's MR) is treated as T1: ``"MR-T1"``."""
+    """The ``Case.mr_weightings`` key of a modality.
+
+    ``"MR-T2"`` stays ``"MR-T2"``; a modality that records no weighting (plain ``"MR"``, or an unknown
+    modality given as a case's MR) is treated as T1: ``"MR-T1"``.
+    """
     name = normalise_modality(modality)
     return name if is_mr(name) and name != "MR" else PRIMARY_WEIGHTING
 
@@ -83,13 +86,16 @@ class Case:
 
     @property
     def is_paired(self) -> bool:
+        """True when the case has both a CT and an MR."""
         return self.ct is not None and self.mr is not None
 
     @functools.cached_property
     def fingerprint(self) -> str:
-        """Subject id plus a digest of the scans' voxels and geometry (and of an alignment, when the
-        case is an aligned copy): a cache key that changes when the data do (two uploads or two
-        cohorts can share a subject id; an aligned pair is another pair than the original)."""
+        """Subject id plus a digest of the scans' voxels and geometry: a cache key that changes when the data do.
+
+        An aligned copy's alignment is digested too (two uploads or two cohorts can share a subject id; an
+        aligned pair is another pair than the original).
+        """
         digest = hashlib.blake2b(digest_size=8)
         for volume in (self.ct, *self.mr_weightings.values()):
             if volume is not None:
@@ -177,8 +183,11 @@ def case_from_volumes(
 
 
 def scan_notes(case: Case, scan: str) -> list[str]:
-    """The readers' notes on one scan of ``case`` (repairs of spacing or voxels, a guessed modality, a
-    dropped 4th dimension): ``scan`` is "CT" or an MR weighting ("MR-T1", "MR-T2"; "MR" means the primary)."""
+    """The readers' notes on one scan of ``case``.
+
+    Notes are repairs of spacing or voxels, a guessed modality, a dropped 4th dimension. ``scan`` is "CT"
+    or an MR weighting ("MR-T1", "MR-T2"; "MR" means the primary).
+    """
     if scan == "MR":
         scan = weighting_key(case.mr.modality) if case.mr is not None else PRIMARY_WEIGHTING
     return list(case.meta.get(SCAN_NOTES, {}).get(scan, []))
@@ -190,8 +199,10 @@ def scan_key(volume: Volume) -> str:
 
 
 def resample_onto(moving: Volume, reference: Volume, transform: sitk.Transform) -> Volume:
-    """``moving`` resampled onto ``reference``'s grid through ``transform`` (reference -> moving physical
-    points), linear interpolation, 0 outside ``moving``."""
+    """``moving`` resampled onto ``reference``'s grid through ``transform``.
+
+    ``transform`` maps reference to moving physical points; linear interpolation, 0 outside ``moving``.
+    """
     image = sitk.Resample(moving.to_sitk(), reference.to_sitk(), transform, sitk.sitkLinear, 0.0, sitk.sitkFloat32)
     return Volume.from_sitk(image, modality=moving.modality, name=f"{moving.name} on the CT grid".strip())
 
@@ -215,8 +226,10 @@ def _alignment_signature(alignment: dict[str, Any]) -> tuple:
 
 
 def transform_key(transform: sitk.Transform | None) -> tuple:
-    """A hashable value that identifies a SimpleITK transform (type and parameters; composite
-    transforms element by element), for cache keys and fingerprints; () for None."""
+    """A hashable value that identifies a SimpleITK transform, for cache keys and fingerprints.
+
+    Type and parameters (composite transforms element by element); () for None.
+    """
     if transform is None:
         return ()
     if isinstance(transform, sitk.CompositeTransform):

@@ -164,6 +164,8 @@ def stack_tables(tables: Sequence[LatentTable]) -> LatentTable:
 
 
 class Projection(StrEnum):
+    """2-D projection method of the latents."""
+
     UMAP = "umap"
     PCA = "pca"
     TSNE = "tsne"
@@ -262,8 +264,10 @@ def retrieval_recall(
     within ±``tolerance`` slices. ``retrieval_chance`` gives the recall of a random ranking.
 
     Args:
-        ct_latents: (n_ct, d) latents from CT alone; mr_latents: (n_mr, d) from MR alone.
-        ct_meta, mr_meta: rows matching the latents, with ``subject_id`` and ``slice``.
+        ct_latents: (n_ct, d) latents from CT alone.
+        mr_latents: (n_mr, d) latents from MR alone.
+        ct_meta: (with ``mr_meta``) rows matching the latents, with ``subject_id`` and ``slice``.
+        mr_meta: see ``ct_meta``.
         ks: the k of each Recall@k.
         tolerance: slices either side that still count as the partner.
 

@@ -216,6 +216,8 @@ class Volume:
         Args:
             array_xyz: (x, y, z) voxels, as nibabel returns them.
             affine_ras: 4x4 voxel->RAS mm affine (may include shear-free scaling and rotation).
+            modality: the modality label (e.g. "CT"), or None.
+            name: a display name.
         """
         affine = lps_to_ras_affine(affine_ras)
         linear = affine[:3, :3]

@@ -319,7 +319,10 @@ def _extracranial(p: _Points, idx: np.ndarray, sd_skull: np.ndarray, h: float) -
     """Spine, face, sinuses, spinal canal and orbits; all but the canal kept outside the skull.
 
     Args:
+        p: the n points of the head to paint.
+        idx: (n,) their indices into the flat points (what the layers index).
         sd_skull: (n,) signed distance to the skull's outer surface (negative inside), mm.
+        h: voxel width in mm used for the partial-volume ramp.
     """
     low = np.flatnonzero(p.z < -10.0)
     yield from _clipped(_spine_bone(p.take(low), idx[low], h), sd_skull[low], h)

@@ -114,6 +114,7 @@ def _write_csv(path: Path, columns: Sequence[str], rows: Sequence[dict[str, obje
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the phantom cohort writer (``python -m fusion_core.data.phantom``)."""
     parser = argparse.ArgumentParser(
         prog="python -m fusion_core.data.phantom", description="Write a procedural CT/MR head phantom cohort."
     )

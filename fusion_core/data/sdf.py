@@ -39,7 +39,9 @@ def ellipsoid_sd(x: np.ndarray, y: np.ndarray, z: np.ndarray, axes: tuple[float,
     Uses the first-order bound ``k0 (k0 - 1) / k1`` (exact on spheres, close near the surface).
 
     Args:
-        x, y, z: point coordinates in mm (same shape).
+        x: (with ``y``, ``z``) point coordinates in mm (same shape).
+        y: see ``x``.
+        z: see ``x``.
         axes: semi-axes (ax, ay, az) in mm.
     """
     ax, ay, az = (np.float32(a) for a in axes)

@@ -1,6 +1,8 @@
-"""Evaluation: subject scoring, ROC/AUC with bootstrap CIs, the clinicians' table, the independence
-bound, calibration, per-subject scores files, SynthRAD-style image metrics and a tissue-class
-MR->CT baseline."""
+"""Evaluation of the models: scoring, ROC and calibration, image metrics and baselines.
+
+Subject scoring, ROC/AUC with bootstrap CIs, the clinicians' table, the independence bound,
+calibration, per-subject scores files, SynthRAD-style image metrics and a tissue-class MR->CT baseline.
+"""
 
 from fusion_core.evaluation.baselines import TissueClassMapper, fit_tissue_mapper
 from fusion_core.evaluation.bound import dprime, independence_bound, independence_bound_roc

@@ -26,7 +26,7 @@ def dprime(auc: float | np.ndarray) -> float | np.ndarray:
 
 
 def fused_dprime(auc_a: float, auc_b: float) -> float:
-    """d' of the ideal observer of two independent sources: sqrt(d'_a^2 + d'_b^2)."""
+    """Return d' of the ideal observer of two independent sources: sqrt(d'_a^2 + d'_b^2)."""
     return float(np.hypot(dprime(auc_a), dprime(auc_b)))
 
 
@@ -34,7 +34,8 @@ def independence_bound(auc_a: float, auc_b: float) -> float:
     """Fused AUC of the ideal observer of two conditionally independent Gaussian sources.
 
     Args:
-        auc_a, auc_b: the two unimodal AUCs (clipped to [0.5, 1 - 1e-9]).
+        auc_a: (with ``auc_b``) the two unimodal AUCs (clipped to [0.5, 1 - 1e-9]).
+        auc_b: see ``auc_a``.
 
     Returns:
         Phi(d' / sqrt(2)) with d'^2 = d'_a^2 + d'_b^2; 0.5 and 0.5 give 0.5.
@@ -46,7 +47,8 @@ def independence_bound_roc(auc_a: float, auc_b: float, fpr: np.ndarray) -> np.nd
     """True positive rates of the bound's binormal ROC curve: TPR = Phi(d' + Phi^-1(FPR)).
 
     Args:
-        auc_a, auc_b: the two unimodal AUCs.
+        auc_a: (with ``auc_b``) the two unimodal AUCs.
+        auc_b: see ``auc_a``.
         fpr: (n,) false positive rates in [0, 1].
 
     Returns:

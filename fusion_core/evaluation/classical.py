@@ -1,5 +1,7 @@
-"""The classical baseline: logistic regression and a multiple-kernel SVM on per-modality intensity and
-texture features, fitted on the classifiers' training split and scored like the deep models.
+"""The classical baseline: logistic regression and a multiple-kernel SVM on hand-made features.
+
+Per-modality intensity and texture features, fitted on the classifiers' training split and scored
+like the deep models.
 
 Features (per modality, inside the intracranial region estimated from the CT, on the brain slices;
 the MR weightings z-scored inside that region so that site gain does not count): intensity
@@ -278,6 +280,11 @@ def classical_scores(model: ClassicalBaseline, rows: pd.DataFrame, features: np.
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: fit the classical baseline on the training cohort, score the demo test split.
+
+    Returns:
+        The exit code (0).
+    """
     from fusion_core.data.cohorts import get_cohort_spec
     from fusion_core.evaluation.runner import split_indices
 

@@ -1,6 +1,8 @@
-"""Fusion strategies side by side: ROC with bootstrap CIs, the clinicians' metrics at an operating point,
-the independence bound (overall and per lesion type) and where each strategy lies against it, and AUCs
-with a modality missing. Everything at subject level, from a :class:`~fusion_core.evaluation.strategies.StrategyScores`.
+"""Fusion strategies side by side, at subject level.
+
+ROC with bootstrap CIs, the clinicians' metrics at an operating point, the independence bound
+(overall and per lesion type) and where each strategy lies against it, and AUCs with a modality
+missing. Everything from a :class:`~fusion_core.evaluation.strategies.StrategyScores`.
 """
 
 from __future__ import annotations
@@ -60,7 +62,8 @@ def evaluate_strategy(
         scores: tidy scores.
         strategy: model name.
         threshold: operating point; None = Youden's J of this strategy.
-        n_boot, seed: bootstrap settings (the same resamples for AUC and table).
+        n_boot: (with ``seed``) bootstrap settings (the same resamples for AUC and table).
+        seed: see ``n_boot``.
     """
     inputs = scores.complete_inputs(strategy)
     labels, values = scores.scores(strategy, inputs)
@@ -80,7 +83,10 @@ def evaluate_strategies(
     """:func:`evaluate_strategy` of every strategy, in display order.
 
     Args:
+        scores: tidy scores.
         thresholds: one threshold for all, {strategy: threshold} (missing ones: Youden), or None (Youden each).
+        n_boot: bootstrap resamples per strategy.
+        seed: bootstrap seed.
     """
     pick = thresholds if isinstance(thresholds, Mapping) else dict.fromkeys(scores.strategies, thresholds)
     return [evaluate_strategy(scores, s, threshold=pick.get(s), n_boot=n_boot, seed=seed) for s in scores.strategies]
@@ -102,7 +108,7 @@ class BoundInputs:
 
 
 def unimodal_models(scores: StrategyScores) -> dict[str, str]:
-    """ "CT"/"MR" -> the strategy in ``scores`` that reads that modality alone.
+    """Map "CT"/"MR" to the strategy in ``scores`` that reads that modality alone.
 
     The role comes from the model card beside each scores file (``inference.registry.single_modality``);
     a strategy without a card (scores built in memory) counts as unimodal when its complete input is
@@ -122,8 +128,9 @@ def unimodal_models(scores: StrategyScores) -> dict[str, str]:
 
 
 def unimodal_bound(scores: StrategyScores, *, lesion_type: str | None = None) -> BoundInputs:
-    """Bound from the CT-alone and the MR-alone classifiers (:func:`unimodal_models`); with ``lesion_type``,
-    its positives against all negatives.
+    """Bound from the CT-alone and the MR-alone classifiers (:func:`unimodal_models`).
+
+    With ``lesion_type``, the bound of that type's positives against all negatives.
 
     Raises:
         EvaluationError: either unimodal classifier is missing, or the lesion type has no positive.
@@ -176,7 +183,7 @@ def bound_position(auc: AUCResult, bound: float, *, unimodal: bool = False) -> B
 
 
 def bound_positions(evaluations: list[StrategyEvaluation], bound: float) -> dict[str, BoundPosition]:
-    """strategy -> :func:`bound_position` (a strategy that reads one modality is one of the bound's inputs)."""
+    """Map strategy -> :func:`bound_position` (a strategy that reads one modality is one of the bound's inputs)."""
     return {e.strategy: bound_position(e.roc.auc, bound, unimodal=e.inputs != BOTH) for e in evaluations}
 
 

@@ -107,7 +107,8 @@ def generation_metrics(
     """Whole-head and per-tissue metrics of ``generated`` against ``real`` (both (z, y, x), one grid).
 
     Args:
-        generated, real: the generated and the real ``target`` volume (HU for CT).
+        generated: (with ``real``) the generated and the real ``target`` volume (HU for CT).
+        real: see ``generated``.
         head: boolean head mask; metrics are computed inside it.
         target: "CT" or "MR".
         real_ct: the real CT, which defines bone for the per-tissue split of an MR target

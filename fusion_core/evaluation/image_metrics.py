@@ -92,7 +92,8 @@ def ssim(
     """SynthRAD2023's SSIM: one n-D SSIM of the masked, clipped, shifted volumes, averaged over the mask.
 
     Args:
-        pred, true: (z, y, x) volumes on one grid (HU for the default window).
+        pred: (with ``true``) (z, y, x) volumes on one grid (HU for the default window).
+        true: see ``pred``.
         mask: boolean mask (None: everything, which gives scikit-image's mean SSIM).
         window: clip range and data range (default: [-1024, 3000] HU, 4024 HU).
 

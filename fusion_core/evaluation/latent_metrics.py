@@ -30,7 +30,7 @@ class Mixing:
 
     @property
     def score(self) -> float:
-        """observed / ideal: 0 = fully separated, 1 = perfectly mixed."""
+        """Ratio observed / ideal: 0 = fully separated, 1 = perfectly mixed."""
         return self.observed / self.ideal if self.ideal else float("nan")
 
 
@@ -107,7 +107,9 @@ def separability(latents: np.ndarray, labels: np.ndarray, subjects: np.ndarray, 
     """Silhouette and subject-held-out k-NN accuracy of labels in latent space.
 
     Args:
-        latents: (n, d); labels: n labels (NaN rows are left out); subjects: n subject ids (CV groups).
+        latents: (n, d).
+        labels: n labels (NaN rows are left out).
+        subjects: n subject ids (CV groups).
         k: neighbours of the classifier.
 
     Raises:
@@ -139,8 +141,10 @@ def canonical_correlations(x: np.ndarray, y: np.ndarray, *, n_components: int = 
     canonical correlations are then the singular values of the whitened cross-covariance.
 
     Args:
-        x, y: (n, dx) and (n, dy); row i of x pairs with row i of y.
+        x: (with ``y``) (n, dx) and (n, dy); row i of x pairs with row i of y.
+        y: see ``x``.
         n_components: how many to return (fewer when the reduced dimensions are fewer).
+        max_dims: most principal components kept per side before whitening.
 
     Returns:
         Descending correlations in [0, 1].

@@ -48,10 +48,12 @@ class CalibrationResult:
 
     @property
     def ece_before(self) -> float:
+        """Expected calibration error of the raw probabilities."""
         return self.before.ece
 
     @property
     def ece_after(self) -> float:
+        """Expected calibration error after temperature scaling."""
         return self.after.ece
 
 
@@ -74,6 +76,8 @@ def cross_fitted_probabilities(
     Args:
         labels: (n,) 0/1 truth.
         probabilities: (n,) raw probabilities.
+        n_folds: number of folds.
+        seed: seed of the fold assignment.
 
     Returns:
         ((n,) calibrated probabilities, one temperature per fold, fitted on the other folds).
@@ -126,7 +130,7 @@ def calibrate_strategies(
 
 
 def calibration_frame(results: list[CalibrationResult]):
-    """pandas DataFrame, one row per strategy: ECE before, ECE after, temperature(s), fitted on."""
+    """Return a pandas DataFrame, one row per strategy: ECE before, ECE after, temperature(s), fitted on."""
     import pandas as pd
 
     return pd.DataFrame(

@@ -40,6 +40,7 @@ class AUCResult:
     seed: int
 
     def as_dict(self) -> dict[str, float]:
+        """The fields as a plain dict (for JSON and tables)."""
         return dataclasses.asdict(self)
 
 
@@ -103,7 +104,8 @@ def resample_aucs(labels: np.ndarray, scores: np.ndarray, rows: np.ndarray) -> n
     """AUC of each resample (row of indices) of checked ``labels`` and ``scores``.
 
     Args:
-        labels: (n,) int 0/1; scores: (n,) float.
+        labels: (n,) int 0/1.
+        scores: (n,) float.
         rows: (b, m) indices into the sample (each row must hold both classes).
 
     Returns:
@@ -259,8 +261,11 @@ def auc_difference_ci(
 
     Args:
         labels: (n,) 0/1 truth.
-        scores_a, scores_b: (n,) scores of two classifiers on the same samples.
-        n_boot, alpha, seed: as in :func:`auc_with_ci`.
+        scores_a: (with ``scores_b``) (n,) scores of two classifiers on the same samples.
+        scores_b: see ``scores_a``.
+        n_boot: (with ``alpha``, ``seed``) as in :func:`auc_with_ci`.
+        alpha: see ``n_boot``.
+        seed: see ``n_boot``.
     """
     labels, scores_a = check_binary(labels, scores_a)
     _, scores_b = check_binary(labels, scores_b)

@@ -37,8 +37,10 @@ from fusion_core.evaluation.scores_io import (
 
 
 def input_subsets(inputs: Sequence[str]) -> list[tuple[str, ...]]:
-    """The input subsets a model is scored on: all its inputs, then CT alone and the MR weightings alone
-    (for a model that reads both)."""
+    """The input subsets a model is scored on.
+
+    All its inputs, then CT alone and the MR weightings alone (for a model that reads both).
+    """
     inputs = tuple(inputs)
     ct = tuple(m for m in inputs if m == "CT")
     mr = tuple(m for m in inputs if m != "CT")
@@ -72,6 +74,7 @@ def split_members(spec, split: str) -> Iterator[tuple[int, Any]]:
 
 
 def subject_row(subject, spec_name: str, split: str) -> dict[str, Any]:
+    """The descriptive columns of one subject's scores row (id, label, lesion type, site, spec, split)."""
     return {
         "subject_id": subject.subject_id,
         "label": int(subject.label),
@@ -83,8 +86,10 @@ def subject_row(subject, spec_name: str, split: str) -> dict[str, Any]:
 
 
 def score_case(model, volumes: dict, *, mc_samples: int = 8, complete_only: bool = False) -> dict[str, float]:
-    """{"score[...]": p, "uncertainty[...]": sd} of one model on one case's aligned volumes, per subset
-    (only the complete input with ``complete_only``)."""
+    """One model's scores on one case's aligned volumes, per input subset.
+
+    Returns ``{"score[...]": p, "uncertainty[...]": sd}``; only the complete input with ``complete_only``.
+    """
     from fusion_core.inference import ModelInputError, classify
 
     row: dict[str, float] = {}
@@ -117,6 +122,8 @@ def score_models(
         models: name -> LoadedModel.
         spec: a CohortSpec (``get_cohort_spec("demo")``).
         split: "train", "val" or "test".
+        mc_samples: MC-dropout passes per subject and subset.
+        progress: print one line per subject.
         complete_only: score the complete input only, not each modality alone (what temperature
             scaling on a validation split needs; a third of the time).
 
@@ -153,6 +160,11 @@ def merged_split(table: ScoresTable, path: Path) -> ScoresTable:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: score classifiers on a cohort split, print mean scores, optionally write scores files.
+
+    Returns:
+        The exit code (0).
+    """
     from fusion_core.data.cohorts import get_cohort_spec
     from fusion_core.inference import ASSETS_DIR, list_models, load_model
 

@@ -22,8 +22,10 @@ def _top_k_mean(values: np.ndarray, top_k: int) -> float:
 
 
 def top_slices(slice_probabilities: np.ndarray, candidates: np.ndarray, *, top_k: int = TOP_K) -> np.ndarray:
-    """Sorted indices of the ``top_k`` most probable slices among ``candidates`` (indices, non-empty):
-    the slices whose mean is the subject score (``subject_score`` with the same candidates)."""
+    """Sorted indices of the ``top_k`` most probable slices among ``candidates`` (indices, non-empty).
+
+    These are the slices whose mean is the subject score (``subject_score`` with the same candidates).
+    """
     probs, candidates = np.asarray(slice_probabilities, dtype=float), np.asarray(candidates)
     order = candidates[np.argsort(probs[candidates], kind="stable")[::-1]]
     return np.sort(order[: max(1, min(top_k, len(order)))])

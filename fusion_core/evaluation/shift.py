@@ -41,6 +41,8 @@ SHIFT_MC_SAMPLES = 8  # as the shipped scores (runner default), so zero shift re
 
 
 class Normalisation(StrEnum):
+    """What is done to the shifted modality before the classifier sees it."""
+
     NONE = "none"
     ZSCORE = "zscore"
     HISTOGRAM = "histogram"
@@ -84,6 +86,7 @@ class ShiftSetting:
 
     @property
     def is_identity(self) -> bool:
+        """True when the setting changes nothing (no blur, unit scale, unit noise)."""
         return self.blur_mm == 0 and self.scale == 1 and self.noise == 1
 
 
@@ -177,6 +180,7 @@ def score_shift(
         spec: the cohort spec (``get_cohort_spec("demo")``).
         indices: members of ``spec`` to score.
         setting: the shift.
+        mc_samples: MC-dropout passes per subject.
         split: the split the rows are labelled with ("val" for validation subjects).
         progress: called with (subjects done, total) after each subject.
         unshifted: scores of the same subjects as acquired (e.g. the shipped scores). A model that
@@ -218,8 +222,10 @@ def _reusable(models: dict[str, Any], setting: ShiftSetting, unshifted: Strategy
 
 
 def blind_to_shift(scores: StrategyScores, strategies, modality: str) -> list[str]:
-    """The ``strategies`` in ``scores`` whose complete input holds none of ``modality`` ("CT" or "MR"):
-    a shift of that modality leaves their scans, and so their scores, unchanged."""
+    """The ``strategies`` in ``scores`` whose complete input holds none of ``modality`` ("CT" or "MR").
+
+    A shift of that modality leaves their scans, and so their scores, unchanged.
+    """
     have = set(scores.strategies)
     return [s for s in strategies if s in have and modality not in scores.complete_inputs(s).split("+")]
 
@@ -236,7 +242,10 @@ def balanced_indices(spec, labels: dict[str, int], n: int, *, seed: int = 0) -> 
     """``n`` members of ``spec`` (half with a lesion, half without, as far as there are), sorted.
 
     Args:
+        spec: the cohort spec.
         labels: subject id -> label (e.g. from the shipped scores), so no subject is built to learn it.
+        n: how many members to pick.
+        seed: seed of the random pick within each class.
     """
     ids = spec.subject_ids()
     rng = np.random.default_rng(seed)

@@ -41,7 +41,9 @@ def strategy_roc(
         scores: a model's scores (see :func:`read_scores`).
         subset: input subset, e.g. "CT+MR-T1" or ("CT", "MR-T1"); "all" = the model's complete input.
         split: rows of this split only (None: all rows).
-        n_boot, alpha, seed: bootstrap settings of the AUC interval.
+        n_boot: (with ``alpha``, ``seed``) bootstrap settings of the AUC interval.
+        alpha: see ``n_boot``.
+        seed: see ``n_boot``.
 
     Raises:
         EvaluationError: no such subset, no scores in the split, or one class only.
@@ -71,7 +73,10 @@ def roc_summaries(
     Args:
         model_dirs: model folders (holding ``scores.csv``) or scores files.
         subset: as in :func:`strategy_roc`.
-        split, n_boot, alpha, seed: as in :func:`strategy_roc`.
+        split: (with ``n_boot``, ``alpha``, ``seed``) as in :func:`strategy_roc`.
+        n_boot: see ``split``.
+        alpha: see ``split``.
+        seed: see ``split``.
 
     Raises:
         EvaluationError: a scores file is missing or invalid.

@@ -68,7 +68,7 @@ class ClassificationTable:
         return dataclasses.asdict(self)
 
     def as_frame(self):
-        """pandas DataFrame: one row per metric (display label as index), columns value, mean, sd, low, high."""
+        """Return a pandas DataFrame: one row per metric (display label as index), columns value, mean, sd, low, high."""
         import pandas as pd
 
         rows = {METRIC_LABELS[k]: dataclasses.asdict(v) for k, v in self.metrics.items()}

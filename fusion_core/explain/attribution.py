@@ -37,6 +37,8 @@ IG_STEPS = 32  # Riemann steps of Integrated Gradients: completeness error well 
 
 
 class Method(StrEnum):
+    """Attribution method: Grad-CAM on an encoder's convolution, or Integrated Gradients on the pixels."""
+
     GRADCAM = "gradcam"
     INTEGRATED_GRADIENTS = "integrated_gradients"
 
@@ -48,6 +50,11 @@ METHOD_LABELS = {
 
 
 def parse_method(method: str) -> Method:
+    """The :class:`Method` named ``method``.
+
+    Raises:
+        FusionError: an unknown name (the message lists the choices).
+    """
     try:
         return Method(method)
     except ValueError:
@@ -85,6 +92,7 @@ class LogitOf(nn.Module):
         self.network, self.modalities, self.output = network, modalities, output
 
     def forward(self, *tensors: torch.Tensor) -> torch.Tensor:
+        """One value per slice: the classifier's ``output`` for the modality tensors, in ``modalities`` order, as float."""
         out = self.network(dict(zip(self.modalities, tensors, strict=True)))
         return getattr(out, self.output).float()
 
@@ -156,6 +164,11 @@ def gradcam_depths(model) -> int:
 
 
 def check_depth(network: nn.Module, method: Method, depth: int | None) -> None:
+    """Check that ``depth`` is a Grad-CAM depth of ``network``'s encoders (None: nothing to check).
+
+    Raises:
+        FusionError: a depth with a method other than Grad-CAM, or one outside the encoders' range.
+    """
     if depth is None:
         return
     if method is not Method.GRADCAM:

@@ -124,6 +124,7 @@ def attention_received(weights: np.ndarray, shape: tuple[int, int], crop: float)
 
     Args:
         weights: (h, w, h, w) from :func:`attention_view` (queries first).
-        shape: (ny, nx) of the slice; crop: the model's crop fraction.
+        shape: (ny, nx) of the slice.
+        crop: the model's crop fraction.
     """
     return np.clip(on_grid(weights.mean((0, 1)), shape, crop), 0, None)

@@ -1,5 +1,8 @@
-"""How sure the models are, per pixel and per modality: MC-dropout and predicted variance of the classifiers'
-evidence, the uncertainty-weighted fusion's weights, and the PoE VAE's posterior variance on the image grid."""
+"""How sure the models are, per pixel and per modality.
+
+MC-dropout and predicted variance of the classifiers' evidence, the uncertainty-weighted fusion's
+weights, and the PoE VAE's posterior variance on the image grid.
+"""
 
 from __future__ import annotations
 

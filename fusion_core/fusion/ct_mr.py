@@ -48,6 +48,10 @@ def fuse_ct_mr(
     """Fuse a CT and an MR slice with the named method (inputs from :func:`fusion_inputs`).
 
     Args:
+        ct_hu: (h, w) CT slice in HU.
+        ct_unit: (h, w) the same CT slice as displayed, in [0, 1] (through the user's window).
+        mr_unit: (h, w) MR slice in [0, 1] (through the MR display window).
+        method: a :class:`FusionMethod` name.
         options: keyword options that override the method's defaults (e.g. ``{"alpha": 0.3}``).
 
     Returns:
@@ -70,7 +74,9 @@ def compare_ct_mr(
     The one method comparison of the package: each method gets the inputs :func:`fusion_inputs` gives it.
 
     Args:
-        ct_hu, ct_unit, mr_unit: as in :func:`fusion_inputs`.
+        ct_hu: (with ``ct_unit``, ``mr_unit``) as in :func:`fusion_inputs`.
+        ct_unit: see ``ct_hu``.
+        mr_unit: see ``ct_hu``.
         options: per-method options, e.g. ``{"blend": {"alpha": 0.3}}``.
         methods: the methods to compare (default: every :class:`FusionMethod`).
 

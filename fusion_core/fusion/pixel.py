@@ -17,6 +17,8 @@ from fusion_core.choices import parse_choice
 
 
 class FusionMethod(StrEnum):
+    """Pixel-level fusion methods of two slices."""
+
     BLEND = "blend"
     CHECKERBOARD = "checkerboard"
     COLOUR = "colour"

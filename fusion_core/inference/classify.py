@@ -69,6 +69,7 @@ def classify(
             zero image.
         volumes: {"CT": ct, "MR-T1": t1, "MR-T2": t2} on one grid, or a subset.
         mc_samples: MC-dropout passes of the heads (1 = deterministic, no epistemic part).
+        batch_size: slices per forward pass.
         top_k: the subject probability is the mean of the ``top_k`` highest slice probabilities.
         candidate_slices: slice indices to take the top-k over, instead of the estimate.
         seed: seeds torch for the MC-dropout draws (None: not seeded), so the same input gives the same result.

@@ -21,6 +21,7 @@ def encode(model, volumes: Mapping[str, Volume], *, batch_size: int = 64, varian
         volumes: {"CT": ct, "MR-T1": t1} on one grid; one alone gives that modality's posterior
             (with the prior expert); ``{}`` is refused.
         variance: also return the posterior variance.
+        batch_size: slices per forward pass.
 
     Returns:
         (n_slices, latent_dim) float32 means, or (means, variances) with ``variance=True``.

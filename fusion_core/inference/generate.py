@@ -54,7 +54,7 @@ class UncertainImputation:
 
 
 def network_target(target: str) -> str:
-    """ "CT" or "MR" for a requested target ("MR-T1" and "MR" mean MR)."""
+    """Return "CT" or "MR" for a requested target ("MR-T1" and "MR" mean MR)."""
     text = str(target).strip().upper()
     if text == "CT":
         return "CT"
@@ -122,6 +122,10 @@ def impute(
     in HU; MR as a T1 on an arbitrary-unit 0..1000 scale (the network's within-head normalised scale).
 
     Args:
+        model: a loaded generative model (``load_model``).
+        volumes: {"CT": ct, "MR-T1": t1} on one grid, or a subset.
+        target: "CT" or "MR".
+        batch_size: slices per forward pass.
         progress: optional callback with the fraction of slices done (e.g. a progress bar's update).
 
     Raises:

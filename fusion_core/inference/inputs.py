@@ -87,6 +87,7 @@ def _check_one_grid(volumes: list[Volume]) -> None:
 
 
 def image_size(model: LoadedModel) -> int:
+    """In-plane size in pixels of the slices the model reads."""
     config = model.config
     return config.encoder.image_size if hasattr(config, "encoder") else config.image_size
 
@@ -97,7 +98,7 @@ def crop_fraction(model: LoadedModel) -> float:
 
 
 def neighbours(model: LoadedModel) -> int:
-    """k of a 2.5-D model (each slice with k neighbours each side as channels); 0 for 2-D."""
+    """Return k of a 2.5-D model (each slice with k neighbours each side as channels); 0 for 2-D."""
     return (int(getattr(getattr(model.config, "encoder", None), "in_channels", 1)) - 1) // 2
 
 
@@ -166,6 +167,11 @@ def run_batched(
 
 
 def require_task(model: LoadedModel, allowed: tuple[str, ...], what: str) -> None:
+    """Check that the model's task is one of ``allowed``.
+
+    Raises:
+        ModelInputError: naming ``what`` needs, and what the model is.
+    """
     if model.task not in allowed:
         raise ModelInputError(f"{what} needs a {' or '.join(allowed)} model; {model.name} is a {model.task}")
 

@@ -34,18 +34,22 @@ class LoadedModel:
 
     @property
     def name(self) -> str:
+        """The model's name (from its card)."""
         return self.card.name
 
     @property
     def task(self) -> str:
+        """The model's task (from its card), e.g. "classifier"."""
         return self.card.task
 
     @property
     def config(self):
+        """The network's configuration dataclass."""
         return self.network.config
 
     @property
     def device(self) -> torch.device:
+        """The device the network's parameters are on."""
         return next(self.network.parameters()).device
 
 

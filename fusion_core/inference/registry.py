@@ -62,6 +62,7 @@ class ModelCard:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, name: str = "") -> ModelCard:
+        """Build a card from the parsed ``model_card.json`` (``name``: used when the file has none)."""
         trainer = data.get("trainer", {})
         return cls(
             name=str(data.get("name", name)),
@@ -128,7 +129,7 @@ def read_card(directory: str | Path) -> ModelCard:
 
 
 def single_modality(card: ModelCard) -> str | None:
-    """ "CT" or "MR" when the card is a classifier whose strategy reads that modality alone, else None.
+    """Return "CT" or "MR" when the card is a classifier whose strategy reads that modality alone, else None.
 
     The role of a unimodal classifier (the inputs of the independence bound) comes from its card's
     ``strategy`` ("ct" / "mr"), never from its folder's name.

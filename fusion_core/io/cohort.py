@@ -35,6 +35,7 @@ class Cohort:
 
     @property
     def subject_ids(self) -> list[str]:
+        """The subjects' ids, in cohort order."""
         return list(self._subjects)
 
     def __len__(self) -> int:
@@ -167,8 +168,11 @@ def _load_case(files: SubjectFiles) -> Case:
 
 
 def _load(path: Path | None, modality: str, notes: list[str], per_scan: dict[str, list[str]] | None = None):
-    """The volume at ``path`` (None for None); its notes added to ``notes`` (prefixed by the file name)
-    and, for a scan, to ``per_scan`` under its key ("CT", "MR-T1", ...)."""
+    """The volume at ``path`` (None for None), with its notes recorded.
+
+    Its notes are added to ``notes`` (prefixed by the file name) and, for a scan, to ``per_scan`` under
+    its key ("CT", "MR-T1", ...).
+    """
     if path is None:
         return None
     volume, volume_notes = load_volume_with_report(path, modality=modality)

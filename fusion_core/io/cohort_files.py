@@ -95,8 +95,10 @@ def _mask_name(stem: str) -> str:
 
 
 def _choose_mr(folder: Path, subject: SubjectFiles, candidates: list[Path]) -> list[str]:
-    """Take the first MR by name priority (mr, t1, t2, ...); keep each other weighting as an extra
-    (a plain ``mr`` counts as T1, so a ``t1`` beside it is a second T1 and is skipped with a note)."""
+    """Take the first MR by name priority (mr, t1, t2, ...); keep each other weighting as an extra.
+
+    A plain ``mr`` counts as T1, so a ``t1`` beside it is a second T1 and is skipped with a note.
+    """
     if not candidates:
         return []
     order = list(MR_NAMES)
@@ -217,6 +219,7 @@ def read_csv(path: Path, *, required: tuple[str, ...], optional: tuple[str, ...]
     """Read a cohort CSV with string subject ids, checking its columns.
 
     Args:
+        path: the CSV file.
         required: columns that must be present.
         optional: other allowed columns, or None to allow any.
 

@@ -94,8 +94,10 @@ def find_dicom_series(folder: Path) -> list[tuple[str, list[str]]]:
 
 
 def _inside(file: str, folder: Path) -> bool:
-    """Whether ``file`` (symlinks resolved) lies inside ``folder``: a link out of a scan folder is not
-    followed (it could point at any file the server can read)."""
+    """Whether ``file`` (symlinks resolved) lies inside ``folder``.
+
+    A link out of a scan folder is not followed (it could point at any file the server can read).
+    """
     return Path(file).resolve().is_relative_to(Path(folder).resolve())
 
 

@@ -1,9 +1,9 @@
-"""Write a volume (a synthetic CT or MR) as a derived DICOM series, one file per slice (pydicom).
+r"""Write a volume (a synthetic CT or MR) as a derived DICOM series, one file per slice (pydicom).
 
 What a planning system or PACS needs from a derived series, and how it is made here:
 
 * SOP class CT Image Storage (MR Image Storage for an MR), Part 10 files with file meta, explicit VR
-  little endian; ``ImageType`` DERIVED\\SECONDARY; Manufacturer "Fusion Explorer".
+  little endian; ``ImageType`` DERIVED\SECONDARY; Manufacturer "Fusion Explorer".
 * Voxels: int16 stored values with one Rescale Slope/Intercept for the whole series (slope 1 for a
   CT, so HU round-trip to 0.5 HU; a wider or narrower range is scaled to fit int16).
 * Geometry from the volume: Image Orientation (Patient) from the first two direction cosines,
@@ -207,8 +207,11 @@ class Rescale:
 
     @classmethod
     def of(cls, volume: Volume) -> Rescale:
-        """Slope 1 (values to the nearest integer) when the range fits int16 and, but for a CT, spans
-        at least :data:`MIN_INTEGER_RANGE`; otherwise the range is scaled to span most of int16."""
+        """The rescale of ``volume``'s finite range into int16.
+
+        Slope 1 (values to the nearest integer) when the range fits int16 and, but for a CT, spans at least
+        :data:`MIN_INTEGER_RANGE`; otherwise the range is scaled to span most of int16.
+        """
         low, high = _finite_range(volume.array)
         wide = volume.modality == "CT" or high - low >= MIN_INTEGER_RANGE
         if wide and low >= -_INT16 and high <= _INT16:
@@ -217,6 +220,7 @@ class Rescale:
 
     @property
     def is_identity(self) -> bool:
+        """True when stored values are the real values (slope 1, intercept 0)."""
         return self.slope == 1.0 and self.intercept == 0.0
 
     def stored(self, plane: np.ndarray) -> np.ndarray:
@@ -251,7 +255,8 @@ def slice_positions(volume: Volume) -> tuple[np.ndarray, list[int]]:
     """((z, 3) LPS position of each slice's first voxel, the order to write slices in).
 
     DICOM's slice normal is row x column; a left-handed volume's slices run against it, so they are
-    written in reverse order (readers sort by position along the normal)."""
+    written in reverse order (readers sort by position along the normal).
+    """
     affine = volume.affine
     k = np.arange(volume.shape[0])
     positions = affine[:3, 3][None, :] + k[:, None] * affine[:3, 2][None, :]
@@ -439,8 +444,10 @@ def _describe(reference: Any) -> str:
 
 
 def dicom_reference(case: Any, role: str = "mr") -> Path | None:
-    """The case's input scan of ``role`` ("mr" or "ct") when it was read from DICOM (a folder or a
-    DICOM file), to pass as ``reference=``; None when it came from another format or from memory."""
+    """The case's input scan of ``role`` ("mr" or "ct") when it was read from DICOM, to pass as ``reference=``.
+
+    DICOM means a folder or a DICOM file; None when the scan came from another format or from memory.
+    """
     from fusion_core.io.dicom import is_dicom_file
 
     path = getattr(case, "meta", {}).get("files", {}).get(role)

@@ -40,6 +40,8 @@ def extract_zip_safely(
     Args:
         zip_source: path to a ``.zip`` file, or its bytes.
         target_dir: folder to extract into (created).
+        max_total_bytes: the most uncompressed bytes allowed in all.
+        max_files: the most members allowed.
         label: the archive's name in messages (default: its path, or "<uploaded zip>" for bytes).
 
     Returns:

@@ -1,5 +1,7 @@
-"""Losses, kept apart from the models: reconstruction, KL, InfoNCE, adversarial, cycle, identity,
-structure (edge alignment), lesion maps, masked L1 in HU and flow matching (paired generators).
+"""Losses, kept apart from the models.
+
+Reconstruction, KL, InfoNCE, adversarial, cycle, identity, structure (edge alignment), lesion maps,
+masked L1 in HU and flow matching (paired generators).
 
 ``terms`` holds pure tensor functions; ``objectives`` assembles them per model with weight
 dataclasses whose zero weights switch a term off (ablations).

@@ -120,7 +120,10 @@ def corrupted_variance_term(
     """Mean squared gap between the unimodal branches' log-variance and ``target_log_var`` on corrupted rows.
 
     Args:
+        out: the classifier's output, with per-modality ``branches`` (each with ``log_var``).
         corrupted: (B, M) 1 where that modality's input was replaced by noise.
+        modalities: the M modality names, in the column order of ``corrupted``.
+        target_log_var: the log-variance a corrupted branch should report.
     """
     gaps = [
         ((out.branches[m].log_var - target_log_var) ** 2 * corrupted[:, i]).sum()
@@ -190,6 +193,7 @@ def paired_translation_loss(
         out: CycleOutput of ``model(batch["CT"][has[:, 0]], batch["MR"][has[:, 1]])``.
         batch: the whole batch ("CT", "MR", "head" (B, 1, S, S)).
         has: (B, 2) bool presence of CT and MR per row.
+        head_weight: weight of pixels inside the head (outside: 1).
 
     Returns:
         The loss, or None when no row has both modalities.

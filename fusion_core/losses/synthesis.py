@@ -62,9 +62,11 @@ def synthesis_terms(
     """{"l1": weighted mean absolute error}: in kHU for a CT target (bone weighted), in network units for MR.
 
     Args:
-        pred, target: (B, 1, S, S) in network units.
+        pred: (with ``target``) (B, 1, S, S) in network units.
+        target: see ``pred``.
         head: (B, 1, S, S) head mask (0/1).
         modality: "CT" or "MR", the target.
+        weights: the loss weights (bone weighting of a CT target).
     """
     if modality == "CT":
         true_hu = unit_to_hu(target)

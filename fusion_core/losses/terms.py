@@ -12,6 +12,8 @@ def reconstruction_loss(
     """Mean L1 or MSE between (B, C, S, S) tensors, optionally per-pixel weighted (e.g. head mask).
 
     Args:
+        recon: (B, C, S, S) reconstruction.
+        target: (B, C, S, S) target.
         weight: (B, 1, S, S) or broadcastable non-negative weights; the loss is their weighted mean.
         kind: "l1" or "mse".
     """
@@ -62,8 +64,10 @@ def _gradients(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def structure_loss(a: torch.Tensor, b: torch.Tensor, *, eps: float = 0.02) -> torch.Tensor:
-    """1 - squared cosine between the edge directions of ``a`` and ``b`` (normalised gradient fields,
-    Haber & Modersitzki 2006), averaged over the pixels where either image has an edge.
+    """1 - squared cosine between the edge directions of ``a`` and ``b``, averaged over edge pixels.
+
+    Normalised gradient fields (Haber & Modersitzki 2006), averaged over the pixels where either image
+    has an edge.
 
     Squaring makes it blind to contrast inversion (bone is bright on CT and dark on MR), so it
     asks a CT<->MR translator to keep the edges of its input where they are, and to invent none,

@@ -1,5 +1,7 @@
-"""Pure nn.Modules for CT/MR fusion: PoE VAE, cross-modal attention, fusion classifiers, CycleGAN,
-synthesis U-Net and its flow-matching refiner.
+"""Pure nn.Modules for CT/MR fusion.
+
+PoE VAE, cross-modal attention, fusion classifiers, CycleGAN, synthesis U-Net and its flow-matching
+refiner.
 
 ``forward`` never computes a loss (see ``fusion_core.losses``); sampling happens only in training mode.
 ``build_model(task, config)`` rebuilds any network from its config dataclass.

@@ -37,6 +37,7 @@ class ConvEncoder(nn.Module):
         self.out_channels = chans[-1]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, in_channels, S, S) slices -> (B, C, S / 2**n_down, S / 2**n_down) features."""
         return self.body(x)
 
     def stages(self, x: torch.Tensor) -> list[torch.Tensor]:
@@ -107,6 +108,7 @@ class ConvDecoder(nn.Module):
         self.body = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """(B, D) latents -> (B, out_channels, S, S) slices."""
         if self.latent_shape[0]:
             z = z.view(z.shape[0], *self.latent_shape)
         h = torch.nn.functional.silu(self.project(z)).reshape(z.shape[0], *self.start_shape)
@@ -121,6 +123,7 @@ class GaussianHead(nn.Module):
         self.linear = nn.Linear(channels * feature_size**2, 2 * latent_dim)
 
     def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, C, s, s) features -> (mu, logvar), each (B, D), logvar clamped to [-8, 8]."""
         mu, logvar = self.linear(features.flatten(1)).chunk(2, dim=1)
         return mu, logvar.clamp(-8.0, 8.0)
 
@@ -133,6 +136,7 @@ class SpatialGaussianHead(nn.Module):
         self.conv = nn.Conv2d(channels, 2 * latent_channels, 1)
 
     def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, C, s, s) features -> (mu, logvar), each (B, L * s * s), logvar clamped to [-8, 8]."""
         mu, logvar = self.conv(features).chunk(2, dim=1)
         return mu.flatten(1), logvar.flatten(1).clamp(-8.0, 8.0)
 
@@ -149,5 +153,6 @@ class PooledEmbedding(nn.Module):
         self.linear = nn.Linear(2 * channels, embed_dim)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
+        """(B, C, s, s) features -> (B, D) embedding (average and max pooling, linear, SiLU)."""
         pooled = torch.cat([features.mean(dim=(2, 3)), features.amax(dim=(2, 3))], dim=1)
         return torch.nn.functional.silu(self.linear(pooled))

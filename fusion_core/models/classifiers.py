@@ -108,6 +108,7 @@ class FusionClassifier(nn.Module):
 
     @property
     def modalities(self) -> tuple[str, ...]:
+        """The input modalities, from the config."""
         return self.config.modalities
 
     def input_channels(self, modality: str) -> int:
@@ -172,8 +173,10 @@ class FusionClassifier(nn.Module):
         return prod.sum(1)
 
     def _branch_inputs(self, emb, mask, experts=None) -> tuple[dict[str, torch.Tensor], torch.Tensor, tuple]:
-        """Branch name -> head input, the (B, n_branches) availability mask, and (mu, logvar) for PoE
-        (whose modality ``experts`` come from ``_experts``)."""
+        """Branch name -> head input, the (B, n_branches) availability mask, and (mu, logvar) for PoE.
+
+        The PoE's modality ``experts`` come from ``_experts``.
+        """
         ones = mask.new_ones(mask.shape[0], 1)
         col = {m: mask[:, i : i + 1] for i, m in enumerate(self.modalities)}
         s = self.strategy

@@ -245,18 +245,22 @@ class DiffusionConfig:
 
     @property
     def encoder(self) -> EncoderConfig:
+        """The encoder of the refined U-Net."""
         return self.synthesis.encoder
 
     @property
     def mr_weightings(self) -> tuple[str, ...]:
+        """The refined U-Net's MR weightings."""
         return self.synthesis.mr_weightings
 
     @property
     def crop_fraction(self) -> float:
+        """The refined U-Net's crop fraction."""
         return self.synthesis.crop_fraction
 
     @property
     def input_names(self) -> list[str]:
+        """The refined U-Net's input names."""
         return self.synthesis.input_names
 
 

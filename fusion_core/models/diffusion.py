@@ -39,21 +39,26 @@ class DiffusionRefiner(nn.Module):
 
     @property
     def modalities(self) -> tuple[str, ...]:
+        """The one input modality: the U-Net's source."""
         return (self.config.synthesis.source,)
 
     @property
     def outputs(self) -> tuple[str, ...]:
+        """The one output modality: the U-Net's target."""
         return (self.config.synthesis.target,)
 
     def base(self, source: torch.Tensor) -> torch.Tensor:
-        """The frozen U-Net's prediction (B, 1, S, S) in network units, mirror-averaged when the
-        synthesis config's ``flip_average`` says so (in training too, so the residual the flow
-        learns is the one left by the base it will refine)."""
+        """The frozen U-Net's prediction (B, 1, S, S) in network units.
+
+        Mirror-averaged when the synthesis config's ``flip_average`` says so (in training too, so the
+        residual the flow learns is the one left by the base it will refine).
+        """
         if self.config.synthesis.flip_average:
             return flip_averaged(self.unet, source)
         return self.unet(source)
 
     def forward(self, x_t: torch.Tensor, t: torch.Tensor, source: torch.Tensor, base: torch.Tensor) -> torch.Tensor:
+        """Velocity (B, 1, S, S) at ``x_t`` and times ``t`` (B,), given the source and the U-Net's base prediction."""
         time = t.view(-1, 1, 1, 1).to(x_t.dtype).expand_as(x_t)
         return self.denoiser(torch.cat([x_t, source, base, time], dim=1))
 

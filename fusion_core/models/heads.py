@@ -32,6 +32,7 @@ class UncertainHead(nn.Module):
         self.out = nn.Linear(embed_dim, 2)
 
     def once(self, emb: torch.Tensor, *, mc: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        """One dropout pass: (B, E) embedding -> (logit, log-variance), each (B,); ``mc`` keeps dropout on in eval."""
         h = nn.functional.dropout(emb, self.dropout, training=self.training or mc)
         h = nn.functional.dropout(nn.functional.silu(self.hidden(h)), self.dropout, training=self.training or mc)
         logit, log_var = self.out(h).unbind(dim=1)

@@ -26,7 +26,7 @@ def product_of_experts(mu: torch.Tensor, logvar: torch.Tensor, mask: torch.Tenso
 
 
 def reparameterise(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """z = mu + sigma * eps, eps ~ N(0, I)."""
+    """Sample z = mu + sigma * eps, eps ~ N(0, I)."""
     return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
 
 

@@ -25,6 +25,7 @@ class ResidualBlock(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Return x + the residual branch (same shape)."""
         return x + self.body(x)
 
 
@@ -49,6 +50,7 @@ class ResnetGenerator(nn.Module):
         self.body = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, 1, S, S) image in [-1, 1] -> translated (B, 1, S, S) in [-1, 1]."""
         return self.body(x)
 
 
@@ -66,6 +68,7 @@ class PatchDiscriminator(nn.Module):
         self.body = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C, S, S) image -> (B, 1, S/8, S/8) real/fake logits per patch."""
         return self.body(x)
 
 
@@ -95,6 +98,7 @@ class CycleGAN(nn.Module):
 
     @property
     def modalities(self) -> tuple[str, ...]:
+        """The modalities the translator maps between: CT and MR."""
         return ("CT", "MR")
 
     def translate(self, x: torch.Tensor, target: str) -> torch.Tensor:
@@ -104,6 +108,7 @@ class CycleGAN(nn.Module):
         return self.mr_to_ct(x) if target == "CT" else self.ct_to_mr(x)
 
     def forward(self, ct: torch.Tensor | None = None, mr: torch.Tensor | None = None) -> CycleOutput:
+        """Translate each given side and back: fakes and cycle reconstructions (None where a side is missing)."""
         fake_mr = self.ct_to_mr(ct) if ct is not None else None
         fake_ct = self.mr_to_ct(mr) if mr is not None else None
         cycle_ct = self.mr_to_ct(fake_mr) if fake_mr is not None else None

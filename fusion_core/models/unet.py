@@ -36,6 +36,7 @@ class UNet(nn.Module):
         self.head = nn.Conv2d(chans[0], out_channels, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, in_channels, S, S) -> (B, out_channels, S, S)."""
         skips = [self.stem(x)]
         for stage in self.down:
             skips.append(stage(skips[-1]))
@@ -83,4 +84,5 @@ class SynthesisUNet(nn.Module):
         return (self.config.target,)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C, S, S) source slices in network units -> (B, 1, S, S) target slice."""
         return self.unet(x)

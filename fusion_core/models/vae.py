@@ -70,6 +70,7 @@ class MultimodalVAE(nn.Module):
 
     @property
     def modalities(self) -> tuple[str, ...]:
+        """The input modalities, from the config."""
         return self.config.modalities
 
     def code_dim(self, inputs: Mapping[str, torch.Tensor]) -> int:

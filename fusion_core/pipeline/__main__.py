@@ -10,6 +10,7 @@ from fusion_core.pipeline.config import DEFAULT_STEPS, Step, build_config
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse the pipeline's command line."""
     p = argparse.ArgumentParser(
         prog="python -m fusion_core.pipeline",
         description="Register, normalise, synthesise, classify and evaluate every subject of a cohort folder.",
@@ -35,6 +36,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Command line: run the batch pipeline on a cohort folder.
+
+    Returns:
+        The exit code.
+    """
     from fusion_core.pipeline.runner import run_pipeline
 
     args = parse_args(argv)

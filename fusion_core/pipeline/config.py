@@ -17,6 +17,8 @@ DEFAULT_CLASSIFIER = "clf-early"
 
 
 class Step(StrEnum):
+    """A pipeline step, in pipeline order."""
+
     REGISTER = "register"
     NORMALISE = "normalise"
     SYNTHESISE = "synthesise"
@@ -26,6 +28,8 @@ class Step(StrEnum):
 
 
 class ExportFormat(StrEnum):
+    """Optional export formats of the generated volumes."""
+
     DICOM = "dicom"  # each generated volume also as a zipped DICOM series
 
 
@@ -78,9 +82,11 @@ class PipelineConfig:
             parse_choice(NormalisationMethod, getattr(self, name), name)
 
     def has(self, step: Step) -> bool:
+        """True when ``step`` is configured."""
         return step in self.steps
 
     def as_dict(self) -> dict[str, Any]:
+        """The config as a JSON-ready dict (steps as strings)."""
         data = dataclasses.asdict(self)
         data["steps"] = [str(s) for s in self.steps]
         if not self.export:  # runs from before the option existed stay current
@@ -94,8 +100,9 @@ class PipelineConfig:
 
 
 def split_models(names: list[str] | tuple[str, ...]) -> dict[str, list[str]]:
-    """``--models`` names grouped by what the pipeline does with them: "synthesis", "classifier", "encoder"
-    (a VAE is a generator and an encoder; the PoE classifier also encodes).
+    """``--models`` names grouped by what the pipeline does with them: "synthesis", "classifier", "encoder".
+
+    A VAE is a generator and an encoder; the PoE classifier also encodes.
 
     Raises:
         ModelInputError: a name that is neither a shipped model nor a checkpoint folder.
@@ -126,9 +133,11 @@ def default_synthesis_models() -> tuple[str, ...]:
 def build_config(
     steps: str | tuple[str, ...] = DEFAULT_STEPS, models: list[str] | tuple[str, ...] = (), **options: Any
 ) -> PipelineConfig:
-    """A config from the CLI's view: ``models`` sorted into generators, classifiers and encoders;
-    defaults where none is named (synthesis: :func:`default_synthesis_models`; classify: clf-early
-    plus the named classifiers; encode: the named encoders, else vae-poe)."""
+    """A config from the CLI's view, ``models`` sorted into generators, classifiers and encoders.
+
+    Defaults where none is named (synthesis: :func:`default_synthesis_models`; classify: clf-early plus
+    the named classifiers; encode: the named encoders, else vae-poe).
+    """
     groups = split_models(list(models))
     classifiers = tuple(dict.fromkeys([DEFAULT_CLASSIFIER, *groups["classifier"]]))
     return PipelineConfig(

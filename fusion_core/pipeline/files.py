@@ -20,8 +20,10 @@ def temp_path(path: Path) -> Path:
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path to write; on success it is renamed to ``path`` (a reader never sees half a
-    file), on failure it is removed."""
+    """Yield a temporary path to write; on success it is renamed to ``path``, on failure it is removed.
+
+    A reader never sees half a file.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_path(path)
@@ -33,11 +35,13 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 
 
 def write_json(path: str | Path, data: Any) -> None:
+    """Write ``data`` as indented JSON to ``path`` atomically."""
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(data, indent=2, default=_json_default))
 
 
 def save_volume_atomic(volume, path: str | Path) -> None:
+    """Save ``volume`` to ``path`` atomically (the format follows the suffix)."""
     from fusion_core.io import save_volume
 
     with atomic_path(path) as tmp:
@@ -45,6 +49,7 @@ def save_volume_atomic(volume, path: str | Path) -> None:
 
 
 def write_transform_atomic(transform, path: str | Path) -> None:
+    """Write a SimpleITK transform to ``path`` atomically."""
     import SimpleITK as sitk
 
     with atomic_path(path) as tmp:

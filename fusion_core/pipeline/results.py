@@ -51,6 +51,7 @@ class PipelineResults:
 
     @property
     def failures(self) -> dict[str, str]:
+        """Subject id -> error message of each failed subject."""
         return dict(self.summary.get("failures", {}))
 
     def subject_dir(self, subject_id: str) -> Path:
@@ -137,8 +138,10 @@ def read_pipeline_latents(path: str | Path, model: str = "vae-poe", *, slice_ste
 
 
 def _latent_meta(record: dict[str, Any], keep: np.ndarray, n_slices: int, folder: Path) -> pd.DataFrame:
-    """The columns of ``fusion_core.latents.encode_cohort``'s table for one subject's stored latents (the
-    encode step stores the code of whatever the subject has: "joint" of one scan for an unpaired one)."""
+    """The columns of ``fusion_core.latents.encode_cohort``'s table for one subject's stored latents.
+
+    The encode step stores the code of whatever the subject has: "joint" of one scan for an unpaired one.
+    """
     has_ct, has_mr = (folder / "ct.nii.gz").is_file(), (folder / "mr.nii.gz").is_file()
     return pd.DataFrame(
         {

@@ -49,6 +49,7 @@ class PipelineRun:
     workers: int
 
     def count(self, status: str) -> int:
+        """Number of subjects with ``status``."""
         return sum(r.status == status for r in self.results)
 
 
@@ -59,8 +60,10 @@ def subject_key(inputs: dict[str, str], config: PipelineConfig) -> str:
 
 
 def is_current(out_dir: Path, key: str) -> bool:
-    """Whether a subject's outputs are complete (manifest written last, every listed output present) and
-    were made from the same inputs with the same settings."""
+    """Whether a subject's outputs are complete and were made from the same inputs with the same settings.
+
+    Complete: the manifest (written last) exists and every output it lists is present.
+    """
     manifest = out_dir / MANIFEST
     try:
         record = json.loads(manifest.read_text())
@@ -90,10 +93,13 @@ def _input_files(files) -> dict[str, Path]:
 
 # ------------------------------------------------------------------------------------------ executors
 class LoopExecutor:
-    """Runs the tasks one after the other in this process, each when its result is asked for (the
-    plain-loop baseline, ``--workers 0``)."""
+    """Runs the tasks one after the other in this process, each when its result is asked for.
+
+    The plain-loop baseline, ``--workers 0``.
+    """
 
     def submit(self, fn: Callable, *args: Any, **_: Any) -> _Deferred:
+        """Defer ``fn(*args)`` until its result is asked for (keyword options of real executors are ignored)."""
         return _Deferred(fn, args)
 
 
@@ -106,8 +112,10 @@ class _Deferred:
 
 
 def _thread_limit(workers: int) -> None:
-    """Each pool process gets its share of the CPU cores for torch (no oversubscription); torch is not
-    imported for it (a run without model steps never loads it)."""
+    """Give each pool process its share of the CPU cores for torch (no oversubscription).
+
+    Torch is not imported for it (a run without model steps never loads it).
+    """
     threads = max(1, (os.cpu_count() or 1) // max(1, workers))
     os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(threads)
     if "torch" in sys.modules:
@@ -115,8 +123,11 @@ def _thread_limit(workers: int) -> None:
 
 
 def _pool_context():
-    """fork when this process has not imported torch (the CLI: fast start); spawn otherwise, since a child
-    forked after torch started its thread pool can deadlock in its first operation."""
+    """The multiprocessing context of the pool: fork, unless this process has imported torch.
+
+    Fork when torch is not imported (the CLI: fast start); spawn otherwise, since a child forked after
+    torch started its thread pool can deadlock in its first operation.
+    """
     import multiprocessing
 
     return multiprocessing.get_context("spawn" if "torch" in sys.modules else "fork")
@@ -124,8 +135,11 @@ def _pool_context():
 
 @contextlib.contextmanager
 def open_executor(workers: int = 1, scheduler: str | None = None, client=None) -> Iterator[tuple[Any, str, int]]:
-    """(executor, kind, workers): a Dask client (``client`` given, or connected to ``scheduler``), a
-    process pool of ``workers`` processes, or the in-process loop for ``workers`` 0."""
+    """The (executor, kind, workers) that runs the subjects.
+
+    A Dask client (``client`` given, or connected to ``scheduler``), a process pool of ``workers``
+    processes, or the in-process loop for ``workers`` 0.
+    """
     if client is not None:
         yield client, "dask", _dask_workers(client)
     elif scheduler:
@@ -148,6 +162,7 @@ def _dask_workers(client) -> int:
 
 
 def as_completed(futures: list, kind: str) -> Iterator:
+    """The futures of ``kind``'s executor ("loop", "dask" or processes), in the order they finish."""
     if kind == "loop":
         return iter(futures)
     if kind == "dask":
@@ -160,6 +175,11 @@ def as_completed(futures: list, kind: str) -> Iterator:
 
 
 def submit(executor, kind: str, job: SubjectJob):
+    """Submit ``process_subject(job)`` to ``executor`` (Dask: never served from its cache).
+
+    Returns:
+        The future.
+    """
     if kind == "dask":  # pure=False: a subject is redone when asked, never served from Dask's cache
         return executor.submit(process_subject, job, pure=False, key=f"subject-{job.subject_id}-{job.key}")
     return executor.submit(process_subject, job)

@@ -66,6 +66,7 @@ class SubjectJob:
 
     @property
     def subject_id(self) -> str:
+        """The subject's id."""
         return self.files.subject_id
 
 
@@ -122,6 +123,7 @@ class StepPlan:
     skipped: dict[str, str]
 
     def has(self, step: Step) -> bool:
+        """True when ``step`` runs."""
         return step in self.steps
 
     def columns(self) -> dict[str, str]:
@@ -210,8 +212,10 @@ def _aligned_or_alone(case: Case, config: PipelineConfig, plan: StepPlan, out: P
 
 
 def _in_view(case: Case, aligned: Case) -> np.ndarray | bool:
-    """For a pair, the CT voxels inside the MR's field of view (the MR is 0 elsewhere on the CT grid);
-    True for a single scan (all of it was seen)."""
+    """The CT voxels the MR saw: for a pair, those inside the MR's field of view.
+
+    The MR is 0 elsewhere on the CT grid; True for a single scan (all of it was seen).
+    """
     if not case.is_paired:
         return True
     from fusion_core.registration import overlap_mask
@@ -228,8 +232,11 @@ def _coverage(aligned: Case, head_in_view: np.ndarray) -> float:
 
 # ----------------------------------------------------------------------------------------- register
 def register_step(case: Case, config: PipelineConfig, out: Path, row: dict[str, Any]) -> Case:
-    """Rigid MI registration of the MR onto the CT; TRE when the truth is known; MI before and after
-    (both over the part of the head the registered MR sees); where the registration started."""
+    """Rigid MI registration of the MR onto the CT, with its quality.
+
+    TRE when the truth is known; MI before and after (both over the part of the head the registered MR
+    sees); where the registration started.
+    """
     from fusion_core.registration import overlap_mask, register_rigid
 
     result = register_rigid(case.ct, case.mr, **config.registration)
@@ -276,8 +283,10 @@ def _grid(case: Case) -> Volume:
 
 
 def write_aligned(aligned: Case, out: Path) -> None:
-    """CT, every MR weighting on the CT grid and the masks, in the SynthRAD layout ``load_cohort`` reads
-    (an unpaired case: its scans and the masks on their grid)."""
+    """CT, every MR weighting on the CT grid and the masks, in the SynthRAD layout ``load_cohort`` reads.
+
+    An unpaired case: its scans and the masks on their grid.
+    """
     if aligned.ct is not None:
         save_volume_atomic(aligned.ct, out / "ct.nii.gz")
     for key, volume in aligned.mr_weightings.items():
@@ -305,9 +314,11 @@ def normalise_step(volumes: dict[str, Volume], head: np.ndarray, config: Pipelin
 def synthesise_step(
     volumes: dict[str, Volume], config: PipelineConfig, out: Path, case: Case | None = None
 ) -> dict[tuple[str, str], Volume]:
-    """Each synthesis model's CT from the MR weightings and MR from the CT (the directions it supports);
-    with ``--export dicom`` also ``generated/<model>_<target>_dicom.zip`` (patient and study from the
-    source scan when it was DICOM)."""
+    """Each synthesis model's CT from the MR weightings and MR from the CT (the directions it supports).
+
+    With ``--export dicom`` also ``generated/<model>_<target>_dicom.zip`` (patient and study from the
+    source scan when it was DICOM).
+    """
     generated = {}
     for name in config.synthesis_models:
         model = cached_model(name)
@@ -350,9 +361,11 @@ def _safe(name: str) -> str:
 
 # ----------------------------------------------------------------------------------------- classify
 def classify_step(volumes: dict[str, Volume], config: PipelineConfig, plan: StepPlan) -> dict[str, float]:
-    """Each classifier's lesion probability and its uncertainty; a classifier that cannot score the
-    scans present (one modality to a classifier that would see the other as a blank image) is skipped,
-    its reason added to ``plan.skipped``."""
+    """Each classifier's lesion probability and its uncertainty.
+
+    A classifier that cannot score the scans present (one modality to a classifier that would see the
+    other as a blank image) is skipped, its reason added to ``plan.skipped``.
+    """
     from fusion_core.inference import classify
 
     row = {}

@@ -1,5 +1,8 @@
-"""The cohort's outputs: the metric table (CSV, and Parquet when pyarrow is installed), the JSON summary,
-labels as ``cohort.csv`` (so the output folder is a cohort again) and per-classifier scores files."""
+"""The cohort's outputs: the metric table, the JSON summary, the labels and per-classifier scores files.
+
+The table as CSV, and Parquet when pyarrow is installed; labels as ``cohort.csv`` (so the output
+folder is a cohort again).
+"""
 
 from __future__ import annotations
 
@@ -40,8 +43,11 @@ def cohort_table(results: list) -> pd.DataFrame:
 
 
 def _column_rank(column: str) -> tuple[int, int]:
-    """Identity and what ran first, then registration quality and coverage, classifier scores,
-    generation metrics, timings last."""
+    """Sort key of a table column.
+
+    Identity and what ran first, then registration quality and coverage, classifier scores, generation
+    metrics, timings last.
+    """
     if column in FIRST_COLUMNS:
         return 0, FIRST_COLUMNS.index(column)
     groups = (
@@ -129,8 +135,11 @@ def _write_labels(out: Path, cohort, results: list) -> None:
 
 
 def write_classifier_scores(out: Path, table: pd.DataFrame, config: PipelineConfig, *, cohort_root: str) -> list[str]:
-    """``scores/<classifier>/scores.csv`` in the shipped scores format (``fusion_core.evaluation.scores_io``),
-    for subjects with a known label: what the Fusion Performance page reads."""
+    """Write ``scores/<classifier>/scores.csv`` for subjects with a known label.
+
+    In the shipped scores format (``fusion_core.evaluation.scores_io``): what the Fusion Performance
+    page reads.
+    """
     from fusion_core.evaluation import score_column, uncertainty_column, write_scores
     from fusion_core.inference import read_card
     from fusion_core.inference.registry import model_dir

@@ -60,8 +60,11 @@ def intracranial_area(
 
 
 def brain_slices(volume: Volume, min_fraction: float) -> np.ndarray:
-    """Indices of the axial slices whose estimated intracranial area is at least ``min_fraction`` of the
-    largest slice's (all slices when ``min_fraction`` <= 0 or no intracranial area is found)."""
+    """Indices of the axial slices whose estimated intracranial area is large enough.
+
+    At least ``min_fraction`` of the largest slice's; all slices when ``min_fraction`` <= 0 or no
+    intracranial area is found.
+    """
     n = volume.shape[0]
     if min_fraction <= 0:
         return np.arange(n)

@@ -72,7 +72,8 @@ def zscore(
     Args:
         array: any shape.
         mask: bool array of the same shape, or None for all voxels.
-        mean, std: replay stored statistics instead of computing them.
+        mean: (with ``std``) replay stored statistics instead of computing them.
+        std: see ``mean``.
 
     Returns:
         (float32 array, {"method", "mean", "std"}). Inside the mask the result has mean 0, std 1.
@@ -120,7 +121,8 @@ def histogram_match(
     Args:
         array: image to transform, any shape.
         reference: image whose histogram to copy (any shape).
-        mask, reference_mask: voxels whose histograms are matched (None: all).
+        mask: (with ``reference_mask``) voxels whose histograms are matched (None: all).
+        reference_mask: see ``mask``.
         n_quantiles: number of quantile landmarks (>= 2).
 
     Returns:

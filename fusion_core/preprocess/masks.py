@@ -57,9 +57,11 @@ OTSU_MAX_VOXELS = 2**24  # 16 Mi: every voxel of a phantom or a typical MR; a fu
 
 
 def _otsu_sample(array: np.ndarray) -> np.ndarray:
-    """The voxels Otsu's threshold is computed on: all of them, or a regular 1-in-k^3 grid of a huge volume
-    (a 512 x 512 x 400 volume's histogram pass allocated about 2 GB; the sampled threshold differs by
-    well under a histogram bin)."""
+    """The voxels Otsu's threshold is computed on: all of them, or a regular 1-in-k^3 grid of a huge volume.
+
+    A 512 x 512 x 400 volume's histogram pass allocated about 2 GB; the sampled threshold differs by well
+    under a histogram bin.
+    """
     if array.size <= OTSU_MAX_VOXELS or array.ndim != 3:
         return array
     step = int(np.ceil((array.size / OTSU_MAX_VOXELS) ** (1 / 3)))

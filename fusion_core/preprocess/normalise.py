@@ -19,6 +19,8 @@ from fusion_core.volume import Volume
 
 
 class NormalisationMethod(StrEnum):
+    """Intensity normalisation methods (see :func:`normalise`)."""
+
     CT_WINDOW = "ct_window"
     PERCENTILE_CLIP = "percentile_clip"
     ZSCORE = "zscore"
@@ -55,6 +57,7 @@ def normalise(
         method: one of :class:`NormalisationMethod`.
         mask: voxels the statistics come from (same grid as ``volume``).
         reference: the image to match ("histogram_match", "mr_to_ct_scale"); ``reference_mask`` on its grid.
+        reference_mask: voxels of ``reference`` its statistics come from.
         **options: passed to the underlying function (e.g. ``preset="bone"``, ``lower=1``).
 
     Raises:

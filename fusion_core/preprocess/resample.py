@@ -12,6 +12,8 @@ from fusion_core.volume import Volume
 
 
 class Interpolator(StrEnum):
+    """Interpolation used when resampling."""
+
     NEAREST = "nearest"
     LINEAR = "linear"
     BSPLINE = "bspline"

@@ -75,8 +75,11 @@ def resize_slices(array: np.ndarray, size: int | tuple[int, int], *, mode: str =
 
 
 def network_slices(array: np.ndarray, size: int, crop_fraction: float) -> np.ndarray:
-    """(n, y, x) native slices -> (n, S, S): centre crop, then resize (area when shrinking, bilinear when
-    the crop is smaller than S). Training and inference both go through here, so they see the same pixels."""
+    """(n, y, x) native slices -> (n, S, S): centre crop, then resize.
+
+    Area interpolation when shrinking, bilinear when the crop is smaller than S. Training and inference
+    both go through here, so they see the same pixels.
+    """
     cropped = crop_slices(array, crop_fraction)
     mode = "area" if min(cropped.shape[1:]) >= size else "bilinear"
     return resize_slices(cropped, size, mode=mode)

@@ -68,6 +68,7 @@ class RegistrationResult:
 
     @property
     def final_metric(self) -> float:
+        """The last metric value of the optimisation (NaN when none was recorded)."""
         return self.metric_history[-1] if self.metric_history else float("nan")
 
     @property
@@ -170,8 +171,10 @@ MAX_WORKING_VOXELS = 32 * 2**20
 
 
 def _working_grid(volume: Volume, other: Volume) -> Volume:
-    """``volume`` bin-averaged by integer factors to no finer than ``other``'s finest spacing, when it
-    has more than :data:`MAX_WORKING_VOXELS` voxels; else ``volume`` itself."""
+    """``volume`` bin-averaged by integer factors to no finer than ``other``'s finest spacing, when too big.
+
+    Too big: more than :data:`MAX_WORKING_VOXELS` voxels; else ``volume`` itself.
+    """
     if volume.array.size <= MAX_WORKING_VOXELS:
         return volume
     target = min(other.spacing)
@@ -183,8 +186,10 @@ def _working_grid(volume: Volume, other: Volume) -> Volume:
 
 
 def _head_arrays(fixed: Volume, moving: Volume, opts: RegistrationOptions) -> tuple[np.ndarray, np.ndarray] | None:
-    """Both head masks; None when registering without masks and one is empty (an empty mask is an
-    error when the metric needs it)."""
+    """Both head masks; None when registering without masks and one is empty.
+
+    An empty mask is an error when the metric needs it.
+    """
     try:
         return tuple(head_mask_array(v, ct_threshold_hu=opts.ct_threshold_hu) for v in (fixed, moving))
     except RegistrationError:
@@ -266,8 +271,11 @@ def _initial_transform(fixed: Volume, moving: Volume, inputs: _Inputs, used: Sta
 
 
 def _keep_to_overlap(inputs: _Inputs, fixed: Volume, moving: Volume, initial: sitk.Transform) -> None:
-    """Restrict the fixed mask to the part of the fixed image the moving one sees from the start, when
-    that is not all of it (a partial field of view): the metric then samples where both have data."""
+    """Restrict the fixed mask to the part of the fixed image the moving one sees from the start.
+
+    Only when that is not all of it (a partial field of view): the metric then samples where both have
+    data.
+    """
     if inputs.fixed_mask is None:
         return
     in_view = overlap_mask(fixed, moving, initial)

@@ -71,8 +71,10 @@ def head_extent_ratio(fixed: Volume, fixed_head: np.ndarray, moving: Volume, mov
     """Smallest ratio, over x, y and z, of the heads' physical extents (smaller over larger).
 
     Args:
-        fixed, moving: the scans.
-        fixed_head, moving_head: (z, y, x) boolean head masks on their grids.
+        fixed: (with ``moving``) the scans.
+        moving: see ``fixed``.
+        fixed_head: (with ``moving_head``) (z, y, x) boolean head masks on their grids.
+        moving_head: see ``fixed_head``.
     """
     extents = [_mask_extent_mm(volume, mask) for volume, mask in ((fixed, fixed_head), (moving, moving_head))]
     return float(np.min(np.minimum(*extents) / np.maximum(np.maximum(*extents), 1e-6)))
@@ -100,7 +102,8 @@ def choose_initialisation(
     scanner coordinates as acquired; otherwise the head centres. Any other request is used as asked.
 
     Args:
-        fixed, moving: the scans (their grids as acquired).
+        fixed: (with ``moving``) the scans (their grids as acquired).
+        moving: see ``fixed``.
         requested: the initialisation asked for.
         heads: (fixed, moving) boolean head masks, or None when none was found.
 

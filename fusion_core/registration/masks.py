@@ -35,8 +35,10 @@ def head_mask_array(volume: Volume, *, ct_threshold_hu: float = HEAD_HU) -> np.n
 
 
 def ct_head_mask(volume: Volume, *, ct_threshold_hu: float = HEAD_HU) -> np.ndarray | None:
-    """The CT head mask of a CT volume; None for other modalities, so that image metrics then use
-    every voxel."""
+    """The CT head mask of a CT volume; None for other modalities.
+
+    Image metrics then use every voxel.
+    """
     return _ct_mask(volume.array, threshold_hu=ct_threshold_hu) if volume.modality == "CT" else None
 
 
@@ -57,8 +59,10 @@ def mask_image(volume: Volume, mask: np.ndarray, *, dilate_voxels: int = 2) -> s
 
 
 def overlap_mask(fixed: Volume, moving: Volume, transform: sitk.Transform | None = None) -> np.ndarray:
-    """Boolean (z, y, x) mask on ``fixed``'s grid: the voxels whose point, mapped by ``transform``
-    (fixed -> moving physical points; identity when None), lies inside ``moving``'s field of view.
+    """Boolean (z, y, x) mask on ``fixed``'s grid of the voxels inside ``moving``'s field of view.
+
+    A voxel is inside when its point, mapped by ``transform`` (fixed -> moving physical points; identity
+    when None), lies inside ``moving``'s field of view.
 
     Used to keep metrics and models to the part of a scan the other scan saw.
     """

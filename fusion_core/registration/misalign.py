@@ -83,10 +83,13 @@ def misalignment_effect(
     """Misalign a registration on purpose and measure what happens.
 
     Args:
-        fixed, moving: the registered pair.
+        fixed: (with ``moving``) the registered pair.
+        moving: see ``fixed``.
         transform: the registration's fixed -> moving transform.
-        shift_mm, rotation_deg: the deliberate error, in fixed space about the fixed image's centre.
-        true_transform, points_mm: ground truth and TRE points (fixed space); TRE is None without them.
+        shift_mm: (with ``rotation_deg``) the deliberate error, in fixed space about the fixed image's centre.
+        rotation_deg: see ``shift_mm``.
+        true_transform: (with ``points_mm``) ground truth and TRE points (fixed space); TRE is None without them.
+        points_mm: see ``true_transform``.
         mask: (z, y, x) bool on the fixed grid restricting MI and edge alignment.
 
     Returns:
@@ -121,8 +124,14 @@ def misalignment_profile(
     """Mutual information (and TRE) as the registration is shifted along one physical axis.
 
     Args:
-        axis: 0, 1, 2 for x (left-right), y (front-back), z (up-down) in LPS.
+        fixed: (with ``moving``) the registered pair.
+        moving: see ``fixed``.
+        transform: the registration's fixed -> moving transform.
         offsets_mm: shifts to try.
+        axis: 0, 1, 2 for x (left-right), y (front-back), z (up-down) in LPS.
+        true_transform: (with ``points_mm``) ground truth and TRE points (fixed space); TRE is NaN without them.
+        points_mm: see ``true_transform``.
+        mask: (z, y, x) bool on the fixed grid restricting MI.
 
     Returns:
         MI and median TRE (NaN without ground truth) at each offset.

@@ -12,12 +12,16 @@ from fusion_core.constants import HEAD_HU
 
 
 class RegistrationMode(StrEnum):
+    """Transform model of the registration."""
+
     RIGID = "rigid"
     AFFINE = "affine"
     BSPLINE = "bspline"
 
 
 class Initialization(StrEnum):
+    """How the transform is initialised."""
+
     AUTO = "auto"  # chosen from the scans: see fusion_core.registration.initialisation
     MOMENTS = "moments"  # align centres of mass of the head masks
     GEOMETRY = "geometry"  # align image centres
@@ -25,6 +29,8 @@ class Initialization(StrEnum):
 
 
 class MaskMode(StrEnum):
+    """Which voxels the metric samples."""
+
     AUTO = "auto"  # CT: HU above ct_threshold_hu; other modalities: the MR head mask (preprocess.masks)
     NONE = "none"
 
@@ -93,8 +99,10 @@ class RegistrationOptions:
         self._check_ranges()
 
     def _check_ranges(self) -> None:
-        """Refuse numbers the optimiser cannot use (found by fuzzing: 0 finalists divided by zero,
-        negative iterations overflowed inside SimpleITK)."""
+        """Refuse numbers the optimiser cannot use.
+
+        Found by fuzzing: 0 finalists divided by zero, negative iterations overflowed inside SimpleITK.
+        """
         checks = {
             "levels": (all(v >= 1 for v in self.levels), "shrink factors >= 1"),
             "smoothing": (all(0 <= v < math.inf for v in self.smoothing), "sigmas >= 0"),

@@ -25,15 +25,18 @@ class ProgressTracker:
         self._max_iterations = 1
 
     def begin(self, phase: int, label: str, max_iterations: int) -> None:
+        """Start phase ``phase`` (``label`` in messages) of up to ``max_iterations`` iterations."""
         self._phase, self._label, self._max_iterations = phase, label, max(1, max_iterations)
         self._emit(0.0, f"{label}: starting")
 
     def step(self, iteration: int, metric: float) -> None:
+        """Report iteration ``iteration`` of the current phase and its metric."""
         self._emit(
             min(1.0, iteration / self._max_iterations), f"{self._label}: iteration {iteration}, metric {metric:.4f}"
         )
 
     def done(self, message: str) -> None:
+        """Report completion with ``message``."""
         if self._progress is not None:
             self._progress(1.0, message)
 

@@ -18,7 +18,8 @@ def joint_histogram(
     """2-D histogram of paired intensities (same shape arrays), over robust (0.5-99.5 %) ranges.
 
     Args:
-        a, b: images of equal shape (e.g. fixed and resampled moving).
+        a: (with ``b``) images of equal shape (e.g. fixed and resampled moving).
+        b: see ``a``.
         bins: bins per axis.
         mask: bool array of the same shape; voxels outside are ignored.
 

@@ -47,18 +47,22 @@ class TREComparison:
 
     @property
     def median_before(self) -> float:
+        """Median error before registration, mm."""
         return float(np.median(self.before_mm))
 
     @property
     def max_before(self) -> float:
+        """Largest error before registration, mm."""
         return float(np.max(self.before_mm))
 
     @property
     def median_after(self) -> float:
+        """Median error after registration, mm."""
         return float(np.median(self.after_mm))
 
     @property
     def max_after(self) -> float:
+        """Largest error after registration, mm."""
         return float(np.max(self.after_mm))
 
 

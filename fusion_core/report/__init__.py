@@ -1,6 +1,8 @@
-"""A self-contained HTML report of one case: scans and load notes, registration, normalisation,
-synthetic scans with metrics and maps, classifiers with uncertainty, calibration and attribution, and on
-every model result the cohort it was trained on and whether this kind of scan was validated.
+"""A self-contained HTML report of one case.
+
+Scans and load notes, registration, normalisation, synthetic scans with metrics and maps,
+classifiers with uncertainty, calibration and attribution, and on every model result the cohort it
+was trained on and whether this kind of scan was validated.
 
 ``build_case_report(case, models=...) -> CaseReport`` computes (core functions only); ``render_html``
 draws it (pure); ``report_html(case, ...) -> bytes`` does both for download buttons;

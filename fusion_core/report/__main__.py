@@ -14,6 +14,7 @@ DEMO_PREFIX = "demo:"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse the report's command line."""
     p = argparse.ArgumentParser(
         prog="python -m fusion_core.report", description="Write a self-contained HTML case report."
     )
@@ -66,6 +67,11 @@ def _demo_case(subject_id: str) -> tuple[Case, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Command line: build one case's report and write it as HTML.
+
+    Returns:
+        The exit code.
+    """
     from tqdm import tqdm
 
     from fusion_core.report import build_case_report, render_html

@@ -1,5 +1,8 @@
-"""Fill a :class:`CaseReport` from the core: registration, normalisation, generation, classification,
-attribution. Each section runs only when its inputs exist; otherwise one line says why it is absent."""
+"""Fill a :class:`CaseReport` from the core.
+
+Registration, normalisation, generation, classification, attribution. Each section runs only when its
+inputs exist; otherwise one line says why it is absent.
+"""
 
 from __future__ import annotations
 
@@ -47,6 +50,8 @@ def build_case_report(
         models: shipped model names (generators and classifiers); none: no model sections.
         registration: a ``RegistrationResult`` already computed (e.g. on the Register page); else,
             with ``register``, the MR is registered to the CT here (``registration_options``).
+        register: register the MR to the CT when no ``registration`` is given.
+        registration_options: options of that registration (None: the defaults).
         attribution_method: "integrated_gradients" (signed, per pixel) or "gradcam" for the classifiers' maps.
         source: where the case came from, in words.
         progress: called with a short message before each step.

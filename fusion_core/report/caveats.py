@@ -1,5 +1,8 @@
-"""What a reader must know beside a model's output: the cohort it was trained on, and whether this
-scan is of that kind (every shipped model was trained on the synthetic phantom)."""
+"""What a reader must know beside a model's output.
+
+The cohort it was trained on, and whether this scan is of that kind (every shipped model was trained
+on the synthetic phantom).
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""The report's images: axial slices drawn by :mod:`fusion_core.viz` (the same overlays and colour
-scales as the pages), embedded as PNG data URIs with a CSS colour bar."""
+"""The report's images: axial slices drawn by :mod:`fusion_core.viz`, embedded as PNG data URIs.
+
+The same overlays and colour scales as the pages, with a CSS colour bar.
+"""
 
 from __future__ import annotations
 
@@ -68,8 +70,10 @@ def fused_figure(ct: Volume, mr: Volume, caption: str) -> Figure:
 def attribution_figure(
     given: dict[str, Volume], maps: dict[str, np.ndarray], index: int, caption: str
 ) -> Figure | None:
-    """Each modality's attribution map on axial slice ``index`` over that modality's scan, side by side
-    (None when no map has a scan to lie on)."""
+    """Each modality's attribution map on axial slice ``index`` over that modality's scan, side by side.
+
+    None when no map has a scan to lie on.
+    """
     panels, drawn = [], []
     signed = any(float(np.min(m)) < 0 for m in maps.values())
     for key, heat2d in maps.items():

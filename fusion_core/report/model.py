@@ -1,5 +1,8 @@
-"""The case report's data: typed sections filled by :mod:`fusion_core.report.build`, drawn by
-:mod:`fusion_core.report.render`. Images are PNG data URIs (the report is one self-contained file)."""
+"""The case report's data: typed sections.
+
+Filled by :mod:`fusion_core.report.build`, drawn by :mod:`fusion_core.report.render`. Images are PNG
+data URIs (the report is one self-contained file).
+"""
 
 from __future__ import annotations
 
@@ -110,8 +113,9 @@ class ClassifierSection:
 
 @dataclasses.dataclass
 class CaseReport:
-    """Everything computed for one case; sections whose inputs were missing are None/empty and
-    ``omitted`` says why, one line each.
+    """Everything computed for one case.
+
+    Sections whose inputs were missing are None/empty and ``omitted`` says why, one line each.
 
     Attributes:
         subject_id: the case.
@@ -134,4 +138,5 @@ class CaseReport:
     seconds: float = 0.0
 
     def omit(self, section: str, reason: str) -> None:
+        """Record that ``section`` was left out, and why."""
         self.omitted.append((section, reason))

@@ -1,5 +1,8 @@
-"""A :class:`CaseReport` as one self-contained HTML page: inline CSS, images as data URIs, no scripts,
-nothing fetched. Pure: the same report gives the same text."""
+"""A :class:`CaseReport` as one self-contained HTML page.
+
+Inline CSS, images as data URIs, no scripts, nothing fetched. Pure: the same report gives the same
+text.
+"""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from fusion_core.errors import FusionError
 
 
 def probability_to_odds(p: float) -> float:
-    """p / (1 - p) for p in (0, 1).
+    """Return p / (1 - p) for p in (0, 1).
 
     Raises:
         FusionError: p outside (0, 1).
@@ -26,7 +26,7 @@ def probability_to_odds(p: float) -> float:
 
 
 def odds_to_probability(odds: float) -> float:
-    """odds / (1 + odds) for odds >= 0."""
+    """Return odds / (1 + odds) for odds >= 0."""
     return odds / (1.0 + odds)
 
 
@@ -46,10 +46,12 @@ class BayesFusion:
 
     @property
     def posterior(self) -> float:
+        """Probability after the last piece of evidence."""
         return float(self.probabilities[-1])
 
     @property
     def posterior_odds(self) -> float:
+        """Odds after the last piece of evidence."""
         return float(self.odds[-1])
 
 

@@ -47,10 +47,11 @@ def _check_rho(rho: float) -> float:
 
 
 def fused_dprime_correlated(d1: float, d2: float, rho: float) -> float:
-    """d' of the ideal observer of two equal-variance Gaussian detectors with noise correlation ``rho``.
+    """Return d' of the ideal observer of two equal-variance Gaussian detectors with noise correlation ``rho``.
 
     Args:
-        d1, d2: the two detectors' d' (>= 0).
+        d1: (with ``d2``) the two detectors' d' (>= 0).
+        d2: see ``d1``.
         rho: correlation of their noises given the truth, in [-0.99, 0.99].
 
     Returns:
@@ -95,6 +96,7 @@ class DetectorFusion:
 
     @property
     def gain(self) -> float:
+        """Fused AUC minus the better single detector's AUC."""
         return self.fused_auc - max(self.auc1, self.auc2)
 
 
@@ -144,7 +146,8 @@ def simulate_detectors(d1: float, d2: float, rho: float, *, n: int = 4000, seed:
     """Draw ``n`` cases (half positive) from demo 1's model and score them.
 
     Args:
-        d1, d2: the detectors' d'.
+        d1: (with ``d2``) the detectors' d'.
+        d2: see ``d1``.
         rho: noise correlation in [-0.99, 0.99].
         n: number of cases (even).
         seed: random seed; the same seed gives the same cases.

@@ -175,6 +175,11 @@ def voxelwise_aucs(cases: Sequence[Case], offsets_mm: Sequence[float] = CURVE_OF
 
 
 def write_curve(curve: MisregistrationCurve, path: str | Path = CURVE_FILE) -> Path:
+    """Write ``curve`` as JSON (arrays as lists) to ``path``, creating its folder.
+
+    Returns:
+        The path written.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     data = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in asdict(curve).items()}
@@ -212,6 +217,11 @@ def weights_fingerprint(name: str | Path) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: precompute the Learn page's misregistration AUC curve and write it.
+
+    Returns:
+        The exit code (0).
+    """
     import torch
 
     from fusion_core.data.cohorts import get_cohort_spec

@@ -26,6 +26,8 @@ TRAIN_SITE, TEST_SITE = "A", "B"
 
 
 class Normalisation(StrEnum):
+    """How both sites' MR are put on one intensity scale before the voxel classifier."""
+
     NONE = "none"
     ZSCORE = "z-score"
     HISTOGRAM = "histogram matching"

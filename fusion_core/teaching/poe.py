@@ -29,6 +29,7 @@ class GaussianExpert:
 
     @property
     def variance(self) -> float:
+        """Variance of the belief, 1 / precision."""
         return 1.0 / self.precision
 
 

@@ -32,6 +32,7 @@ class PosteriorBySubset:
 
     @property
     def n_slices(self) -> int:
+        """Number of slices of the subject."""
         return len(self.information[SUBSETS[0]])
 
     def additivity_error(self) -> float:
@@ -45,7 +46,8 @@ def posterior_by_subset(model, ct: Volume, mr: Volume) -> PosteriorBySubset:
 
     Args:
         model: the shipped PoE VAE (inputs CT and MR-T1) or any model :func:`encode` accepts.
-        ct, mr: the subject's CT and T1 MR on one grid (``Case.aligned()``).
+        ct: (with ``mr``) the subject's CT and T1 MR on one grid (``Case.aligned()``).
+        mr: see ``ct``.
 
     Returns:
         Per-slice information beyond the prior and mean variance for each subset.

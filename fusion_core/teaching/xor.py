@@ -27,6 +27,8 @@ ADAM_BETAS = (0.9, 0.999)
 
 
 class ToyFusion(StrEnum):
+    """How the toy network combines the two modalities: a sum of per-modality terms, or their outer product."""
+
     ADDITIVE = "additive"
     TENSOR = "tensor"
 

@@ -12,6 +12,7 @@ from fusion_core.training.loop import train
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse the training command line."""
     p = argparse.ArgumentParser(prog="python -m fusion_core.training", description="Train one fusion model.")
     p.add_argument("--config", required=True, help="JSON TrainConfig (see configs/)")
     p.add_argument("--out", help="checkpoint folder (default runs/<name>)")
@@ -47,6 +48,11 @@ def with_cohort_folder(config, folder: str):
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Command line: train one model from a JSON config.
+
+    Returns:
+        The exit code.
+    """
     args = parse_args(argv)
     config = load_train_config(
         args.config,

@@ -60,8 +60,11 @@ def iter_folder_subjects(root: str | Path) -> Iterator[FolderSubject]:
 
 
 def folder_digest(root: str | Path) -> str:
-    """Digest of a cohort folder's content (every file's relative path and bytes): a card names it, and
-    the slice-table cache is keyed on it. Cached per (path, sizes, modification times)."""
+    """Digest of a cohort folder's content (every file's relative path and bytes).
+
+    A card names it, and the slice-table cache is keyed on it. Cached per (path, sizes, modification
+    times).
+    """
     root = Path(root).expanduser().resolve()
     files = sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith("."))
     stamp = tuple((p.relative_to(root).as_posix(), p.stat().st_size, p.stat().st_mtime_ns) for p in files)

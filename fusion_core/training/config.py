@@ -138,18 +138,23 @@ class TrainConfig:
 
     @property
     def task_enum(self) -> Task:
+        """The task as a :class:`Task`."""
         return Task(self.task)
 
     def model_config(self):
+        """The model config dataclass of the task, from ``model``."""
         return config_from_dict(CONFIG_TYPES[self.task_enum], self.model)
 
     def data_config(self) -> SliceDataConfig:
+        """The slice data config, from ``data``."""
         return config_from_dict(SliceDataConfig, self.data)
 
     def loss_weights(self):
+        """The loss weights dataclass of the task, from ``loss``."""
         return config_from_dict(LOSS_TYPES[self.task_enum], self.loss)
 
     def to_dict(self) -> dict[str, Any]:
+        """The config as a JSON-ready dict."""
         return json_ready(dataclasses.asdict(self))
 
 

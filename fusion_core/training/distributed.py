@@ -9,14 +9,17 @@ import torch.distributed as dist
 
 
 def world_size() -> int:
+    """Number of processes in the group (1 when not distributed)."""
     return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
 
 
 def rank() -> int:
+    """This process's rank (0 when not distributed)."""
     return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
 
 
 def is_main() -> bool:
+    """True on rank 0."""
     return rank() == 0
 
 
@@ -60,5 +63,6 @@ def all_reduce_sum(values: torch.Tensor) -> torch.Tensor:
 
 
 def cleanup() -> None:
+    """Destroy the process group, if one is running."""
     if dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()

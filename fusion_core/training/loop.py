@@ -41,12 +41,14 @@ class TrainResult:
 
 
 def seed_everything(seed: int) -> None:
+    """Seed Python's, NumPy's and torch's random generators."""
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
 
 
 def improved(value: float, best: float | None, mode: str) -> bool:
+    """True when ``value`` beats ``best`` (``mode`` "max" or "min"; any value beats None or NaN)."""
     if math.isnan(value):
         return best is None
     return best is None or math.isnan(best) or (value > best if mode == "max" else value < best)
@@ -106,6 +108,7 @@ class Run:
         return opts
 
     def load_data(self) -> None:
+        """Build (rank 0 first) the slice table and the train and validation loaders."""
         data_config = self.config.data_config()
         if dist_utils.is_main():
             table = build_slice_table(data_config, progress=self.progress)
@@ -135,12 +138,14 @@ class Run:
         self.total_steps = min(planned, self.config.max_steps) if self.config.max_steps else planned
 
     def set_learning_rate(self) -> None:
+        """Set every optimiser's learning rate to the schedule's value at this step."""
         lr = scheduled_lr(self.config, self.steps, self.total_steps)
         for opt in self.optimisers.values():
             for group in opt.param_groups:
                 group["lr"] = lr
 
     def resume(self) -> None:
+        """Restore model, optimisers and counters from the state folder, if it holds a state."""
         state = load_state(self.state_dir)
         if state is None:
             return
@@ -151,6 +156,11 @@ class Run:
         self.history, self.best = json.loads(state["history"]), json.loads(state["best"])
 
     def train_epoch(self) -> dict[str, float]:
+        """Train one epoch.
+
+        Returns:
+            The mean of each loss term over the epoch's batches.
+        """
         from tqdm.auto import tqdm
 
         self.net.train()
@@ -178,6 +188,11 @@ class Run:
         return {f"train_{k}": v / max(n, 1) for k, v in sums.items()} | {"lr": lr}
 
     def step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
+        """One optimisation step on ``batch``.
+
+        Returns:
+            The loss terms as floats.
+        """
         batch = random_patch(batch, self.config.patch_size)
         if self.task == Task.TRANSLATOR:
             opt = self.optimisers
@@ -224,6 +239,7 @@ class Run:
         return out_of_steps or (self.config.patience > 0 and self.bad_epochs >= self.config.patience)
 
     def save_progress(self) -> None:
+        """Save the resumable state and write the metrics so far."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
         save_state(self.state_dir, {
             "model": self.model.state_dict(),

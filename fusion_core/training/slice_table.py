@@ -147,6 +147,7 @@ class SliceDataConfig:
         return {"CT": per, "MR": per * len(self.mr_weightings)}
 
     def cache_key(self) -> str:
+        """12-hex digest of the settings that decide the table (cohort contents, not names or paths)."""
         fields = {
             k: v
             for k, v in dataclasses.asdict(self).items()
@@ -200,8 +201,10 @@ def to_slices(array: np.ndarray, config: SliceDataConfig) -> np.ndarray:
 
 
 def to_network_input(array: np.ndarray, idx: np.ndarray, config: SliceDataConfig) -> np.ndarray:
-    """Slices ``idx`` of a scaled (z, y, x) volume as network input: (n, S, S) for 2-D, or
-    (n, 2k+1, S, S) with ``config.neighbours`` = k (2.5-D)."""
+    """Slices ``idx`` of a scaled (z, y, x) volume as network input.
+
+    (n, S, S) for 2-D, or (n, 2k+1, S, S) with ``config.neighbours`` = k (2.5-D).
+    """
     if config.neighbours <= 0:
         return to_slices(array[idx], config)
     nb = neighbour_indices(idx, config.neighbours, array.shape[0])
@@ -301,8 +304,10 @@ def _select_weightings(table: dict[str, np.ndarray], source: SliceDataConfig, ta
 
 
 def iter_phantom_cohort(config: SliceDataConfig) -> Iterator[Any]:
-    """The phantom subjects a SliceDataConfig describes (its cohort spec), one at a time; the subjects of
-    its ``cohort_dir`` when it names a folder."""
+    """The phantom subjects a SliceDataConfig describes (its cohort spec), one at a time.
+
+    The subjects of its ``cohort_dir`` when it names a folder.
+    """
     if config.cohort_dir:
         from fusion_core.training.cohort_folder import iter_folder_subjects
 
@@ -332,9 +337,11 @@ def selected_members(config: SliceDataConfig) -> list[tuple[int, int]] | None:
 
 
 def lesion_groups(config: SliceDataConfig, subjects: np.ndarray) -> np.ndarray:
-    """Which half of a complementary cohort each subject index belongs to: "calcified" (CT-visible) or
-    ``config.mr_lesion`` (MR-visible), following the interleaving of :func:`iter_phantom_cohort`;
-    "mixed" for every subject of a cohort that is not complementary."""
+    """Which half of a complementary cohort each subject index belongs to.
+
+    "calcified" (CT-visible) or ``config.mr_lesion`` (MR-visible), following the interleaving of
+    :func:`iter_phantom_cohort`; "mixed" for every subject of a cohort that is not complementary.
+    """
     subjects = np.asarray(subjects)
     if not config.complementary:
         return np.full(subjects.shape, "mixed", dtype=object)
@@ -391,8 +398,10 @@ def _zeros(n: int, modality: str, config: SliceDataConfig) -> np.ndarray:
 
 
 def table_images(table: dict[str, np.ndarray], modality: str, rows) -> np.ndarray:
-    """A modality's network input at ``rows`` of a slice table, channels first: (C, S, S) for one row,
-    (n, C, S, S) for an index array; C = 1 for a 2-D table, 2k+1 for a 2.5-D one."""
+    """A modality's network input at ``rows`` of a slice table, channels first.
+
+    (C, S, S) for one row, (n, C, S, S) for an index array; C = 1 for a 2-D table, 2k+1 for a 2.5-D one.
+    """
     images = table[modality][rows]
     plain_ndim = 2 if np.ndim(rows) == 0 else 3  # a 2-D table has no channel axis yet
     return images[..., None, :, :] if images.ndim == plain_ndim else images

@@ -27,6 +27,7 @@ from fusion_core.training.distributed import average_gradients
 
 
 def images(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The image tensors of ``batch`` (one per modality)."""
     return {m: batch[m] for m in MODALITIES}
 
 
@@ -34,8 +35,11 @@ BONE_UNIT = float(ct_to_unit(np.array([BONE_HU]))[0])  # bone threshold on the n
 
 
 def vae_pixel_weight(batch: dict[str, torch.Tensor], head_weight: float, bone_weight: float = 1.0) -> torch.Tensor:
-    """(B, 1, S, S) reconstruction weights: ``head_weight`` inside the head, 1 outside, times
-    ``bone_weight`` where the true CT (centre channel) is bone."""
+    """(B, 1, S, S) reconstruction weights.
+
+    ``head_weight`` inside the head, 1 outside, times ``bone_weight`` where the true CT (centre channel)
+    is bone.
+    """
     weight = 1.0 + batch["head"] * (head_weight - 1.0)
     if bone_weight != 1.0:
         ct = batch["CT"][:, batch["CT"].shape[1] // 2 : batch["CT"].shape[1] // 2 + 1]
@@ -81,6 +85,7 @@ def random_patch(batch: dict[str, torch.Tensor], size: int) -> dict[str, torch.T
 
 
 def loss_weight_map(weights: Any) -> dict[str, float]:
+    """The numeric fields of a loss-weights dataclass, as floats."""
     return {k: float(v) for k, v in vars(weights).items() if isinstance(v, int | float)}
 
 

@@ -37,6 +37,11 @@ SHIPPED += ("synth-unet", "synth-unet-t1", "synth-unet-ct2mr", "diffusion-refine
 
 
 def train_one(name: str, *, configs: Path, assets: Path, runs: Path, progress: bool) -> dict:
+    """Train one shipped model from its config into ``assets``.
+
+    Returns:
+        Its name, training seconds and best validation metrics.
+    """
     config = load_train_config(configs / f"{name}.json")
     command = (
         f"python -m fusion_core.training --config {configs / name}.json --out {assets / name} --state-dir {runs / name}"
@@ -62,6 +67,11 @@ def write_demo_scores(names: list[str], assets: Path, *, progress: bool) -> None
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Command line: train every shipped model (or ``--only`` some).
+
+    Returns:
+        The exit code.
+    """
     p = argparse.ArgumentParser(prog="python -m fusion_core.training.train_all", description=__doc__.splitlines()[0])
     p.add_argument("--only", nargs="*", help="train just these names")
     p.add_argument("--configs", default="configs")

@@ -1,5 +1,6 @@
-"""Bar charts of AUCs with their 95 % intervals, one colour per strategy: with a modality missing, and
-without and under a domain shift. Pure functions returning ``go.Figure``.
+"""Bar charts of AUCs with their 95 % intervals, one colour per strategy.
+
+With a modality missing, and without and under a domain shift. Pure functions returning ``go.Figure``.
 """
 
 from __future__ import annotations
@@ -69,7 +70,8 @@ def shift_figure(baseline: Sequence[ShiftAUC], shifted: Sequence[ShiftAUC], *, s
     """Paired bars per strategy: AUC without shift and under the shift, 95 % CI error bars.
 
     Args:
-        baseline, shifted: ``shift_aucs`` outputs on the same subjects.
+        baseline: (with ``shifted``) ``shift_aucs`` outputs on the same subjects.
+        shifted: see ``baseline``.
         setting_label: the shift in words, for the legend (e.g. "CT: blur +1.0 mm, gain ×0.8").
     """
     fig = go.Figure()

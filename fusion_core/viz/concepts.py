@@ -1,6 +1,7 @@
-"""The fusion concepts drawn: two detectors, Bayes' rule, a product of Gaussian experts, XOR fits,
-architectures' AUCs, fusion weights, site transfer and misregistration (``fusion_core.teaching``'s results).
-Pure functions returning ``go.Figure``.
+"""The fusion concepts drawn (``fusion_core.teaching``'s results).
+
+Two detectors, Bayes' rule, a product of Gaussian experts, XOR fits, architectures' AUCs, fusion
+weights, site transfer and misregistration. Pure functions returning ``go.Figure``.
 
 The same colours as everywhere else: CT blue, MR vermilion, fused in the early-fusion green, the
 prior and chance in grey.

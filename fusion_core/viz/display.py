@@ -74,7 +74,8 @@ def overlay_heatmap(
         base_unit_2d: (h, w) grey slice in [0, 1].
         heat_2d: (h, w) map values; NaN leaves the base showing.
         cmap: plotly colour scale name; default Inferno, or RdBu_r when ``diverging``.
-        vmin, vmax: colour limits (default: the data range); a diverging map is symmetric about 0.
+        vmin: (with ``vmax``) colour limits (default: the data range); a diverging map is symmetric about 0.
+        vmax: see ``vmin``.
         alpha: opacity of the map, 0..1. A diverging map fades to the base as values approach 0.
         diverging: signed values (e.g. CT error in HU): symmetric limits and a diverging scale.
 
@@ -104,8 +105,9 @@ def overlay_heatmap(
 
 @functools.lru_cache(maxsize=32)
 def colour_lookup(cmap: str) -> np.ndarray:
-    """(256, 3) float RGB (0..255) table of a plotly colour scale (cached, read-only: sampling a scale
-    costs ~25 ms, and every map drawn on a slider move needs one).
+    """(256, 3) float RGB (0..255) table of a plotly colour scale.
+
+    Cached and read-only: sampling a scale costs ~25 ms, and every map drawn on a slider move needs one.
 
     Raises:
         FusionError: unknown colour scale name.
@@ -137,8 +139,16 @@ def heatmap_figure(
 
     Args:
         title: what the map shows, in words.
+        base_unit_2d: (h, w) grey slice in [0, 1].
+        heat_2d: (h, w) map values; NaN leaves the base showing.
+        title: what the map shows, in words.
         colorbar_title: the map's quantity and unit, e.g. "error (HU)".
-        Other arguments: as for :func:`overlay_heatmap`.
+        cmap: as for :func:`overlay_heatmap`.
+        vmin: as for :func:`overlay_heatmap`.
+        vmax: as for :func:`overlay_heatmap`.
+        alpha: as for :func:`overlay_heatmap`.
+        diverging: as for :func:`overlay_heatmap`.
+        height: figure height in pixels.
     """
     rgb = overlay_heatmap(base_unit_2d, heat_2d, cmap=cmap, vmin=vmin, vmax=vmax, alpha=alpha, diverging=diverging)
     low, high = heat_range(heat_2d, vmin=vmin, vmax=vmax, diverging=diverging)

@@ -29,8 +29,11 @@ def fused_rgb(fused: np.ndarray) -> np.ndarray:
 def fusion_metrics_figure(
     metrics_by_method: Mapping[str, Mapping[str, float]], *, highlight: str | None = None
 ) -> go.Figure:
-    """Grouped bars, one bar per fusion method (the chosen one outlined), in two panels with their
-    own scales: information in bits (MI, entropy) and similarity on 0..1 (SSIM, Q^AB/F)."""
+    """Grouped bars, one bar per fusion method (the chosen one outlined), in two panels.
+
+    Each panel has its own scale: information in bits (MI, entropy) and similarity on 0..1 (SSIM,
+    Q^AB/F).
+    """
     panels = (("information (bits)", lambda k: not _is_unit_metric(k)), ("similarity (0–1)", _is_unit_metric))
     fig = make_subplots(rows=1, cols=2, subplot_titles=[title for title, _ in panels], column_widths=[0.55, 0.45])
     colours = dict(zip(metrics_by_method, _PALETTE * 3, strict=False))

@@ -46,10 +46,14 @@ def overlay_figure(
     Args:
         base_unit_2d: (y, x) grey slice in [0, 1].
         heat_2d: (y, x) map.
+        title: what the map shows, in words.
+        colorbar_title: the map's quantity and unit.
         query_yx: a location to mark with a cross (the attention query).
         clickable: add invisible click targets (for ``st.plotly_chart(on_select=...)``).
         contour: (y, x) lesion mask to outline (the truth, on the phantom).
         support: (y, x) where the map exists (the model's window); outside it the scan shows uncoloured.
+        diverging: signed values: symmetric limits and a diverging scale.
+        height: figure height in pixels.
     """
     if support is not None:
         heat_2d = np.where(np.asarray(support) > 0.5, heat_2d, np.nan)

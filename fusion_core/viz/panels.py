@@ -37,10 +37,12 @@ class ColourBar:
 
     @classmethod
     def signed(cls, limit: float, title: str) -> ColourBar:
+        """A diverging scale symmetric about 0, from -``limit`` to ``limit``."""
         return cls(-limit, limit, title, DIVERGING_CMAP)
 
     @classmethod
     def sequential(cls, high: float, title: str, low: float = 0.0) -> ColourBar:
+        """A sequential scale from ``low`` to ``high`` (at least a hair above ``low``)."""
         return cls(low, max(high, low + 1e-12), title, SEQUENTIAL_CMAP)
 
 
@@ -163,7 +165,8 @@ def comparison_rows(
     Args:
         volumes: label -> canonical volume on one grid (generated ones, then the real target).
         errors: label -> canonical signed-error volume of the generated ones (missing labels: no map).
-        plane, point_mm: which slice (the one through the viewer's cursor).
+        plane: (with ``point_mm``) which slice (the one through the viewer's cursor).
+        point_mm: see ``plane``.
         window: one (level, width) for every column, so grey levels compare.
         bar: colour scale of the error maps.
     """

@@ -1,5 +1,7 @@
-"""Reliability diagrams: observed fraction with a lesion against the mean predicted probability per bin,
-before and after temperature scaling. Pure functions returning ``go.Figure``.
+"""Reliability diagrams before and after temperature scaling.
+
+Observed fraction with a lesion against the mean predicted probability per bin. Pure functions
+returning ``go.Figure``.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from fusion_core.viz.theme import TEMPLATE, colour_of
 
 
 def reliability_figure(results: Sequence[CalibrationResult], *, after: bool = False) -> go.Figure:
-    """Reliability diagram of several strategies: observed fraction with a lesion against the mean predicted
-    probability per bin (marker area ~ subjects in the bin).
+    """Reliability diagram of several strategies.
+
+    Observed fraction with a lesion against the mean predicted probability per bin (marker area ~
+    subjects in the bin).
 
     Args:
         results: from ``calibrate_strategies``.

@@ -1,5 +1,7 @@
-"""ROC curves: each strategy's curve with its bootstrap band and operating point, the independence
-bound (dashed) and chance. Pure functions returning ``go.Figure``; one colour per strategy (``viz.theme``).
+"""ROC curves: each strategy's curve with its bootstrap band and operating point.
+
+With the independence bound (dashed) and chance. Pure functions returning ``go.Figure``; one colour per
+strategy (``viz.theme``).
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
-"""Latent codes as points: the 2-D scatter of a projection (one global row id per point in ``customdata``,
-CT–MR link lines), the canonical-correlation bars, and slice thumbnails with the lesion outlined.
+"""Latent codes as points.
+
+The 2-D scatter of a projection (one global row id per point in ``customdata``, CT–MR link lines), the
+canonical-correlation bars, and slice thumbnails with the lesion outlined.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ def _hover(meta: pd.DataFrame) -> list[str]:
 
 
 def link_segments(coords: np.ndarray, meta: pd.DataFrame) -> tuple[list, list]:
-    """x and y of one line per slice from its CT-only point to its MR-only point (None between lines)."""
+    """Return x and y of one line per slice from its CT-only point to its MR-only point (None between lines)."""
     ct, mr = paired_rows(meta)
     xs = np.full((len(ct), 3), np.nan)
     ys = np.full((len(ct), 3), np.nan)
@@ -71,7 +73,8 @@ def latent_scatter(
     """The projection: one point per latent, ``customdata`` = its global row id (selection-safe).
 
     Args:
-        coords: (n, 2) projection; meta: the n rows of the latent table.
+        coords: (n, 2) projection.
+        meta: the n rows of the latent table.
         colour_by: one of ``COLOUR_BY``.
         links: draw a thin line from each slice's CT-only point to its MR-only point.
         method: axis title prefix ("UMAP", "PCA", "t-SNE").

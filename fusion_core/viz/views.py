@@ -23,12 +23,19 @@ from fusion_core.volume import Volume
 
 
 class Plane(enum.StrEnum):
+    """Anatomical viewing plane."""
+
     AXIAL = "axial"
     CORONAL = "coronal"
     SAGITTAL = "sagittal"
 
     @classmethod
     def parse(cls, value: str) -> Plane:
+        """The plane named ``value`` (any case).
+
+        Raises:
+            ValueError: an unknown name (the message lists the choices).
+        """
         try:
             return cls(str(value).lower())
         except ValueError:
@@ -63,8 +70,11 @@ def canonical(volume: Volume) -> Volume:
 
 
 def _flip_permute_to_lps(volume: Volume) -> Volume | None:
-    """An axis-aligned volume reoriented to LPS with numpy (one copy; SimpleITK's DICOMOrient makes
-    three of a 400 MB CT), or None when the direction is not a signed permutation."""
+    """An axis-aligned volume reoriented to LPS with numpy, or None when it is not axis-aligned.
+
+    One copy (SimpleITK's DICOMOrient makes three of a 400 MB CT); None when the direction is not a signed
+    permutation.
+    """
     direction = volume.direction_matrix
     axis_of = np.argmax(np.abs(direction), axis=0)  # index axis i (x, y, z) -> physical axis
     signs = np.sign(direction[axis_of, [0, 1, 2]])
@@ -156,9 +166,11 @@ def render_slice(
 
     Args:
         volume: canonical volume (see :func:`canonical`).
-        plane, index: which slice.
+        plane: (with ``index``) which slice.
+        index: see ``plane``.
         window: (level, width) in the volume's units.
         overlay: optional volume-shaped (z, y, x) mask; its slice is blended in ``overlay_rgb``.
+        overlay_rgb: blend colour of the overlay, 0-255 per channel.
         display_mm_per_pixel: output pixel size; defaults to the finest in-plane spacing.
         point_mm: the LPS point the slice was chosen for; pixels of the slice plane through it that the
             scan does not cover are hatched (see :func:`mark_outside`).
@@ -176,8 +188,10 @@ def render_slice(
 def square_pixels(
     rgb: np.ndarray, volume: Volume, plane: Plane | str, display_mm_per_pixel: float | None = None
 ) -> np.ndarray:
-    """Resize an (h, w, 3) uint8 slice image of ``volume`` in ``plane`` to square pixels of the given size
-    (default: the finest in-plane spacing), so anisotropic scans keep their true shape."""
+    """Resize an (h, w, 3) uint8 slice image of ``volume`` in ``plane`` to square pixels.
+
+    The pixel size defaults to the finest in-plane spacing, so anisotropic scans keep their true shape.
+    """
     row_mm, col_mm = pixel_spacing(volume, plane)
     step = display_mm_per_pixel or min(row_mm, col_mm)
     size = (max(1, round(rgb.shape[1] * col_mm / step)), max(1, round(rgb.shape[0] * row_mm / step)))
