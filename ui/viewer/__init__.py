@@ -130,6 +130,7 @@ def tri_planar(
     windows: dict[str, tuple[float, float]] | None = None,
     heatmaps: dict[str, Heatmap] | None = None,
     layout: str = "multiplanar",
+    cursor_mm: np.ndarray | None = None,
 ) -> np.ndarray:
     """Show one or more scans side by side with one crosshair in physical space; return the cursor.
 
@@ -140,11 +141,15 @@ def tri_planar(
         windows: label -> (level, width) fixed by the caller (no window picker for those labels in PNG).
         heatmaps: label -> :class:`Heatmap` drawn over that label's scan (WebGL only).
         layout: "axial", "coronal", "sagittal" or "multiplanar" (WebGL; the PNG path shows all three).
+        cursor_mm: (3,) where the crosshair starts, LPS mm (default: the first scan's centre); the viewer
+            moves there again only when this value changes.
 
     Returns:
         The cursor: the physical point (mm, LPS) the slices show, for views linked to these.
     """
-    return scan_viewer(volumes, key=key, overlays=overlays, windows=windows, heatmaps=heatmaps, layout=layout).cursor_mm
+    return scan_viewer(
+        volumes, key=key, overlays=overlays, windows=windows, heatmaps=heatmaps, layout=layout, cursor_mm=cursor_mm
+    ).cursor_mm
 
 
 def scan_viewer(
@@ -156,6 +161,7 @@ def scan_viewer(
     heatmaps: dict[str, Heatmap] | None = None,
     layout: str = "multiplanar",
     height: int | None = None,
+    cursor_mm: np.ndarray | None = None,
 ) -> ViewerState:
     """:func:`tri_planar` with everything the viewer reports (cursor, click, which path drew).
 
@@ -164,8 +170,9 @@ def scan_viewer(
     if layout not in LAYOUTS:
         raise ValueError(f"unknown viewer layout {layout!r}; choose one of {list(LAYOUTS)}")
     if not use_webgl():
-        return ViewerState(_png_viewer(volumes, key=key, overlays=overlays, windows=windows), None, False)
-    spec, blobs = _webgl_spec(volumes, overlays or {}, windows or {}, heatmaps or {}, layout, height)
+        point = _png_viewer(volumes, key=key, overlays=overlays, windows=windows, cursor_mm=cursor_mm)
+        return ViewerState(point, None, False)
+    spec, blobs = _webgl_spec(volumes, overlays or {}, windows or {}, heatmaps or {}, layout, height, cursor_mm)
     value = _COMPONENT(spec=spec, **blobs, key=key, default=None)
     return _state_from(value, key, spec["cursor_mm"])
 
@@ -191,8 +198,13 @@ def _webgl_spec(
     heatmaps: dict[str, Heatmap],
     layout: str,
     height: int | None,
+    cursor_mm: np.ndarray | None = None,
 ) -> tuple[dict, dict[str, bytes]]:
-    """The JSON spec and the byte arguments (one NIfTI per volume) the component gets."""
+    """The JSON spec and the byte arguments (one NIfTI per volume) the component gets.
+
+    The spec's key covers the start cursor: a new ``cursor_mm`` from Python reopens the viewer there, while
+    the user's own moves (which never change the spec) are kept across reruns.
+    """
     blobs: dict[str, bytes] = {}
     panels = []
     for i, (label, volume) in enumerate(volumes.items()):
@@ -211,11 +223,18 @@ def _webgl_spec(
         "radiological": True,
         "opacity": 0.6,
         "height": height or (300 if len(panels) >= 3 else 380),
-        "cursor_mm": [float(v) for v in reference.index_to_physical(np.asarray(reference.size_xyz) // 2)],
+        "cursor_mm": [float(v) for v in _start_cursor(reference, cursor_mm)],
         "help": _HELP,
     }
     spec["key"] = hashlib.blake2b(json.dumps(spec, sort_keys=True).encode(), digest_size=8).hexdigest()
     return spec, blobs
+
+
+def _start_cursor(reference: Volume, cursor_mm: np.ndarray | None) -> np.ndarray:
+    """The crosshair's start: ``cursor_mm`` when given, else the reference scan's centre voxel."""
+    if cursor_mm is not None:
+        return np.asarray(cursor_mm, dtype=float)
+    return reference.index_to_physical(np.asarray(reference.size_xyz) // 2)
 
 
 def _panel(
@@ -275,16 +294,20 @@ def _png_viewer(
     key: str,
     overlays: dict[str, Volume] | None = None,
     windows: dict[str, tuple[float, float]] | None = None,
+    cursor_mm: np.ndarray | None = None,
 ) -> np.ndarray:
     """Server-drawn slices: one slider per plane and a row of PNGs per scan (AppTests, no WebGL)."""
     canon = {label: views.canonical(volume) for label, volume in volumes.items()}
     reference = next(iter(canon.values()))
+    start = _png_start(reference, cursor_mm)
     sliders = st.columns(3)
     indices = {}
     for column, plane in zip(sliders, views.Plane, strict=True):
         n = views.slice_count(reference, plane)
         with column:
-            indices[plane] = st.slider(f"{plane.value.capitalize()} slice", 0, n - 1, n // 2, key=f"{key}-{plane}")
+            indices[plane] = st.slider(
+                f"{plane.value.capitalize()} slice", 0, n - 1, start.get(plane, n // 2), key=f"{key}-{plane}"
+            )
     point = reference.index_to_physical(
         [indices[views.Plane.SAGITTAL], indices[views.Plane.CORONAL], indices[views.Plane.AXIAL]]
     )
@@ -310,3 +333,12 @@ def _png_viewer(
                     output_format="PNG",
                 )
     return point
+
+
+def _png_start(reference: Volume, cursor_mm: np.ndarray | None) -> dict:
+    """Plane -> start slice index on the (canonical) reference for ``cursor_mm``; empty without one."""
+    if cursor_mm is None:
+        return {}
+    index = np.rint(reference.physical_to_index(np.asarray(cursor_mm, dtype=float))).astype(int)
+    index = np.clip(index, 0, np.asarray(reference.size_xyz) - 1)
+    return {views.Plane.SAGITTAL: int(index[0]), views.Plane.CORONAL: int(index[1]), views.Plane.AXIAL: int(index[2])}
