@@ -31,20 +31,23 @@ with page_boundary("showing the Cross-modal Generation page"):
     csv = page.metrics_section(choice, volumes, real)
 
     st.subheader("Input, generated and real, at one position")
-    v1, v2 = st.columns(2)
+    v1, v2, v3 = st.columns(3)
     shown = v1.selectbox("Generated volume in the viewer", list(volumes), key="gen-shown")
     preset = v2.selectbox(
         "CT window", list(WINDOW_PRESETS), index=sections.DEFAULT_CT_WINDOW, key="gen-ct-window",
         format_func=ct_window_label,
     )  # fmt: skip
     ct_window = tuple(WINDOW_PRESETS[preset])
+    with v3:
+        limit = page.error_limit(choice, shown) if real is not None else None
     trio = sections.viewer_volumes(case, source, target, volumes[shown], real, shown)
+    heatmaps = page.error_panel(choice, trio, shown, limit)
     windows = sections.viewer_windows(trio, ct_window)
-    point = tri_planar(trio, key="gen-view", windows=windows)
+    point = tri_planar(trio, key="gen-view", windows=windows, heatmaps=heatmaps)
     target_window = ct_window if target == "CT" else windows[f"{target} · {shown}"]
     errors = page.ErrorMaps()
     if real is not None:
-        errors = page.error_section(choice, volumes, real, shown, point, target_window)
+        errors = page.error_section(choice, volumes, real, shown, point, target_window, limit)
 
     st.subheader("Every model on the same slice")
     page.multiples_section(choice, volumes, errors, point, target_window)

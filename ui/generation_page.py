@@ -22,6 +22,7 @@ from fusion_core.volume import Volume
 from ui import generation as gen
 from ui import generation_sections as sections
 from ui.models import get_model, show_caveats
+from ui.viewer import Heatmap, use_webgl
 
 
 @dataclass(frozen=True)
@@ -99,18 +100,39 @@ def metrics_section(choice: Choice, volumes: dict[str, Volume], real: Volume | N
     return csv
 
 
-def error_section(choice: Choice, volumes: dict, real: Volume, shown: str, point, window) -> ErrorMaps:
-    """The signed error of the shown model at the viewer's position, on a colour scale the user can set."""
+def error_limit(choice: Choice, shown: str) -> float:
+    """The error colour scale's end (± limit, in the target's unit), set by the user; the viewer and figures share it."""
+    case, source, target = choice.case, choice.source, choice.target
+    return st.select_slider(
+        f"Error colour scale (± {cm.ERROR_UNITS[target]})",
+        cm.ERROR_SCALES[target],
+        value=gen.error_scale(case.fingerprint, shown, source, target, case),
+        key=f"gen-scale-{target}",
+    )
+
+
+def error_panel(choice: Choice, trio: dict[str, Volume], shown: str, limit: float | None) -> dict[str, Heatmap]:
+    """WebGL only: a 4th viewer panel, the real target under the shown model's signed error; its heat map.
+
+    Adds the panel to ``trio`` (input | generated | real | error, one crosshair); the PNG path keeps the
+    error figure below the viewer instead.
+    """
+    case, source, target = choice.case, choice.source, choice.target
+    real = trio.get(f"real {target}")
+    if real is None or limit is None or not use_webgl():
+        return {}
+    label = f"error · {shown} − real ({cm.ERROR_UNITS[target]})"
+    trio[label] = real
+    error = gen.error_volume(case.fingerprint, shown, source, target, case)
+    return {label: Heatmap(error, colormap="warm", limit=limit, signed=True, opacity=0.8)}
+
+
+def error_section(choice: Choice, volumes: dict, real: Volume, shown: str, point, window, limit: float) -> ErrorMaps:
+    """The signed error of the shown model at the viewer's position, on the colour scale the user set."""
     case, source, target, fp = choice.case, choice.source, choice.target, choice.case.fingerprint
     unit = cm.ERROR_UNITS[target]
     on_grid = {name: gen.error_volume(fp, name, source, target, case) for name in volumes}
     errors = {name: gen.display(e) for name, e in on_grid.items()}
-    limit = st.select_slider(
-        f"Error colour scale (± {unit})",
-        cm.ERROR_SCALES[target],
-        value=gen.error_scale(fp, shown, source, target, case),
-        key=f"gen-scale-{target}",
-    )
     bar = ColourBar.signed(limit, f"error ({unit})")
     base = gen.display(real)
     st.markdown(f"**Signed error of {shown}: generated − real {target}, inside the head**")
