@@ -17,6 +17,7 @@ from fusion_core.inference import crop_fraction, list_models
 from fusion_core.preprocess import WINDOW_PRESETS
 from fusion_core.preprocess.slices import crop_window
 from fusion_core.viz.display import display_window, to_display_unit
+from fusion_core.volume import Volume
 from ui.models import get_model
 from ui.session import demo_spec
 
@@ -152,3 +153,28 @@ def diffusion_spread(fingerprint: str, name: str, _case: Case) -> np.ndarray:
 
     mr = {k: v for k, v in volumes_of(_case).items() if k.startswith("MR")}
     return impute_with_uncertainty(get_model(name), mr, "CT").std.array
+
+
+def slice_map_volume(case: Case, slice_index: int, values: np.ndarray) -> Volume:
+    """A (y, x) map of one axial slice as a volume on the CT grid (zero on every other slice), for the viewer."""
+    array = np.zeros(case.ct.shape, dtype=np.float32)
+    array[slice_index] = np.nan_to_num(np.asarray(values, dtype=np.float32))
+    return case.ct.with_array(array, modality="map", name="map")
+
+
+def query_mm(case: Case, slice_index: int, query: tuple[int, int]) -> np.ndarray:
+    """The query pixel (y, x) of ``slice_index`` in LPS mm: where the viewer's crosshair starts."""
+    y, x = query
+    return case.ct.index_to_physical([x, y, slice_index])
+
+
+def take_viewer_click(case: Case, clicked_mm: np.ndarray | None) -> bool:
+    """A click on the scan viewer becomes the query location (y, x); True when it moved the query."""
+    if clicked_mm is None:
+        return False
+    x, y, _ = np.rint(case.ct.physical_to_index(clicked_mm)).astype(int)
+    height, width = case.ct.shape[1:]
+    new = (int(np.clip(y, 0, height - 1)), int(np.clip(x, 0, width - 1)))
+    old = (st.session_state.get(QUERY_KEYS["y"]), st.session_state.get(QUERY_KEYS["x"]))
+    st.session_state[QUERY_KEYS["y"]], st.session_state[QUERY_KEYS["x"]] = new
+    return new != old

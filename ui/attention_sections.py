@@ -15,8 +15,32 @@ from fusion_core.viz.display import overlay_heatmap
 from fusion_core.viz.overlays import modality_bar_figure, overlay_figure
 from ui import attention as att
 from ui.models import get_model
+from ui.viewer import Heatmap, ViewerState, scan_viewer, use_webgl
 
 OTHER = {"CT": "MR", "MR": "CT"}
+
+
+def map_viewer(
+    case: Case, slice_index: int, maps: dict[str, tuple[str, np.ndarray]], *, key: str, signed: bool = False, query=None
+) -> ViewerState:
+    """The WebGL viewer, axial at ``slice_index``: per panel label, its scan ("CT" or "MR") under a map of that slice.
+
+    Args:
+        maps: panel label -> (scan, (y, x) map of the slice); the lesion outline (truth) on every panel.
+        signed: diverging colours, symmetric about 0 (integrated gradients).
+        query: (y, x) where the crosshair starts (default: the slice's centre).
+    """
+    scans = {"CT": case.ct, "MR": case.mr_weightings.get("MR-T1", case.mr)}
+    volumes = {label: scans[scan] for label, (scan, _) in maps.items()}
+    heatmaps = {
+        label: Heatmap(att.slice_map_volume(case, slice_index, values), signed=signed, opacity=0.7)
+        for label, (_, values) in maps.items()
+    }
+    lesion = case.masks.get("lesion")
+    overlays = {label: lesion for label in maps} if lesion is not None else None
+    query = query or tuple(n // 2 for n in case.ct.shape[1:])
+    start = att.query_mm(case, slice_index, query)
+    return scan_viewer(volumes, key=key, overlays=overlays, heatmaps=heatmaps, layout="axial", cursor_mm=start)
 
 
 def attention_section(case: Case, slice_index: int, base: dict, lesion: np.ndarray | None) -> None:
@@ -35,15 +59,36 @@ def attention_section(case: Case, slice_index: int, base: dict, lesion: np.ndarr
     )  # fmt: skip
     shape = base["CT"].shape
     query = att.query_location(shape)
-    q1, q2, _ = st.columns([1, 1, 4])
-    q1.number_input("Query row (y)", 0, shape[0] - 1, key=att.QUERY_KEYS["y"])
-    q2.number_input("Query column (x)", 0, shape[1] - 1, key=att.QUERY_KEYS["x"])
     target = OTHER[source]
     weights = explain.attention_view(layers[f"{source}->{target}"], layer=layer, head=head)
     crop = crop_fraction(get_model(att.ATTENTION_MODEL))
     looked_at = explain.attention_on_grid(weights, query, shape, crop)
     received = explain.attention_received(weights, shape, crop)
+    webgl = use_webgl()
+    if webgl:
+        maps = {f"{source}: click a location": (source, received), f"{target}: where it looks": (target, looked_at)}
+        state = map_viewer(case, slice_index, maps, key="att-view", query=query)
+        if att.take_viewer_click(case, state.clicked_mm):
+            st.rerun()
+    q1, q2, _ = st.columns([1, 1, 4])
+    q1.number_input("Query row (y)", 0, shape[0] - 1, key=att.QUERY_KEYS["y"])
+    q2.number_input("Query column (x)", 0, shape[1] - 1, key=att.QUERY_KEYS["x"])
     window = att.model_window(att.ATTENTION_MODEL, shape)
+    if not webgl:
+        _attention_figures(source, target, base, received, looked_at, query, lesion, window)
+    if not looked_at.any():
+        st.info("The query lies outside the model's input window (the central part of the slice): click inside it.")
+    st.caption(
+        f"{att.ATTENTION_MODEL}: each {source} feature cell attends over the {target} feature grid "
+        f"({weights.shape[0]}×{weights.shape[1]} cells across the central {crop:.0%} of the field of view), "
+        f"upsampled to the image. The model has {n_layers} cross-attention layer(s) per direction and {n_heads} heads; "
+        "with one layer, the rollout is that layer. "
+        + ("Red outline: the lesion (truth)." if webgl else "Cyan dots: the lesion outline (truth).")
+    )
+
+
+def _attention_figures(source, target, base, received, looked_at, query, lesion, window) -> None:
+    """The PNG path's pair of attention figures: a click on the left one (a Plotly selection) sets the query."""
     left, right = st.columns(2)
     with left:
         fig = overlay_figure(
@@ -59,14 +104,6 @@ def attention_section(case: Case, slice_index: int, base: dict, lesion: np.ndarr
         ),
         key="att-looked",
     )  # fmt: skip
-    if not looked_at.any():
-        st.info("The query lies outside the model's input window (the central part of the slice): click inside it.")
-    st.caption(
-        f"{att.ATTENTION_MODEL}: each {source} feature cell attends over the {target} feature grid "
-        f"({weights.shape[0]}×{weights.shape[1]} cells across the central {crop:.0%} of the field of view), "
-        f"upsampled to the image. The model has {n_layers} cross-attention layer(s) per direction and {n_heads} heads; "
-        "with one layer, the rollout is that layer. Cyan dots: the lesion outline (truth)."
-    )
 
 
 def attribution_section(case: Case, model: str, slice_index: int, method: str, base: dict, lesion) -> dict:
@@ -75,16 +112,12 @@ def attribution_section(case: Case, model: str, slice_index: int, method: str, b
     maps = att.attribution(fp, model, slice_index, method, case)
     signed = method == explain.Method.INTEGRATED_GRADIENTS
     window = att.model_window(model, base["CT"].shape)
-    columns = st.columns(len(maps))
-    for col, (modality, heat) in zip(columns, maps.items(), strict=True):
-        col.plotly_chart(
-            overlay_figure(
-                base[modality], heat, title=f"{modality}: {explain.METHOD_LABELS[method].split(' (')[0]}",
-                colorbar_title="attribution (logit units)" if signed else "Grad-CAM", diverging=signed, contour=lesion,
-                support=window,
-            ),
-            key=f"att-attr-{modality}",
-        )  # fmt: skip
+    label = explain.METHOD_LABELS[method].split(" (")[0]
+    if use_webgl():
+        panels = {f"{modality}: {label}": (modality, heat) for modality, heat in maps.items()}
+        map_viewer(case, slice_index, panels, key="att-attr-view", signed=signed)
+    else:
+        _attribution_figures(maps, base, method, signed, lesion, window)
     if all(not np.any(m) for m in maps.values()):
         st.info(
             "The map is zero everywhere: no feature of this slice raises the lesion logit (Grad-CAM keeps only positive evidence)."
@@ -124,6 +157,20 @@ def attribution_section(case: Case, model: str, slice_index: int, method: str, b
     return shown
 
 
+def _attribution_figures(maps: dict, base: dict, method: str, signed: bool, lesion, window) -> None:
+    """The PNG path's attribution overlays, one figure per modality."""
+    columns = st.columns(len(maps))
+    for col, (modality, heat) in zip(columns, maps.items(), strict=True):
+        col.plotly_chart(
+            overlay_figure(
+                base[modality], heat, title=f"{modality}: {explain.METHOD_LABELS[method].split(' (')[0]}",
+                colorbar_title="attribution (logit units)" if signed else "Grad-CAM", diverging=signed, contour=lesion,
+                support=window,
+            ),
+            key=f"att-attr-{modality}",
+        )  # fmt: skip
+
+
 def uncertainty_section(case: Case, model: str, slice_index: int, base: dict, lesion) -> dict:
     """Epistemic / aleatoric evidence maps, the uncertainty-late weights under degradation, generation uncertainty."""
     u = att.uncertainty(case.fingerprint, model, slice_index, case)
@@ -131,21 +178,13 @@ def uncertainty_section(case: Case, model: str, slice_index: int, base: dict, le
         f"Logit variance on this slice: **epistemic {u.logit_epistemic:.3f}** (MC dropout, {u.samples} draws), "
         f"**aleatoric {u.logit_aleatoric:.3f}** (predicted by the heads)."
     )
-    window = att.model_window(model, base["CT"].shape)
-    shown = {}
-    for modality in u.epistemic:
-        columns = st.columns(2)
-        for col, (kind, maps, unit) in zip(
-            columns,
-            (("epistemic", u.epistemic, "sd of Grad-CAM"), ("aleatoric", u.aleatoric, "Grad-CAM of variance")),
-            strict=True,
-        ):
-            shown[f"{modality} {kind}"] = maps[modality]
-            col.plotly_chart(
-                overlay_figure(base[modality], maps[modality], title=f"{modality}: {kind}", colorbar_title=unit,
-                               contour=lesion, support=window, height=360),
-                key=f"att-unc-{modality}-{kind}",
-            )  # fmt: skip
+    kinds = {"epistemic": (u.epistemic, "sd of Grad-CAM"), "aleatoric": (u.aleatoric, "Grad-CAM of variance")}
+    shown = {f"{modality} {kind}": maps[modality] for modality in u.epistemic for kind, (maps, _) in kinds.items()}
+    if use_webgl():
+        panels = {label: (label.split()[0], values) for label, values in shown.items()}
+        map_viewer(case, slice_index, panels, key="att-unc-view")
+    else:
+        _uncertainty_figures(u, kinds, base, lesion, att.model_window(model, base["CT"].shape))
     st.caption(
         "Epistemic: how much the Grad-CAM evidence moves across MC-dropout draws of the heads (the encoders and "
         "their lesion-map heads have no dropout, so their own MC variance is zero). Aleatoric: Grad-CAM of the "
@@ -153,6 +192,17 @@ def uncertainty_section(case: Case, model: str, slice_index: int, base: dict, le
     )
     weights_panel(case, slice_index)
     return shown
+
+
+def _uncertainty_figures(u, kinds: dict, base: dict, lesion, window) -> None:
+    """The PNG path's uncertainty overlays: a row per modality, epistemic | aleatoric."""
+    for modality in u.epistemic:
+        for col, (kind, (maps, unit)) in zip(st.columns(2), kinds.items(), strict=True):
+            col.plotly_chart(
+                overlay_figure(base[modality], maps[modality], title=f"{modality}: {kind}", colorbar_title=unit,
+                               contour=lesion, support=window, height=360),
+                key=f"att-unc-{modality}-{kind}",
+            )  # fmt: skip
 
 
 def weights_panel(case: Case, slice_index: int) -> None:
