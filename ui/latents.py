@@ -33,6 +33,7 @@ from ui import loaders, session
 from ui.cache_keys import LatentsKey
 from ui.catalog import PAGES_DIR
 from ui.models import get_model, model_cards
+from ui.viewer import scan_viewer, use_webgl
 
 DEMO = "Demo cohort"
 PIPELINE = "Pipeline run"  # an output folder of fusion_core.pipeline: its stored latents, nothing encoded again
@@ -319,11 +320,25 @@ def point_detail(source: str, folder: str, model: str, step: int, meta, row: int
             st.image(np.concatenate(list(images.values()), axis=1), caption="Decoded CT | MR from this code's inputs")
         else:
             st.caption("This model has no decoder: no reconstruction to show.")
+    if use_webgl():
+        slice_viewer(source, folder, this["subject_id"], int(this["slice"]))
     st.markdown("**Nearest neighbours in latent space** (nearest first)")
     for start in range(0, len(neighbours), 4):
         for column, index in zip(st.columns(4), neighbours[start : start + 4], strict=False):
             with column:
                 _thumbnail_cell(source, folder, meta.iloc[int(index)], link=True)
+
+
+def slice_viewer(source: str, folder: str, subject_id: str, index: int) -> None:
+    """The subject's CT and MR in the scan viewer, axial, its crosshair on slice ``index`` (lesion outlined)."""
+    case = aligned_case(source, folder, subject_id)
+    volumes = {label: v for label, v in (("CT", case.ct), ("MR", case.mr)) if v is not None}
+    grid = next(iter(volumes.values()))
+    nx, ny, _ = grid.size_xyz
+    lesion = case.masks.get("lesion")
+    overlays = {label: lesion for label in volumes} if lesion is not None else None
+    start = grid.index_to_physical([nx // 2, ny // 2, index])
+    scan_viewer(volumes, key="lat-detail-view", overlays=overlays, layout="axial", cursor_mm=start)
 
 
 POSTERIOR_LABELS_LONG = {"CT": "code from CT alone", "MR": "code from MR alone", "joint": "joint code from CT + MR"}
