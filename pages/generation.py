@@ -41,7 +41,7 @@ with page_boundary("showing the Cross-modal Generation page"):
     with v3:
         limit = page.error_limit(choice, shown) if real is not None else None
     trio = sections.viewer_volumes(case, source, target, volumes[shown], real, shown)
-    heatmaps = page.error_panel(choice, trio, shown, limit)
+    heatmaps = page.error_overlay(choice, trio, shown, limit)
     windows = sections.viewer_windows(trio, ct_window)
     point = tri_planar(trio, key="gen-view", windows=windows, heatmaps=heatmaps)
     target_window = ct_window if target == "CT" else windows[f"{target} · {shown}"]

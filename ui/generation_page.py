@@ -111,20 +111,20 @@ def error_limit(choice: Choice, shown: str) -> float:
     )
 
 
-def error_panel(choice: Choice, trio: dict[str, Volume], shown: str, limit: float | None) -> dict[str, Heatmap]:
-    """WebGL only: a 4th viewer panel, the real target under the shown model's signed error; its heat map.
+def error_overlay(choice: Choice, trio: dict[str, Volume], shown: str, limit: float | None) -> dict[str, Heatmap]:
+    """WebGL only: the shown model's signed error (±limit, diverging) over the viewer's real-target panel.
 
-    Adds the panel to ``trio`` (input | generated | real | error, one crosshair); the PNG path keeps the
-    error figure below the viewer instead.
+    Renames that panel in ``trio`` (it stays last: input | generated | real + error, one crosshair); the
+    PNG path keeps the error figure below the viewer instead.
     """
     case, source, target = choice.case, choice.source, choice.target
     real = trio.get(f"real {target}")
     if real is None or limit is None or not use_webgl():
         return {}
-    label = f"error · {shown} − real ({cm.ERROR_UNITS[target]})"
-    trio[label] = real
+    label = f"real {target} + error of {shown} ({cm.ERROR_UNITS[target]})"
+    trio[label] = trio.pop(f"real {target}")
     error = gen.error_volume(case.fingerprint, shown, source, target, case)
-    return {label: Heatmap(error, colormap="warm", limit=limit, signed=True, opacity=0.8)}
+    return {label: Heatmap(error, colormap="warm", limit=limit, signed=True, opacity=0.7)}
 
 
 def error_section(choice: Choice, volumes: dict, real: Volume, shown: str, point, window, limit: float) -> ErrorMaps:
