@@ -179,3 +179,64 @@ def test_register_and_fuse_shows_fixed_and_moving_in_the_linked_viewer(app_url):
         assert frame.locator("canvas").count() >= 2  # fixed | moving before (| after, once registered)
         assert viewer_hooks(frame)["layout"] == "axial"
         assert "Traceback" not in page.inner_text("body")
+
+
+def test_generation_viewer_shows_the_signed_error_over_the_real_target(app_url):
+    with browser_page(height=1600) as page:
+        page.goto(f"{app_url}/generation")
+        wait_for_app(page)
+        wait_for_viewers(page)
+        frame = viewer_frame(page)
+        labels = frame.eval_on_selector_all(".fx-panel", "els => els.map(e => e.dataset.label)")
+        assert labels[-1].startswith("real CT + error of")
+        layer = (
+            "() => { const v = fxViewer.state.panels[2].nv.volumes.at(-1); return [v.colormapNegative, v.cal_max]; }"
+        )
+        negative, top = frame.evaluate(layer)
+        assert negative == "winter" and top > 0  # diverging: negative errors in their own colours
+        assert frame.evaluate("() => fxViewer.state.panels[1].nv.volumes.length") == 1  # the generated CT: no map
+
+
+def test_a_click_on_the_attention_viewer_sets_the_query(app_url):
+    with browser_page(height=1800) as page:
+        page.goto(f"{app_url}/attention")
+        wait_for_app(page)
+        wait_for_viewers(page)
+        frame = viewer_frame(page)  # the first viewer: section 1, cross-modal attention
+        assert viewer_hooks(frame)["layout"] == "axial"
+        query_y = page.locator(".st-key-att-query-y input")
+        before = query_y.input_value()
+        box = frame.locator("canvas").first.bounding_box()
+        page.mouse.click(box["x"] + 0.62 * box["width"], box["y"] + 0.3 * box["height"])
+        page.wait_for_function(
+            "(b) => { const r = document.querySelector('.st-key-att-query-y input'); return r && r.value !== b; }",
+            arg=before,
+            timeout=120_000,
+        )
+        assert query_y.input_value() != before
+        assert "Traceback" not in page.inner_text("body")
+
+
+def test_latent_space_detail_viewer_opens_at_the_selected_slice(app_url):
+    with browser_page(height=1800) as page:
+        page.goto(f"{app_url}/latents")
+        wait_for_app(page)
+        page.get_by_text("PCA", exact=True).click()
+        wait_for_app(page)
+        page.locator("[data-testid='stPlotlyChart'] .nsewdrag").first.wait_for(timeout=180_000)
+        x, y = page.evaluate(_FIRST_POINT)  # the first code's point on the page, from the figure's own axes
+        page.mouse.click(x, y)
+        heading = page.get_by_text(", slice ").first
+        heading.wait_for(timeout=120_000)
+        wanted = int(heading.inner_text().split(", slice ")[1].split()[0]) - 1
+        wait_for_viewers(page)
+        assert viewer_hooks(viewer_frame(page))["layout"] == "axial"
+        assert _slice(viewer_frame(page))[2] == wanted
+
+
+_FIRST_POINT = """() => {
+    const gd = document.querySelector("[data-testid='stPlotlyChart'] .js-plotly-plot");
+    const trace = gd._fullData.find(t => t.x && t.x.length && t.customdata);
+    const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, box = gd.getBoundingClientRect();
+    return [box.left + xa._offset + xa.l2p(trace.x[0]), box.top + ya._offset + ya.l2p(trace.y[0])];
+}"""
