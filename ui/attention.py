@@ -156,10 +156,11 @@ def diffusion_spread(fingerprint: str, name: str, _case: Case) -> np.ndarray:
 
 
 def slice_map_volume(case: Case, slice_index: int, values: np.ndarray) -> Volume:
-    """A (y, x) map of one axial slice as a volume on the CT grid (zero on every other slice), for the viewer."""
-    array = np.zeros(case.ct.shape, dtype=np.float32)
-    array[slice_index] = np.nan_to_num(np.asarray(values, dtype=np.float32))
-    return case.ct.with_array(array, modality="map", name="map")
+    """A (y, x) map of one axial slice as a one-slice volume placed where that CT slice lies, for the viewer."""
+    ct = case.ct
+    array = np.nan_to_num(np.asarray(values, dtype=np.float32))[None]
+    origin = ct.index_to_physical([0, 0, slice_index])
+    return Volume(array, spacing=ct.spacing, origin=origin, direction=ct.direction, modality="map", name="map")
 
 
 def query_mm(case: Case, slice_index: int, query: tuple[int, int]) -> np.ndarray:
