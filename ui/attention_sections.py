@@ -21,7 +21,14 @@ OTHER = {"CT": "MR", "MR": "CT"}
 
 
 def map_viewer(
-    case: Case, slice_index: int, maps: dict[str, tuple[str, np.ndarray]], *, key: str, signed: bool = False, query=None
+    case: Case,
+    slice_index: int,
+    maps: dict[str, tuple[str, np.ndarray]],
+    *,
+    key: str,
+    signed: bool = False,
+    query=None,
+    floor: float = 0.02,
 ) -> ViewerState:
     """The WebGL viewer, axial at ``slice_index``: per panel label, its scan ("CT" or "MR") under a map of that slice.
 
@@ -29,11 +36,12 @@ def map_viewer(
         maps: panel label -> (scan, (y, x) map of the slice); the lesion outline (truth) on every panel.
         signed: diverging colours, symmetric about 0 (integrated gradients).
         query: (y, x) where the crosshair starts (default: the slice's centre).
+        floor: the share of each map's largest value below which it stays uncoloured.
     """
     scans = {"CT": case.ct, "MR": case.mr_weightings.get("MR-T1", case.mr)}
     volumes = {label: scans[scan] for label, (scan, _) in maps.items()}
     heatmaps = {
-        label: Heatmap(att.slice_map_volume(case, slice_index, values), signed=signed, opacity=0.7)
+        label: Heatmap(att.slice_map_volume(case, slice_index, values), signed=signed, opacity=0.7, floor=floor)
         for label, (_, values) in maps.items()
     }
     lesion = case.masks.get("lesion")
@@ -67,7 +75,7 @@ def attention_section(case: Case, slice_index: int, base: dict, lesion: np.ndarr
     webgl = use_webgl()
     if webgl:
         maps = {f"{source}: click a location": (source, received), f"{target}: where it looks": (target, looked_at)}
-        state = map_viewer(case, slice_index, maps, key="att-view", query=query)
+        state = map_viewer(case, slice_index, maps, key="att-view", query=query, floor=0.3)  # smooth maps: their peaks
         if att.take_viewer_click(case, state.clicked_mm):
             st.rerun()
     q1, q2, _ = st.columns([1, 1, 4])

@@ -201,7 +201,7 @@ def test_a_click_on_the_attention_viewer_sets_the_query(app_url):
     with browser_page(height=1800) as page:
         page.goto(f"{app_url}/attention")
         wait_for_app(page)
-        wait_for_viewers(page)
+        wait_for_viewers(page, count=3)  # attention, attribution, uncertainty: the page has run to its end
         frame = viewer_frame(page)  # the first viewer: section 1, cross-modal attention
         assert viewer_hooks(frame)["layout"] == "axial"
         query_y = page.locator(".st-key-att-query-y input")

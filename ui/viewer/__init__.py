@@ -50,6 +50,7 @@ class Heatmap:
         limit: colour scale ends at ±limit (signed) or [0, limit]; None: the map's largest magnitude.
         signed: diverging and symmetric (negative values in "winter"), e.g. a signed error map.
         opacity: 0..1.
+        floor: values below floor × limit (in magnitude) stay uncoloured, e.g. 0.3 for a smooth map.
     """
 
     volume: Volume
@@ -57,6 +58,7 @@ class Heatmap:
     limit: float | None = None
     signed: bool = False
     opacity: float = 0.6
+    floor: float = 0.02
 
 
 @dataclasses.dataclass(frozen=True)
@@ -282,7 +284,7 @@ def _heat_layer(heat: Heatmap, label: str, name: str, blobs: dict) -> dict:
         "name": f"{label} map",
         "colormap": heat.colormap,
         "colormap_negative": "winter" if heat.signed else "",
-        "cal_min": 0.02 * limit,
+        "cal_min": heat.floor * limit,
         "cal_max": limit,
         "opacity": heat.opacity,
     }
