@@ -124,7 +124,8 @@ def error_overlay(choice: Choice, trio: dict[str, Volume], shown: str, limit: fl
     label = f"real {target} + error of {shown} ({cm.ERROR_UNITS[target]})"
     trio[label] = trio.pop(f"real {target}")
     error = gen.error_volume(case.fingerprint, shown, source, target, case)
-    return {label: Heatmap(error, colormap="warm", limit=limit, signed=True, opacity=0.7)}
+    # floor: like the error figure, no colour for errors within a few units of zero
+    return {label: Heatmap(error, colormap="warm", limit=limit, signed=True, opacity=0.7, floor=0.1)}
 
 
 def error_section(choice: Choice, volumes: dict, real: Volume, shown: str, point, window, limit: float) -> ErrorMaps:
