@@ -115,7 +115,7 @@ def _write_csv(path: Path, columns: Sequence[str], rows: Sequence[dict[str, obje
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m fusion_core.data.phantom", description="Write a procedural CT/MR head phantom cohort."
+        prog="fusion-phantom", description="Write a procedural CT/MR head phantom cohort."
     )
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument("--n", type=int, default=40, help="number of subjects (default 40)")

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from fusion_core.data.splits import split_indices, split_members
 from fusion_core.evaluation.scores_io import (
     SCORES_FILE,
     ScoresTable,
@@ -43,32 +43,6 @@ def input_subsets(inputs: Sequence[str]) -> list[tuple[str, ...]]:
     ct = tuple(m for m in inputs if m == "CT")
     mr = tuple(m for m in inputs if m != "CT")
     return [inputs, ct, mr] if ct and mr else [inputs]
-
-
-def member_labels(spec) -> np.ndarray:
-    """(n,) lesion labels of a spec's members without rendering them at full size.
-
-    The phantom draws the label from its own random stream before anything depends on the grid
-    size, so a 16-voxel member has the label of the full-size one (a test checks it).
-    """
-    small = spec.replace(options=spec.phantom_options | {"size": 16})
-    return np.array([small.subject(i).label for i in range(spec.n)])
-
-
-def split_indices(spec, split: str) -> list[int]:
-    """Indices of the spec's members in ``split``, stratified by label like the training table."""
-    from fusion_core.training.slice_table import SPLITS, split_subjects
-
-    fractions = spec.split_fractions
-    if fractions[SPLITS.index(split)] >= sum(fractions):  # the whole spec is this split
-        return list(range(spec.n))
-    assignment = split_subjects(spec.n, fractions, 0, labels=member_labels(spec))
-    return [int(i) for i in np.flatnonzero(assignment == SPLITS.index(split))]
-
-
-def split_members(spec, split: str) -> Iterator[tuple[int, Any]]:
-    """(index, subject) of the spec's members in ``split`` (see :func:`split_indices`), built one at a time."""
-    return ((i, spec.subject(i)) for i in split_indices(spec, split))
 
 
 def subject_row(subject, spec_name: str, split: str) -> dict[str, Any]:

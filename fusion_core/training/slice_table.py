@@ -26,11 +26,11 @@ from typing import Any
 import numpy as np
 import torch
 
+from fusion_core.data.splits import SPLITS, split_indices, split_subjects
 from fusion_core.preprocess.masks import ct_head_mask, mr_head_mask
 from fusion_core.preprocess.network import ct_to_unit, mr_to_unit
 from fusion_core.preprocess.slices import neighbour_indices, network_slices
 
-SPLITS = ("train", "val", "test")
 TOP_K = 3
 TABLE_VERSION = 4  # bump when the table generation changes, so stale caches are not reused
 # Options added after TABLE_VERSION 2: left out of the cache key at their default (no-op) value.
@@ -88,7 +88,7 @@ class SliceDataConfig:
             phantom cohort (:mod:`fusion_core.training.cohort_folder`); ``split_fractions`` and
             ``split_seed`` split its subjects. Wins over ``cohort``.
         max_subjects: > 0 keeps only this many members of a named ``cohort`` spec: the first ones of
-            the spec's own train and validation splits (:func:`fusion_core.evaluation.runner.split_indices`),
+            the spec's own train and validation splits (:func:`fusion_core.data.splits.split_indices`),
             in proportion to its split fractions, each keeping its split. 0 = every member.
     """
 
@@ -165,25 +165,6 @@ class SliceDataConfig:
 
 def _same(a: Any, b: Any) -> bool:
     return json.dumps(a, default=list) == json.dumps(b, default=list)
-
-
-def split_subjects(
-    n: int, fractions: tuple[float, float, float], seed: int, labels: np.ndarray | None = None
-) -> np.ndarray:
-    """(n,) split index per subject (0 train, 1 val, 2 test) from a seeded permutation.
-
-    With ``labels`` the split is stratified: each label's subjects are divided by ``fractions``
-    separately, so every split gets its share of lesion subjects.
-    """
-    labels = np.zeros(n, dtype=int) if labels is None else np.asarray(labels)
-    rng = np.random.default_rng(seed)
-    split = np.zeros(n, dtype=np.int64)
-    for value in np.unique(labels):
-        members = rng.permutation(np.flatnonzero(labels == value))
-        bounds = np.round(np.cumsum(fractions) / sum(fractions) * len(members)).astype(int)
-        split[members[bounds[0] : bounds[1]]] = 1
-        split[members[bounds[1] :]] = 2
-    return split
 
 
 def keep_slices(head: np.ndarray, config: SliceDataConfig, brain: np.ndarray | None = None) -> np.ndarray:
@@ -322,8 +303,6 @@ def selected_members(config: SliceDataConfig) -> list[tuple[int, int]] | None:
     """(spec index, split index) of the members ``max_subjects`` keeps; None when every member is used."""
     if config.max_subjects <= 0 or not config.cohort:
         return None
-    from fusion_core.evaluation.runner import split_indices
-
     spec = config.spec
     fractions = np.asarray(spec.split_fractions, float) / sum(spec.split_fractions)
     counts = np.round(fractions * config.max_subjects).astype(int)
