@@ -10,7 +10,9 @@ label, lesion type, site, posterior), the input of the Latent Space page's proje
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
+import time
 from collections.abc import Iterable, Sequence
 from enum import StrEnum
 from pathlib import Path
@@ -22,6 +24,7 @@ from scipy.special import gammaln
 from fusion_core.case import Case
 from fusion_core.choices import parse_choice
 from fusion_core.errors import FusionError
+from fusion_core.evaluation.latent_metrics import canonical_correlations, modality_mixing, separability, standardise
 from fusion_core.volume import Volume
 
 POSTERIORS = ("joint", "CT", "MR")
@@ -138,8 +141,6 @@ def save_table(table: LatentTable, path: str | Path) -> None:
 
 def load_table(path: str | Path) -> LatentTable:
     """Read a table written by :func:`save_table`."""
-    import io
-
     with np.load(path) as stored:
         meta = pd.read_json(io.StringIO(str(stored["meta"])), orient="split")
         return LatentTable(stored["latents"], meta)
@@ -341,8 +342,6 @@ def alignment_numbers(table: LatentTable, *, shown: Sequence[str] = POSTERIORS, 
     Raises:
         FusionError: the table has no slice with both a CT-only and an MR-only latent.
     """
-    from fusion_core.evaluation.latent_metrics import canonical_correlations, modality_mixing, separability
-
     ct_rows, mr_rows = paired_rows(table.meta)
     if len(ct_rows) < 10:
         raise FusionError("the alignment numbers need at least 10 slices encoded from CT alone and from MR alone")
@@ -367,8 +366,6 @@ def alignment_numbers(table: LatentTable, *, shown: Sequence[str] = POSTERIORS, 
 
 def nearest_rows(latents: np.ndarray, row: int, *, k: int = 8) -> np.ndarray:
     """Indices of the k rows nearest to ``row`` (standardised Euclidean, itself excluded), nearest first."""
-    from fusion_core.evaluation.latent_metrics import standardise
-
     x = standardise(latents)
     distances = ((x - x[row]) ** 2).sum(1)
     distances[row] = np.inf
@@ -377,8 +374,6 @@ def nearest_rows(latents: np.ndarray, row: int, *, k: int = 8) -> np.ndarray:
 
 def warm_umap() -> float:
     """Import umap and compile its numba functions on a tiny problem; returns the seconds it took."""
-    import time
-
     start = time.perf_counter()
     project(np.random.default_rng(0).normal(size=(64, 8)).astype(np.float32), method="umap")
     return time.perf_counter() - start

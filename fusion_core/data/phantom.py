@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 import SimpleITK as sitk
+from tqdm.auto import tqdm
 
 from fusion_core.case import Case
 from fusion_core.data.acquisition import Grid, centred_grid, euler_transform
@@ -383,8 +384,6 @@ def make_cohort(
         n, seed=seed, paired=paired, prevalence=prevalence, lesion_mix=lesion_mix, sites=sites, **options
     )
     if progress:
-        from tqdm.auto import tqdm
-
         subjects = tqdm(subjects, total=n, desc="phantom cohort", unit="subject")
     return list(subjects)
 

@@ -29,8 +29,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import ndimage, stats
 
+from fusion_core.constants import BONE_HU
+from fusion_core.data.cohorts import get_cohort_spec
+from fusion_core.data.splits import split_indices
+from fusion_core.evaluation.roc import auc_score
+from fusion_core.evaluation.runner import subject_row
 from fusion_core.evaluation.scores_io import ScoresTable, score_column, write_scores
+from fusion_core.preprocess.brain import _ct_intracranial
 
 MODALITIES = ("CT", "MR-T1", "MR-T2")
 FEATURE_VERSION = 1  # bump when the features change, so cached tables are not reused
@@ -62,8 +69,6 @@ def region_features(array: np.ndarray, mask: np.ndarray) -> np.ndarray:
     Returns:
         (16,) float64.
     """
-    from scipy import ndimage, stats
-
     values = array[mask].astype(np.float64)
     mean, sd = values.mean(), max(values.std(), 1e-6)
     high = array > mean + 3 * sd
@@ -88,9 +93,6 @@ def region_features(array: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 def case_features(volumes: dict, *, min_brain_fraction: float = 0.5) -> dict[str, np.ndarray]:
     """{modality: (16,) features} of an aligned case ({"CT", "MR-T1", "MR-T2"} on the CT grid)."""
-    from fusion_core.constants import BONE_HU
-    from fusion_core.preprocess.brain import _ct_intracranial
-
     region = _ct_intracranial(volumes["CT"].array, BONE_HU)
     area = region.reshape(len(region), -1).sum(1)
     region &= (area >= min_brain_fraction * max(area.max(), 1))[:, None, None]
@@ -207,8 +209,6 @@ def svm_cv_auc(z: np.ndarray, labels: np.ndarray, *, c: float, gamma: float, see
     from sklearn.model_selection import StratifiedKFold
     from sklearn.svm import SVC
 
-    from fusion_core.evaluation.roc import auc_score
-
     decisions = np.empty(len(labels))
     for train, held in StratifiedKFold(5, shuffle=True, random_state=seed).split(z[:, 0], labels):
         kernels = {m: rbf(z[:, i], z[train, i], gamma) for i, m in enumerate(MODALITIES)}
@@ -237,8 +237,6 @@ def platt_map(
 
 def feature_table(spec, indices: Sequence[int], *, progress: Callable[[int, int], None] | None = None):
     """(rows of subject metadata, (n, n_modalities, 16) features) of members ``indices`` of ``spec``."""
-    from fusion_core.evaluation.runner import subject_row
-
     rows, feats = [], []
     for done, i in enumerate(indices, start=1):
         subject = spec.subject(i)
@@ -278,9 +276,6 @@ def classical_scores(model: ClassicalBaseline, rows: pd.DataFrame, features: np.
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from fusion_core.data.cohorts import get_cohort_spec
-    from fusion_core.evaluation.runner import split_indices
-
     parser = argparse.ArgumentParser(
         prog="python -m fusion_core.evaluation.classical", description=__doc__.splitlines()[0]
     )

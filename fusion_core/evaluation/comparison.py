@@ -13,7 +13,7 @@ import pandas as pd
 
 from fusion_core.evaluation.bound import independence_bound
 from fusion_core.evaluation.errors import EvaluationError
-from fusion_core.evaluation.roc import AUCResult, auc_with_ci, roc_curve_points
+from fusion_core.evaluation.roc import AUCResult, auc_score, auc_with_ci, roc_curve_points
 from fusion_core.evaluation.strategies import (
     BOTH,
     CT_MODEL,
@@ -146,8 +146,6 @@ def unimodal_bound(scores: StrategyScores, *, lesion_type: str | None = None) ->
 
 def auc_of(scores: StrategyScores, strategy: str, inputs: str, *, lesion_type: str | None = None) -> float:
     """Point AUC of one strategy and input set; with ``lesion_type``, its positives vs all negatives."""
-    from fusion_core.evaluation.roc import auc_score
-
     rows = scores.rows(strategy, inputs)
     if lesion_type is not None:
         rows = rows[(rows["label"] == 0) | (rows["lesion_type"] == lesion_type)]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+from skimage.metrics import structural_similarity
 
 from fusion_core.constants import BONE_HU
 from fusion_core.evaluation.image_metrics import bone_dice, mae_hu, psnr, ssim
@@ -74,8 +75,6 @@ def mr_scale(real_mr: np.ndarray, head: np.ndarray) -> float:
 def _mr_metrics(
     pred: np.ndarray, true: np.ndarray, head: np.ndarray
 ) -> tuple[float, float, float, np.ndarray, np.ndarray]:
-    from skimage.metrics import structural_similarity
-
     scale = mr_scale(true, head)
     p = np.clip(np.asarray(pred, np.float64) / scale, 0.0, 1.5)
     t = np.clip(np.asarray(true, np.float64) / scale, 0.0, 1.5)

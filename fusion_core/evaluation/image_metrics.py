@@ -7,6 +7,7 @@ MAE in HU inside a (head) mask; PSNR and SSIM on images clipped to [-1024, 3000]
 from __future__ import annotations
 
 import numpy as np
+from skimage.metrics import structural_similarity
 
 from fusion_core.constants import BONE_HU
 from fusion_core.volume import Volume
@@ -45,8 +46,6 @@ def ssim(pred: np.ndarray, true: np.ndarray, mask: np.ndarray | None = None) -> 
 
     The SSIM map is computed slice-wise in 2-D (7x7 Gaussian-free window, skimage defaults).
     """
-    from skimage.metrics import structural_similarity
-
     p, t, m = _prepare(pred, true, mask)
     p = np.where(m, p, HU_RANGE[0])
     t = np.where(m, t, HU_RANGE[0])

@@ -24,7 +24,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from tqdm.auto import tqdm
 
+from fusion_core.data.cohorts import get_cohort_spec
 from fusion_core.data.splits import split_indices, split_members
 from fusion_core.evaluation.scores_io import (
     SCORES_FILE,
@@ -97,8 +99,6 @@ def score_models(
     Returns:
         name -> ScoresTable (one row per subject).
     """
-    from tqdm.auto import tqdm
-
     rows: dict[str, list[dict[str, Any]]] = {name: [] for name in models}
     members = split_members(spec, split)
     for _, subject in tqdm(
@@ -127,7 +127,6 @@ def merged_split(table: ScoresTable, path: Path) -> ScoresTable:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from fusion_core.data.cohorts import get_cohort_spec
     from fusion_core.inference import ASSETS_DIR, list_models, load_model
 
     p = argparse.ArgumentParser(prog="python -m fusion_core.evaluation.runner", description=__doc__.splitlines()[0])

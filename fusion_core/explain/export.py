@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from fusion_core.io import save_volume
 from fusion_core.volume import Volume
@@ -16,8 +17,6 @@ from fusion_core.volume import Volume
 
 def png_bytes(rgb: np.ndarray) -> bytes:
     """(h, w, 3) uint8 RGB -> PNG bytes."""
-    from PIL import Image
-
     buffer = io.BytesIO()
     Image.fromarray(np.asarray(rgb, dtype=np.uint8)).save(buffer, format="PNG")
     return buffer.getvalue()

@@ -7,6 +7,7 @@ import json
 import sys
 
 from fusion_core.pipeline.config import DEFAULT_STEPS, Step, build_config
+from fusion_core.pipeline.runner import run_pipeline
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -32,8 +33,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from fusion_core.pipeline.runner import run_pipeline
-
     args = parse_args(argv)
     config = build_config(
         args.steps, args.models, mc_samples=args.mc_samples, registration=json.loads(args.registration)

@@ -10,6 +10,11 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import SimpleITK as sitk
+
+from fusion_core.io import save_volume
+
 TEMP_PREFIX = ".tmp-"
 
 
@@ -38,15 +43,11 @@ def write_json(path: str | Path, data: Any) -> None:
 
 
 def save_volume_atomic(volume, path: str | Path) -> None:
-    from fusion_core.io import save_volume
-
     with atomic_path(path) as tmp:
         save_volume(volume, tmp)
 
 
 def write_transform_atomic(transform, path: str | Path) -> None:
-    import SimpleITK as sitk
-
     with atomic_path(path) as tmp:
         sitk.WriteTransform(transform, str(tmp))
 
@@ -75,8 +76,6 @@ def files_digest(files: Mapping[str, str | Path]) -> dict[str, str]:
 
 
 def _json_default(value: Any) -> Any:
-    import numpy as np
-
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):

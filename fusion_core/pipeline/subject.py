@@ -22,11 +22,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import SimpleITK as sitk
 
-from fusion_core.case import Case
+from fusion_core.case import Case, resample_onto
+from fusion_core.evaluation import generation_metrics
+from fusion_core.io import Cohort
 from fusion_core.pipeline.config import PipelineConfig, Step
 from fusion_core.pipeline.files import atomic_path, save_volume_atomic, write_json, write_transform_atomic
 from fusion_core.pipeline.models import cached_model
+from fusion_core.preprocess import ct_head_mask, normalise
+from fusion_core.registration import mutual_information, register_rigid, sample_points_in_mask, tre_before_after
 from fusion_core.volume import Volume
 
 MANIFEST = "manifest.json"
@@ -93,8 +98,6 @@ def process_subject(job: SubjectJob) -> SubjectResult:
 
 def load_job_case(job: SubjectJob) -> Case:
     """The subject's case read from its input files."""
-    from fusion_core.io import Cohort
-
     return Cohort(Path(job.cohort_root), [job.files], source="pipeline").load_case(job.subject_id)
 
 
@@ -152,8 +155,6 @@ def _meta_columns(case: Case) -> dict[str, Any]:
 # ----------------------------------------------------------------------------------------- register
 def register_step(case: Case, config: PipelineConfig, out: Path, row: dict[str, Any]) -> Case:
     """Rigid MI registration of the MR onto the CT; TRE when the truth is known; MI before and after."""
-    from fusion_core.registration import register_rigid
-
     result = register_rigid(case.ct, case.mr, **config.registration)
     write_transform_atomic(result.transform, out / "registration.tfm")
     aligned = case.aligned(transform=result.transform)
@@ -170,22 +171,14 @@ def register_step(case: Case, config: PipelineConfig, out: Path, row: dict[str, 
 
 
 def _identity_resampled(case: Case) -> Volume:
-    import SimpleITK as sitk
-
-    from fusion_core.case import resample_onto
-
     return resample_onto(case.mr, case.ct, sitk.Transform(3, sitk.sitkIdentity))
 
 
 def _mutual_information(ct: Volume, mr: Volume, head: np.ndarray) -> float:
-    from fusion_core.registration import mutual_information
-
     return float(mutual_information(ct.array, mr.array, mask=head))
 
 
 def _tre_columns(estimated, true, aligned: Case, config: PipelineConfig) -> dict[str, float]:
-    from fusion_core.registration import sample_points_in_mask, tre_before_after
-
     points = sample_points_in_mask(head_mask(aligned), config.tre_points, reference=aligned.ct, seed=config.seed)
     tre = tre_before_after(estimated, true, points)
     return {"tre_before_median_mm": tre.median_before, "tre_median_mm": tre.median_after, "tre_max_mm": tre.max_after}
@@ -193,8 +186,6 @@ def _tre_columns(estimated, true, aligned: Case, config: PipelineConfig) -> dict
 
 def head_mask(case: Case) -> np.ndarray:
     """The case's head mask on the CT grid (its own "head" mask when it has one, else CT > -500 HU)."""
-    from fusion_core.preprocess import ct_head_mask
-
     mask = case.masks.get("head")
     if mask is not None and case.ct is not None and mask.shape == case.ct.shape:
         return mask.array > 0.5
@@ -215,8 +206,6 @@ def write_aligned(aligned: Case, out: Path) -> None:
 # ---------------------------------------------------------------------------------------- normalise
 def normalise_step(volumes: dict[str, Volume], head: np.ndarray, config: PipelineConfig, out: Path) -> None:
     """Each scan's normalisation parameters (the method and the statistics used) into normalisation.json."""
-    from fusion_core.preprocess import normalise
-
     params = {}
     for key, volume in volumes.items():
         method = config.ct_normalisation if key == "CT" else config.mr_normalisation
@@ -270,8 +259,6 @@ def classify_step(volumes: dict[str, Volume], config: PipelineConfig) -> dict[st
 # ----------------------------------------------------------------------------------------- evaluate
 def evaluate_step(generated: dict[tuple[str, str], Volume], aligned: Case, head: np.ndarray) -> dict[str, float]:
     """MAE/PSNR/SSIM/bone Dice and per-tissue MAE of every generated volume against the real scan."""
-    from fusion_core.evaluation import generation_metrics
-
     brain = aligned.masks.get("brain")
     brain = brain.array > 0.5 if brain is not None and brain.shape == aligned.ct.shape else None
     real = {"CT": aligned.ct, "MR": aligned.mr}

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fusion_core.evaluation import score_column, uncertainty_column, write_scores
 from fusion_core.pipeline.config import PipelineConfig
 from fusion_core.pipeline.files import atomic_path, write_json
 from fusion_core.pipeline.results import SCORES_DIR, SUMMARY, TABLE_CSV, TABLE_PARQUET
@@ -115,7 +116,6 @@ def _write_labels(out: Path, cohort, results: list) -> None:
 def write_classifier_scores(out: Path, table: pd.DataFrame, config: PipelineConfig, *, cohort_root: str) -> list[str]:
     """``scores/<classifier>/scores.csv`` in the shipped scores format (``fusion_core.evaluation.scores_io``),
     for subjects with a known label: what the Fusion Performance page reads."""
-    from fusion_core.evaluation import score_column, uncertainty_column, write_scores
     from fusion_core.inference import read_card
     from fusion_core.inference.registry import model_dir
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from fusion_core.case import Case
+from fusion_core.data.cohorts import get_cohort_spec
 from fusion_core.errors import FusionError
 from fusion_core.evaluation import auc_score
 from fusion_core.preprocess.masks import ct_head_mask
@@ -214,7 +215,6 @@ def weights_fingerprint(name: str | Path) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     import torch
 
-    from fusion_core.data.cohorts import get_cohort_spec
     from fusion_core.inference import load_model
 
     parser = argparse.ArgumentParser(description="Precompute the Learn page's misregistration AUC curve.")

@@ -25,11 +25,14 @@ from typing import Any
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
+from fusion_core.data.cohorts import CohortSpec, get_cohort_spec
 from fusion_core.data.splits import SPLITS, split_indices, split_subjects
 from fusion_core.preprocess.masks import ct_head_mask, mr_head_mask
 from fusion_core.preprocess.network import ct_to_unit, mr_to_unit
 from fusion_core.preprocess.slices import neighbour_indices, network_slices
+from fusion_core.training.cohort_folder import folder_digest, folder_spec, iter_folder_subjects
 
 TOP_K = 3
 TABLE_VERSION = 4  # bump when the table generation changes, so stale caches are not reused
@@ -123,11 +126,7 @@ class SliceDataConfig:
     @property
     def spec(self):
         """The cohort spec this config slices (its own fields as an ad-hoc spec when ``cohort`` is empty)."""
-        from fusion_core.data.cohorts import CohortSpec, get_cohort_spec
-
         if self.cohort_dir:
-            from fusion_core.training.cohort_folder import folder_spec
-
             return folder_spec(self.cohort_dir, self.split_fractions)
         if self.cohort:
             return get_cohort_spec(self.cohort)
@@ -154,8 +153,6 @@ class SliceDataConfig:
             if k != "cache_dir" and not (k in _KEY_DEFAULTS and _same(v, _KEY_DEFAULTS[k]))
         }
         if self.cohort_dir:  # the folder's content, not its path, decides the table
-            from fusion_core.training.cohort_folder import folder_digest
-
             fields["cohort_dir"] = folder_digest(self.cohort_dir)
         elif self.cohort:  # a spec's contents, not its name, decide the table
             fields["cohort"] = self.spec.as_dict()
@@ -288,8 +285,6 @@ def iter_phantom_cohort(config: SliceDataConfig) -> Iterator[Any]:
     """The phantom subjects a SliceDataConfig describes (its cohort spec), one at a time; the subjects of
     its ``cohort_dir`` when it names a folder."""
     if config.cohort_dir:
-        from fusion_core.training.cohort_folder import iter_folder_subjects
-
         yield from iter_folder_subjects(config.cohort_dir)
         return
     members = selected_members(config)
@@ -326,8 +321,6 @@ def lesion_groups(config: SliceDataConfig, subjects: np.ndarray) -> np.ndarray:
 
 
 def _generate(config: SliceDataConfig, *, progress: bool) -> dict[str, np.ndarray]:
-    from tqdm.auto import tqdm
-
     parts, subject_labels = [], []
     cohort = iter_phantom_cohort(config)
     members = selected_members(config)

@@ -18,6 +18,7 @@ from fusion_core.losses import (
     paired_translation_loss,
     reconstruction_loss,
     synthesis_terms,
+    unit_to_hu,
     vae_terms,
     weighted_total,
 )
@@ -231,8 +232,6 @@ def _validate_cycle(model, batches, weights) -> dict[str, float]:
 
 def _validate_synthesis(model, batches, weights) -> dict[str, float]:
     """val_mae: mean absolute error inside the head (HU for a CT target, network units for MR)."""
-    from fusion_core.losses import unit_to_hu
-
     total, voxels = 0.0, 0.0
     for b in batches:
         source, target, modality = paired_io(model, b)

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from fusion_core.evaluation.bootstrap import stratified_indices
 from fusion_core.evaluation.bound import independence_bound_roc
 from fusion_core.evaluation.comparison import BoundInputs, StrategyEvaluation
 from fusion_core.evaluation.recalibration import CalibrationResult
@@ -45,8 +46,6 @@ def roc_band(
     Returns:
         (low, high): (101,) TPRs at each false positive rate of the grid.
     """
-    from fusion_core.evaluation.bootstrap import stratified_indices
-
     labels, scores = np.asarray(labels, int), np.asarray(scores, float)
     rows = stratified_indices(labels, n_boot, seed)
     order = np.argsort(-scores[rows], axis=1, kind="stable")
