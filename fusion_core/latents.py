@@ -25,11 +25,12 @@ from fusion_core.case import Case
 from fusion_core.choices import parse_choice
 from fusion_core.errors import FusionError
 from fusion_core.evaluation.latent_metrics import canonical_correlations, modality_mixing, separability, standardise
+from fusion_core.paths import cache_dir
 from fusion_core.volume import Volume
 
 POSTERIORS = ("joint", "CT", "MR")
 # numba's on-disk cache of umap's compiled functions (an existing NUMBA_CACHE_DIR wins).
-NUMBA_CACHE_DIR = Path.home() / ".cache" / "fusion_explorer" / "numba"
+NUMBA_CACHE_DIR = cache_dir("numba")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,6 +93,7 @@ def encode_cohort(
         FusionError: unknown posterior; a case without the modality the posterior needs (unless
             ``skip_missing``); no case left to encode.
     """
+    # lazy: fusion_core.inference imports torch; this module's import stays torch-free
     from fusion_core.inference import as_loaded, encode
     from fusion_core.inference.inputs import neighbours
 
@@ -189,6 +191,7 @@ def project(latents: np.ndarray, *, method: str = "umap", seed: int = 0) -> np.n
         return _pca(x, 2, seed)
     x = _pca(x, PRE_PCA_DIMS, seed) if x.shape[1] > PRE_PCA_DIMS else x
     if method is Projection.TSNE:
+        # lazy: scikit-learn takes ~1.5 s to import
         from sklearn.manifold import TSNE
 
         perplexity = float(min(30, max(2, (len(x) - 1) // 3)))
@@ -200,6 +203,7 @@ def project(latents: np.ndarray, *, method: str = "umap", seed: int = 0) -> np.n
 
 
 def _pca(x: np.ndarray, n_components: int, seed: int) -> np.ndarray:
+    # lazy: scikit-learn takes ~1.5 s to import
     from sklearn.decomposition import PCA
 
     k = min(n_components, *x.shape)
@@ -393,6 +397,7 @@ def reconstruct(model, case: Case, posterior: str, *, slice_step: int = 1) -> di
     Returns:
         {"CT": (slice indices, volume of those slices), "MR": ...}; row i of each volume is slice indices[i].
     """
+    # lazy: fusion_core.inference imports torch; this module's import stays torch-free
     from fusion_core.inference import as_loaded, impute
     from fusion_core.inference.inputs import neighbours
 

@@ -14,7 +14,7 @@ the mean (overall, and in the worst slice: small lesions are outliers), and loca
   combined kernel with Platt probabilities. A missing modality's kernel is left out of the sum.
 
 CLI (writes ``<out>/classical-lr/scores.csv`` and ``<out>/classical-mksvm/scores.csv``, shipped in
-``assets/baselines``; the feature tables are cached, git-ignored, in ``data/cache/classical``)::
+``assets/baselines``; the feature tables are cached in ``fusion_core.paths.cache_dir("classical")``)::
 
     python -m fusion_core.evaluation.classical [--out assets/baselines]
 """
@@ -37,6 +37,7 @@ from fusion_core.data.splits import split_indices
 from fusion_core.evaluation.roc import auc_score
 from fusion_core.evaluation.runner import subject_row
 from fusion_core.evaluation.scores_io import ScoresTable, score_column, write_scores
+from fusion_core.paths import assets_dir, cache_dir
 from fusion_core.preprocess.brain import _ct_intracranial
 
 MODALITIES = ("CT", "MR-T1", "MR-T2")
@@ -54,8 +55,8 @@ FEATURE_NAMES = (
     "local_sd_p99",
 )
 SUBSETS = {"CT+MR-T1+MR-T2": MODALITIES, "CT": ("CT",), "MR-T1+MR-T2": ("MR-T1", "MR-T2")}
-CLASSICAL_DIR = Path(__file__).resolve().parents[2] / "assets" / "baselines"  # shipped scores files
-FEATURE_CACHE = Path(__file__).resolve().parents[2] / "data" / "cache" / "classical"  # git-ignored
+CLASSICAL_DIR = assets_dir() / "baselines"  # shipped scores files
+FEATURE_CACHE = cache_dir("classical")
 MODEL_NAMES = ("classical-lr", "classical-mksvm")
 
 
@@ -183,6 +184,7 @@ def fit_classical(features: np.ndarray, labels: np.ndarray, *, seed: int = 0) ->
     The logistic regression's regularisation and the SVM's C and RBF width are chosen by 5-fold
     cross-validated AUC on the training features only.
     """
+    # lazy: scikit-learn takes ~1.5 s to import
     from sklearn.linear_model import LogisticRegressionCV
     from sklearn.svm import SVC
 
@@ -206,6 +208,7 @@ def fit_classical(features: np.ndarray, labels: np.ndarray, *, seed: int = 0) ->
 
 def svm_cv_auc(z: np.ndarray, labels: np.ndarray, *, c: float, gamma: float, seed: int = 0) -> float:
     """5-fold cross-validated AUC of the multiple-kernel SVM (weights re-fitted in each fold)."""
+    # lazy: scikit-learn takes ~1.5 s to import
     from sklearn.model_selection import StratifiedKFold
     from sklearn.svm import SVC
 
@@ -223,6 +226,7 @@ def platt_map(
     kernel: np.ndarray, labels: np.ndarray, *, c: float = 1.0, seed: int = 0, folds: int = 5
 ) -> tuple[float, float]:
     """(a, b) of sigmoid(a * decision + b) fitted on 5-fold out-of-fold SVM decisions (Platt scaling)."""
+    # lazy: scikit-learn takes ~1.5 s to import
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
     from sklearn.svm import SVC

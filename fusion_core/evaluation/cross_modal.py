@@ -271,6 +271,7 @@ class PosteriorMaps:
 
 def latent_variance(model, volumes: Mapping[str, Volume]) -> np.ndarray | None:
     """(n_slices, channels, s, s) posterior variance of a spatial-latent VAE; None when its latent is a vector."""
+    # lazy: fusion_core.inference imports torch; this module's import stays torch-free
     from fusion_core.inference import encode
 
     _, variance = encode(model, volumes, variance=True)
@@ -291,6 +292,7 @@ def posterior_variance_maps(model, inputs: Mapping[str, Mapping[str, Volume]]) -
     Returns:
         None when the latent is not spatial.
     """
+    # lazy: torch (here and through fusion_core.inference) stays out of this module's import
     import torch
 
     from fusion_core.inference import crop_fraction, from_network

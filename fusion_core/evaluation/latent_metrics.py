@@ -59,6 +59,7 @@ def standardise(latents: np.ndarray) -> np.ndarray:
 
 def nearest_neighbours(latents: np.ndarray, k: int) -> np.ndarray:
     """(n, k) indices of each row's k nearest other rows (standardised Euclidean)."""
+    # lazy: scikit-learn takes ~1.5 s to import
     from sklearn.neighbors import NearestNeighbors
 
     k = min(k, len(latents) - 1)
@@ -99,6 +100,7 @@ def separability(latents: np.ndarray, labels: np.ndarray, subjects: np.ndarray, 
     Raises:
         FusionError: fewer than two labels, or fewer than two subjects.
     """
+    # lazy: scikit-learn takes ~1.5 s to import
     from sklearn.metrics import silhouette_score
     from sklearn.model_selection import GroupKFold, cross_val_score
     from sklearn.neighbors import KNeighborsClassifier

@@ -61,6 +61,7 @@ def subject_row(subject, spec_name: str, split: str) -> dict[str, Any]:
 def score_case(model, volumes: dict, *, mc_samples: int = 8, complete_only: bool = False) -> dict[str, float]:
     """{"score[...]": p, "uncertainty[...]": sd} of one model on one case's aligned volumes, per subset
     (only the complete input with ``complete_only``)."""
+    # lazy: fusion_core.inference imports torch; this module's import stays torch-free
     from fusion_core.inference import ModelInputError, classify
 
     row: dict[str, float] = {}
@@ -127,6 +128,7 @@ def merged_split(table: ScoresTable, path: Path) -> ScoresTable:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # lazy: fusion_core.inference imports torch; this module's import stays torch-free
     from fusion_core.inference import ASSETS_DIR, list_models, load_model
 
     p = argparse.ArgumentParser(prog="python -m fusion_core.evaluation.runner", description=__doc__.splitlines()[0])

@@ -188,6 +188,7 @@ def score_shift(
     Returns:
         Tidy scores of ``split``, one row per model and subject.
     """
+    # lazy: fusion_core.inference imports torch; this module's import stays torch-free
     from fusion_core.inference import classify
 
     reused = _reusable(models, setting, unshifted)
@@ -223,6 +224,7 @@ def blind_to_shift(scores: StrategyScores, strategies, modality: str) -> list[st
 
 def complete_inputs(model) -> tuple[str, ...]:
     """The volumes a model reads with every input present, e.g. ("CT", "MR-T1", "MR-T2") or ("MR-T1", "MR-T2")."""
+    # lazy: fusion_core.inference imports torch; this module's import stays torch-free
     from fusion_core.inference.inputs import mr_weightings
 
     strategy = model.config.strategy

@@ -16,9 +16,10 @@ from typing import Any
 
 from fusion_core.case import weighting_key
 from fusion_core.errors import FusionError
+from fusion_core.paths import assets_dir
 from fusion_core.volume import is_mr, normalise_modality
 
-ASSETS_DIR = Path(__file__).resolve().parents[2] / "assets" / "models"
+ASSETS_DIR = assets_dir() / "models"
 TASKS = ("classifier", "vae", "translator", "synthesis", "diffusion")
 GENERATIVE_TASKS = ("vae", "translator", "synthesis", "diffusion")
 

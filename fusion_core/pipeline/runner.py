@@ -133,6 +133,7 @@ def open_executor(workers: int = 1, scheduler: str | None = None, client=None) -
     if client is not None:
         yield client, "dask", _dask_workers(client)
     elif scheduler:
+        # lazy: Dask is needed only on a cluster (--scheduler)
         from distributed import Client
 
         with Client(scheduler) as connected:
@@ -153,6 +154,7 @@ def as_completed(futures: list, kind: str) -> Iterator:
     if kind == "loop":
         return iter(futures)
     if kind == "dask":
+        # lazy: Dask is needed only on a cluster (--scheduler)
         from distributed import as_completed as dask_as_completed
 
         return iter(dask_as_completed(futures))

@@ -230,6 +230,7 @@ def synthesise_step(volumes: dict[str, Volume], config: PipelineConfig, out: Pat
 
 def _impute_or_none(model, volumes: dict[str, Volume], target: str) -> Volume | None:
     """``impute`` from the modalities other than ``target``; None when the model cannot make ``target``."""
+    # lazy: fusion_core.inference imports torch; this module's import stays torch-free
     from fusion_core.inference import ModelInputError, impute
 
     sources = {k: v for k, v in volumes.items() if (k == "CT") != (target == "CT")}
@@ -246,6 +247,7 @@ def _safe(name: str) -> str:
 # ----------------------------------------------------------------------------------------- classify
 def classify_step(volumes: dict[str, Volume], config: PipelineConfig) -> dict[str, float]:
     """Each classifier's lesion probability and its uncertainty."""
+    # lazy: fusion_core.inference imports torch; this module's import stays torch-free
     from fusion_core.inference import classify
 
     row = {}
@@ -274,6 +276,7 @@ def evaluate_step(generated: dict[tuple[str, str], Volume], aligned: Case, head:
 # ------------------------------------------------------------------------------------------- encode
 def encode_step(volumes: dict[str, Volume], config: PipelineConfig, out: Path) -> None:
     """Per-slice joint posterior means of each encoder, (n_slices, d) float32, in latents/<model>.npy."""
+    # lazy: fusion_core.inference imports torch; this module's import stays torch-free
     from fusion_core.inference import encode
 
     for name in config.encoders:

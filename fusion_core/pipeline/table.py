@@ -116,6 +116,7 @@ def _write_labels(out: Path, cohort, results: list) -> None:
 def write_classifier_scores(out: Path, table: pd.DataFrame, config: PipelineConfig, *, cohort_root: str) -> list[str]:
     """``scores/<classifier>/scores.csv`` in the shipped scores format (``fusion_core.evaluation.scores_io``),
     for subjects with a known label: what the Fusion Performance page reads."""
+    # lazy: fusion_core.inference imports torch; this module's import stays torch-free
     from fusion_core.inference import read_card
     from fusion_core.inference.registry import model_dir
 

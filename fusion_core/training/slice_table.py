@@ -11,7 +11,7 @@ holds at least ``lesion_min_voxels`` lesion voxels (on the native grid). The sub
 probability used by ``fusion_core.inference.classify`` is the mean of the top-k slice probabilities
 (k = 3): robust to one noisy slice, still sensitive to small lesions spanning few slices.
 Splits are by subject (never slice), stratified by the subject label, drawn with ``split_seed``. Generated tables are cached as npz
-under ``cache_dir`` (git-ignored ``data/cache``), keyed by a hash of the config.
+under ``cache_dir`` (default ``fusion_core.paths.cache_dir("slices")``, set by ``FUSION_CACHE``), keyed by a hash of the config.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from tqdm.auto import tqdm
 
 from fusion_core.data.cohorts import CohortSpec, get_cohort_spec
 from fusion_core.data.splits import SPLITS, split_indices, split_subjects
+from fusion_core.paths import cache_dir
 from fusion_core.preprocess.masks import ct_head_mask, mr_head_mask
 from fusion_core.preprocess.network import ct_to_unit, mr_to_unit
 from fusion_core.preprocess.slices import neighbour_indices, network_slices
@@ -86,7 +87,8 @@ class SliceDataConfig:
             (N, S, S). The model's ``encoder.in_channels`` must be 2k+1.
         split_fractions: train/val/test fractions of SUBJECTS.
         split_seed: seed of the subject split.
-        cache_dir: where generated tables are cached.
+        cache_dir: where generated tables are cached; empty: ``fusion_core.paths.cache_dir("slices")``
+            (under ``FUSION_CACHE``, else the user's cache folder).
         cohort_dir: a cohort folder (SynthRAD layout, labels in ``cohort.csv``) to slice instead of a
             phantom cohort (:mod:`fusion_core.training.cohort_folder`); ``split_fractions`` and
             ``split_seed`` split its subjects. Wins over ``cohort``.
@@ -114,7 +116,7 @@ class SliceDataConfig:
     neighbours: int = 0
     split_fractions: tuple[float, float, float] = (0.6, 0.2, 0.2)
     split_seed: int = 0
-    cache_dir: str = "data/cache"
+    cache_dir: str = ""
     cohort_dir: str = ""
     max_subjects: int = 0
 
@@ -266,7 +268,8 @@ def build_slice_table(config: SliceDataConfig, *, progress: bool = False) -> dic
 
 
 def _cache_path(config: SliceDataConfig) -> Path:
-    return Path(config.cache_dir) / f"slices_{config.cache_key()}.npz"
+    folder = Path(config.cache_dir) if config.cache_dir else cache_dir("slices")
+    return folder / f"slices_{config.cache_key()}.npz"
 
 
 def _select_weightings(table: dict[str, np.ndarray], source: SliceDataConfig, target: SliceDataConfig):

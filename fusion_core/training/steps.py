@@ -173,6 +173,7 @@ def cycle_step(model, batch, weights, opt_g, opt_d) -> dict[str, float]:
 
 def slice_auc(labels: np.ndarray, scores: np.ndarray) -> float:
     """ROC AUC, NaN when only one class is present."""
+    # lazy: scikit-learn takes ~1.5 s to import
     from sklearn.metrics import roc_auc_score
 
     return float(roc_auc_score(labels, scores)) if len(np.unique(labels)) == 2 else float("nan")

@@ -3,7 +3,8 @@
 Each ``configs/<name>.json`` whose name is listed in ``SHIPPED`` is trained into
 ``assets/models/<name>/`` (weights, config.json, trainer.json, metrics, model_card.json); the
 resumable optimiser state goes to ``runs/<name>/`` so it never ships. Each cohort is generated once
-and cached in data/cache. Each model card records its own ``train_seconds`` and exact command;
+and cached under ``fusion_core.paths.cache_dir("slices")``. Each model card records its own ``train_seconds``
+and exact command;
 ``python -m benchmarks.bench_generation`` sums the generators' (the issue's "under 60 minutes").
 
 Measured on 2 CPU cores: the ten classifiers about 9 min with their 200-subject cohort;
