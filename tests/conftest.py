@@ -1,6 +1,13 @@
-"""Shared fixtures: tiny seeded volumes (16^3) so every test runs in milliseconds."""
+"""Shared fixtures: tiny seeded volumes (16^3) so every test runs in milliseconds; test tiers.
+
+Tiers (``make test`` runs all; ``make test-fast`` deselects ``slow``, ``e2e`` and ``app``): tests under
+``tests/e2e`` drive a browser (``e2e``, also ``slow``), tests under ``tests/app`` run pages in AppTest
+(``app``), and the engine tests in ``SLOW`` are ``slow`` by measured duration.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -32,3 +39,21 @@ def oblique_direction() -> tuple[float, ...]:
     rz = np.array([[np.cos(a), -np.sin(a), 0], [np.sin(a), np.cos(a), 0], [0, 0, 1]])
     rx = np.array([[1, 0, 0], [0, np.cos(b), -np.sin(b)], [0, np.sin(b), np.cos(b)]])
     return tuple((rz @ rx).ravel())
+
+
+TESTS = Path(__file__).resolve().parent
+# Engine tests over ~5 s each (``pytest --durations``, 2 shared cores), by node id prefix.
+SLOW: tuple[str, ...] = ()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark tests by tier: the browser and AppTest folders, and the measured slow engine tests."""
+    for item in items:
+        folder = Path(item.path).relative_to(TESTS).parts[0]
+        if folder == "e2e":
+            item.add_marker(pytest.mark.e2e)
+            item.add_marker(pytest.mark.slow)
+        elif folder == "app":
+            item.add_marker(pytest.mark.app)
+        if item.nodeid.startswith(SLOW):
+            item.add_marker(pytest.mark.slow)
