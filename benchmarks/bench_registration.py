@@ -17,8 +17,16 @@ Methods, each on the same pairs in one run:
 TRE: 100 points drawn inside the CT head mask, ||T_est(p) - T_true(p)|| in mm. A pair succeeds when
 its maximum TRE is below 2 mm. SimpleITK and ANTs (ITK) run with 2 threads.
 
+Scenarios (``--scenarios``, written to bench_registration_scenarios.json instead): scans as they
+arrive from two scanners. ``--n`` pairs whose MR origin is moved 200-1000 mm in a random direction
+(no overlap in scanner space) and ``--n`` pairs whose MR covers only 50-80 % of the CT's z extent
+(top or bottom; fusion_core.registration.scenarios), each registered with the defaults ("auto"
+initialisation) and, for reference, by image centres alone. Reported: success rate, TRE, the
+initialisation used, and the head coverage.
+
 Run:  .venv/bin/python benchmarks/bench_registration.py            (20 subjects, ~10 min)
       .venv/bin/python benchmarks/bench_registration.py --n 3 --no-ants   (smoke run)
+      .venv/bin/python benchmarks/bench_registration.py --scenarios [--size 128]   (2 x 20 pairs)
 Create the ANTs environment once (optional):
       python3.11 -m venv benchmarks/ants/.venv && benchmarks/ants/.venv/bin/pip install -r benchmarks/requirements-ants.txt
 """
@@ -109,13 +117,79 @@ METHODS = {"ours": ours, "geometry_only": geometry_only, "sitk_tutorial": sitk_t
 
 
 # ----------------------------------------------------------------------------- data
-def phantom_pairs(n: int, seed0: int):
+def phantom_pairs(n: int, seed0: int, size: int = 128):
     from fusion_core.data.phantom import make_subject
 
     for i in range(n):
-        subject = make_subject(seed0 + i, max_rotation_deg=15, max_translation_mm=20)
+        subject = make_subject(seed0 + i, size=size, max_rotation_deg=15, max_translation_mm=20)
         points = sample_points_in_mask(subject.masks["head"], 100, seed=i)
         yield subject.subject_id, subject.ct, subject.mr, subject.true_transform, points
+
+
+def scenario_pairs(n: int, seed0: int, size: int):
+    """(moved-origin pairs, partial-view pairs): each as (name, fixed, moving, true transform, points, detail)."""
+    from fusion_core.registration.scenarios import cropped_along_z, moved_origin
+
+    rng = np.random.default_rng(seed0)
+    moved, partial = [], []
+    for name, ct, mr, true, points in phantom_pairs(n, seed0, size):
+        direction = rng.normal(size=3)
+        offset = rng.uniform(200.0, 1000.0) * direction / np.linalg.norm(direction)
+        far, far_true = moved_origin(mr, true, offset)
+        moved.append((name, ct, far, far_true, points, {"offset_mm": float(np.linalg.norm(offset))}))
+        fraction, top = float(rng.uniform(0.5, 0.8)), bool(rng.integers(2))
+        cropped = cropped_along_z(mr, ct, fraction, from_top=top)
+        partial.append((name, ct, cropped, true, points, {"z_fraction": fraction, "kept": "top" if top else "bottom"}))
+    return moved, partial
+
+
+def run_scenario(pairs, desc: str) -> dict[str, dict]:
+    """Ours (auto initialisation) and image-centres-only on each pair; per-method scores with details."""
+    rows: dict[str, list[dict]] = {"ours": [], "geometry_only": []}
+    for name, fixed, moving, true, points, detail in tqdm(pairs, desc=desc):
+        start = time.perf_counter()
+        result = register_rigid(fixed, moving)
+        row = evaluate(name, result.transform, true, points, time.perf_counter() - start)
+        used = {"initialisation": str(result.initialisation.used), "coverage": round(result.coverage, 3)}
+        rows["ours"].append(row | detail | used)
+        start = time.perf_counter()
+        centred = geometry_only(fixed, moving)
+        rows["geometry_only"].append(evaluate(name, centred, true, points, time.perf_counter() - start) | detail)
+    scored = {method: score(r) for method, r in rows.items()}
+    starts = [r["initialisation"] for r in rows["ours"]]
+    scored["ours"]["initialisations"] = {s: starts.count(s) for s in sorted(set(starts))}
+    return scored
+
+
+def scenarios_main(args) -> int:
+    """The moved-origin and partial-view scenarios (``--scenarios``)."""
+    load_start = os.getloadavg()
+    moved, partial = scenario_pairs(args.n, args.seed, args.size)
+    results = {
+        "moved_origin_200_1000mm": run_scenario(moved, "origins moved"),
+        "mr_covers_50_80pct_of_ct_z": run_scenario(partial, "partial view"),
+    }
+    report = {
+        "benchmark": "rigid CT/MR registration: scans from scanners that disagree, partial fields of view",
+        "cohort": {
+            "n_per_scenario": args.n,
+            "first_seed": args.seed,
+            "make_subject": {"size": args.size, "max_rotation_deg": 15, "max_translation_mm": 20},
+        },
+        "tre": "100 points in the CT head mask (the whole head, also outside a partial MR), ||T_est(p) - T_true(p)||",
+        "success": f"pair max TRE < {SUCCESS_MM} mm",
+        "threads": THREADS,
+        "load_average_start_end": [load_start, os.getloadavg()],
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "sitk": sitk.Version.VersionString()},
+        "scenarios": results,
+    }
+    out = args.out if args.out is not None else ROOT / "benchmarks" / "results" / "bench_registration_scenarios.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=1))
+    for scenario, scored in results.items():
+        print(f"\n{scenario}:\n" + table(scored) + f"\ninitialisations: {scored['ours']['initialisations']}")
+    print(f"\nWrote {out}")
+    return 0
 
 
 def mni_pair(seed: int = 0):
@@ -255,11 +329,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=20, help="phantom subjects")
     parser.add_argument("--seed", type=int, default=0, help="first phantom seed")
     parser.add_argument("--no-ants", action="store_true", help="skip the ANTsPy baseline")
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "bench_registration.json")
+    parser.add_argument("--size", type=int, default=128, help="phantom in-plane voxels (128: the app's default)")
+    parser.add_argument("--scenarios", action="store_true", help="moved-origin and partial-view pairs only")
+    parser.add_argument("--out", type=Path, default=None, help="JSON report (default: benchmarks/results/...)")
     args = parser.parse_args(argv)
     sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(THREADS)
+    if args.scenarios:
+        return scenarios_main(args)
+    args.out = args.out if args.out is not None else ROOT / "benchmarks" / "results" / "bench_registration.json"
     load_start = os.getloadavg()
-    pairs = list(tqdm(phantom_pairs(args.n, args.seed), total=args.n, desc="phantom subjects"))
+    pairs = list(tqdm(phantom_pairs(args.n, args.seed, args.size), total=args.n, desc="phantom subjects"))
     real = [mni_pair()]
     phantom_rows, real_rows = run_methods(pairs, "phantom pairs"), run_methods(real, "MNI152 pair")
     ants_ok, ants_note = (False, "skipped (--no-ants)") if args.no_ants else ants_status()

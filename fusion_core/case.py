@@ -15,10 +15,9 @@ from fusion_core.volume import Volume, is_mr, normalise_modality
 
 PRIMARY_WEIGHTING = "MR-T1"
 _WEIGHTING_ORDER = ("MR-T1", "MR-T2", "MR-FLAIR")
-REGISTER_FIRST = (
-    "register the MR to the CT first (Register & Fuse page, or "
-    "fusion_core.registration.register_rigid(ct, mr).transform) and pass its transform"
-)
+REGISTER_FIRST = "register the MR to the CT first (on the Register & Fuse page, or with the pipeline's register step)"
+#: ``Case.meta`` key of the readers' notes (repairs, guesses) per scan: {"CT" | "MR-T1" | ...: [notes]}.
+SCAN_NOTES = "scan_notes"
 
 
 def weighting_key(modality: str) -> str:
@@ -144,28 +143,50 @@ class Case:
         raise CaseError(f"{self.subject_id}: the MR is not on the CT grid and no transform is known: {REGISTER_FIRST}")
 
 
-def case_from_volumes(subject_id: str, volumes: Mapping[str, Volume]) -> Case:
+def case_from_volumes(
+    subject_id: str, volumes: Mapping[str, Volume], *, notes: Mapping[str, list[str]] | None = None
+) -> Case:
     """A case from loose scans (e.g. uploads): CT as the CT, every other scan as an MR weighting.
 
     Args:
         subject_id: the case's id.
         volumes: source name (e.g. file name) -> volume. A non-CT volume whose modality records no
             weighting counts as T1 (see :func:`weighting_key`).
+        notes: source name -> the reader's notes on it (repairs, guesses), kept per scan
+            (:func:`scan_notes`) and all together, prefixed by the source, in ``meta["load_notes"]``.
 
     Raises:
         CaseError: two scans of one kind (two CTs, or two MRs of one weighting), naming both sources.
     """
     by_kind: dict[str, tuple[str, Volume]] = {}
     for source, volume in volumes.items():
-        kind = "CT" if volume.modality == "CT" else weighting_key(volume.modality)
+        kind = scan_key(volume)
         if kind in by_kind:
             raise CaseError(
                 f"two {kind} scans: {by_kind[kind][0]!r} and {source!r}; keep one {kind} "
                 "(a case holds one CT and one MR per weighting), or set another modality for one of them"
             )
         by_kind[kind] = (source, volume)
+    notes = notes or {}
+    meta = {
+        SCAN_NOTES: {kind: list(notes.get(source, [])) for kind, (source, _) in by_kind.items()},
+        "load_notes": [f"{source}: {note}" for source in volumes for note in notes.get(source, [])],
+    }
     ct = by_kind.pop("CT", (None, None))[1]
-    return Case(subject_id, ct=ct, mr_weightings={kind: volume for kind, (_, volume) in by_kind.items()})
+    return Case(subject_id, ct=ct, mr_weightings={kind: volume for kind, (_, volume) in by_kind.items()}, meta=meta)
+
+
+def scan_notes(case: Case, scan: str) -> list[str]:
+    """The readers' notes on one scan of ``case`` (repairs of spacing or voxels, a guessed modality, a
+    dropped 4th dimension): ``scan`` is "CT" or an MR weighting ("MR-T1", "MR-T2"; "MR" means the primary)."""
+    if scan == "MR":
+        scan = weighting_key(case.mr.modality) if case.mr is not None else PRIMARY_WEIGHTING
+    return list(case.meta.get(SCAN_NOTES, {}).get(scan, []))
+
+
+def scan_key(volume: Volume) -> str:
+    """The key of ``volume`` among a case's scans: "CT", else its MR weighting key."""
+    return "CT" if volume.modality == "CT" else weighting_key(volume.modality)
 
 
 def resample_onto(moving: Volume, reference: Volume, transform: sitk.Transform) -> Volume:

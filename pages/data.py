@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
-from fusion_core.case import Case, case_from_volumes
-from fusion_core.viz.views import metadata_row
-from ui import loaders, session
+from ui import data_sources, session
 from ui.deeplink import apply_data_query_params
 from ui.guard import require_app_navigation
 from ui.pipeline_results import section as pipeline_results_section
 from ui.scaffold import page_boundary
-from ui.viewer import tri_planar
 
 require_app_navigation()
 
@@ -26,100 +22,8 @@ with page_boundary("showing the Data page"):
 
     pipeline_results_section()  # a folder written by python -m fusion_core.pipeline: its cohort table
 
-    SOURCES = ("Demo cohort", "Folder on this machine", "Upload files")
-    source = st.radio("Source", SOURCES, horizontal=True, key="data-source")
-
-    def _demo_case() -> Case | None:
-        ids = session.demo_subject_ids()
-        chosen = st.selectbox(
-            "Subject",
-            ids,
-            format_func=lambda sid: f"{sid} · scanner site {session.demo_site(sid)}",
-            key="data-demo-subject",
-        )
-        return session.demo_case(chosen)
-
-    def _folder_case() -> Case | None:
-        root = st.text_input(
-            "Cohort folder, scan file or DICOM series folder",
-            key="data-folder",
-            placeholder="/path/to/cohort — <subject>/ct.nii.gz + mr.nii.gz, or a manifest.csv",
-        )
-        st.caption(loaders.roots_caption())
-        if not root:
-            st.info(
-                "Type the path of a SynthRAD-style cohort folder (one sub-folder per subject), of a folder "
-                "holding a `manifest.csv`, of one scan file, or of a folder holding a DICOM series."
-            )
-            return None
-        opened = loaders.opened_path(root.strip())
-        if isinstance(opened, Case):
-            case = opened
-        else:
-            for note in opened.notes:
-                st.caption(f":material/info: {note}")
-            st.dataframe(opened.table, hide_index=True, height=180)
-            subject = st.selectbox("Subject", opened.subject_ids, key="data-folder-subject")
-            case = loaders.cohort_case(root.strip(), subject)
-        for note in case.meta.get("load_notes", []):
-            st.caption(f":material/info: {note}")
-        return case
-
-    def _upload_case() -> Case | None:
-        files = st.file_uploader(
-            "Scans: NIfTI (.nii/.nii.gz), MetaImage (.mha/.mhd), NRRD, one DICOM file, or a .zip of a DICOM series",
-            type=loaders.UPLOAD_TYPES,
-            accept_multiple_files=True,
-            key="data-upload",
-        )
-        if not files:
-            earlier = session.active_case()
-            if earlier.meta.get("uploaded_files"):  # e.g. after a browser reload: the scans are still loaded
-                names = ", ".join(earlier.meta["uploaded_files"])
-                st.info(f"Showing the scans you uploaded earlier ({names}). Upload files to replace them.")
-                return earlier
-            st.info(
-                "Upload one CT and/or one MR scan (or MR T1 and T2). Modality is read from DICOM tags, else guessed "
-                "(CT has air near −1000 HU); you can set it below."
-            )
-            return None
-        volumes = {}
-        for file in files:
-            modality = st.selectbox(
-                f"Modality of {file.name}", ["auto", "CT", "MR-T1", "MR-T2"], key=f"data-mod-{file.name}"
-            )
-            volume, notes = loaders.uploaded_volume(
-                file.name, file.file_id, None if modality == "auto" else modality, file.getvalue()
-            )
-            for note in notes:
-                st.caption(f":material/info: {file.name}: {note}")
-            volumes[file.name] = volume
-        case = case_from_volumes("upload", volumes)  # two scans of one kind: a CaseError naming both
-        case.meta["uploaded_files"] = list(volumes)
-        return case
-
     # Errors (VolumeLoadError, CohortError, CaseError: messages that name the file) reach the page boundary.
-    case = {SOURCES[0]: _demo_case, SOURCES[1]: _folder_case, SOURCES[2]: _upload_case}[source]()
-
+    case = data_sources.choose_case()
     if case is not None:
         session.set_active_case(case)
-        volumes = {name: vol for name, vol in (("CT", case.ct), ("MR", case.mr)) if vol is not None}
-        if not volumes:
-            st.warning("This subject has no readable CT or MR scan.")
-            st.stop()
-        kind = "Paired CT and MR" if case.is_paired else f"{' and '.join(volumes)} only (unpaired)"
-        st.subheader(f"{case.subject_id}: {kind}")
-        if case.label is not None:
-            lesion = case.meta.get("lesion_type", "lesion") if case.label else None
-            st.markdown(f"Ground truth: **{f'{lesion} lesion' if lesion else 'no lesion'}**")
-        st.dataframe(pd.DataFrame([metadata_row(v) | {"scan": k} for k, v in volumes.items()]).set_index("scan"))
-        if case.is_paired and case.true_transform is not None:
-            st.caption(
-                "The demo MR was acquired with a known head movement relative to the CT: the same physical "
-                "position shows slightly different anatomy until the scans are registered."
-            )
-        overlays = {"CT": case.masks["lesion"]} if "lesion" in case.masks and case.ct is not None else None
-        if overlays and st.toggle("Outline the lesion (ground truth) on CT", value=False, key="data-overlay"):
-            tri_planar(volumes, key="data-view", overlays=overlays)
-        else:
-            tri_planar(volumes, key="data-view")
+        data_sources.show_case(case)

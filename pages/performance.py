@@ -5,19 +5,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from fusion_core.evaluation.comparison import bound_sentences, clinicians_table
-from fusion_core.evaluation.recalibration import calibration_frame
-from fusion_core.evaluation.strategies import MISSING_INPUT_HANDLING, strategy_label
-from fusion_core.viz.performance import missing_modality_figure, reliability_pair_figure, roc_figure
-from fusion_core.viz.teaching import weight_curve_figure
 from ui import performance as perf
+from ui import performance_page as page
 from ui.guard import require_app_navigation
 from ui.pipeline_results import performance_section as pipeline_performance_section
 from ui.scaffold import page_boundary
-from ui.session import demo_subject_ids
-from ui.uncertainty import weight_curve
-
-REPRODUCE = "python -m fusion_core.evaluation.runner --spec demo --split test --write"
 
 require_app_navigation()
 
@@ -25,126 +17,32 @@ with page_boundary("showing the Fusion Performance page"):
     st.title("Fusion Performance")
     fingerprint = perf.scores_fingerprint()
     if not fingerprint:
-        st.info(f"No classifier ships its scores yet (assets/models/clf-*/scores.csv). Run `{REPRODUCE}` first.")
+        st.info(f"No classifier ships its scores yet (assets/models/clf-*/scores.csv). Run `{page.REPRODUCE}` first.")
         st.stop()
-    st.caption(
-        f"How well each way of combining CT and MR detects a lesion in the {perf.n_subjects(fingerprint)} held-out "
-        "subjects of the demo cohort: ROC curves against the theoretical independence bound, the clinicians' table at an operating "
-        "point, what happens when a modality is missing, and whether the probabilities can be trusted. "
-        f"Every number comes from the shipped per-subject scores; `{REPRODUCE}` reproduces them."
-    )
+    page.introduction(fingerprint)
 
     pipeline_performance_section()  # scores of a cohort processed by python -m fusion_core.pipeline
-    youden = perf.evaluations(fingerprint, None)
-    names = perf.labels_of(youden)
-    chosen = st.multiselect("Strategies to show", list(names), default=list(names), key="perf-strategies")
-    if not perf.has_classical(fingerprint):
-        st.caption(
-            "The classical baseline (logistic regression and a multiple-kernel SVM on intensity and texture "
-            "features) is not computed on this machine: `python -m fusion_core.evaluation.classical` "
-            "(about 8 minutes) adds it here."
-        )
-    st.caption(
-        "Subject level: each subject's probability is the mean of its most suspicious slices' probabilities "
-        "(top-k). The shipped scores hold no per-slice scores, so slice-level curves are not shown."
-    )
-    c1, c2 = st.columns([1, 2])
-    rule = c1.radio(
-        "Operating point",
-        ["Youden's J per strategy", "One threshold for all"],
-        key="perf-rule",
-        help="Youden's J picks, per strategy, the threshold maximising sensitivity + specificity − 1.",
-    )
-    threshold = None
-    if rule == "One threshold for all":
-        threshold = c2.slider("Threshold on the lesion probability", 0.0, 1.0, 0.5, 0.01, key="perf-threshold")
-    evaluated = [e for e in perf.evaluations(fingerprint, threshold) if e.label in chosen]
+    names, chosen, evaluated = page.choose_strategies(fingerprint)
     if not evaluated:
         st.info("Pick at least one strategy above.")
         st.stop()
 
-    bound = perf.bound(fingerprint)
     st.subheader("ROC curves and the independence bound")
-    bands = perf.bands(fingerprint) if len(evaluated) <= perf.MAX_BANDS else None
-    st.plotly_chart(roc_figure(evaluated, bands=bands, bound=bound), key="perf-roc")
-    st.caption(
-        "Dots: each strategy's operating point. Dashed: the independence bound. AUC intervals: 1000 stratified "
-        f"bootstrap resamples. Shaded (when {perf.MAX_BANDS} or fewer strategies are shown): pointwise 95 % "
-        "bootstrap band of the curve (200 resamples)."
-    )
-    if bound is None:
-        st.warning("The independence bound needs the scores of both CT alone and MR alone; one is missing.")
-    else:
-        sentences = bound_sentences(evaluated, bound.bound)
-        st.markdown(
-            f"**Independence bound: AUC {bound.bound:.2f}**, from CT alone ({bound.ct_auc:.2f}) and MR alone "
-            f"({bound.mr_auc:.2f}).\n" + "\n".join(f"- {sentences[e.strategy]}" for e in evaluated)
-        )
-        with st.expander("What the independence bound is, and how a strategy can beat it"):
-            st.markdown(perf.bound_explanation(bound))
+    bound = page.roc_section(fingerprint, evaluated)
 
     st.subheader("The clinicians' table")
-    table = clinicians_table(evaluated)
-    st.dataframe(
-        table,
-        column_config={"Threshold": st.column_config.NumberColumn(format="%.3f")},
-        height=perf.table_height(len(table)),
-    )
-    st.caption("Mean ± sd over 1000 stratified bootstrap resamples at the operating point; AUC does not depend on it.")
-    st.download_button(
-        "Download the table (CSV)",
-        clinicians_table(evaluated, formatted=False).to_csv(),
-        file_name="fusion_performance_table.csv",
-        mime="text/csv",
-        key="perf-download",
-    )
+    page.clinicians_section(evaluated)
 
     if bound is not None:
         st.subheader("The bound per lesion type")
-        lesions = perf.lesion_bound_table(fingerprint)
-        lesions = lesions[[c for c in lesions.columns if c in perf.BOUND_COLUMNS or c in chosen]]
-        st.dataframe(lesions.style.format(precision=2), key="perf-lesion-table")
-        st.caption(
-            "Each row: that lesion type's subjects against all subjects without a lesion. Where one modality "
-            "alone is near chance, the bound is near the other modality's AUC."
-        )
+        page.lesion_bound_section(fingerprint, chosen)
 
     st.subheader("With a modality missing")
-    missing = perf.missing_modality(fingerprint)
-    shown = missing[missing["label"].isin(chosen)]
-    st.plotly_chart(missing_modality_figure(shown), key="perf-missing")
-    chosen_names = {names[c] for c in chosen}
-    notes = [f"- **{strategy_label(s)}**: {h}" for s, h in MISSING_INPUT_HANDLING.items() if s in chosen_names]
-    st.markdown("At test time, with one modality left out:\n" + "\n".join(notes))
+    page.missing_section(fingerprint, names, chosen)
 
     st.subheader("Calibration")
-    results = [r for r in perf.calibration(fingerprint) if r.label in chosen]
-    left, right = st.columns([3, 2])
-    shown = right.selectbox("Reliability diagram of", [r.label for r in results], key="perf-calibration-strategy")
-    pick = next(r for r in results if r.label == shown)
-    left.plotly_chart(reliability_pair_figure(pick), key="perf-reliability")
-    right.markdown(
-        "Dashed: the raw probabilities; solid: after temperature scaling. A calibrated model's points lie on the "
-        "dotted diagonal: of the subjects given 0.7, 70 % have a lesion. Marker area: subjects in the bin."
-    )
-    st.dataframe(
-        calibration_frame(results).style.format(precision=3, subset=["ECE before", "ECE after temperature scaling"]),
-        height=perf.table_height(len(results)),
-    )
-    st.caption(perf.calibration_note(results, perf.n_subjects(fingerprint)))
-    if st.toggle("Show how the uncertainty-weighted model shifts weight as one scan degrades", key="perf-weights"):
-        noisy = st.radio("Add noise to", ["MR", "CT"], horizontal=True, key="perf-weights-noisy")
-        curve = weight_curve(demo_subject_ids()[0], noisy)
-        st.plotly_chart(weight_curve_figure(curve, len(curve.noise_levels) - 1), key="perf-weights-figure")
-        st.caption(
-            f"Mean precision weight over 16 central slices of {demo_subject_ids()[0]}; with the {noisy} missing its weight is {curve.missing_weights[noisy]:.2f}."
-        )
+    page.calibration_section(fingerprint, chosen)
 
     st.subheader("Under domain shift")
-    st.caption(
-        "A scanner unlike the training sites, on one modality: the phantom's site model re-acquires the same "
-        "people with a wider point-spread function, another intensity gain and more noise; then the classifiers "
-        "score them again, with or without normalising the shifted images first. (An MR gain change alone changes "
-        "nothing: the networks scale each MR weighting by its own within-head percentiles; CT enters in HU.)"
-    )
+    page.domain_shift_intro()
     perf.domain_shift_section(fingerprint)

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import tempfile
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import numpy as np
 import streamlit as st
@@ -21,7 +19,6 @@ from fusion_core.errors import FusionError
 from fusion_core.evaluation import cross_modal as cm
 from fusion_core.inference import ModelInputError, impute, list_models
 from fusion_core.inference.registry import GENERATIVE_TASKS
-from fusion_core.io import save_volume
 from fusion_core.viz.display import display_window
 from fusion_core.viz.generation import grey_slice_rgb, panel_grid_figure
 from fusion_core.viz.views import canonical, render_slice
@@ -225,11 +222,3 @@ def lesion_view(case_key: str, model_name: str, ct_window: tuple, _case: Case, _
         (grey_slice_rgb(mr, "axial", index, mr_window(case_key, "input", _case.mr)), f"{_case.mr.modality} (input)"),
     ]
     return contrast, panel_grid_figure([panels], row_height=300)
-
-
-def nifti_bytes(volume: Volume) -> bytes:
-    """A volume as .nii.gz bytes with its own geometry (NaN written as 0); for deferred download buttons."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "volume.nii.gz"
-        save_volume(volume.with_array(np.nan_to_num(volume.array).astype(np.float32)), path)
-        return path.read_bytes()

@@ -35,6 +35,7 @@ from ui.catalog import PAGES_DIR
 from ui.models import get_model, model_cards
 
 DEMO = "Demo cohort"
+PIPELINE = "Pipeline run"  # an output folder of fusion_core.pipeline: its stored latents, nothing encoded again
 SELECTED_KEY = "lat-selected"  # (table key, [row ids]) copied from the chart's selection
 CLEARS_KEY = "lat-clears"
 DISK_CACHE = cache_dir("latents")
@@ -97,7 +98,12 @@ def _disk_path(n: int, step: int, model: str, posterior: str) -> Path | None:
 
 
 def latent_table(source: str, folder: str, n: int, step: int, model: str, posteriors: tuple[str, ...]) -> LatentTable:
-    """The posteriors' tables stacked; CT and MR are always encoded (the numbers compare them)."""
+    """The posteriors' tables stacked; CT and MR are always encoded (the numbers compare them). A pipeline
+    run's table is the joint codes its encode step stored, of its first ``n`` subjects."""
+    if source == PIPELINE:
+        table = pipeline_latents(folder, model, step)
+        keep = table.meta["subject_id"].isin(subject_ids(source, folder)[:n]).to_numpy()
+        return LatentTable(table.latents[keep], table.meta[keep].reset_index(drop=True))
     wanted = tuple(dict.fromkeys(("CT", "MR", *posteriors)))
     tables = []
     for i, posterior in enumerate(wanted):
@@ -105,6 +111,25 @@ def latent_table(source: str, folder: str, n: int, step: int, model: str, poster
         with st.spinner(f"Encoding every {step}th slice of {n} subjects with {model}: {what}…"):
             tables.append(encoded(source, folder, n, step, model, posterior))
     return stack_tables(tables)
+
+
+def pipeline_latents(folder: str, model: str, step: int) -> LatentTable:
+    """The latents a pipeline run stored for ``model`` (re-read when a new run rewrites the folder)."""
+    from ui.pipeline_results import folder_fingerprint
+
+    return _pipeline_latents(folder_fingerprint(folder), model, step)
+
+
+@st.cache_resource(max_entries=8, show_spinner="Reading the pipeline run's latents…")
+def _pipeline_latents(fingerprint: tuple[str, int], model: str, step: int) -> LatentTable:
+    from fusion_core.pipeline import read_pipeline_latents
+
+    return read_pipeline_latents(fingerprint[0], model, slice_step=step)
+
+
+def has_single_modality_codes(table: LatentTable) -> bool:
+    """Whether the table holds CT-alone and MR-alone codes (what the alignment numbers compare)."""
+    return {"CT", "MR"} <= set(table.meta["posterior"])
 
 
 @st.cache_resource(show_spinner=False)

@@ -170,6 +170,12 @@ def labels_of(evaluated: list[StrategyEvaluation]) -> dict[str, str]:
 SHIFT_DEFAULT_STRATEGIES = ("clf-ct", "clf-mr", "clf-early", "clf-poe", "clf-uncertainty-late")
 SHIFT_SUBJECTS = (10, 20, 40, 100)
 SUBJECT_S, CLASSIFY_S = 1.2, 1.4  # s to build + align a subject, to classify it once (measured, 2 shared cores)
+SHIFT_COLUMNS = {
+    "auc": "AUC",
+    "mean_p_lesion": "Mean probability, lesion",
+    "mean_p_no_lesion": "Mean probability, no lesion",
+}
+SHIFT_SETTINGS = {"unshifted": "no shift", "shifted": "shifted"}
 
 
 @st.cache_resource(max_entries=1)
@@ -220,6 +226,7 @@ def domain_shift_section(fingerprint: Fingerprint) -> None:
         balanced_indices,
         blind_to_shift,
         shift_aucs,
+        shift_comparison,
     )
     from fusion_core.evaluation.strategies import strategy_label
     from fusion_core.viz.performance import shift_figure
@@ -265,20 +272,9 @@ def domain_shift_section(fingerprint: Fingerprint) -> None:
     subject_ids = [get_cohort_spec("demo").subject_ids()[i] for i in indices]
     baseline = shift_aucs(scores.select(chosen).for_subjects(subject_ids))
     st.plotly_chart(shift_figure(baseline, result, setting_label=describe_shift(setting)), key="perf-shift-chart")
-    columns = {
-        "auc": "AUC",
-        "mean_p_lesion": "Mean probability, lesion",
-        "mean_p_no_lesion": "Mean probability, no lesion",
-    }
-    both = baseline.set_index("label")[list(columns)].merge(
-        result.set_index("label")[list(columns)],
-        left_index=True,
-        right_index=True,
-        suffixes=(" · no shift", " · shifted"),
-    )
-    st.dataframe(
-        both.rename(columns=lambda c: columns[c.split(" · ")[0]] + " · " + c.split(" · ")[1]).style.format(precision=2)
-    )
+    both = shift_comparison(baseline, result)
+    both.columns = [f"{SHIFT_COLUMNS[measure]} · {SHIFT_SETTINGS[setting]}" for measure, setting in both.columns]
+    st.dataframe(both.style.format(precision=2))
     st.caption(
         "A shift can keep the ranking (AUC) and still move every probability: then a threshold chosen on "
         f"the training sites no longer fits. {len(indices)} subjects: intervals are wide."

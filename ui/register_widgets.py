@@ -2,28 +2,25 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import SimpleITK as sitk
 import streamlit as st
 
 from fusion_core.case import Case
-from fusion_core.io import save_volume
+from fusion_core.io import transform_to_tfm_bytes, volume_to_nifti_bytes
 from fusion_core.preprocess import NormalisationResult, normalise, resample_to
 from fusion_core.preprocess.masks import head_mask as shared_head_mask
 from fusion_core.registration import (
+    AlignmentQuality,
+    MisalignmentProfile,
     RegistrationResult,
     ct_head_mask,
-    gradient_correlation,
     ground_truth,
-    joint_histogram,
     misalignment_profile,
-    mutual_information,
     register,
 )
+from fusion_core.registration import alignment_quality as core_alignment_quality
 from fusion_core.viz.display import display_window
 from fusion_core.viz.views import canonical
 from fusion_core.volume import Volume
@@ -82,7 +79,9 @@ def truth(case_key: str, fixed_name: str, _case: Case):
 
 
 @st.cache_resource(max_entries=8, show_spinner="Computing the mutual-information profile…")
-def profile(key: tuple, axis: int, _fixed: Volume, _moving: Volume, _result: RegistrationResult, _true, _points, _mask):
+def profile(
+    key: tuple, axis: int, _fixed: Volume, _moving: Volume, _result: RegistrationResult, _true, _points, _mask
+) -> MisalignmentProfile:
     """MI/TRE against a deliberate shift; ``key`` is the registration's result key."""
     return misalignment_profile(
         _fixed, _moving, _result.transform, axis=axis, true_transform=_true, points_mm=_points, mask=_mask
@@ -116,21 +115,12 @@ def normalised(case_key: str, which: str, method: str, option_items: tuple, _cas
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def alignment_quality(cache_key: tuple, _fixed: Volume, _resampled: Volume) -> dict[str, Any]:
+def alignment_quality(cache_key: tuple, _fixed: Volume, _resampled: Volume) -> AlignmentQuality:
     """MI, edge alignment and joint histogram of the fixed image and a resampled moving image (head only for CT)."""
-    mask = ct_head_mask(_fixed)
-    return {
-        "mi": mutual_information(_fixed.array, _resampled.array, mask=mask),
-        "gc": gradient_correlation(_fixed.array, _resampled.array, mask=mask),
-        "hist": joint_histogram(_fixed.array, _resampled.array, mask=mask),
-    }
+    return core_alignment_quality(_fixed.array, _resampled.array, mask=ct_head_mask(_fixed))
 
 
 @st.cache_resource(max_entries=4, show_spinner="Preparing the downloads…")
 def export_bytes(key: tuple, _result: RegistrationResult) -> tuple[bytes, bytes]:
     """(NIfTI of the registered image, ITK .tfm of the transform) as bytes, for download buttons."""
-    with tempfile.TemporaryDirectory() as tmp:
-        nifti, tfm = Path(tmp) / "registered.nii.gz", Path(tmp) / "transform.tfm"
-        save_volume(_result.resampled, nifti)
-        sitk.WriteTransform(_result.transform, str(tfm))
-        return nifti.read_bytes(), tfm.read_bytes()
+    return volume_to_nifti_bytes(_result.resampled), transform_to_tfm_bytes(_result.transform)

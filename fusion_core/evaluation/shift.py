@@ -272,3 +272,25 @@ def shift_aucs(scores: StrategyScores, *, n_boot: int = 1000, seed: int = 0) -> 
             }
         )
     return pd.DataFrame(rows)
+
+
+SHIFT_COMPARED = ("auc", "mean_p_lesion", "mean_p_no_lesion")
+
+
+def shift_comparison(unshifted: pd.DataFrame, shifted: pd.DataFrame) -> pd.DataFrame:
+    """Two :func:`shift_aucs` frames side by side, one row per strategy label present in both.
+
+    Args:
+        unshifted: ``shift_aucs`` of the subjects as acquired.
+        shifted: ``shift_aucs`` of the same subjects through the shifted scanner.
+
+    Returns:
+        Indexed by label; columns ``(measure, "unshifted" | "shifted")`` for each measure in
+        :data:`SHIFT_COMPARED`, the unshifted ones first.
+    """
+    parts = {
+        name: frame.set_index("label")[list(SHIFT_COMPARED)]
+        for name, frame in (("unshifted", unshifted), ("shifted", shifted))
+    }
+    both = pd.concat(parts, axis=1, join="inner")  # columns (setting, measure)
+    return both.swaplevel(axis=1)

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import io
-import tempfile
 import zipfile
 from collections.abc import Mapping
-from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from fusion_core.io import save_volume
+from fusion_core.io import volume_to_nifti_bytes
 from fusion_core.volume import Volume
 
 
@@ -38,10 +36,10 @@ def slice_volume(map_2d: np.ndarray, reference: Volume, slice_index: int, *, nam
 def maps_zip(maps: Mapping[str, np.ndarray], reference: Volume, slice_index: int) -> bytes:
     """A zip of one NIfTI per map (``<name>.nii.gz``), each on slice ``slice_index`` of the input grid."""
     buffer = io.BytesIO()
-    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(buffer, "w") as archive:
+    with zipfile.ZipFile(buffer, "w") as archive:
         for name, map_2d in maps.items():
             safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
-            path = Path(tmp) / f"{safe}.nii.gz"
-            save_volume(slice_volume(map_2d, reference, slice_index, name=name), path)
-            archive.write(path, arcname=path.name)
+            archive.writestr(
+                f"{safe}.nii.gz", volume_to_nifti_bytes(slice_volume(map_2d, reference, slice_index, name=name))
+            )
     return buffer.getvalue()

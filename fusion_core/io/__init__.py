@@ -29,7 +29,7 @@ from fusion_core.io.open_path import open_path
 from fusion_core.io.readers import SUPPORTED, load_volume, load_volume_with_report
 from fusion_core.io.roots import PathNotAllowedError, check_inside_roots, data_roots
 from fusion_core.io.upload import extract_zip_safely, load_upload
-from fusion_core.io.writers import save_volume
+from fusion_core.io.writers import save_volume, transform_to_tfm_bytes, volume_to_nifti_bytes
 
 __all__ = [
     "SUPPORTED",
@@ -47,4 +47,6 @@ __all__ = [
     "load_volume_with_report",
     "open_path",
     "save_volume",
+    "transform_to_tfm_bytes",
+    "volume_to_nifti_bytes",
 ]

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import SimpleITK as sitk
 
-from fusion_core.case import Case, weighting_key
+from fusion_core.case import SCAN_NOTES, Case, scan_key, weighting_key
 from fusion_core.io.cohort_files import SubjectFiles, parse_label, read_csv, read_manifest, scan_subject_folders
 from fusion_core.io.errors import CohortError, VolumeLoadError
 from fusion_core.io.readers import load_volume_with_report
@@ -148,11 +148,12 @@ def _merge_cohort_csv(path: Path, subjects: list[SubjectFiles]) -> list[str]:
 
 def _load_case(files: SubjectFiles) -> Case:
     notes: list[str] = []
-    ct = _load(files.ct, "CT", notes)
-    mr = _load(files.mr, files.mr_modality, notes)
+    per_scan: dict[str, list[str]] = {}
+    ct = _load(files.ct, "CT", notes, per_scan)
+    mr = _load(files.mr, files.mr_modality, notes, per_scan)
     masks = {name: _load(path, "UNKNOWN", notes) for name, path in files.masks.items()}
-    weightings = {modality: _load(path, modality, notes) for path, modality in files.extra.values()}
-    meta = {**files.meta, "files": _file_map(files), "load_notes": notes}
+    weightings = {modality: _load(path, modality, notes, per_scan) for path, modality in files.extra.values()}
+    meta = {**files.meta, "files": _file_map(files), "load_notes": notes, SCAN_NOTES: per_scan}
     transform = _read_transform(files.transform) if files.transform else None
     return Case(
         files.subject_id,
@@ -166,11 +167,15 @@ def _load_case(files: SubjectFiles) -> Case:
     )
 
 
-def _load(path: Path | None, modality: str, notes: list[str]):
+def _load(path: Path | None, modality: str, notes: list[str], per_scan: dict[str, list[str]] | None = None):
+    """The volume at ``path`` (None for None); its notes added to ``notes`` (prefixed by the file name)
+    and, for a scan, to ``per_scan`` under its key ("CT", "MR-T1", ...)."""
     if path is None:
         return None
     volume, volume_notes = load_volume_with_report(path, modality=modality)
     notes += [f"{path.name}: {note}" for note in volume_notes]
+    if per_scan is not None:
+        per_scan[scan_key(volume)] = list(volume_notes)
     return volume
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fusion_core.case import Case
+from fusion_core.case import SCAN_NOTES, Case, scan_key
 from fusion_core.io.cohort import LABELS_NAME, MANIFEST_NAME, Cohort, load_cohort
 from fusion_core.io.errors import CohortError, VolumeLoadError
 from fusion_core.io.readers import load_volume_with_report
@@ -45,4 +45,5 @@ def _single_scan(path: Path, cohort_error: CohortError | None) -> Case:
             raise
         raise CohortError(f"{path} is neither a cohort ({cohort_error}) nor a readable scan ({scan_error})") from None
     slot = "ct" if volume.modality == "CT" else "mr"
-    return Case(subject_id=path.name, **{slot: volume}, meta={"load_notes": notes, "files": {slot: str(path)}})
+    meta = {"load_notes": notes, SCAN_NOTES: {scan_key(volume): list(notes)}, "files": {slot: str(path)}}
+    return Case(subject_id=path.name, **{slot: volume}, meta=meta)

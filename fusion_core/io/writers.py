@@ -1,7 +1,11 @@
-"""``save_volume``: NIfTI through nibabel (qform and sform both set), MHA/MHD/NRRD through SimpleITK."""
+"""``save_volume``: NIfTI through nibabel (qform and sform both set), MHA/MHD/NRRD through SimpleITK.
+
+``volume_to_nifti_bytes`` and ``transform_to_tfm_bytes`` give the same files as bytes (for downloads).
+"""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import nibabel as nib
@@ -44,6 +48,39 @@ def save_volume(volume: Volume, path: str | Path) -> None:
             _write_itk(volume, path)
     except (OSError, RuntimeError) as exc:
         raise VolumeSaveError(path, library_message(exc)) from exc
+
+
+def volume_to_nifti_bytes(volume: Volume, *, fill_nan: float | None = None) -> bytes:
+    """``volume`` as the bytes of a ``.nii.gz`` file written by :func:`save_volume` (its geometry and modality).
+
+    Args:
+        volume: what to write.
+        fill_nan: when given, non-finite voxels are written as this value (some viewers mishandle NaN).
+
+    Raises:
+        VolumeSaveError: the temporary file cannot be written.
+    """
+    if fill_nan is not None:
+        volume = volume.with_array(np.nan_to_num(volume.array, nan=fill_nan, posinf=fill_nan, neginf=fill_nan))
+    with tempfile.TemporaryDirectory(prefix="fusion-export-") as tmp:
+        path = Path(tmp) / "volume.nii.gz"
+        save_volume(volume, path)
+        return path.read_bytes()
+
+
+def transform_to_tfm_bytes(transform: sitk.Transform) -> bytes:
+    """``transform`` as the bytes of an ITK ``.tfm`` text file (the convention it maps points in is kept as is).
+
+    Raises:
+        VolumeSaveError: ITK cannot write this kind of transform.
+    """
+    with tempfile.TemporaryDirectory(prefix="fusion-export-") as tmp:
+        path = Path(tmp) / "transform.tfm"
+        try:
+            sitk.WriteTransform(transform, str(path))
+        except RuntimeError as exc:
+            raise VolumeSaveError(path, library_message(exc)) from exc
+        return path.read_bytes()
 
 
 def storage_array(array: np.ndarray) -> np.ndarray:

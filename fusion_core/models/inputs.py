@@ -13,7 +13,9 @@ def batch_size_of(inputs: Mapping[str, torch.Tensor], mask: torch.Tensor | None,
         if tensor is not None:
             return int(tensor.shape[0])
     if batch_size is None:
-        raise ValueError("no modality given: pass mask= or batch_size= so the model knows how many samples to draw")
+        raise ValueError(
+            "no modality given: the model needs a presence mask or a batch size to know how many samples to draw"
+        )
     return batch_size
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from fusion_core.choices import parse_choice
 from fusion_core.preprocess.normalise import NormalisationMethod
 
-PIPELINE_VERSION = 1  # bump when a step's outputs change, so resumed runs redo every subject
+PIPELINE_VERSION = 2  # bump when a step's outputs change, so resumed runs redo every subject
 FALLBACK_SYNTHESIS = "vae-poe"
 DEFAULT_CLASSIFIER = "clf-early"
 

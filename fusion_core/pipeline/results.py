@@ -23,6 +23,10 @@ SUMMARY = "summary.json"
 SCORES_DIR = "scores"
 
 
+#: Columns of words (what ran, what was skipped and why, the readers' repairs), "" when there is nothing to say.
+TEXT_COLUMNS = {"steps_run", "steps_skipped", "load_notes"}
+
+
 class PipelineResultsError(FusionError):
     """A folder is not a (finished) pipeline output, or a part asked for is missing."""
 
@@ -97,6 +101,8 @@ def read_pipeline_results(path: str | Path) -> PipelineResults:
     except (OSError, ValueError) as exc:
         raise PipelineResultsError(f"{root}: cannot read the pipeline's outputs: {exc}") from None
     table["error"] = table["error"].fillna("") if "error" in table.columns else ""
+    for column in TEXT_COLUMNS & set(table.columns):  # an empty text cell reads back from CSV as NaN
+        table[column] = table[column].fillna("")
     if "label" in table.columns:
         table["label"] = table["label"].astype("Int64")
     return PipelineResults(root, table, summary)
@@ -122,7 +128,7 @@ def read_pipeline_latents(path: str | Path, model: str = "vae-poe", *, slice_ste
         z = np.load(file)
         keep = np.arange(0, len(z), max(1, slice_step))
         latents.append(z[keep])
-        rows.append(_latent_meta(record, keep, results.root / record["subject_id"]))
+        rows.append(_latent_meta(record, keep, len(z), results.root / record["subject_id"]))
     if not latents:
         raise PipelineResultsError(
             f"{results.root}: no latents of {model!r}; run the pipeline with --steps ...,encode --models {model}"
@@ -130,11 +136,16 @@ def read_pipeline_latents(path: str | Path, model: str = "vae-poe", *, slice_ste
     return LatentTable(np.concatenate(latents).astype(np.float32), pd.concat(rows, ignore_index=True))
 
 
-def _latent_meta(record: dict[str, Any], keep: np.ndarray, folder: Path) -> pd.DataFrame:
+def _latent_meta(record: dict[str, Any], keep: np.ndarray, n_slices: int, folder: Path) -> pd.DataFrame:
+    """The columns of ``fusion_core.latents.encode_cohort``'s table for one subject's stored latents (the
+    encode step stores the code of whatever the subject has: "joint" of one scan for an unpaired one)."""
+    has_ct, has_mr = (folder / "ct.nii.gz").is_file(), (folder / "mr.nii.gz").is_file()
     return pd.DataFrame(
         {
             "subject_id": record["subject_id"],
             "slice": keep,
+            "n_slices": n_slices,
+            "scans": "CT + MR" if has_ct and has_mr else ("CT only" if has_ct else "MR only"),
             "label": record.get("label"),
             "lesion_type": record.get("lesion_type") or "unknown",
             "site": record.get("site") or "",

@@ -4,12 +4,19 @@ Per subject, under ``<out>/<subject_id>/`` (a SynthRAD-style cohort folder again
 app read it like any cohort):
 
     ct.nii.gz  mr.nii.gz (T1 on the CT grid)  [mr_t2.nii.gz]  [mask.nii.gz  masks/<name>.nii.gz]
+                              (an unpaired subject: its one scan on its own grid)
     registration.tfm          the estimated CT->MR transform (SimpleITK), when the register step ran
     normalisation.json        each scan's normaliser and the statistics it used
     generated/<model>_<CT|MR>.nii.gz
     latents/<model>.npy       (n_slices, d) joint posterior means, when the encode step ran
     scores.json               the subject's row of the cohort table
     manifest.json             written last: input digests, settings digest, outputs (complete = present and current)
+
+An unpaired subject (MR only or CT only) skips the steps that need both scans (registration, and the
+evaluation against a real scan of the other modality) and runs the rest on its one scan: a synthetic
+CT from the MR alone, its latents, the scores of the classifiers that accept one modality. Its row says
+which steps ran and why the others did not (``steps_run``, ``steps_skipped``); every row carries the
+readers' repairs (``load_notes``) and, for a pair, how much of the CT's head the MR saw (``head_coverage``).
 """
 
 from __future__ import annotations
@@ -27,15 +34,25 @@ import SimpleITK as sitk
 from fusion_core.case import Case, resample_onto
 from fusion_core.evaluation import generation_metrics
 from fusion_core.io import Cohort
+from fusion_core.models.config import Strategy
 from fusion_core.pipeline.config import PipelineConfig, Step
 from fusion_core.pipeline.files import atomic_path, save_volume_atomic, write_json, write_transform_atomic
 from fusion_core.pipeline.models import cached_model
-from fusion_core.preprocess import ct_head_mask, normalise
-from fusion_core.registration import mutual_information, register_rigid, sample_points_in_mask, tre_before_after
+from fusion_core.preprocess import ct_head_mask, mr_head_mask, normalise
+from fusion_core.registration import (
+    head_coverage,
+    mutual_information,
+    overlap_mask,
+    register_rigid,
+    sample_points_in_mask,
+    tre_before_after,
+)
 from fusion_core.volume import Volume
 
 MANIFEST = "manifest.json"
 SCORES = "scores.json"
+#: Classifier strategies that fuse only the modalities present (a missing one is left out, not zeroed).
+ONE_MODALITY_STRATEGIES = (Strategy.POE, Strategy.LATE, Strategy.UNCERTAINTY_LATE)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,33 +118,73 @@ def load_job_case(job: SubjectJob) -> Case:
     return Cohort(Path(job.cohort_root), [job.files], source="pipeline").load_case(job.subject_id)
 
 
+@dataclasses.dataclass
+class StepPlan:
+    """Which of the configured steps a subject runs, and why the others are skipped.
+
+    Attributes:
+        steps: the steps that run, in pipeline order.
+        skipped: step (or "step model") -> why it did not run, in plain words.
+    """
+
+    steps: tuple[Step, ...]
+    skipped: dict[str, str]
+
+    def has(self, step: Step) -> bool:
+        return step in self.steps
+
+    def columns(self) -> dict[str, str]:
+        """The row's ``steps_run`` and ``steps_skipped`` (``"step: why; ..."``) columns."""
+        skipped = "; ".join(f"{step}: {why}" for step, why in self.skipped.items())
+        return {"steps_run": ",".join(str(step) for step in self.steps), "steps_skipped": skipped}
+
+
+def plan_steps(case: Case, config: PipelineConfig) -> StepPlan:
+    """The configured steps a subject can run: a subject with one modality skips those needing both."""
+    if case.ct is None and case.mr is None:
+        raise ValueError(f"{case.subject_id} has neither a CT nor an MR scan")
+    skipped: dict[str, str] = {}
+    if not case.is_paired:
+        have, missing = ("MR", "CT") if case.ct is None else ("CT", "MR")
+        needs_both = {
+            Step.REGISTER: f"{have} only: no {missing} to register it with",
+            Step.EVALUATE: f"{have} only: no real {missing} to compare the synthetic {missing} with",
+        }
+        skipped = {str(step): why for step, why in needs_both.items() if config.has(step)}
+    return StepPlan(tuple(step for step in config.steps if str(step) not in skipped), skipped)
+
+
 def run_steps(job: SubjectJob) -> dict[str, Any]:
     """The configured steps, in order; returns the subject's table row (raises on a failure)."""
     config, out = job.config, Path(job.out_dir)
     case = load_job_case(job)
+    plan = plan_steps(case, config)
     row: dict[str, Any] = {"subject_id": case.subject_id, "label": case.label, **_meta_columns(case)}
     timings: dict[str, float] = {}
     with _timed(timings, "register"):
-        aligned = register_step(case, config, out, row) if config.has(Step.REGISTER) else case.aligned()
+        aligned = _aligned_or_alone(case, config, plan, out, row)
         write_aligned(aligned, out)
-    volumes = {"CT": aligned.ct, **aligned.mr_weightings}
-    head = head_mask(aligned)
-    if config.has(Step.NORMALISE):
+    volumes = {"CT": aligned.ct, **aligned.mr_weightings} if aligned.ct is not None else dict(aligned.mr_weightings)
+    head = head_mask(aligned) & _in_view(case, aligned)  # metrics and normalisers: where both scans have data
+    if case.is_paired:
+        row["head_coverage"] = round(_coverage(aligned, head), 4)
+    if plan.has(Step.NORMALISE):
         with _timed(timings, "normalise"):
             normalise_step(volumes, head, config, out)
     generated: dict[tuple[str, str], Volume] = {}
-    if config.has(Step.SYNTHESISE):
+    if plan.has(Step.SYNTHESISE):
         with _timed(timings, "synthesise"):
             generated = synthesise_step(volumes, config, out)
-    if config.has(Step.CLASSIFY):
+    if plan.has(Step.CLASSIFY):
         with _timed(timings, "classify"):
-            row.update(classify_step(volumes, config))
-    if config.has(Step.EVALUATE):
+            row.update(classify_step(volumes, config, plan))
+    if plan.has(Step.EVALUATE):
         with _timed(timings, "evaluate"):
             row.update(evaluate_step(generated, aligned, head))
-    if config.has(Step.ENCODE):
+    if plan.has(Step.ENCODE):
         with _timed(timings, "encode"):
             encode_step(volumes, config, out)
+    row.update(plan.columns())
     row.update({f"seconds_{step}": round(s, 3) for step, s in timings.items()})
     write_json(out / SCORES, row)
     write_manifest(job, out)
@@ -148,18 +205,42 @@ class _timed:
 
 
 def _meta_columns(case: Case) -> dict[str, Any]:
+    """Site and lesion type when known, and the readers' repairs of the input files (``load_notes``)."""
     keep = ("site", "lesion_type")
-    return {k: case.meta.get(k) for k in keep if case.meta.get(k) is not None}
+    columns = {k: case.meta.get(k) for k in keep if case.meta.get(k) is not None}
+    return columns | {"load_notes": "; ".join(case.meta.get("load_notes", []))}
+
+
+def _aligned_or_alone(case: Case, config: PipelineConfig, plan: StepPlan, out: Path, row: dict[str, Any]) -> Case:
+    """A pair with its MR on the CT grid (registered, or by its known transform); one scan as it is."""
+    if not case.is_paired:
+        return case
+    return register_step(case, config, out, row) if plan.has(Step.REGISTER) else case.aligned()
+
+
+def _in_view(case: Case, aligned: Case) -> np.ndarray | bool:
+    """For a pair, the CT voxels inside the MR's field of view (the MR is 0 elsewhere on the CT grid);
+    True for a single scan (all of it was seen)."""
+    if not case.is_paired:
+        return True
+    return overlap_mask(case.ct, case.mr, aligned.meta["alignment"]["transform"])
+
+
+def _coverage(aligned: Case, head_in_view: np.ndarray) -> float:
+    """Fraction of the CT's head that the MR saw."""
+    return head_coverage(head_mask(aligned), head_in_view)
 
 
 # ----------------------------------------------------------------------------------------- register
 def register_step(case: Case, config: PipelineConfig, out: Path, row: dict[str, Any]) -> Case:
-    """Rigid MI registration of the MR onto the CT; TRE when the truth is known; MI before and after."""
+    """Rigid MI registration of the MR onto the CT; TRE when the truth is known; MI before and after
+    (both over the part of the head the registered MR sees); where the registration started."""
     result = register_rigid(case.ct, case.mr, **config.registration)
     write_transform_atomic(result.transform, out / "registration.tfm")
     aligned = case.aligned(transform=result.transform)
-    head = head_mask(aligned)
+    head = head_mask(aligned) & overlap_mask(case.ct, case.mr, result.transform)
     row.update(
+        registration_start=str(result.initialisation.used),
         registration_seconds=round(result.seconds, 3),
         registration_metric=result.final_metric,
         mi_before=_mutual_information(case.ct, _identity_resampled(case), head),
@@ -185,21 +266,30 @@ def _tre_columns(estimated, true, aligned: Case, config: PipelineConfig) -> dict
 
 
 def head_mask(case: Case) -> np.ndarray:
-    """The case's head mask on the CT grid (its own "head" mask when it has one, else CT > -500 HU)."""
+    """The case's head mask on its grid (the CT's; the MR's for an MR-only case): its own "head" mask
+    when it has one, else CT > -500 HU, or the MR head mask of an MR-only case."""
+    grid = _grid(case)
     mask = case.masks.get("head")
-    if mask is not None and case.ct is not None and mask.shape == case.ct.shape:
+    if mask is not None and mask.shape == grid.shape:
         return mask.array > 0.5
-    return ct_head_mask(case.ct.array)
+    return ct_head_mask(grid.array) if case.ct is not None else mr_head_mask(grid.array)
+
+
+def _grid(case: Case) -> Volume:
+    """The grid every output of the case lies on: the CT's, else the MR's."""
+    return case.ct if case.ct is not None else case.mr
 
 
 def write_aligned(aligned: Case, out: Path) -> None:
-    """CT, every MR weighting on the CT grid and the masks, in the SynthRAD layout ``load_cohort`` reads."""
-    save_volume_atomic(aligned.ct, out / "ct.nii.gz")
+    """CT, every MR weighting on the CT grid and the masks, in the SynthRAD layout ``load_cohort`` reads
+    (an unpaired case: its scans and the masks on their grid)."""
+    if aligned.ct is not None:
+        save_volume_atomic(aligned.ct, out / "ct.nii.gz")
     for key, volume in aligned.mr_weightings.items():
         name = "mr" if key == "MR-T1" else key.lower().replace("-", "_")
         save_volume_atomic(volume, out / f"{name}.nii.gz")
     for name, mask in aligned.masks.items():
-        if mask.shape == aligned.ct.shape:
+        if mask.shape == _grid(aligned).shape:
             save_volume_atomic(mask, out / ("mask.nii.gz" if name == "head" else f"masks/{name}.nii.gz"))
 
 
@@ -230,10 +320,11 @@ def synthesise_step(volumes: dict[str, Volume], config: PipelineConfig, out: Pat
 
 def _impute_or_none(model, volumes: dict[str, Volume], target: str) -> Volume | None:
     """``impute`` from the modalities other than ``target``; None when the model cannot make ``target``."""
-    # lazy: fusion_core.inference imports torch; this module's import stays torch-free
     from fusion_core.inference import ModelInputError, impute
 
     sources = {k: v for k, v in volumes.items() if (k == "CT") != (target == "CT")}
+    if not sources:  # an unpaired subject: nothing of the other modality to make this target from
+        return None
     try:
         return impute(model, sources, target)
     except ModelInputError:
@@ -245,17 +336,36 @@ def _safe(name: str) -> str:
 
 
 # ----------------------------------------------------------------------------------------- classify
-def classify_step(volumes: dict[str, Volume], config: PipelineConfig) -> dict[str, float]:
-    """Each classifier's lesion probability and its uncertainty."""
-    # lazy: fusion_core.inference imports torch; this module's import stays torch-free
+def classify_step(volumes: dict[str, Volume], config: PipelineConfig, plan: StepPlan) -> dict[str, float]:
+    """Each classifier's lesion probability and its uncertainty; a classifier that cannot score the
+    scans present (one modality to a classifier that would see the other as a blank image) is skipped,
+    its reason added to ``plan.skipped``."""
     from fusion_core.inference import classify
 
     row = {}
     for name in config.classifiers:
-        result = classify(cached_model(name), volumes, mc_samples=config.mc_samples, seed=config.seed)
+        model = cached_model(name)
+        why_not = _cannot_classify(model, volumes)
+        if why_not:
+            plan.skipped[f"classify {_safe(name)}"] = why_not
+            continue
+        result = classify(model, volumes, mc_samples=config.mc_samples, seed=config.seed)
         row[f"{_safe(name)}.score"] = result.probability
         row[f"{_safe(name)}.uncertainty"] = result.uncertainty
     return row
+
+
+def _cannot_classify(model, volumes: dict[str, Volume]) -> str:
+    """Why ``model`` cannot score a subject with only these scans ("" when it can)."""
+    have_ct, have_mr = "CT" in volumes, any(key != "CT" for key in volumes)
+    if have_ct and have_mr:
+        return ""
+    strategy = model.config.strategy
+    present = "CT" if have_ct else "MR"
+    if strategy in ONE_MODALITY_STRATEGIES or strategy == present.lower():
+        return ""
+    missing = "MR" if have_ct else "CT"
+    return f"{present} only: this classifier would see the missing {missing} as a blank image"
 
 
 # ----------------------------------------------------------------------------------------- evaluate
@@ -276,7 +386,6 @@ def evaluate_step(generated: dict[tuple[str, str], Volume], aligned: Case, head:
 # ------------------------------------------------------------------------------------------- encode
 def encode_step(volumes: dict[str, Volume], config: PipelineConfig, out: Path) -> None:
     """Per-slice joint posterior means of each encoder, (n_slices, d) float32, in latents/<model>.npy."""
-    # lazy: fusion_core.inference imports torch; this module's import stays torch-free
     from fusion_core.inference import encode
 
     for name in config.encoders:

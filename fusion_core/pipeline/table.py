@@ -17,7 +17,17 @@ from fusion_core.pipeline.config import PipelineConfig
 from fusion_core.pipeline.files import atomic_path, write_json
 from fusion_core.pipeline.results import SCORES_DIR, SUMMARY, TABLE_CSV, TABLE_PARQUET
 
-FIRST_COLUMNS = ("subject_id", "status", "error", "label", "site", "lesion_type")
+FIRST_COLUMNS = (
+    "subject_id",
+    "status",
+    "error",
+    "label",
+    "site",
+    "lesion_type",
+    "steps_run",
+    "steps_skipped",
+    "load_notes",
+)
 
 
 def cohort_table(results: list) -> pd.DataFrame:
@@ -31,10 +41,16 @@ def cohort_table(results: list) -> pd.DataFrame:
 
 
 def _column_rank(column: str) -> tuple[int, int]:
-    """Identity first, then registration quality, classifier scores, generation metrics, timings last."""
+    """Identity and what ran first, then registration quality and coverage, classifier scores,
+    generation metrics, timings last."""
     if column in FIRST_COLUMNS:
         return 0, FIRST_COLUMNS.index(column)
-    groups = (("tre_", "mi_"), (".score", ".uncertainty"), (".CT.", ".MR."), ("registration_", "seconds_"))
+    groups = (
+        ("tre_", "mi_", "head_coverage"),
+        (".score", ".uncertainty"),
+        (".CT.", ".MR."),
+        ("registration_", "seconds_"),
+    )
     for rank, markers in enumerate(groups, start=1):
         if any(m in column if m.startswith(".") else column.startswith(m) for m in markers):
             return rank, 0
@@ -126,17 +142,20 @@ def write_classifier_scores(out: Path, table: pd.DataFrame, config: PipelineConf
         column = f"{Path(name).name}.score"
         if labelled.empty or column not in labelled.columns:
             continue
+        scored = labelled[labelled[column].notna()]  # an unpaired subject a classifier could not score
+        if scored.empty:
+            continue
         inputs = read_card(model_dir(name)).inputs
         frame = pd.DataFrame(
             {
-                "subject_id": labelled["subject_id"].astype(str),
-                "label": labelled["label"].astype(int),
-                "lesion_type": _text(labelled, "lesion_type", "unknown"),
-                "site": _text(labelled, "site", ""),
+                "subject_id": scored["subject_id"].astype(str),
+                "label": scored["label"].astype(int),
+                "lesion_type": _text(scored, "lesion_type", "unknown"),
+                "site": _text(scored, "site", ""),
                 "spec": f"folder:{Path(cohort_root).name}",
                 "split": "test",
-                score_column(inputs): labelled[column].astype(float),
-                uncertainty_column(inputs): labelled[f"{Path(name).name}.uncertainty"].astype(float),
+                score_column(inputs): scored[column].astype(float),
+                uncertainty_column(inputs): scored[f"{Path(name).name}.uncertainty"].astype(float),
             }
         )
         path = write_scores(frame, out / SCORES_DIR / Path(name).name)

@@ -17,11 +17,12 @@ def physical_bounds(volume: Volume) -> tuple[np.ndarray, np.ndarray]:
     return points.min(axis=0), points.max(axis=0)
 
 
-def check_pair(fixed: Volume, moving: Volume, *, require_overlap: bool = True) -> None:
+def check_pair(fixed: Volume, moving: Volume) -> None:
     """Raise :class:`RegistrationError` when ``fixed``/``moving`` cannot be registered.
 
-    Checks: both images 3-D (more than one slice), neither constant, and (optionally) their
-    physical extents overlap.
+    Checks: both images 3-D (more than one slice) and neither constant. Scans that do not overlap in
+    physical space are not refused: the registration starts from their head centres
+    (:mod:`fusion_core.registration.initialisation`).
     """
     flat = {name: min(vol.shape) == 1 for name, vol in (("fixed", fixed), ("moving", moving))}
     if all(flat.values()):
@@ -44,17 +45,3 @@ def check_pair(fixed: Volume, moving: Volume, *, require_overlap: bool = True) -
             raise RegistrationError(
                 f"the {name} image {vol.name!r} is constant (every voxel = {lo:g}); nothing to align"
             )
-    if require_overlap:
-        _check_overlap(fixed, moving)
-
-
-def _check_overlap(fixed: Volume, moving: Volume) -> None:
-    f_lo, f_hi = physical_bounds(fixed)
-    m_lo, m_hi = physical_bounds(moving)
-    if np.any(np.minimum(f_hi, m_hi) < np.maximum(f_lo, m_lo)):
-        raise RegistrationError(
-            "the fixed and moving images do not overlap in physical space "
-            f"(fixed spans {np.round(f_lo, 1).tolist()}..{np.round(f_hi, 1).tolist()} mm, "
-            f"moving {np.round(m_lo, 1).tolist()}..{np.round(m_hi, 1).tolist()} mm); "
-            "check their origins and directions, or pass require_overlap=False to align their centres first"
-        )

@@ -1,6 +1,7 @@
 """Mutual-information registration with SimpleITK: rigid (multi-start), affine and B-spline modes.
 
-Pipeline: input checks -> head masks -> moments/geometry initialisation -> short coarse-level runs
+Pipeline: input checks -> head masks -> initialisation (as acquired, head centres or image centres,
+chosen from the scans: :mod:`fusion_core.registration.initialisation`) -> short coarse-level runs
 from several initial rotations -> the best few ("finalists") optimised through every level but the
 finest, best metric wins (so a wrong local optimum is caught, not returned) -> finest level ->
 optional affine or B-spline stage. Regular-step gradient descent; rotation scales from the head's
@@ -19,8 +20,14 @@ import SimpleITK as sitk
 from fusion_core.preprocess.resample import resample_to
 from fusion_core.registration.checks import check_pair
 from fusion_core.registration.errors import RegistrationError
-from fusion_core.registration.masks import head_mask_image
-from fusion_core.registration.options import Initialization, MaskMode, RegistrationMode, RegistrationOptions
+from fusion_core.registration.initialisation import (
+    InitialisationChoice,
+    StartingPoint,
+    choose_initialisation,
+    initialisation_note,
+)
+from fusion_core.registration.masks import head_coverage, head_mask_array, head_mask_image, mask_image, overlap_mask
+from fusion_core.registration.options import MaskMode, RegistrationMode, RegistrationOptions
 from fusion_core.registration.progress import ProgressFn, ProgressTracker
 from fusion_core.volume import Volume
 
@@ -42,6 +49,9 @@ class RegistrationResult:
         start_metrics: for each multi-start rotation, ``{"rotation_deg": (rx, ry, rz), "metric": m,
             "final_metric": m or None}`` (final_metric: after all but the finest level, for the finalists).
         level_starts: index into ``metric_history`` where each stage/level begins.
+        initialisation: where the optimisation started (as acquired, head centres, image centres) and why.
+        coverage: fraction (0 to 1) of the fixed image's head inside the moving image's field of view
+            once registered (the whole image when no head was found): how much of the head both saw.
     """
 
     transform: sitk.Transform
@@ -53,10 +63,26 @@ class RegistrationResult:
     initial_transform: sitk.Transform
     start_metrics: list[dict[str, Any]]
     level_starts: list[int]
+    initialisation: InitialisationChoice
+    coverage: float
 
     @property
     def final_metric(self) -> float:
         return self.metric_history[-1] if self.metric_history else float("nan")
+
+    @property
+    def initialisation_note(self) -> str:
+        """One plain sentence: where the registration started, why, and how much of the head both scans saw."""
+        note = initialisation_note(self.initialisation)
+        if self.coverage < COMPLETE_COVERAGE:
+            note += (
+                f" The moving scan covers {self.coverage:.0%} of the fixed scan's head; it was aligned on that part."
+            )
+        return note
+
+
+#: A head covered at least this much counts as seen whole (no partial-view sentence).
+COMPLETE_COVERAGE = 0.98
 
 
 @dataclasses.dataclass
@@ -93,20 +119,24 @@ def register(
         ValueError: an unknown option value (lists the allowed values).
     """
     opts = RegistrationOptions(**options)
-    check_pair(fixed, moving, require_overlap=opts.require_overlap)
+    check_pair(fixed, moving)
     start = time.perf_counter()
     # The optimiser runs on working copies no finer than the other image (full-size CTs); the
     # transform is physical, so the result is resampled from the original images below.
     work_fixed, work_moving = _working_grid(fixed, moving), _working_grid(moving, fixed)
-    inputs = _prepare(work_fixed, work_moving, opts, progress)
+    heads = _head_arrays(work_fixed, work_moving, opts)
+    choice = choose_initialisation(work_fixed, work_moving, opts.initialization, heads)
+    inputs = _prepare(work_fixed, work_moving, opts, progress, heads)
     try:
-        initial = _initial_transform(work_fixed, work_moving, inputs)
+        initial = _initial_transform(work_fixed, work_moving, inputs, choice.used)
+        _keep_to_overlap(inputs, work_fixed, work_moving, initial)
         transform, history, level_starts, starts, stop = _rigid_stage(inputs, initial)
         if opts.mode is not RegistrationMode.RIGID:
             transform, stop = _extra_stage(inputs, transform, history, level_starts)
     except RuntimeError as error:
         raise RegistrationError(f"SimpleITK registration failed: {_first_line(error)}") from error
     inputs.tracker.done(f"done: {stop}")
+    coverage = _coverage(work_fixed, work_moving, heads, transform)
     del inputs, work_fixed, work_moving  # free the working copies before the resampled volume is made
     return RegistrationResult(
         transform=transform,
@@ -118,6 +148,8 @@ def register(
         initial_transform=initial,
         start_metrics=starts,
         level_starts=level_starts,
+        initialisation=choice,
+        coverage=coverage,
     )
 
 
@@ -150,10 +182,27 @@ def _working_grid(volume: Volume, other: Volume) -> Volume:
     return Volume.from_sitk(shrunk, modality=volume.modality, name=volume.name)
 
 
-def _prepare(fixed: Volume, moving: Volume, opts: RegistrationOptions, progress: ProgressFn | None) -> _Inputs:
+def _head_arrays(fixed: Volume, moving: Volume, opts: RegistrationOptions) -> tuple[np.ndarray, np.ndarray] | None:
+    """Both head masks; None when registering without masks and one is empty (an empty mask is an
+    error when the metric needs it)."""
+    try:
+        return tuple(head_mask_array(v, ct_threshold_hu=opts.ct_threshold_hu) for v in (fixed, moving))
+    except RegistrationError:
+        if opts.mask is MaskMode.AUTO:
+            raise
+        return None
+
+
+def _prepare(
+    fixed: Volume,
+    moving: Volume,
+    opts: RegistrationOptions,
+    progress: ProgressFn | None,
+    heads: tuple[np.ndarray, np.ndarray] | None,
+) -> _Inputs:
     masks = (None, None)
     if opts.mask is MaskMode.AUTO:
-        masks = tuple(head_mask_image(v, ct_threshold_hu=opts.ct_threshold_hu) for v in (fixed, moving))
+        masks = tuple(mask_image(v, head) for v, head in zip((fixed, moving), heads, strict=True))
     n_starts = len(_start_rotations(opts))
     n_mid = max(1, len(opts.levels) - 1) * min(opts.finalists, n_starts)
     n_final = (len(opts.levels) > 1) + (2 if opts.mode is not RegistrationMode.RIGID else 0)
@@ -193,14 +242,12 @@ def _strided_shape(shape: tuple[int, ...], stride: int) -> tuple[int, ...]:
     return tuple(-(-n // stride) for n in shape)
 
 
-def _initial_transform(fixed: Volume, moving: Volume, inputs: _Inputs) -> sitk.Euler3DTransform:
-    """Euler transform centred on the fixed image, translated by moments or geometry."""
-    mode = inputs.options.initialization
-    if mode is Initialization.NONE:
-        transform = sitk.Euler3DTransform()
-        transform.SetCenter(fixed.center_mm.tolist())
-        return transform
-    if mode is Initialization.MOMENTS:
+def _initial_transform(fixed: Volume, moving: Volume, inputs: _Inputs, used: StartingPoint) -> sitk.Euler3DTransform:
+    """Euler transform centred on the fixed head (else image), translated as ``used`` says."""
+    has_heads = inputs.fixed_mask is not None or used is StartingPoint.HEAD_CENTRES
+    if used is StartingPoint.IMAGE_CENTRES or (used is StartingPoint.AS_ACQUIRED and not has_heads):
+        images, how = (inputs.fixed, inputs.moving), sitk.CenteredTransformInitializerFilter.GEOMETRY
+    else:
         # Moments of the head masks: raw HU would weigh air (-1000) negatively.
         threshold = inputs.options.ct_threshold_hu
         f_mask = (
@@ -212,9 +259,28 @@ def _initial_transform(fixed: Volume, moving: Volume, inputs: _Inputs) -> sitk.E
         same_type = f_mask.GetPixelID() == m_mask.GetPixelID()  # binary masks: no float copies needed
         images = (f_mask, m_mask) if same_type else tuple(sitk.Cast(m, sitk.sitkFloat32) for m in (f_mask, m_mask))
         how = sitk.CenteredTransformInitializerFilter.MOMENTS
-    else:
-        images, how = (inputs.fixed, inputs.moving), sitk.CenteredTransformInitializerFilter.GEOMETRY
-    return sitk.Euler3DTransform(sitk.CenteredTransformInitializer(*images, sitk.Euler3DTransform(), how))
+    transform = sitk.Euler3DTransform(sitk.CenteredTransformInitializer(*images, sitk.Euler3DTransform(), how))
+    if used is StartingPoint.AS_ACQUIRED:  # keep the centre (rotations about the head), drop the shift
+        transform.SetTranslation((0.0, 0.0, 0.0))
+    return transform
+
+
+def _keep_to_overlap(inputs: _Inputs, fixed: Volume, moving: Volume, initial: sitk.Transform) -> None:
+    """Restrict the fixed mask to the part of the fixed image the moving one sees from the start, when
+    that is not all of it (a partial field of view): the metric then samples where both have data."""
+    if inputs.fixed_mask is None:
+        return
+    in_view = overlap_mask(fixed, moving, initial)
+    head = sitk.GetArrayViewFromImage(inputs.fixed_mask) > 0
+    if head_coverage(head, in_view) >= COMPLETE_COVERAGE:
+        return
+    inputs.fixed_mask = mask_image(fixed, head & in_view, dilate_voxels=0)
+
+
+def _coverage(fixed: Volume, moving: Volume, heads, transform: sitk.Transform) -> float:
+    """Fraction of the fixed head (whole image when none) inside the moving field of view under ``transform``."""
+    head = heads[0] if heads is not None else np.ones(fixed.shape, bool)
+    return head_coverage(head, overlap_mask(fixed, moving, transform))
 
 
 def _start_rotations(opts: RegistrationOptions) -> list[tuple[float, float, float]]:

@@ -3,14 +3,54 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import SimpleITK as sitk
 
 from fusion_core.preprocess.resample import resample_to
-from fusion_core.registration.quality import gradient_correlation, mutual_information
+from fusion_core.registration.quality import alignment_quality
 from fusion_core.registration.tre import target_registration_error
 from fusion_core.volume import Volume
+
+
+@dataclass(frozen=True)
+class MisalignmentEffect:
+    """What a deliberate misregistration does.
+
+    Attributes:
+        resampled: the moving image on the fixed grid through the misaligned transform.
+        mutual_information: bits, inside the mask.
+        gradient_correlation: edge alignment inside the mask (-1..1).
+        tre_mm: (n,) target registration error per point in mm, or None without ground truth.
+        transform: the misaligned fixed -> moving transform.
+    """
+
+    resampled: Volume
+    mutual_information: float
+    gradient_correlation: float
+    tre_mm: np.ndarray | None
+    transform: sitk.Transform
+
+    @property
+    def tre_median_mm(self) -> float | None:
+        """Median TRE in mm, or None without ground truth."""
+        return None if self.tre_mm is None else float(np.median(self.tre_mm))
+
+
+@dataclass(frozen=True)
+class MisalignmentProfile:
+    """Mutual information and median TRE against a deliberate shift along one axis.
+
+    Attributes:
+        offset_mm: (k,) shifts tried, in mm.
+        mutual_information: (k,) bits at each shift.
+        tre_median_mm: (k,) median TRE in mm at each shift; NaN without ground truth.
+    """
+
+    offset_mm: np.ndarray
+    mutual_information: np.ndarray
+    tre_median_mm: np.ndarray
 
 
 def perturbation(
@@ -39,7 +79,7 @@ def misalignment_effect(
     true_transform: sitk.Transform | None = None,
     points_mm: np.ndarray | None = None,
     mask: np.ndarray | None = None,
-) -> dict:
+) -> MisalignmentEffect:
     """Misalign a registration on purpose and measure what happens.
 
     Args:
@@ -50,21 +90,21 @@ def misalignment_effect(
         mask: (z, y, x) bool on the fixed grid restricting MI and edge alignment.
 
     Returns:
-        {"resampled": Volume, "mutual_information": bits, "gradient_correlation": float,
-         "tre_mm": (n,) array or None, "transform": the misaligned transform}.
+        The resampled image, its MI and edge alignment, the TRE (None without ground truth) and the transform.
     """
     bad = misaligned(transform, fixed.center_mm, shift_mm=shift_mm, rotation_deg=rotation_deg)
     resampled = resample_to(moving, fixed, transform=bad)
     tre = None
     if true_transform is not None and points_mm is not None:
         tre = target_registration_error(bad, true_transform, points_mm)
-    return {
-        "resampled": resampled,
-        "mutual_information": mutual_information(fixed.array, resampled.array, mask=mask),
-        "gradient_correlation": gradient_correlation(fixed.array, resampled.array, mask=mask),
-        "tre_mm": tre,
-        "transform": bad,
-    }
+    quality = alignment_quality(fixed.array, resampled.array, mask=mask)
+    return MisalignmentEffect(
+        resampled=resampled,
+        mutual_information=quality.mutual_information,
+        gradient_correlation=quality.gradient_correlation,
+        tre_mm=tre,
+        transform=bad,
+    )
 
 
 def misalignment_profile(
@@ -77,7 +117,7 @@ def misalignment_profile(
     true_transform: sitk.Transform | None = None,
     points_mm: np.ndarray | None = None,
     mask: np.ndarray | None = None,
-) -> dict[str, np.ndarray]:
+) -> MisalignmentProfile:
     """Mutual information (and TRE) as the registration is shifted along one physical axis.
 
     Args:
@@ -85,7 +125,7 @@ def misalignment_profile(
         offsets_mm: shifts to try.
 
     Returns:
-        {"offset_mm": (k,), "mutual_information": (k,), "tre_median_mm": (k,) or NaN without ground truth}.
+        MI and median TRE (NaN without ground truth) at each offset.
     """
     rows = []
     for offset in offsets_mm:
@@ -94,7 +134,7 @@ def misalignment_profile(
         effect = misalignment_effect(
             fixed, moving, transform, shift_mm=shift, true_transform=true_transform, points_mm=points_mm, mask=mask
         )
-        tre = effect["tre_mm"]
-        rows.append((offset, effect["mutual_information"], np.nan if tre is None else float(np.median(tre))))
+        tre = effect.tre_median_mm
+        rows.append((offset, effect.mutual_information, np.nan if tre is None else tre))
     table = np.array(rows, dtype=np.float64)
-    return {"offset_mm": table[:, 0], "mutual_information": table[:, 1], "tre_median_mm": table[:, 2]}
+    return MisalignmentProfile(offset_mm=table[:, 0], mutual_information=table[:, 1], tre_median_mm=table[:, 2])

@@ -18,6 +18,7 @@ class RegistrationMode(StrEnum):
 
 
 class Initialization(StrEnum):
+    AUTO = "auto"  # chosen from the scans: see fusion_core.registration.initialisation
     MOMENTS = "moments"  # align centres of mass of the head masks
     GEOMETRY = "geometry"  # align image centres
     NONE = "none"  # start from the scanner coordinates as they are
@@ -34,7 +35,10 @@ class RegistrationOptions:
 
     Attributes:
         mode: rigid, affine (rigid then affine) or bspline (rigid then a B-spline deformation).
-        initialization: how the transform starts (see :class:`Initialization`).
+        initialization: how the transform starts (see :class:`Initialization`); "auto" lines up the head
+            centres, except when the scans overlap in scanner space and one shows only part of the head
+            (then the scanner coordinates as acquired; see
+            :func:`fusion_core.registration.initialisation.choose_initialisation`).
         mask: restrict the metric to the head (see :class:`MaskMode`).
         ct_threshold_hu: CT head-mask threshold.
         bins: Mattes mutual-information histogram bins.
@@ -52,12 +56,11 @@ class RegistrationOptions:
         finalists: the best starts, each optimised through every level but the finest; the one with
             the best metric there is refined at the finest level.
         bspline_mesh_mm: control-point spacing of the B-spline mode.
-        require_overlap: fail when the images' physical extents do not overlap.
         seed: random sampling seed (results are reproducible).
     """
 
     mode: RegistrationMode = RegistrationMode.RIGID
-    initialization: Initialization = Initialization.MOMENTS
+    initialization: Initialization = Initialization.AUTO
     mask: MaskMode = MaskMode.AUTO
     ct_threshold_hu: float = HEAD_HU
     bins: int = 32
@@ -73,7 +76,6 @@ class RegistrationOptions:
     finalists: int = 2
     regular_sampling: bool = False
     bspline_mesh_mm: float = 50.0
-    require_overlap: bool = True
     seed: int = 0
 
     def __post_init__(self) -> None:

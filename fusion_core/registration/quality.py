@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 
@@ -47,6 +49,10 @@ def entropy_of_counts(counts: np.ndarray) -> float:
 def mutual_information(a: np.ndarray, b: np.ndarray, *, bins: int = 32, mask: np.ndarray | None = None) -> float:
     """Mutual information in bits, H(A) + H(B) - H(A, B), from the joint histogram."""
     counts, _, _ = joint_histogram(a, b, bins=bins, mask=mask)
+    return _mutual_information_of_counts(counts)
+
+
+def _mutual_information_of_counts(counts: np.ndarray) -> float:
     return entropy_of_counts(counts.sum(axis=1)) + entropy_of_counts(counts.sum(axis=0)) - entropy_of_counts(counts)
 
 
@@ -63,3 +69,37 @@ def gradient_correlation(a: np.ndarray, b: np.ndarray, *, mask: np.ndarray | Non
     ga, gb = ga.ravel() - ga.mean(), gb.ravel() - gb.mean()
     denom = np.sqrt((ga**2).sum() * (gb**2).sum())
     return float((ga * gb).sum() / denom) if denom > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class AlignmentQuality:
+    """How well two images on one grid line up, without ground truth.
+
+    Attributes:
+        mutual_information: bits, from a 32-bin joint histogram.
+        gradient_correlation: edge alignment (-1..1; 1 = edges coincide).
+        joint_histogram: (counts (bins, bins), edges_a (bins+1,), edges_b (bins+1,)), as :func:`joint_histogram`.
+    """
+
+    mutual_information: float
+    gradient_correlation: float
+    joint_histogram: tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def alignment_quality(fixed: np.ndarray, resampled: np.ndarray, *, mask: np.ndarray | None = None) -> AlignmentQuality:
+    """Mutual information, edge alignment and joint histogram of a fixed image and a moving image on its grid.
+
+    Args:
+        fixed: (z, y, x) fixed image.
+        resampled: (z, y, x) moving image resampled onto the fixed grid.
+        mask: (z, y, x) bool; voxels outside are ignored (e.g. the CT's head mask).
+
+    Returns:
+        The three indicators, computed on the same voxels.
+    """
+    histogram = joint_histogram(fixed, resampled, mask=mask)
+    return AlignmentQuality(
+        mutual_information=_mutual_information_of_counts(histogram[0]),
+        gradient_correlation=gradient_correlation(fixed, resampled, mask=mask),
+        joint_histogram=histogram,
+    )

@@ -13,6 +13,7 @@ from plotly.subplots import make_subplots
 from scipy import ndimage
 
 from fusion_core.fusion.pixel import alpha_blend, checkerboard
+from fusion_core.registration.misalign import MisalignmentProfile
 
 EDGE_RGB = (255, 80, 40)
 
@@ -118,24 +119,24 @@ def histograms_figure(
 
 
 def misalignment_profile_figure(
-    profile: dict[str, np.ndarray], *, current_mm: float | None = None, axis_name: str = "x"
+    profile: MisalignmentProfile, *, current_mm: float | None = None, axis_name: str = "x"
 ) -> go.Figure:
     """MI (left axis) and median TRE (right axis) against a deliberate shift: MI peaks where TRE is smallest."""
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_trace(
         go.Scatter(
-            x=profile["offset_mm"],
-            y=profile["mutual_information"],
+            x=profile.offset_mm,
+            y=profile.mutual_information,
             name="mutual information (bits)",
             mode="lines+markers",
         ),
         secondary_y=False,
     )
-    if np.isfinite(profile["tre_median_mm"]).any():
+    if np.isfinite(profile.tre_median_mm).any():
         fig.add_trace(
             go.Scatter(
-                x=profile["offset_mm"],
-                y=profile["tre_median_mm"],
+                x=profile.offset_mm,
+                y=profile.tre_median_mm,
                 name="median TRE (mm)",
                 mode="lines",
                 line={"dash": "dash"},

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import threading
 import weakref
+from collections.abc import Sequence
 
 import numpy as np
 import SimpleITK as sitk
@@ -222,8 +223,8 @@ def pad_centred(rgb: np.ndarray, rows: int, cols: int) -> np.ndarray:
     return canvas
 
 
-def metadata_row(volume: Volume) -> dict[str, object]:
-    """One row of the metadata table shown to users."""
+def metadata_row(volume: Volume, notes: Sequence[str] = ()) -> dict[str, object]:
+    """One row of the metadata table shown to users; ``notes``: what the reader repaired or guessed."""
     finite = volume.array[np.isfinite(volume.array)]
     return {
         "name": volume.name,
@@ -233,4 +234,5 @@ def metadata_row(volume: Volume) -> dict[str, object]:
         "field of view (mm)": " × ".join(f"{e:.0f}" for e in volume.extent_mm),
         "orientation": volume.orientation_code,
         "intensity range": f"{finite.min():.4g} … {finite.max():.4g}" if finite.size else "n/a",
+        "repairs and notes": "; ".join(notes) if notes else "none",
     }

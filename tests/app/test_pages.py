@@ -127,6 +127,20 @@ def test_data_page_opens_a_single_scan_path(tmp_path, small_ct):
     assert "CT only" in app.subheader[0].value
 
 
+def test_data_page_metadata_table_shows_the_readers_repairs(tmp_path, small_ct):
+    from fusion_core.io import save_volume
+
+    holes = small_ct.array.copy()
+    holes[0, 0, :3] = np.nan
+    save_volume(small_ct.with_array(holes), tmp_path / "holes.nrrd")
+    app = _run("pages/data.py")
+    app.radio(key="data-source").set_value("Folder on this machine").run()
+    app.text_input(key="data-folder").input(str(tmp_path / "holes.nrrd")).run()
+    assert not app.exception and not app.error
+    table = app.dataframe[0].value
+    assert "3 NaN/Inf voxels replaced" in table.loc["CT", "repairs and notes"]
+
+
 def test_data_page_refuses_two_ct_uploads_naming_both(tmp_path, small_ct):
     from fusion_core.io import save_volume
 

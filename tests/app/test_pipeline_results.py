@@ -71,3 +71,30 @@ def test_a_link_opens_the_registered_subject(pipeline_out):
     case = app.session_state["active_case"]
     assert case.subject_id == "phantom-000" and case.mr.same_grid(case.ct)  # the MR registered onto the CT grid
     assert case.meta["pipeline_output"] == str(pipeline_out)
+
+
+@pytest.fixture(scope="module")
+def encoded_out(pipeline_out) -> Path:
+    """A pipeline run whose encode step stored vae-poe latents (inside the data roots)."""
+    from fusion_core.data.export import cli
+
+    base = pipeline_out.parent
+    assert cli(["--out", str(base / "cohort2"), "--n", "2", "--size", "20", "--seed", "2"]) == 0
+    config = PipelineConfig(steps=("encode",), encoders=("vae-poe",))
+    run_pipeline(base / "cohort2", base / "encoded", config, workers=0, progress=False)
+    return base / "encoded"
+
+
+def test_latent_space_page_opens_a_pipeline_runs_latents(encoded_out):
+    from fusion_core.pipeline import read_pipeline_latents
+
+    app = AppTest.from_file(str(ROOT / "pages/latents.py"), default_timeout=TIMEOUT)
+    app.session_state["lat-method"] = "PCA"
+    app.run()
+    app.radio(key="lat-source").set_value("Pipeline run").run()
+    app.text_input(key="lat-folder").input(str(encoded_out)).run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert not app.error, [e.value for e in app.error]
+    stored = read_pipeline_latents(encoded_out, "vae-poe", slice_step=4)  # the page's default: every 4th slice
+    assert any(c.value.startswith(f"{len(stored.meta)} slices (") for c in app.caption)
+    assert any("stored joint codes only" in c.value for c in app.caption)  # nothing was encoded again

@@ -32,6 +32,8 @@ def test_register_shows_tre_in_mm(registered):
     assert float(metrics["MI (bits)"]) > 0
     assert registered.selectbox(key="rf-fusion-method").value == "laplacian"  # the default, chosen by name
     assert not registered.error
+    assert registered.selectbox(key="rf-init").value == "auto"  # the start is a registration option
+    assert any(info.value.startswith("Registration started") for info in registered.info)  # and said in words
 
 
 def test_widgets_reuse_the_stored_result(registered):

@@ -180,3 +180,29 @@ def test_unreadable_scan_fails_on_load_case_naming_the_file(tmp_path):
     cohort = load_cohort(tmp_path)
     with pytest.raises(VolumeLoadError, match=r"s1/ct\.nii\.gz.*not gzip-compressed"):
         cohort.load_case("s1")
+
+
+def test_repairs_are_kept_per_scan_and_reach_the_metadata_table(tmp_path, small_ct, mr_volume):
+    """A reader's repair (NaN voxels replaced) is noted on the scan it concerns, for the Data page's table."""
+    from fusion_core.case import scan_notes
+    from fusion_core.viz.views import metadata_row
+
+    holes = small_ct.array.copy()
+    holes[0, 0, :2] = np.nan
+    save_volume(small_ct.with_array(holes), tmp_path / "s1" / "ct.nrrd")
+    save_volume(mr_volume, tmp_path / "s1" / "mr.nrrd")
+    case = load_cohort(tmp_path).load_case("s1")
+    assert any("2 NaN/Inf voxels replaced" in note for note in scan_notes(case, "CT"))
+    assert all("NaN" not in note for note in scan_notes(case, "MR"))  # the MR had nothing to repair
+    row = metadata_row(case.ct, scan_notes(case, "CT"))
+    assert "2 NaN/Inf voxels replaced" in row["repairs and notes"]
+    assert metadata_row(case.ct)["repairs and notes"] == "none"
+
+
+def test_loose_scans_keep_their_notes_per_scan(small_ct, mr_volume):
+    from fusion_core.case import case_from_volumes, scan_notes
+
+    notes = {"a.nii": ["spacing 0 repaired to 1 mm"], "b.nii": []}
+    case = case_from_volumes("upload", {"a.nii": small_ct, "b.nii": mr_volume}, notes=notes)
+    assert scan_notes(case, "CT") == ["spacing 0 repaired to 1 mm"] and scan_notes(case, "MR") == []
+    assert case.meta["load_notes"] == ["a.nii: spacing 0 repaired to 1 mm"]

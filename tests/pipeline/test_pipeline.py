@@ -90,7 +90,9 @@ def test_latents_reader_gives_a_latent_table(full_run):
     latents = read_pipeline_latents(full_run.out, "vae-poe")
     assert latents.latents.shape[0] == len(latents.meta)
     assert set(latents.meta["subject_id"]) == {f"phantom-{i:03d}" for i in range(4)}
-    assert set(latents.meta.columns) >= {"subject_id", "slice", "label", "lesion_type", "site", "slice_has_lesion"}
+    assert set(latents.meta.columns) >= {"subject_id", "slice", "label", "lesion_type", "site", "slice_has_lesion",
+                                         "n_slices", "scans"}  # fmt: skip
+    assert set(latents.meta["scans"]) == {"CT + MR"}
 
 
 def test_second_run_skips_current_subjects_and_redoes_changed_settings(phantom_cohort, tmp_path):
@@ -175,3 +177,51 @@ def test_process_pool_gives_the_loop_results(phantom_cohort, tmp_path):
     pd.testing.assert_frame_equal(
         _metrics(read_pipeline_results(pool.out).table), _metrics(read_pipeline_results(loop.out).table)
     )
+
+
+@pytest.fixture(scope="module")
+def unpaired_run(phantom_cohort, tmp_path_factory):
+    """The cohort with subject 1's CT and subject 2's MR removed, through every step."""
+    root = tmp_path_factory.mktemp("unpaired") / "cohort"
+    shutil.copytree(phantom_cohort, root)
+    (root / "phantom-001" / "ct.nii.gz").unlink()
+    for scan in (root / "phantom-002").glob("mr*.nii.gz"):
+        scan.unlink()
+    config = light_config(ALL_STEPS, classifiers=("clf-early", "clf-poe"))
+    return run_pipeline(root, tmp_path_factory.mktemp("unpaired-out") / "out", config, workers=0, progress=False)
+
+
+def test_unpaired_subjects_run_what_one_scan_allows(unpaired_run):
+    assert unpaired_run.count("failed") == 0, [r.error for r in unpaired_run.results]
+    table = read_pipeline_results(unpaired_run.out).table.set_index("subject_id")
+    mr_only, ct_only, paired = table.loc["phantom-001"], table.loc["phantom-002"], table.loc["phantom-000"]
+    assert paired["steps_run"] == ",".join(ALL_STEPS) and paired["steps_skipped"] == ""
+    assert mr_only["steps_run"] == "normalise,synthesise,classify,encode"
+    assert "register: MR only: no CT to register it with" in mr_only["steps_skipped"]
+    assert "evaluate: MR only" in mr_only["steps_skipped"]
+    assert "classify clf-early: MR only" in mr_only["steps_skipped"]  # early fusion would see a blank CT
+    assert np.isfinite(mr_only["clf-poe.score"]) and pd.isna(mr_only["clf-early.score"])  # PoE takes one modality
+    assert "register: CT only" in ct_only["steps_skipped"]
+    folder = unpaired_run.out / "phantom-001"
+    assert (folder / "generated" / "vae-poe_CT.nii.gz").is_file()  # a synthetic CT from the MR alone
+    assert not (folder / "generated" / "vae-poe_MR.nii.gz").exists() and not (folder / "ct.nii.gz").exists()
+    assert (folder / "latents" / "vae-poe.npy").is_file()
+    assert (unpaired_run.out / "phantom-002" / "generated" / "vae-poe_MR.nii.gz").is_file()
+    assert 0.5 < paired["head_coverage"] <= 1.0 and pd.isna(mr_only["head_coverage"])
+    scans = read_pipeline_latents(unpaired_run.out, "vae-poe").meta.groupby("subject_id")["scans"].first()
+    assert scans["phantom-001"] == "MR only" and scans["phantom-002"] == "CT only"  # the Latent Space page's table
+
+
+def test_repairs_reach_the_cohort_table(phantom_cohort, tmp_path):
+    """A reader's repair of an input file is in the subject's row, so a batch user sees it."""
+    from fusion_core.io import save_volume
+
+    root = tmp_path / "cohort"
+    shutil.copytree(phantom_cohort / "phantom-000", root / "phantom-000")
+    ct = load_volume(root / "phantom-000" / "ct.nii.gz")
+    holes = ct.array.copy()
+    holes[0, 0, :4] = np.nan
+    save_volume(ct.with_array(holes), root / "phantom-000" / "ct.nii.gz")
+    run = run_pipeline(root, tmp_path / "out", light_config(("normalise",)), workers=0, progress=False)
+    row = read_pipeline_results(run.out).table.iloc[0]
+    assert "ct.nii.gz: 4 NaN/Inf voxels replaced" in row["load_notes"]

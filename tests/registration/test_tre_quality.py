@@ -7,6 +7,7 @@ import pytest
 import SimpleITK as sitk
 
 from fusion_core.registration import (
+    alignment_quality,
     gradient_correlation,
     joint_histogram,
     misalignment_effect,
@@ -70,6 +71,20 @@ def test_gradient_correlation_ignores_edge_polarity():
     assert gradient_correlation(x, np.roll(x, 3, axis=1)) < 0.5
 
 
+def test_alignment_quality_agrees_with_its_three_indicators(rng):
+    a = rng.normal(size=(4, 10, 10))
+    b = a + rng.normal(scale=0.5, size=a.shape)
+    mask = a > -1
+    quality = alignment_quality(a, b, mask=mask)
+    assert quality.mutual_information == pytest.approx(mutual_information(a, b, mask=mask))
+    assert quality.gradient_correlation == pytest.approx(gradient_correlation(a, b, mask=mask))
+    assert quality.joint_histogram[0].sum() == mask.sum()
+    assert (
+        alignment_quality(a, a).mutual_information
+        > alignment_quality(a, rng.permutation(a.ravel()).reshape(a.shape)).mutual_information
+    )
+
+
 def test_misalignment_lowers_mi_and_raises_tre(synthetic_pair):
     points = sample_points_in_mask(synthetic_pair.head, 50)
     kwargs = {"true_transform": synthetic_pair.true_transform, "points_mm": points}
@@ -82,9 +97,10 @@ def test_misalignment_lowers_mi_and_raises_tre(synthetic_pair):
         rotation_deg=(0, 0, 5),
         **kwargs,
     )
-    assert np.max(good["tre_mm"]) < 1e-6 and np.min(bad["tre_mm"]) > 2
-    assert bad["mutual_information"] < good["mutual_information"]
-    assert bad["gradient_correlation"] < good["gradient_correlation"]
+    assert np.max(good.tre_mm) < 1e-6 and np.min(bad.tre_mm) > 2
+    assert bad.mutual_information < good.mutual_information
+    assert bad.gradient_correlation < good.gradient_correlation
+    assert bad.tre_median_mm == pytest.approx(float(np.median(bad.tre_mm)))
 
 
 def test_ct_head_mask_is_air_free_ct_and_none_for_mr(small_ct):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from fusion_core.registration import joint_histogram
+from fusion_core.registration import MisalignmentProfile, joint_histogram
 from fusion_core.viz import registration as rviz
 
 
@@ -30,5 +30,7 @@ def test_figures(rng):
     hist = joint_histogram(rng.random(100), rng.random(100), bins=8)
     assert len(rviz.joint_histogram_figure(hist, hist).data) == 2
     assert len(rviz.histograms_figure(rng.random(50), rng.random(50)).data) == 2
-    profile = {"offset_mm": np.arange(3.0), "mutual_information": np.ones(3), "tre_median_mm": np.full(3, np.nan)}
+    profile = MisalignmentProfile(
+        offset_mm=np.arange(3.0), mutual_information=np.ones(3), tre_median_mm=np.full(3, np.nan)
+    )
     assert len(rviz.misalignment_profile_figure(profile, current_mm=1.0).data) == 1  # no TRE trace without truth
