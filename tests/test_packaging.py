@@ -3,6 +3,7 @@ shipped model card and asset, the app with its pages, and the four console scrip
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -21,15 +22,21 @@ SCRIPTS = {
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> zipfile.ZipFile:
-    out = tmp_path_factory.mktemp("wheel")
-    command = [sys.executable, "-m", "pip", "wheel", str(ROOT), "-w", str(out), "--no-deps", "-q"]
+    source, out = tmp_path_factory.mktemp("source"), tmp_path_factory.mktemp("wheel")
+    for name in _tracked("."):  # a clean copy: setuptools' in-tree build/ could hold stale files
+        if (ROOT / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
+    command = [sys.executable, "-m", "pip", "wheel", str(source), "-w", str(out), "--no-deps", "-q"]
     subprocess.run(command, check=True, capture_output=True, text=True, timeout=600)
     (path,) = out.glob("fusion_explorer-*.whl")
     return zipfile.ZipFile(path)
 
 
 def _tracked(folder: str) -> list[str]:
-    out = subprocess.run(["git", "ls-files", folder], cwd=ROOT, capture_output=True, text=True, check=True)
+    """Files under ``folder`` that git tracks or would (untracked, not ignored)."""
+    command = ["git", "ls-files", "--cached", "--others", "--exclude-standard", folder]
+    out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
     return out.stdout.split()
 
 
