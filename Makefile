@@ -9,15 +9,16 @@ PORT ?= 8501
 # Localhost only by default; `make run ADDRESS=0.0.0.0` serves to the network (README: Reliability and security).
 ADDRESS ?= 127.0.0.1
 CHROMIUM ?= /usr/bin/chromium
+DCIODVFY ?= /usr/bin/dciodvfy
 
-.PHONY: run test test-fast setup browser lint bench phantom-data train clean
+.PHONY: run test test-fast setup browser dicom-tools lint bench phantom-data train clean
 
 run: setup
 	$(BIN)/streamlit run app.py --server.headless true --server.port $(PORT) --server.address $(ADDRESS)
 
-test: setup browser
+test: setup browser dicom-tools
 	$(BIN)/ruff check --quiet .
-	FUSION_REQUIRE_BROWSER=1 CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest
+	FUSION_REQUIRE_BROWSER=1 CHROMIUM=$(CHROMIUM) DCIODVFY=$(DCIODVFY) $(BIN)/python -m pytest
 
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not slow and not e2e and not app"
@@ -36,6 +37,14 @@ browser:
 		SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 	@test -x $(CHROMIUM) || { echo "Chromium is missing at $(CHROMIUM); install Debian's 'chromium' package"; exit 1; }
+
+# Debian's DICOM validator (dicom3tools' dciodvfy) checks the DICOM series we write.
+dicom-tools:
+	@test -x $(DCIODVFY) || { \
+		echo "Installing dicom3tools for the DICOM tests (apt-get)…"; \
+		SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq dicom3tools >/dev/null; }
+	@test -x $(DCIODVFY) || { echo "dciodvfy is missing at $(DCIODVFY); install Debian's 'dicom3tools' package"; exit 1; }
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

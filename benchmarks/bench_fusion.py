@@ -26,6 +26,7 @@ Exit codes: 0 measured; 2 no scores file found.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -42,13 +43,13 @@ from fusion_core.evaluation import scores_dirs  # noqa: E402
 from fusion_core.evaluation.classical import CLASSICAL_DIR  # noqa: E402
 from fusion_core.evaluation.comparison import (  # noqa: E402
     bound_by_lesion_type,
-    clinicians_table,
     evaluate_strategies,
     missing_modality_aucs,
     unimodal_bound,
 )
 from fusion_core.evaluation.recalibration import calibrate_strategies, calibration_frame  # noqa: E402
 from fusion_core.evaluation.strategies import load_strategy_scores  # noqa: E402
+from ui.performance import clinicians_table  # noqa: E402  (the page's table: what a user downloads)
 
 ASSETS = ROOT / "assets" / "models"
 RESULTS = ROOT / "benchmarks" / "results"
@@ -60,6 +61,11 @@ def timed(fn: Callable[[], object]) -> tuple[object, float]:
     t0 = time.perf_counter()
     out = fn()
     return out, time.perf_counter() - t0
+
+
+def auc_row(auc) -> dict[str, float]:
+    """An AUC with its interval and subject count, as the JSON rows hold it."""
+    return {"auc": auc.auc, "low": auc.low, "high": auc.high, "n": auc.n_pos + auc.n_neg}
 
 
 def strategies_report(dirs: list[Path], n_boot: int) -> dict:
@@ -74,9 +80,14 @@ def strategies_report(dirs: list[Path], n_boot: int) -> dict:
     return {
         "subjects": len(scores.rows(scores.strategies[0])),
         "strategies": scores.strategies,
-        "auc_missing_modality": missing.to_dict(orient="records"),
+        "auc_missing_modality": [
+            {"strategy": m.strategy, "inputs": m.inputs, **auc_row(m.auc), "handling": m.handling} for m in missing
+        ],
         "bound": {"ct_auc": bound.ct_auc, "mr_auc": bound.mr_auc, "bound": bound.bound},
-        "bound_by_lesion_type": json.loads(lesions.to_json(orient="index")),
+        "bound_by_lesion_type": {
+            b.lesion_type or "all lesions": {"positives": b.positives, **dataclasses.asdict(b.bound), **b.fusion_aucs}
+            for b in lesions
+        },
         "clinicians_table_youden": json.loads(table.to_json(orient="index")),
         "calibration": json.loads(calibration_frame(calibration).to_json(orient="index")),
         "seconds": {
@@ -93,8 +104,11 @@ def strategies_report(dirs: list[Path], n_boot: int) -> dict:
 
 def first_screen_cold(assets: Path) -> float:
     """Seconds for everything the page's first screen computes, nothing cached (imports already done)."""
-    from fusion_core.evaluation.comparison import bound_sentences
-    from fusion_core.viz.performance import missing_modality_figure, reliability_figure, roc_band, roc_figure
+    from fusion_core.evaluation.roc import roc_band
+    from fusion_core.viz.auc_bars import missing_modality_figure
+    from fusion_core.viz.reliability import reliability_figure
+    from fusion_core.viz.roc import roc_figure
+    from ui.performance import bound_sentences
 
     t0 = time.perf_counter()
     scores = load_strategy_scores(scores_dirs(assets) + scores_dirs(CLASSICAL_DIR, "classical-*"))
@@ -162,12 +176,12 @@ def benchmark_shifts(n_subjects: int, strategies: list[str], assets: Path = ASSE
     out = {"subjects": [spec.subject_ids()[i] for i in indices], "strategies": strategies, "settings": {}}
     for label, options in SHIFT_SETTINGS:
         shifted, seconds = timed(lambda o=options: score_shift(models, spec, indices, ShiftSetting(**o)))
-        frame = shift_aucs(shifted)
+        aucs = shift_aucs(shifted)
         out["settings"][label] = {
             "seconds": seconds,
-            "auc": frame.set_index("strategy")[["auc", "low", "high"]].to_dict(orient="index"),
+            "auc": {a.strategy: {"auc": a.auc.auc, "low": a.auc.low, "high": a.auc.high} for a in aucs},
         }
-        print(f"shift {label}: {seconds:.0f} s", frame.set_index("label")["auc"].round(3).to_dict(), flush=True)
+        print(f"shift {label}: {seconds:.0f} s", {a.strategy: round(a.auc.auc, 3) for a in aucs}, flush=True)
     return out
 
 

@@ -47,7 +47,7 @@ from fusion_core.evaluation import (  # noqa: E402
     strategy_roc,
     write_scores,
 )
-from fusion_core.evaluation.roc import AUCResult, check_binary  # noqa: E402
+from fusion_core.evaluation.roc import AUCResult, RocCurve, check_binary  # noqa: E402
 
 ASSETS = ROOT / "assets" / "models"
 RESULTS = ROOT / "benchmarks" / "results"
@@ -70,7 +70,7 @@ def unimodal_aucs(summaries: Sequence[RocSummary]) -> dict[str, float]:
     best: dict[str, float] = {}
     for s in summaries:
         if "+" not in s.subset:
-            best[s.subset] = max(best.get(s.subset, 0.0), s.auc.auc)
+            best[s.subset] = max(best.get(s.subset, 0.0), s.roc.auc.auc)
     return best
 
 
@@ -89,8 +89,8 @@ def build_figure(summaries: Sequence[RocSummary], bound_auc: float | None, bound
 
     fig = go.Figure()
     for s in summaries:
-        name = f"{s.model} [{s.subset}]: AUC {s.auc.auc:.2f} ({s.auc.low:.2f}-{s.auc.high:.2f})"
-        fig.add_trace(go.Scatter(x=s.fpr, y=s.tpr, mode="lines", name=name, line_shape="hv"))
+        name = f"{s.model} [{s.subset}]: AUC {s.roc.auc.auc:.2f} ({s.roc.auc.low:.2f}-{s.roc.auc.high:.2f})"
+        fig.add_trace(go.Scatter(x=s.roc.fpr, y=s.roc.tpr, mode="lines", name=name, line_shape="hv"))
     if bound_auc is not None:
         best = unimodal_aucs(summaries)
         fpr = np.linspace(0, 1, 201)
@@ -151,7 +151,7 @@ def _loop_summaries(dirs: Sequence[Path], n_boot: int) -> list[RocSummary]:
             y, s = table.scores(subset)
             fpr, tpr, thr = roc_curve_points(y, s)
             auc = _loop_auc_with_ci(y, s, n_boot)
-            out.append(RocSummary(table.name, subset, fpr, tpr, thr, auc, auc.n_pos, auc.n_neg))
+            out.append(RocSummary(table.name, subset, RocCurve(fpr, tpr, thr, auc)))
     return out
 
 
@@ -211,7 +211,7 @@ def measure(dirs: Sequence[Path], *, repeats: int = 5, n_boot: int = 1000, basel
         },
         "target_s": TARGET_S,
         "meets_target": method_s < TARGET_S,
-        "auc": {f"{s.model}[{s.subset}]": s.auc.as_dict() for s in panel.summaries},
+        "auc": {f"{s.model}[{s.subset}]": s.roc.auc.as_dict() for s in panel.summaries},
         "bound": {"auc": panel.bound_auc, "inputs": list(panel.bound_inputs)},
     }
     if baseline:

@@ -24,7 +24,14 @@ from scipy.special import gammaln
 from fusion_core.case import Case
 from fusion_core.choices import parse_choice
 from fusion_core.errors import FusionError
-from fusion_core.evaluation.latent_metrics import canonical_correlations, modality_mixing, separability, standardise
+from fusion_core.evaluation.latent_metrics import (
+    Mixing,
+    Separability,
+    canonical_correlations,
+    modality_mixing,
+    separability,
+    standardise,
+)
 from fusion_core.paths import cache_dir
 from fusion_core.volume import Volume
 
@@ -93,7 +100,7 @@ def encode_cohort(
         FusionError: unknown posterior; a case without the modality the posterior needs (unless
             ``skip_missing``); no case left to encode.
     """
-    # lazy: fusion_core.inference imports torch; this module's import stays torch-free
+    # lazy: imports torch; this module's import stays torch-free
     from fusion_core.inference import as_loaded, encode
     from fusion_core.inference.inputs import neighbours
 
@@ -229,14 +236,6 @@ def import_umap():
     return umap
 
 
-def _standardise(*blocks: np.ndarray) -> list[np.ndarray]:
-    """Z-score every latent dimension over all blocks together (dimensions with no spread left as 0)."""
-    pooled = np.concatenate([np.asarray(b, np.float64).reshape(len(b), -1) for b in blocks])
-    mean, std = pooled.mean(0), pooled.std(0)
-    std[std == 0] = 1.0
-    return [(np.asarray(b, np.float64).reshape(len(b), -1) - mean) / std for b in blocks]
-
-
 def _partner_mask(ct_meta: pd.DataFrame, mr_meta: pd.DataFrame, tolerance: int) -> np.ndarray:
     """(n_ct, n_mr) True where the MR slice is the CT slice's subject within ±tolerance slices."""
     same = ct_meta["subject_id"].to_numpy()[:, None] == mr_meta["subject_id"].to_numpy()[None, :]
@@ -279,7 +278,9 @@ def retrieval_recall(
         FusionError: latents and metadata of different lengths, or an empty side.
     """
     _check_retrieval(ct_latents, mr_latents, ct_meta, mr_meta)
-    ct, mr = _standardise(ct_latents, mr_latents)
+    flat = [np.asarray(b, np.float64).reshape(len(b), -1) for b in (ct_latents, mr_latents)]
+    pooled = standardise(np.concatenate(flat))  # over CT and MR together
+    ct, mr = pooled[: len(flat[0])], pooled[len(flat[0]) :]
     distances = (ct**2).sum(1)[:, None] - 2 * ct @ mr.T + (mr**2).sum(1)[None, :]
     # Rank of the best partner: how many MR slices are strictly nearer than the nearest hit.
     hits = _partner_mask(ct_meta, mr_meta, tolerance)
@@ -314,7 +315,7 @@ class AlignmentNumbers:
 
     Attributes:
         n_pairs: slices with both a CT and an MR latent.
-        mixing: modality mixing among the k nearest neighbours (``evaluation.latent_metrics.Mixing``).
+        mixing: modality mixing among the k nearest neighbours.
         recall, chance: cross-modal retrieval Recall@k and its chance level ({k: fraction}).
         correlations: top canonical correlations between paired CT and MR latents (descending).
         correlations_shuffled: the same with the MR rows shuffled (what the fit finds in unrelated rows).
@@ -323,12 +324,12 @@ class AlignmentNumbers:
     """
 
     n_pairs: int
-    mixing: object
+    mixing: Mixing
     recall: dict[int, float]
     chance: dict[int, float]
     correlations: np.ndarray
     correlations_shuffled: np.ndarray
-    separability: object | None
+    separability: Separability | None
     separated: str
 
 
@@ -368,14 +369,6 @@ def alignment_numbers(table: LatentTable, *, shown: Sequence[str] = POSTERIORS, 
     return AlignmentNumbers(len(ct_rows), mixing, recall, chance, correlations, shuffled, separated, name)
 
 
-def nearest_rows(latents: np.ndarray, row: int, *, k: int = 8) -> np.ndarray:
-    """Indices of the k rows nearest to ``row`` (standardised Euclidean, itself excluded), nearest first."""
-    x = standardise(latents)
-    distances = ((x - x[row]) ** 2).sum(1)
-    distances[row] = np.inf
-    return np.argsort(distances, kind="stable")[: min(k, len(x) - 1)]
-
-
 def warm_umap() -> float:
     """Import umap and compile its numba functions on a tiny problem; returns the seconds it took."""
     start = time.perf_counter()
@@ -397,7 +390,7 @@ def reconstruct(model, case: Case, posterior: str, *, slice_step: int = 1) -> di
     Returns:
         {"CT": (slice indices, volume of those slices), "MR": ...}; row i of each volume is slice indices[i].
     """
-    # lazy: fusion_core.inference imports torch; this module's import stays torch-free
+    # lazy: imports torch; this module's import stays torch-free
     from fusion_core.inference import as_loaded, impute
     from fusion_core.inference.inputs import neighbours
 

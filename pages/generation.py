@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from fusion_core.viz.views import CT_WINDOWS
+from fusion_core.preprocess.window import WINDOW_PRESETS
 from ui import generation as gen
 from ui import generation_page as page
 from ui import generation_sections as sections
 from ui.guard import require_app_navigation
 from ui.scaffold import page_boundary
-from ui.viewer import tri_planar
+from ui.viewer import ct_window_label, tri_planar
 
 require_app_navigation()
 
@@ -33,11 +33,13 @@ with page_boundary("showing the Cross-modal Generation page"):
     st.subheader("Input, generated and real, at one position")
     v1, v2 = st.columns(2)
     shown = v1.selectbox("Generated volume in the viewer", list(volumes), key="gen-shown")
-    ct_window = CT_WINDOWS[
-        v2.selectbox("CT window", list(CT_WINDOWS), index=sections.DEFAULT_CT_WINDOW, key="gen-ct-window")
-    ]
+    preset = v2.selectbox(
+        "CT window", list(WINDOW_PRESETS), index=sections.DEFAULT_CT_WINDOW, key="gen-ct-window",
+        format_func=ct_window_label,
+    )  # fmt: skip
+    ct_window = tuple(WINDOW_PRESETS[preset])
     trio = sections.viewer_volumes(case, source, target, volumes[shown], real, shown)
-    windows = sections.viewer_windows(case.fingerprint, trio, ct_window)
+    windows = sections.viewer_windows(trio, ct_window)
     point = tri_planar(trio, key="gen-view", windows=windows)
     target_window = ct_window if target == "CT" else windows[f"{target} · {shown}"]
     errors = page.ErrorMaps()

@@ -7,6 +7,7 @@ import torch
 
 from fusion_core.data.phantom import make_subject
 from fusion_core.errors import FusionError
+from fusion_core.evaluation.latent_metrics import nearest_neighbours
 from fusion_core.inference import as_loaded
 from fusion_core.latents import (
     LatentTable,
@@ -14,7 +15,6 @@ from fusion_core.latents import (
     encode_cohort,
     latents_frame,
     load_table,
-    nearest_rows,
     project,
     retrieval_chance,
     retrieval_recall,
@@ -128,7 +128,7 @@ def test_alignment_numbers_of_identical_codes():
     assert numbers.recall == {1: 1.0, 5: 1.0, 10: 1.0} and numbers.n_pairs == 72
     assert numbers.correlations[0] == pytest.approx(1.0)
     assert numbers.separated == "lesion in the slice"
-    assert list(nearest_rows(np.r_[z, z], 0, k=1)) == [72]  # its MR twin
+    assert list(nearest_neighbours(np.r_[z, z], 1, rows=[0])[0]) == [72]  # its MR twin
     frame = latents_frame(table_meta, np.r_[z, z], np.zeros((144, 2)), "UMAP")
     assert {"umap_1", "umap_2", "z0", "z4", "subject_id"} <= set(frame.columns)
 

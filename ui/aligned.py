@@ -62,8 +62,9 @@ def registered_transform(results: Mapping[tuple, Any], fingerprint: str) -> sitk
 
 
 @st.cache_resource(max_entries=8, show_spinner="Putting the MR on the CT grid…")
-def _aligned(fingerprint: str, key: tuple, _case: Case, _transform: sitk.Transform | None) -> Case:
-    """``_case.aligned(transform=_transform)``, cached on the case's fingerprint and the transform's parameters."""
+def _aligned(fingerprint: str, transform_fingerprint: tuple, _case: Case, _transform: sitk.Transform | None) -> Case:
+    """``_case.aligned(transform=_transform)``; ``_case`` is determined by ``fingerprint`` (the case's) and
+    ``_transform`` by ``transform_fingerprint`` (``transform_key(_transform)``: its type and parameters)."""
     return _case.aligned(transform=_transform)
 
 

@@ -46,7 +46,7 @@ def lesion_slice(case: Case, slice_index: int) -> np.ndarray | None:
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def display_slices(fingerprint: str, slice_index: int, _case: Case) -> dict[str, np.ndarray]:
-    """CT (brain window) and MR-T1 (head percentile window) slices in [0, 1] for the overlays."""
+    """CT (brain window) and MR-T1 (head percentile window) slices in [0, 1] for the overlays; ``_case`` is determined by ``fingerprint`` (the case's fingerprint)."""
     ct = _case.ct
     mr = _case.mr_weightings.get("MR-T1", _case.mr)
     brain = WINDOW_PRESETS["brain"]
@@ -58,32 +58,38 @@ def display_slices(fingerprint: str, slice_index: int, _case: Case) -> dict[str,
 
 @st.cache_data(max_entries=64, show_spinner="Computing the attribution…")
 def attribution(fingerprint: str, model: str, slice_index: int, method: str, _case: Case) -> dict[str, np.ndarray]:
+    """``model``'s ``method`` attribution maps of one slice; ``_case`` is determined by ``fingerprint`` (the case's fingerprint)."""
     return explain.attribution_map(get_model(model), volumes_of(_case), slice_index, method=method)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def importance(fingerprint: str, model: str, slice_index: int, _case: Case) -> dict[str, float]:
+    """``model``'s modality importance on one slice; ``_case`` is determined by ``fingerprint`` (the case's fingerprint)."""
     return explain.modality_importance(get_model(model), volumes_of(_case), slice_index)
 
 
 @st.cache_data(max_entries=16, show_spinner="Reading the cross-modal attention…")
 def attention_layers(fingerprint: str, slice_index: int, _case: Case) -> dict[str, list[np.ndarray]]:
+    """The attention model's cross-modal attention per layer on one slice; ``_case`` is determined by ``fingerprint`` (the case's fingerprint)."""
     return explain.attention_layers(get_model(ATTENTION_MODEL), volumes_of(_case), slice_index)
 
 
 @st.cache_data(max_entries=8, show_spinner="Running the lesion-map heads…")
 def lesion_maps(fingerprint: str, model: str, _case: Case) -> dict[str, np.ndarray]:
-    """Encoder name -> (z, y, x) lesion probability of the whole volume (one run serves every slice)."""
+    """Encoder name -> (z, y, x) lesion probability of the whole volume (one run serves every slice);
+    ``_case`` is determined by ``fingerprint`` (the case's fingerprint)."""
     return {k: v.array for k, v in explain.lesion_maps(get_model(model), volumes_of(_case)).items()}
 
 
 @st.cache_data(max_entries=32, show_spinner="MC-dropout draws…")
 def uncertainty(fingerprint: str, model: str, slice_index: int, _case: Case) -> explain.EvidenceUncertainty:
+    """``model``'s evidence and MC-dropout uncertainty on one slice; ``_case`` is determined by ``fingerprint`` (the case's fingerprint)."""
     return explain.evidence_uncertainty(get_model(model), volumes_of(_case), slice_index)
 
 
 @st.cache_data(max_entries=16, show_spinner="Encoding with the VAE…")
 def posterior_variance(fingerprint: str, inputs: tuple[str, ...], slice_index: int, _case: Case) -> np.ndarray:
+    """The VAE's posterior variance map of one slice from the scans ``inputs``; ``_case`` is determined by ``fingerprint`` (the case's fingerprint)."""
     volumes = {k: v for k, v in volumes_of(_case).items() if k.split("-")[0] in inputs}
     return explain.posterior_variance_map(get_model(VAE_MODEL), volumes, slice_index)
 
@@ -141,7 +147,7 @@ def take_click(chart_key: str) -> None:
 
 @st.cache_data(max_entries=4, show_spinner="Sampling the diffusion model (a while, once per subject)…")
 def diffusion_spread(fingerprint: str, name: str, _case: Case) -> np.ndarray:
-    """(z, y, x) standard deviation of the diffusion model's CT samples from the MR (HU)."""
+    """(z, y, x) standard deviation of the diffusion model's CT samples from the MR (HU); ``_case`` is determined by ``fingerprint`` (the case's fingerprint)."""
     from fusion_core.inference import impute_with_uncertainty  # lands with the diffusion model
 
     mr = {k: v for k, v in volumes_of(_case).items() if k.startswith("MR")}

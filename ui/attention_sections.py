@@ -12,7 +12,7 @@ from fusion_core.errors import FusionError
 from fusion_core.explain.export import maps_zip, png_bytes
 from fusion_core.inference import crop_fraction
 from fusion_core.viz.display import overlay_heatmap
-from fusion_core.viz.explain import modality_bar_figure, overlay_figure
+from fusion_core.viz.overlays import modality_bar_figure, overlay_figure
 from ui import attention as att
 from ui.models import get_model
 

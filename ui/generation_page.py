@@ -1,7 +1,7 @@
 """The top-level sections of the Cross-modal Generation page: inputs, metrics, error map, small multiples, downloads.
 
 The page calls these in order; they read widgets, call the cached glue in :mod:`ui.generation` and draw
-figures from :mod:`fusion_core.viz.generation` (the sections after them live in :mod:`ui.generation_sections`).
+figures from :mod:`fusion_core.viz.panels` (the sections after them live in :mod:`ui.generation_sections`).
 """
 
 from __future__ import annotations
@@ -13,8 +13,10 @@ import streamlit as st
 
 from fusion_core.case import Case
 from fusion_core.evaluation import cross_modal as cm
-from fusion_core.io import volume_to_nifti_bytes
-from fusion_core.viz.generation import ColourBar, comparison_rows, linked_map_panels, panel_grid_figure
+from fusion_core.io import dicom_series_zip, volume_to_nifti_bytes
+from fusion_core.io.dicom_writer import dicom_reference
+from fusion_core.report import report_html
+from fusion_core.viz.panels import ColourBar, comparison_rows, linked_map_panels, panel_grid_figure
 from fusion_core.viz.views import Plane
 from fusion_core.volume import Volume
 from ui import generation as gen
@@ -49,8 +51,10 @@ def choose_inputs() -> Choice:
     c1, c2, c3 = st.columns([2, 1.2, 3])
     with c1:
         case, note = gen.subject_case(key="gen-subject")
-    direction = c2.radio("Direction", list(cm.DIRECTIONS), horizontal=True, key="gen-direction")
-    source, target = cm.DIRECTIONS[direction]
+    direction = c2.radio(
+        "Direction", cm.DIRECTIONS, horizontal=True, key="gen-direction", format_func=gen.direction_label
+    )
+    source, target = direction
     names = gen.generator_names(source, target)
     chosen = c3.multiselect(
         "Models", names, default=gen.default_models(names, target, case), key=f"gen-models-{target}"
@@ -88,7 +92,7 @@ def metrics_section(choice: Choice, volumes: dict[str, Volume], real: Volume | N
             icon=":material/info:",
         )
         return None
-    table, csv = gen.metrics_table(case.fingerprint, tuple(volumes), target, volumes, case)
+    table, csv = gen.metrics_table(case.fingerprint, tuple(volumes), source, target, case)
     st.subheader(f"How close each model comes to the real {target}")
     st.table(table)  # a few rows: all visible, no scrolling
     st.caption(sections.METRICS_NOTE[target])
@@ -97,18 +101,18 @@ def metrics_section(choice: Choice, volumes: dict[str, Volume], real: Volume | N
 
 def error_section(choice: Choice, volumes: dict, real: Volume, shown: str, point, window) -> ErrorMaps:
     """The signed error of the shown model at the viewer's position, on a colour scale the user can set."""
-    case, target, fp = choice.case, choice.target, choice.case.fingerprint
+    case, source, target, fp = choice.case, choice.source, choice.target, choice.case.fingerprint
     unit = cm.ERROR_UNITS[target]
-    on_grid = {name: gen.error_volume(fp, name, target, volumes[name], case) for name in volumes}
-    errors = {name: gen.display(fp, f"error-{name}-{target}", e) for name, e in on_grid.items()}
+    on_grid = {name: gen.error_volume(fp, name, source, target, case) for name in volumes}
+    errors = {name: gen.display(e) for name, e in on_grid.items()}
     limit = st.select_slider(
         f"Error colour scale (± {unit})",
         cm.ERROR_SCALES[target],
-        value=gen.error_scale(fp, shown, target, on_grid[shown]),
+        value=gen.error_scale(fp, shown, source, target, case),
         key=f"gen-scale-{target}",
     )
     bar = ColourBar.signed(limit, f"error ({unit})")
-    base = gen.display(fp, f"real-{target}", real)
+    base = gen.display(real)
     st.markdown(f"**Signed error of {shown}: generated − real {target}, inside the head**")
     st.plotly_chart(
         panel_grid_figure(
@@ -123,9 +127,9 @@ def error_section(choice: Choice, volumes: dict, real: Volume, shown: str, point
 
 def multiples_section(choice: Choice, volumes: dict[str, Volume], errors: ErrorMaps, point, window) -> None:
     """Every model (and the real target) on the same slice and window; below, each model's error."""
-    fp, target = choice.case.fingerprint, choice.target
+    target = choice.target
     plane = st.radio("Plane", [p.value for p in Plane], horizontal=True, key="gen-plane")
-    multiples = {name: gen.display(fp, f"gen-{name}-{target}", v) for name, v in volumes.items()}
+    multiples = {name: gen.display(v) for name, v in volumes.items()}
     if errors.base is not None:
         multiples[f"real {target}"] = errors.base
     rows = comparison_rows(multiples, errors.shown, plane, point, window=window, bar=errors.bar)
@@ -146,6 +150,19 @@ def download_section(choice: Choice, volumes: dict[str, Volume], shown: str, err
         f"Generated {target} ({shown}) · NIfTI", functools.partial(nifti, volumes[shown]),
         file_name=f"{stem}.nii.gz", on_click="ignore", key="gen-dl-volume",
     )  # fmt: skip
+    d1.download_button(
+        f"Generated {target} ({shown}) · DICOM series (zip)",
+        functools.partial(
+            dicom_series_zip, volumes[shown], reference=dicom_reference(case, source.lower()),
+            model=None if shown == cm.BASELINE else shown,
+        ),
+        file_name=f"{stem}_dicom.zip", on_click="ignore", key="gen-dl-dicom",
+    )  # fmt: skip
+    d1.download_button(
+        "Case report (HTML: scans, registration, these models)",
+        functools.partial(report_html, case, models=tuple(choice.chosen), source="Cross-modal Generation page"),
+        file_name=f"{case.subject_id}_report.html", on_click="ignore", key="gen-dl-report",
+    )  # fmt: skip
     if errors.on_grid:
         d2.download_button(
             f"Error map ({cm.ERROR_UNITS[target]}) · NIfTI", functools.partial(nifti, errors.on_grid[shown]),
@@ -164,7 +181,7 @@ def later_sections(choice: Choice, volumes: dict, shown: str, point, window, rea
     """What only CT can show, the cycle, the what-if and the uncertainty sections, in the page's order."""
     case, source, target, chosen = choice.case, choice.source, choice.target, choice.chosen
     if target == "CT" and real is not None:
-        sections.only_ct_can_show(case, volumes[shown], shown, window)
+        sections.only_ct_can_show(case, shown, window)
     if target == "CT":
         sections.cycle_section(case, shown if shown != cm.BASELINE else chosen[0] if chosen else None, point)
     sections.whatif_section(case, target, point, window)

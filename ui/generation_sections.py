@@ -1,7 +1,7 @@
 """Sections of the Cross-modal Generation page that render on their own: truth, cycle, what-if, uncertainty.
 
 Each reads its widgets, calls the cached glue in :mod:`ui.generation` and draws figures from
-:mod:`fusion_core.viz.generation`; the page calls them in order.
+:mod:`fusion_core.viz.panels`; the page calls them in order.
 """
 
 from __future__ import annotations
@@ -12,21 +12,23 @@ import streamlit as st
 from fusion_core.case import Case
 from fusion_core.evaluation import cross_modal as cm
 from fusion_core.inference.generate import SPREAD_TASKS
+from fusion_core.preprocess.window import WINDOW_PRESETS
 from fusion_core.viz import views
-from fusion_core.viz.generation import ColourBar, grey_slice_rgb, linked_map_panels, map_slice_rgb, panel_grid_figure
+from fusion_core.viz.panels import ColourBar, grey_slice_rgb, linked_map_panels, map_slice_rgb, panel_grid_figure
 from fusion_core.volume import Volume
 from ui import generation as gen
 from ui.models import get_model
 
-DEFAULT_CT_WINDOW = list(views.CT_WINDOWS).index("Soft tissue (50/400)")  # bone and soft tissue both readable
+DEFAULT_CT_WINDOW = list(WINDOW_PRESETS).index("soft tissue")  # bone and soft tissue both readable
 METRICS_NOTE = {
-    "CT": "Inside the head mask. MAE in HU (lower is better); PSNR over 4024 HU and SSIM (higher is better); "
-    "bone Dice: overlap of the voxels above 300 HU in the generated and the real CT; per-tissue MAE in bone "
+    "CT": "Inside the head mask, as the SynthRAD2023 challenge computes them. MAE in HU (lower is better); PSNR "
+    "over 4024 HU (−1024…3000) and SSIM, one 3-D SSIM of the whole volume averaged over the head (higher is "
+    "better); bone Dice: overlap of the voxels above 300 HU in the generated and the real CT; per-tissue MAE in bone "
     "(real CT > 300 HU), brain (the phantom's truth) and the other soft tissue. The same function as the "
     "generation benchmark computes these numbers.",
     "MR": "Inside the head mask, on the real MR's scale: MAE as a fraction of its 99th percentile (lower is "
-    "better), PSNR and SSIM with a data range of 1 (higher is better); per-tissue MAE with bone from the "
-    "real CT. MR has no physical unit, so the generated and the real MR are both put on one 0–1000 scale "
+    "better), PSNR and the 3-D SSIM as for CT with a data range of 1 (higher is better); per-tissue MAE with bone "
+    "from the real CT. MR has no physical unit, so the generated and the real MR are both put on one 0–1000 scale "
     "(within-head 0.5/99.5 percentiles) first.",
 }
 
@@ -42,7 +44,7 @@ def viewer_volumes(
     return trio
 
 
-def viewer_windows(case_key: str, trio: dict[str, Volume], ct_window: tuple[float, float]) -> dict:
+def viewer_windows(trio: dict[str, Volume], ct_window: tuple[float, float]) -> dict:
     """One CT window for every CT; one MR window (the real MR's, else the generated one's) for generated and real MR."""
     mr_like = [label for label, v in trio.items() if v.modality != "CT" and "input" not in label]
     reference = trio[mr_like[-1]] if mr_like else None
@@ -50,7 +52,7 @@ def viewer_windows(case_key: str, trio: dict[str, Volume], ct_window: tuple[floa
     for label, volume in trio.items():
         if volume.modality != "CT":
             own = reference if label in mr_like else volume
-            windows[label] = gen.mr_window(case_key, label if own is volume else "shared", own)
+            windows[label] = gen.mr_window(own)
     return windows
 
 
@@ -64,9 +66,10 @@ def error_note(target: str, limit: float) -> str:
     )
 
 
-def only_ct_can_show(case: Case, synthetic: Volume, name: str, ct_window: tuple[float, float]) -> None:
-    """With the phantom's truth: the lesion's contrast on the real and the synthetic CT, and why both scans matter."""
-    contrast, figure = gen.lesion_view(case.fingerprint, name, ct_window, case, synthetic)
+def only_ct_can_show(case: Case, name: str, ct_window: tuple[float, float]) -> None:
+    """With the phantom's truth: the lesion's contrast on the real and ``name``'s synthetic CT, and why both scans
+    matter."""
+    contrast, figure = gen.lesion_view(case.fingerprint, name, ct_window, case)
     if contrast is None:
         return
     st.subheader("What the synthetic CT misses")
@@ -106,10 +109,10 @@ def cycle_section(case: Case, forward: str | None, point: np.ndarray) -> None:
         st.caption("Where the round trip does not come back to the input MR, a model has invented or dropped anatomy.")
         return
     result = gen.cycle(case.fingerprint, forward, backward, case)
-    mr = gen.display(case.fingerprint, "mr-scaled", cm.mr_on_generated_scale(case.mr))
-    residual = gen.display(case.fingerprint, f"cycle-{forward}-{backward}", result.residual)
+    mr = gen.display(gen.mr_scaled(case.fingerprint, case))
+    residual = gen.display(result.residual)
     bar = ColourBar.signed(cm.symmetric_limit(result.residual.array), "residual (MR 0–1000)")
-    window = gen.mr_window(case.fingerprint, "mr-scaled", mr)
+    window = gen.mr_window(mr)
     figure = panel_grid_figure([linked_map_panels(mr, residual, point, window=window, bar=bar)], bar=bar)
     st.plotly_chart(figure, width="stretch", key="gen-cycle-fig")
     st.caption(
@@ -132,18 +135,18 @@ def whatif_section(case: Case, target: str, point: np.ndarray, window: tuple[flo
         )
         return
     imputed, posterior = gen.whatif(case.fingerprint, vaes[0], target, case)
-    first = gen.display(case.fingerprint, "whatif-ref", next(iter(imputed.values())))
+    first = gen.display(next(iter(imputed.values())))
     index = views.slice_index_at(first, "axial", point)
     images, maps = [], []
     for label, volume in imputed.items():
-        canon = gen.display(case.fingerprint, f"whatif-{vaes[0]}-{target}-{label}", volume)
+        canon = gen.display(volume)
         images.append((grey_slice_rgb(canon, "axial", index, window), f"{target} from {label}"))
     bar = None
     if posterior is not None:
         high = max(float(np.nanmax(v.array)) for v in posterior.maps.values())
         bar = ColourBar.sequential(high, "posterior variance (1 = prior)")
         for label, variance in posterior.maps.items():
-            var = gen.display(case.fingerprint, f"whatif-var-{vaes[0]}-{label}", variance)
+            var = gen.display(variance)
             maps.append((map_slice_rgb(first, var, "axial", index, window=window, bar=bar, alpha=1.0), label))
     st.plotly_chart(
         panel_grid_figure([images, maps] if maps else [images], bar=bar, row_height=300), width="stretch", key="gen-wi"
@@ -182,8 +185,7 @@ def uncertainty_section(case: Case, source: str, target: str, point, window, rea
     if not u2.toggle(f"Sample {name} {samples} times (slow: progress is shown)", key="gen-unc"):
         return
     result = gen.uncertain(case.fingerprint, name, source, target, samples, case)
-    base = gen.display(case.fingerprint, f"unc-mean-{name}-{samples}", result.mean)
-    std = gen.display(case.fingerprint, f"unc-std-{name}-{samples}", result.std)
+    base, std = gen.display(result.mean), gen.display(result.std)
     spread = ColourBar.sequential(cm.symmetric_limit(std.array), f"spread ({cm.ERROR_UNITS[target]})")
     st.plotly_chart(
         panel_grid_figure([linked_map_panels(base, std, point, window=window, bar=spread)], bar=spread),
@@ -191,11 +193,7 @@ def uncertainty_section(case: Case, source: str, target: str, point, window, rea
         key="gen-unc-std",
     )
     if real is not None:
-        error = gen.display(
-            case.fingerprint,
-            f"unc-err-{name}-{samples}",
-            cm.signed_error(result.mean, real, gen.head(case.fingerprint, case)),
-        )
+        error = gen.display(gen.uncertain_error(case.fingerprint, name, source, target, samples, case))
         bar = ColourBar.signed(cm.symmetric_limit(error.array), f"error ({cm.ERROR_UNITS[target]})")
         st.plotly_chart(
             panel_grid_figure([linked_map_panels(base, error, point, window=window, bar=bar)], bar=bar),

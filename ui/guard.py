@@ -8,10 +8,11 @@ switches the process to v2 navigation and reruns, so app.py runs and routes to t
 """
 
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
+
+from ui.streamlit_internals import leave_pages_directory_mode
 
 
 def require_app_navigation() -> None:
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
+    """Rerun through app.py's navigation when a deep link ran this page on its own (v1 multipage mode)."""
+    if leave_pages_directory_mode():
         st.rerun()

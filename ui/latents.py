@@ -29,8 +29,9 @@ from fusion_core.latents import (
 from fusion_core.paths import cache_dir
 from fusion_core.preprocess.window import WINDOW_PRESETS
 from fusion_core.viz.display import display_window
-from fusion_core.viz.latents import slice_thumbnail
+from fusion_core.viz.scatter import slice_thumbnail
 from ui import loaders, session
+from ui.cache_keys import LatentsKey
 from ui.catalog import PAGES_DIR
 from ui.models import get_model, model_cards
 
@@ -144,18 +145,19 @@ def umap_warmup() -> Future:
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def projection_job(key: str, _latents: np.ndarray, method: str, seed: int) -> Future:
-    """A projection computed in the background; ``key`` names the latents (cohort, model, posteriors, settings)."""
+def projection_job(key: LatentsKey, _latents: np.ndarray, method: str, seed: int) -> Future:
+    """A projection computed in the background; ``_latents`` are the rows ``key`` names (see ``latents_key``)."""
     umap_warmup()
     return _pool().submit(project, _latents, method=method, seed=seed)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def pca(key: str, _latents: np.ndarray, seed: int) -> np.ndarray:
+def pca(key: LatentsKey, _latents: np.ndarray, seed: int) -> np.ndarray:
+    """The PCA of ``_latents``, the rows ``key`` names (see ``latents_key``)."""
     return project(_latents, method="pca", seed=seed)
 
 
-def selected_rows(event, table_key: str) -> list[int]:
+def selected_rows(event, table_key: LatentsKey) -> list[int]:
     """Row ids of the chart's selection, kept in session state so a rerun or a new figure keeps them."""
     points = (event or {}).get("selection", {}).get("points", []) if isinstance(event, dict) else []
     if not points and event is not None and hasattr(event, "selection"):
@@ -268,7 +270,8 @@ def numbers_panel(numbers) -> None:
 
 
 @st.cache_resource(max_entries=16, show_spinner="Computing the alignment numbers…")
-def numbers(key: str, _table: LatentTable, shown: tuple[str, ...]):
+def numbers(table_key: LatentsKey, _table: LatentTable, shown: tuple[str, ...]):
+    """Retrieval, mixing and separability of the stacked table ``_table``, the one ``table_key`` names."""
     from fusion_core.latents import alignment_numbers
 
     return alignment_numbers(_table, shown=shown)
@@ -328,7 +331,8 @@ POSTERIOR_LABELS_LONG = {"CT": "code from CT alone", "MR": "code from MR alone",
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def csv_bytes(key: str, method: str, _meta, _latents, _coords) -> bytes:
+def csv_bytes(key: LatentsKey, method: str, _meta, _latents, _coords) -> bytes:
+    """The rows ``key`` names (``_meta``, ``_latents``) with their ``method`` projection ``_coords`` as CSV."""
     from fusion_core.latents import latents_frame
 
     return latents_frame(_meta, _latents, _coords, method).to_csv(index=False).encode()

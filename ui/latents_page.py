@@ -12,9 +12,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from fusion_core.latents import LatentTable, nearest_rows, subject_means
-from fusion_core.viz.latents import COLOUR_BY, POSTERIOR_LABELS, canonical_figure, latent_scatter
+from fusion_core.evaluation.latent_metrics import nearest_neighbours
+from fusion_core.latents import LatentTable, subject_means
+from fusion_core.viz.scatter import COLOUR_BY, POSTERIOR_LABELS, canonical_figure, latent_scatter
 from ui import latents as lat
+from ui.cache_keys import LatentsKey, latents_key
 
 METHODS = {"UMAP": "umap", "PCA": "pca", "t-SNE": "tsne"}
 MAX_THUMBNAILS = 24
@@ -36,14 +38,11 @@ class Inputs:
     per_subject: bool
 
     @property
-    def table_key(self) -> str:
-        """Names the encoded table (cohort, subjects, slices, model, posteriors)."""
-        return f"{self.source}|{self.folder}|{self.n}|{self.step}|{self.model}|{','.join(self.posteriors)}"
-
-    @property
-    def key(self) -> str:
-        """Names the shown points: the table, and whether they are subject means."""
-        return f"{self.table_key}|{self.per_subject}"
+    def key(self) -> LatentsKey:
+        """Names the shown points: the encoded table, and whether they are subject means."""
+        return latents_key(
+            self.source, self.folder, self.n, self.step, self.model, self.posteriors, per_subject=self.per_subject
+        )
 
 
 @dataclass(frozen=True)
@@ -122,7 +121,7 @@ def numbers_section(inputs: Inputs, table: LatentTable) -> None:
     if not lat.has_single_modality_codes(table):
         st.caption("This pipeline run stored joint codes only; the CT-vs-MR numbers need each scan's own code.")
         return
-    found = lat.numbers(inputs.table_key, table, inputs.posteriors)
+    found = lat.numbers(inputs.key.table(), table, inputs.posteriors)
     lat.numbers_panel(found)
     st.plotly_chart(canonical_figure(found.correlations, found.correlations_shuffled), key="lat-cca")
     st.caption(
@@ -136,7 +135,7 @@ def selection_section(inputs: Inputs, shown: Projected, event) -> None:
     chosen = lat.selected_rows(event, inputs.key)
     source, folder, meta = inputs.source, inputs.folder, shown.meta
     if len(chosen) == 1:
-        neighbours = nearest_rows(shown.latents, chosen[0], k=8)
+        neighbours = nearest_neighbours(shown.latents, 8, rows=[chosen[0]])[0]
         lat.point_detail(source, folder, inputs.model, inputs.step, meta, chosen[0], neighbours)
     elif chosen:
         lat.selection_grid(source, folder, meta, chosen, MAX_THUMBNAILS)
@@ -151,7 +150,7 @@ def download_button(inputs: Inputs, shown: Projected) -> None:
     drawn = shown.drawn
     st.download_button(
         "Download latents and projection (CSV)",
-        lambda: lat.csv_bytes(f"{inputs.key}|{drawn}", drawn, shown.meta, shown.latents, shown.coords),
+        lambda: lat.csv_bytes(inputs.key, drawn, shown.meta, shown.latents, shown.coords),
         file_name=f"latents_{inputs.model}_{drawn.lower()}.csv",
         mime="text/csv",
         key="lat-download",

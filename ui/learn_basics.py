@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from fusion_core.teaching import fuse_detectors, fuse_evidence, simulate_detectors
-from fusion_core.viz import teaching as tviz
+from fusion_core.viz import concepts as tviz
 from ui.learn_common import Demo, open_demo
 
 TWO_VIEWS = Demo(

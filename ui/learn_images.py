@@ -7,7 +7,7 @@ import streamlit as st
 from fusion_core.errors import FusionError
 from fusion_core.teaching.misregistration import misregistration_view, read_curve
 from fusion_core.teaching.normalisation import Normalisation, site_pair, site_transfer
-from fusion_core.viz import teaching as tviz
+from fusion_core.viz import concepts as tviz
 from ui.learn_common import Demo, open_demo
 from ui.session import demo_case, demo_subject_ids
 

@@ -7,7 +7,7 @@ import streamlit as st
 
 from fusion_core.inference.registry import ASSETS_DIR
 from fusion_core.teaching.architectures import AVAILABLE_INPUTS, measured_aucs, trade_off_rows
-from fusion_core.viz import teaching as tviz
+from fusion_core.viz import concepts as tviz
 from ui.learn_common import Demo, open_demo
 from ui.session import demo_subject_ids
 from ui.uncertainty import weight_curve

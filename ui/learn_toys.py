@@ -7,7 +7,7 @@ import streamlit as st
 from fusion_core.teaching import GaussianExpert, product_of_gaussians
 from fusion_core.teaching.posterior import posterior_by_subset
 from fusion_core.teaching.xor import train_toy_fusion
-from fusion_core.viz import teaching as tviz
+from fusion_core.viz import concepts as tviz
 from ui.learn_common import Demo, open_demo
 from ui.models import get_model
 from ui.session import demo_case, demo_subject_ids

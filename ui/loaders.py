@@ -58,11 +58,12 @@ def _cohort_case(resolved_root: str, subject_id: str) -> Case:
 
 
 @st.cache_resource(show_spinner="Reading the uploaded file…", max_entries=4, scope="session")
-def uploaded_volume(filename: str, file_id: str, modality: str | None, _data: bytes) -> tuple[Volume, list[str]]:
+def uploaded_volume(filename: str, upload_key: str, modality: str | None, _data: bytes) -> tuple[Volume, list[str]]:
     """Load one uploaded file (or zip of a DICOM series) into a Volume plus notes on what was done.
 
-    Cached per session, on the upload's id (unique per upload; the bytes are not hashed on every rerun):
-    an upload is never shared with another user, and its memory goes when the session ends.
+    Cached per session, on ``upload_key``: the upload's ``file_id``, unique per upload, so it determines
+    ``_data`` (the bytes are not hashed on every rerun). An upload is never shared with another user, and its
+    memory goes when the session ends.
     """
     with tempfile.TemporaryDirectory(prefix="fusion-upload-") as workdir:
         return load_upload(filename, _data, Path(workdir), modality=modality)

@@ -11,6 +11,7 @@ import streamlit as st
 from fusion_core.case import Case
 from fusion_core.inference import LoadedModel, list_models, load_model, read_card, select_device
 from fusion_core.inference.registry import ASSETS_DIR, ModelCard
+from fusion_core.report.caveats import model_caveats
 
 TASK_LABELS = {
     "classifier": "lesion classifier",
@@ -58,18 +59,7 @@ def model_picker(
 
 def caveats(card: ModelCard, case: Case) -> list[str]:
     """What a user must know before reading this model's output on this case (empty when nothing)."""
-    notes = []
-    spec = case.meta.get("cohort_spec")
-    if spec and spec in card.trained_on:
-        notes.append(
-            f"{card.name} was trained on subjects of the '{spec}' cohort: its output on them is not a fair test."
-        )
-    if not spec:
-        notes.append(
-            f"{card.name} was trained on the synthetic phantom cohort; on other data its output is a "
-            "demonstration, not a measurement."
-        )
-    return notes
+    return model_caveats(card, case)
 
 
 def show_caveats(card: ModelCard, case: Case) -> None:

@@ -17,17 +17,22 @@ from fusion_core.evaluation import scores_dirs
 from fusion_core.evaluation.classical import CLASSICAL_DIR
 from fusion_core.evaluation.comparison import (
     BoundInputs,
+    BoundPosition,
+    InputSetAUC,
+    LesionTypeBound,
     StrategyEvaluation,
     bound_by_lesion_type,
+    bound_positions,
     evaluate_strategies,
     missing_modality_aucs,
     unimodal_bound,
 )
 from fusion_core.evaluation.errors import EvaluationError
 from fusion_core.evaluation.recalibration import CalibrationResult, calibrate_strategies
-from fusion_core.evaluation.strategies import StrategyScores, load_strategy_scores
+from fusion_core.evaluation.roc import AUCResult, RocBand, roc_band
+from fusion_core.evaluation.strategies import StrategyScores, load_strategy_scores, strategy_label
+from fusion_core.evaluation.table import METRIC_LABELS, METRICS
 from fusion_core.paths import assets_dir
-from fusion_core.viz.performance import roc_band
 from ui import recovery
 
 Fingerprint = tuple[tuple[str, int, int], ...]
@@ -74,7 +79,7 @@ def evaluations(fingerprint: Fingerprint, threshold: float | None) -> list[Strat
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def bands(fingerprint: Fingerprint) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def bands(fingerprint: Fingerprint) -> dict[str, RocBand]:
     """Pointwise 95 % bootstrap band of every strategy's ROC curve."""
     scores = strategy_scores(fingerprint)
     return {s: roc_band(*scores.scores(s), n_boot=N_BOOT_BANDS) for s in scores.strategies}
@@ -92,11 +97,74 @@ def bound(fingerprint: Fingerprint) -> BoundInputs | None:
 @st.cache_data(show_spinner=False, max_entries=4)
 def lesion_bound_table(fingerprint: Fingerprint) -> pd.DataFrame:
     """The bound per lesion type beside each fusion strategy's AUC on the same subjects."""
-    return bound_by_lesion_type(strategy_scores(fingerprint))
+    return lesion_bound_frame(bound_by_lesion_type(strategy_scores(fingerprint)))
+
+
+def lesion_bound_frame(bounds: list[LesionTypeBound]) -> pd.DataFrame:
+    """One row per lesion type ("all lesions" last): :data:`BOUND_COLUMNS`, then each fusion strategy's AUC
+    under its display name."""
+    rows = {}
+    for b in bounds:
+        row = dict(zip(BOUND_COLUMNS, (b.positives, b.bound.ct_auc, b.bound.mr_auc, b.bound.bound), strict=True))
+        rows[b.lesion_type or "all lesions"] = row | {strategy_label(s): auc for s, auc in b.fusion_aucs.items()}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("Lesion type")
+
+
+def clinicians_table(evaluations: list[StrategyEvaluation], *, formatted: bool = True) -> pd.DataFrame:
+    """The clinicians' table, one row per strategy (the form of the fusion review's Table 4).
+
+    Args:
+        evaluations: from ``evaluate_strategies``.
+        formatted: True: "mean ± sd" strings over bootstrap resamples (for display); False: numeric
+            columns ``<metric> mean`` and ``<metric> sd`` (for CSV download).
+
+    Returns:
+        Index: strategy display names. Columns: threshold, "Youden", then each metric.
+    """
+    rows = {}
+    for e in evaluations:
+        row: dict[str, object] = {"Threshold": e.table.threshold, "Youden": e.table.youden}
+        for key in METRICS:
+            m = e.table.metrics[key]
+            if formatted:
+                row[METRIC_LABELS[key]] = f"{m.mean:.2f} ± {m.sd:.2f}" if np.isfinite(m.mean) else "undefined"
+            else:
+                row[f"{METRIC_LABELS[key]} mean"], row[f"{METRIC_LABELS[key]} sd"] = m.mean, m.sd
+        rows[e.label] = row
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("Strategy")
+
+
+def bound_sentence(label: str, auc: AUCResult, bound: float, position: BoundPosition) -> str:
+    """One Markdown sentence a user can check: how close a strategy comes to the independence bound.
+
+    Args:
+        label: the strategy's display name.
+        auc: its AUC with the 95 % interval.
+        bound: the bound's AUC.
+        position: where its interval lies against the bound (``comparison.bound_position``).
+    """
+    head = f"**{label}**: AUC {auc.auc:.2f} (95 % CI {auc.low:.2f}–{auc.high:.2f})"
+    gap = auc.auc - bound
+    if position is BoundPosition.INPUT:
+        return f"{head}, one of the two inputs of the bound; it sees one modality only."
+    if position is BoundPosition.ABOVE:
+        return (
+            f"{head}, {gap:+.2f} above the bound, the whole interval above it: the two modalities' evidence is "
+            "not independent Gaussian (each lesion type shows on its own modality), and this strategy uses that."
+        )
+    if position is BoundPosition.BELOW:
+        return f"{head}, {-gap:.2f} below the bound, the whole interval below it: it leaves evidence unused."
+    return f"{head}, {gap:+.2f} from the bound, which lies inside its interval: on these subjects it cannot be told apart from the bound."
+
+
+def bound_sentences(evaluations: list[StrategyEvaluation], bound: float) -> dict[str, str]:
+    """strategy -> :func:`bound_sentence`."""
+    positions = bound_positions(evaluations, bound)
+    return {e.strategy: bound_sentence(e.label, e.roc.auc, bound, positions[e.strategy]) for e in evaluations}
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def missing_modality(fingerprint: Fingerprint) -> pd.DataFrame:
+def missing_modality(fingerprint: Fingerprint) -> list[InputSetAUC]:
     """AUC with CIs of every strategy with both inputs, CT only and MR only."""
     return missing_modality_aucs(strategy_scores(fingerprint), n_boot=N_BOOT)
 
@@ -170,17 +238,11 @@ def labels_of(evaluated: list[StrategyEvaluation]) -> dict[str, str]:
 SHIFT_DEFAULT_STRATEGIES = ("clf-ct", "clf-mr", "clf-early", "clf-poe", "clf-uncertainty-late")
 SHIFT_SUBJECTS = (10, 20, 40, 100)
 SUBJECT_S, CLASSIFY_S = 1.2, 1.4  # s to build + align a subject, to classify it once (measured, 2 shared cores)
-SHIFT_COLUMNS = {
-    "auc": "AUC",
-    "mean_p_lesion": "Mean probability, lesion",
-    "mean_p_no_lesion": "Mean probability, no lesion",
-}
-SHIFT_SETTINGS = {"unshifted": "no shift", "shifted": "shifted"}
 
 
 @st.cache_resource(max_entries=1)
-def shift_store() -> dict[tuple, pd.DataFrame]:
-    """Scored shift settings of this server process: (setting, strategies, subjects) -> shift_aucs frame.
+def shift_store() -> dict[tuple, list]:
+    """Scored shift settings of this server process: (setting, strategies, subjects) -> ``shift_aucs`` result.
 
     A plain dict rather than ``st.cache_data`` so that a setting scores once with a live progress
     bar and every session sees the result (the key holds everything that changes it).
@@ -192,9 +254,7 @@ def shift_key(setting, strategies: tuple[str, ...], indices: tuple[int, ...]) ->
     return (setting, strategies, indices)
 
 
-def score_shift_with_progress(
-    setting, strategies: tuple[str, ...], indices: tuple[int, ...], unshifted
-) -> pd.DataFrame:
+def score_shift_with_progress(setting, strategies: tuple[str, ...], indices: tuple[int, ...], unshifted) -> list:
     """Re-generate and re-score the subjects under ``setting`` with a progress bar; stored in :func:`shift_store`.
 
     ``unshifted`` (the shipped scores) serves the strategies that read none of the shifted modality.
@@ -226,10 +286,8 @@ def domain_shift_section(fingerprint: Fingerprint) -> None:
         balanced_indices,
         blind_to_shift,
         shift_aucs,
-        shift_comparison,
     )
-    from fusion_core.evaluation.strategies import strategy_label
-    from fusion_core.viz.performance import shift_figure
+    from fusion_core.viz.auc_bars import shift_figure
 
     scores = strategy_scores(fingerprint)
     c1, c2, c3, c4 = st.columns(4)
@@ -272,13 +330,30 @@ def domain_shift_section(fingerprint: Fingerprint) -> None:
     subject_ids = [get_cohort_spec("demo").subject_ids()[i] for i in indices]
     baseline = shift_aucs(scores.select(chosen).for_subjects(subject_ids))
     st.plotly_chart(shift_figure(baseline, result, setting_label=describe_shift(setting)), key="perf-shift-chart")
-    both = shift_comparison(baseline, result)
-    both.columns = [f"{SHIFT_COLUMNS[measure]} · {SHIFT_SETTINGS[setting]}" for measure, setting in both.columns]
-    st.dataframe(both.style.format(precision=2))
+    st.dataframe(shift_table(baseline, result).style.format(precision=2))
     st.caption(
         "A shift can keep the ranking (AUC) and still move every probability: then a threshold chosen on "
         f"the training sites no longer fits. {len(indices)} subjects: intervals are wide."
     )
+
+
+def shift_table(baseline: list, shifted: list) -> pd.DataFrame:
+    """AUC and mean probability per class of each strategy (display names), without and under the shift."""
+
+    def columns(a, when: str) -> dict[str, float]:
+        return {
+            f"AUC · {when}": a.auc.auc,
+            f"Mean probability, lesion · {when}": a.mean_p_lesion,
+            f"Mean probability, no lesion · {when}": a.mean_p_no_lesion,
+        }
+
+    after = {a.strategy: a for a in shifted}
+    rows = {
+        strategy_label(a.strategy): columns(a, "no shift") | columns(after[a.strategy], "shifted")
+        for a in baseline
+        if a.strategy in after
+    }
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("label")
 
 
 def shift_seconds(n_subjects: int, n_strategies: int) -> int:

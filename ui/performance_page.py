@@ -1,18 +1,20 @@
 """The sections of the Fusion Performance page: strategies and operating point, ROC and bound, tables, calibration.
 
 Each reads its widgets, takes cached evaluations from :mod:`ui.performance` and draws figures from
-:mod:`fusion_core.viz.performance`; the page calls them in order.
+:mod:`fusion_core.viz` (ROC, AUC bars, reliability); the page calls them in order.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from fusion_core.evaluation.comparison import StrategyEvaluation, bound_sentences, clinicians_table
+from fusion_core.evaluation.comparison import StrategyEvaluation
 from fusion_core.evaluation.recalibration import calibration_frame
 from fusion_core.evaluation.strategies import MISSING_INPUT_HANDLING, strategy_label
-from fusion_core.viz.performance import missing_modality_figure, reliability_pair_figure, roc_figure
-from fusion_core.viz.teaching import weight_curve_figure
+from fusion_core.viz.auc_bars import missing_modality_figure
+from fusion_core.viz.concepts import weight_curve_figure
+from fusion_core.viz.reliability import reliability_pair_figure
+from fusion_core.viz.roc import roc_figure
 from ui import performance as perf
 from ui.session import demo_subject_ids
 from ui.uncertainty import weight_curve
@@ -70,7 +72,7 @@ def roc_section(fingerprint, evaluated: list[StrategyEvaluation]):
     if bound is None:
         st.warning("The independence bound needs the scores of both CT alone and MR alone; one is missing.")
         return None
-    sentences = bound_sentences(evaluated, bound.bound)
+    sentences = perf.bound_sentences(evaluated, bound.bound)
     st.markdown(
         f"**Independence bound: AUC {bound.bound:.2f}**, from CT alone ({bound.ct_auc:.2f}) and MR alone "
         f"({bound.mr_auc:.2f}).\n" + "\n".join(f"- {sentences[e.strategy]}" for e in evaluated)
@@ -82,7 +84,7 @@ def roc_section(fingerprint, evaluated: list[StrategyEvaluation]):
 
 def clinicians_section(evaluated: list[StrategyEvaluation]) -> None:
     """Sensitivity, specificity and the rest at the operating point, with a CSV download."""
-    table = clinicians_table(evaluated)
+    table = perf.clinicians_table(evaluated)
     st.dataframe(
         table,
         column_config={"Threshold": st.column_config.NumberColumn(format="%.3f")},
@@ -91,7 +93,7 @@ def clinicians_section(evaluated: list[StrategyEvaluation]) -> None:
     st.caption("Mean ± sd over 1000 stratified bootstrap resamples at the operating point; AUC does not depend on it.")
     st.download_button(
         "Download the table (CSV)",
-        clinicians_table(evaluated, formatted=False).to_csv(),
+        perf.clinicians_table(evaluated, formatted=False).to_csv(),
         file_name="fusion_performance_table.csv",
         mime="text/csv",
         key="perf-download",
@@ -111,9 +113,9 @@ def lesion_bound_section(fingerprint, chosen: list[str]) -> None:
 
 def missing_section(fingerprint, names: dict[str, str], chosen: list[str]) -> None:
     """AUC with one modality left out at test time, and how each strategy handles the gap."""
-    missing = perf.missing_modality(fingerprint)
-    st.plotly_chart(missing_modality_figure(missing[missing["label"].isin(chosen)]), key="perf-missing")
     chosen_names = {names[c] for c in chosen}
+    shown = [m for m in perf.missing_modality(fingerprint) if m.strategy in chosen_names]
+    st.plotly_chart(missing_modality_figure(shown), key="perf-missing")
     notes = [f"- **{strategy_label(s)}**: {h}" for s, h in MISSING_INPUT_HANDLING.items() if s in chosen_names]
     st.markdown("At test time, with one modality left out:\n" + "\n".join(notes))
 

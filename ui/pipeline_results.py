@@ -193,8 +193,8 @@ def pipeline_evaluations(fingerprint: tuple[str, int]):
 
 def performance_section() -> None:
     """The Fusion Performance page's "From a pipeline run" expander: ROC and table of a processed cohort."""
-    from fusion_core.evaluation.comparison import clinicians_table
-    from fusion_core.viz.performance import roc_figure
+    from fusion_core.viz.roc import roc_figure
+    from ui.performance import clinicians_table
 
     with st.expander(
         "From a pipeline run: the same curves on your own cohort", expanded=bool(st.session_state.get("perf-pipeline"))
@@ -212,7 +212,7 @@ def performance_section() -> None:
             return
         st.plotly_chart(roc_figure(evaluated), key="perf-pipeline-roc")
         st.dataframe(clinicians_table(evaluated), key="perf-pipeline-table")
-        positives, negatives = evaluated[0].auc.n_pos, evaluated[0].auc.n_neg
+        positives, negatives = evaluated[0].roc.auc.n_pos, evaluated[0].roc.auc.n_neg
         st.caption(
             f"{positives} subjects with a lesion and {negatives} without (labels from cohort.csv); AUC intervals: "
             "200 bootstrap resamples."

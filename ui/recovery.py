@@ -7,10 +7,10 @@ any long job that was running. These are references to objects the session alrea
 copies. A new session that opens with the same token takes them back, and says which job the reload
 interrupted.
 
-Privacy: an entry is bound to the browser that made it (the digest of its XSRF cookie), so a URL
-pasted into another browser restores nothing of someone else's scans. Entries expire after an hour
-unused; the store keeps at most 32 tabs and ``FUSION_RESTORE_MB`` (default 2048) MB of arrays, the
-least recently used going first.
+Privacy: an entry is bound to the browser that made it (the digest of its XSRF cookie, read in
+:mod:`ui.streamlit_internals`), so a URL pasted into another browser restores nothing of someone else's
+scans. Entries expire after an hour unused; the store keeps at most 32 tabs and ``FUSION_RESTORE_MB``
+(default 2048) MB of arrays, the least recently used going first.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 import streamlit as st
+
+from ui.streamlit_internals import browser_key, is_script_stop
 
 QUERY_KEY = "tab"
 TTL_SECONDS = 3600.0
@@ -134,23 +136,6 @@ def store() -> RecoveryStore:
     return RecoveryStore(max_bytes=int(megabytes * 2**20))
 
 
-def browser_id() -> str:
-    """A digest of this browser's XSRF token (the same across reloads and tabs; '' when XSRF is off).
-
-    The cookie is ``2|mask|masked-token|time``: the mask changes whenever the server re-issues it, the
-    token does not, so the token is unmasked before hashing.
-    """
-    cookie = st.context.cookies.get("_streamlit_xsrf", "")
-    cookie = cookie if isinstance(cookie, str) else ""  # no browser behind the session (AppTest)
-    parts = cookie.split("|")
-    try:
-        mask, masked = bytes.fromhex(parts[1]), bytes.fromhex(parts[2])
-        token = bytes(b ^ mask[i % len(mask)] for i, b in enumerate(masked))
-    except (IndexError, ValueError, ZeroDivisionError):
-        token = cookie.encode()
-    return hashlib.sha256(token).hexdigest() if token else ""
-
-
 def tab_token() -> str:
     """This tab's token, put into the URL on every run (page switches drop query parameters)."""
     token = st.query_params.get(QUERY_KEY)
@@ -178,7 +163,7 @@ def restore() -> None:
     if st.session_state.get(_RESTORED_KEY):
         return
     st.session_state[_RESTORED_KEY] = True
-    entry = store().take(token, browser_id())
+    entry = store().take(token, browser_key())
     if entry is None:
         return
     for key, value in entry.values.items():
@@ -201,7 +186,7 @@ def remember() -> None:
         return
     keys = REMEMBERED_KEYS + KEPT_WIDGETS
     values = {k: st.session_state[k] for k in keys if k in st.session_state}
-    store().save(token, browser_id(), values, dict(st.session_state.get(_JOBS_KEY, {})))
+    store().save(token, browser_key(), values, dict(st.session_state.get(_JOBS_KEY, {})))
 
 
 class running_job:
@@ -218,11 +203,5 @@ class running_job:
     def __exit__(self, kind, error, traceback) -> None:
         # A reload stops the script at its next Streamlit call: the job stays marked, and the
         # end-of-run save (app.py) remembers it as interrupted.
-        if kind is None or not _is_script_stop(kind):
+        if kind is None or not is_script_stop(kind):
             st.session_state.get(_JOBS_KEY, {}).pop(self.id, None)
-
-
-def _is_script_stop(kind: type[BaseException]) -> bool:
-    from streamlit.runtime.scriptrunner_utils.exceptions import StopException
-
-    return issubclass(kind, StopException)

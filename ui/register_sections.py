@@ -6,6 +6,7 @@ Each section is one function; what a later section needs from an earlier one tra
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 
@@ -28,6 +29,7 @@ from fusion_core.registration import (
     misalignment_effect,
     tre_before_after,
 )
+from fusion_core.report import report_html
 from fusion_core.viz import fusion as fviz
 from fusion_core.viz import registration as rviz
 from fusion_core.viz.display import to_display_unit
@@ -366,4 +368,13 @@ def download_section(case: Case, pair: Registered) -> None:
         tfm_bytes,
         file_name=f"{case.subject_id}_{fixed.lower()}_to_{moving.lower()}.tfm",
         key="rf-dl-tfm",
+    )
+    st.download_button(
+        "Case report (HTML: the scans, this registration, normalisation)",
+        functools.partial(
+            report_html, case, registration=pair.result if fixed == "CT" else None, source="Register & Fuse page"
+        ),
+        file_name=f"{case.subject_id}_report.html",
+        on_click="ignore",
+        key="rf-dl-report",
     )

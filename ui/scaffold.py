@@ -14,10 +14,10 @@ from collections.abc import Iterator
 
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
-from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
 from fusion_core.errors import FusionError
 from ui.catalog import PAGES, PAGES_DIR
+from ui.streamlit_internals import ScriptControlException
 
 logger = logging.getLogger("fusion_explorer")
 

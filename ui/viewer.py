@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from fusion_core.preprocess.window import WINDOW_PRESETS
 from fusion_core.viz import views
 from fusion_core.viz.display import DISPLAY_PERCENTILES, display_window
 from fusion_core.volume import Volume
@@ -12,13 +13,21 @@ from fusion_core.volume import Volume
 _AUTO = "Auto (percentiles)"
 
 
+def ct_window_label(name: str) -> str:
+    """A CT window preset as a menu shows it: "bone" -> "Bone (600/2800)" (level/width in HU)."""
+    if name not in WINDOW_PRESETS:
+        return name
+    preset = WINDOW_PRESETS[name]
+    return f"{name.capitalize()} ({preset.level:g}/{preset.width:g})"
+
+
 def window_picker(volume: Volume, *, key: str) -> tuple[float, float]:
     """Window/level control: CT presets in HU, or a percentile auto-window (MR and anything else)."""
-    options = [*views.CT_WINDOWS, _AUTO] if volume.modality == "CT" else [_AUTO]
-    choice = st.selectbox(f"{volume.modality} window", options, key=f"{key}-window")
+    options = [*WINDOW_PRESETS, _AUTO] if volume.modality == "CT" else [_AUTO]
+    choice = st.selectbox(f"{volume.modality} window", options, key=f"{key}-window", format_func=ct_window_label)
     if choice == _AUTO:
         return _auto_window(volume, key)
-    return views.CT_WINDOWS[choice]
+    return tuple(WINDOW_PRESETS[choice])
 
 
 def _auto_window(volume: Volume, key: str) -> tuple[float, float]:

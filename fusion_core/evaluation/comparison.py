@@ -1,29 +1,28 @@
-"""Fusion strategies side by side: ROC with bootstrap CIs, the clinicians' table at an operating point,
-the independence bound (overall and per lesion type) with a sentence per strategy, and AUCs with a
-modality missing. Everything at subject level, from a :class:`~fusion_core.evaluation.strategies.StrategyScores`.
+"""Fusion strategies side by side: ROC with bootstrap CIs, the clinicians' metrics at an operating point,
+the independence bound (overall and per lesion type) and where each strategy lies against it, and AUCs
+with a modality missing. Everything at subject level, from a :class:`~fusion_core.evaluation.strategies.StrategyScores`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from enum import StrEnum
+from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from fusion_core.evaluation.bound import independence_bound
 from fusion_core.evaluation.errors import EvaluationError
-from fusion_core.evaluation.roc import AUCResult, auc_score, auc_with_ci, roc_curve_points
+from fusion_core.evaluation.roc import AUCResult, RocCurve, auc_score, auc_with_ci, roc_with_ci
 from fusion_core.evaluation.strategies import (
     BOTH,
-    CT_MODEL,
-    INPUT_LABELS,
     MISSING_INPUT_HANDLING,
-    MR_MODEL,
     StrategyScores,
     strategy_label,
 )
-from fusion_core.evaluation.table import METRIC_LABELS, METRICS, ClassificationTable, classification_table
+from fusion_core.evaluation.table import ClassificationTable, classification_table
+from fusion_core.inference.registry import read_card, single_modality
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,8 +32,7 @@ class StrategyEvaluation:
     Attributes:
         strategy: model name ("clf-early"); label: its display name ("Early fusion").
         inputs: the input set scored ("CT+MR", or "CT" / "MR" for a unimodal model).
-        fpr, tpr: (m,) ROC points from (0, 0) to (1, 1).
-        auc: AUC with its stratified bootstrap interval.
+        roc: the ROC curve and the AUC with its stratified bootstrap interval.
         table: the clinicians' table at ``table.threshold``.
         operating_point: (false positive rate, true positive rate) at that threshold.
     """
@@ -42,9 +40,7 @@ class StrategyEvaluation:
     strategy: str
     label: str
     inputs: str
-    fpr: np.ndarray
-    tpr: np.ndarray
-    auc: AUCResult
+    roc: RocCurve
     table: ClassificationTable
     operating_point: tuple[float, float]
 
@@ -68,11 +64,10 @@ def evaluate_strategy(
     """
     inputs = scores.complete_inputs(strategy)
     labels, values = scores.scores(strategy, inputs)
-    fpr, tpr, _ = roc_curve_points(labels, values)
     table = classification_table(labels, values, threshold=threshold, n_boot=n_boot, seed=seed)
-    auc = auc_with_ci(labels, values, n_boot=n_boot, seed=seed)
+    roc = roc_with_ci(labels, values, n_boot=n_boot, seed=seed)
     point = operating_point(labels, values, table.threshold)
-    return StrategyEvaluation(strategy, strategy_label(strategy), inputs, fpr, tpr, auc, table, point)
+    return StrategyEvaluation(strategy, strategy_label(strategy), inputs, roc, table, point)
 
 
 def evaluate_strategies(
@@ -91,30 +86,6 @@ def evaluate_strategies(
     return [evaluate_strategy(scores, s, threshold=pick.get(s), n_boot=n_boot, seed=seed) for s in scores.strategies]
 
 
-def clinicians_table(evaluations: list[StrategyEvaluation], *, formatted: bool = True) -> pd.DataFrame:
-    """The clinicians' table, one row per strategy (the form of the fusion review's Table 4).
-
-    Args:
-        evaluations: from :func:`evaluate_strategies`.
-        formatted: True: "mean ± sd" strings over bootstrap resamples (for display); False: numeric
-            columns ``<metric> mean`` and ``<metric> sd`` (for CSV download).
-
-    Returns:
-        Index: strategy display names. Columns: threshold, "Youden", then each metric.
-    """
-    rows = {}
-    for e in evaluations:
-        row: dict[str, object] = {"Threshold": e.table.threshold, "Youden": e.table.youden}
-        for key in METRICS:
-            m = e.table.metrics[key]
-            if formatted:
-                row[METRIC_LABELS[key]] = f"{m.mean:.2f} ± {m.sd:.2f}" if np.isfinite(m.mean) else "undefined"
-            else:
-                row[f"{METRIC_LABELS[key]} mean"], row[f"{METRIC_LABELS[key]} sd"] = m.mean, m.sd
-        rows[e.label] = row
-    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("Strategy")
-
-
 # ------------------------------------------------------------------------------ the independence bound
 @dataclasses.dataclass(frozen=True)
 class BoundInputs:
@@ -130,16 +101,40 @@ class BoundInputs:
     bound: float
 
 
+def unimodal_models(scores: StrategyScores) -> dict[str, str]:
+    """ "CT"/"MR" -> the strategy in ``scores`` that reads that modality alone.
+
+    The role comes from the model card beside each scores file (``inference.registry.single_modality``);
+    a strategy without a card (scores built in memory) counts as unimodal when its complete input is
+    one modality.
+    """
+    roles = {}
+    for strategy in scores.strategies:
+        source = Path(scores.sources.get(strategy) or ".")
+        card = source.parent / "model_card.json"
+        if source.name and card.is_file():
+            role = single_modality(read_card(card.parent))
+        else:
+            role = scores.complete_inputs(strategy) if scores.complete_inputs(strategy) != BOTH else None
+        if role is not None:
+            roles.setdefault(role, strategy)
+    return roles
+
+
 def unimodal_bound(scores: StrategyScores, *, lesion_type: str | None = None) -> BoundInputs:
-    """Bound from clf-ct (CT) and clf-mr (MR); with ``lesion_type``, its positives against all negatives.
+    """Bound from the CT-alone and the MR-alone classifiers (:func:`unimodal_models`); with ``lesion_type``,
+    its positives against all negatives.
 
     Raises:
         EvaluationError: either unimodal classifier is missing, or the lesion type has no positive.
     """
-    aucs = []
-    for model in (CT_MODEL, MR_MODEL):
-        if model not in scores.strategies:
-            raise EvaluationError(f"the independence bound needs {model}'s scores; have {scores.strategies}")
+    models, aucs = unimodal_models(scores), []
+    for modality in ("CT", "MR"):
+        if modality not in models:
+            raise EvaluationError(
+                f"the independence bound needs the scores of a {modality}-alone classifier; have {scores.strategies}"
+            )
+        model = models[modality]
         aucs.append(auc_of(scores, model, scores.complete_inputs(model), lesion_type=lesion_type))
     return BoundInputs(aucs[0], aucs[1], independence_bound(aucs[0], aucs[1]))
 
@@ -152,86 +147,100 @@ def auc_of(scores: StrategyScores, strategy: str, inputs: str, *, lesion_type: s
     return auc_score(rows["label"].to_numpy(int), rows["score"].to_numpy(float))
 
 
-def bound_sentence(label: str, auc: AUCResult, bound: float, *, unimodal: bool = False) -> str:
-    """One sentence a user can check: how close a strategy comes to the independence bound.
+class BoundPosition(StrEnum):
+    """Where a strategy's AUC interval lies against the independence bound."""
+
+    ABOVE = "above"  # the whole interval above the bound
+    INSIDE = "inside"  # the bound lies inside the interval
+    BELOW = "below"  # the whole interval below the bound
+    INPUT = "input"  # a unimodal classifier: one of the bound's two inputs
+
+
+def bound_position(auc: AUCResult, bound: float, *, unimodal: bool = False) -> BoundPosition:
+    """How a strategy's AUC with its interval compares with the bound's AUC.
 
     Args:
-        label: the strategy's display name.
-        auc: its AUC with the 95 % interval.
+        auc: the strategy's AUC with the 95 % interval.
         bound: the bound's AUC.
         unimodal: the strategy is one of the bound's two inputs.
     """
-    head = f"**{label}**: AUC {auc.auc:.2f} (95 % CI {auc.low:.2f}–{auc.high:.2f})"
-    gap = auc.auc - bound
     if unimodal:
-        return f"{head}, one of the two inputs of the bound; it sees one modality only."
+        return BoundPosition.INPUT
     if auc.low > bound:
-        return (
-            f"{head}, {gap:+.2f} above the bound, the whole interval above it: the two modalities' evidence is "
-            "not independent Gaussian (each lesion type shows on its own modality), and this strategy uses that."
-        )
+        return BoundPosition.ABOVE
     if auc.high < bound:
-        return f"{head}, {-gap:.2f} below the bound, the whole interval below it: it leaves evidence unused."
-    return f"{head}, {gap:+.2f} from the bound, which lies inside its interval: on these subjects it cannot be told apart from the bound."
+        return BoundPosition.BELOW
+    return BoundPosition.INSIDE
 
 
-def bound_sentences(evaluations: list[StrategyEvaluation], bound: float) -> dict[str, str]:
-    """strategy -> :func:`bound_sentence`."""
-    return {
-        e.strategy: bound_sentence(e.label, e.auc, bound, unimodal=e.strategy in (CT_MODEL, MR_MODEL))
-        for e in evaluations
-    }
+def bound_positions(evaluations: list[StrategyEvaluation], bound: float) -> dict[str, BoundPosition]:
+    """strategy -> :func:`bound_position` (a strategy that reads one modality is one of the bound's inputs)."""
+    return {e.strategy: bound_position(e.roc.auc, bound, unimodal=e.inputs != BOTH) for e in evaluations}
 
 
-def bound_by_lesion_type(scores: StrategyScores, strategies: list[str] | None = None) -> pd.DataFrame:
-    """The bound per lesion type (that type's positives against all negatives) beside each strategy's AUC.
+@dataclasses.dataclass(frozen=True)
+class LesionTypeBound:
+    """The independence bound on one lesion type's positives against all negatives, beside the fusion AUCs.
+
+    Attributes:
+        lesion_type: e.g. "calcified"; None for all lesions together.
+        positives: subjects with that lesion.
+        bound: the unimodal AUCs and the bound on those subjects.
+        fusion_aucs: fusion strategy (model name) -> its AUC on the same subjects.
+    """
+
+    lesion_type: str | None
+    positives: int
+    bound: BoundInputs
+    fusion_aucs: dict[str, float]
+
+
+def bound_by_lesion_type(scores: StrategyScores, strategies: list[str] | None = None) -> list[LesionTypeBound]:
+    """The bound per lesion type (that type's positives against all negatives) beside each fusion strategy's AUC.
 
     Returns:
-        One row per lesion type: "Positives", "CT alone AUC", "MR alone AUC", "Independence bound",
-        then each fusion strategy's AUC on the same subjects; a last row "all lesions".
+        One entry per lesion type (sorted), then one for all lesions (``lesion_type`` None).
     """
-    ref = scores.rows(CT_MODEL)
+    unimodal = unimodal_models(scores)
+    ref = scores.rows(unimodal["CT"]) if "CT" in unimodal else scores.rows(scores.strategies[0])
     types = sorted(t for t in ref.loc[ref["label"] == 1, "lesion_type"].unique())
-    fusion = [s for s in (strategies or scores.strategies) if s not in (CT_MODEL, MR_MODEL)]
-    rows = {}
+    fusion = [s for s in (strategies or scores.strategies) if s not in unimodal.values()]
+    out = []
     for lesion in [*types, None]:
-        b = unimodal_bound(scores, lesion_type=lesion)
         n_pos = int((ref["label"] == 1).sum() if lesion is None else (ref["lesion_type"] == lesion).sum())
-        row = {"Positives": n_pos, "CT alone AUC": b.ct_auc, "MR alone AUC": b.mr_auc, "Independence bound": b.bound}
-        row |= {strategy_label(s): auc_of(scores, s, BOTH, lesion_type=lesion) for s in fusion}
-        rows[lesion or "all lesions"] = row
-    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("Lesion type")
+        aucs = {s: auc_of(scores, s, BOTH, lesion_type=lesion) for s in fusion}
+        out.append(LesionTypeBound(lesion, n_pos, unimodal_bound(scores, lesion_type=lesion), aucs))
+    return out
 
 
 # ------------------------------------------------------------------------------ missing modality
-def missing_modality_aucs(scores: StrategyScores, *, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
+@dataclasses.dataclass(frozen=True)
+class InputSetAUC:
+    """One strategy's AUC on one input set (a modality possibly missing at test time).
+
+    Attributes:
+        strategy: model name; inputs: :data:`BOTH`, :data:`CT_ONLY` or :data:`MR_ONLY`.
+        auc: AUC with its 95 % interval (``auc.n_pos + auc.n_neg`` subjects).
+        handling: what the model does with the missing input ("" with its complete input).
+    """
+
+    strategy: str
+    inputs: str
+    auc: AUCResult
+    handling: str
+
+
+def missing_modality_aucs(scores: StrategyScores, *, n_boot: int = 1000, seed: int = 0) -> list[InputSetAUC]:
     """AUC with a 95 % CI of every strategy with both inputs, with MR missing and with CT missing.
 
     Returns:
-        One row per (strategy, input set the strategy could run on): columns strategy, label,
-        inputs, inputs_label, auc, low, high, n, handling (what the model does with the missing input).
+        One entry per (strategy, input set the strategy could run on), strategies in display order.
     """
-    rows = []
+    out = []
     for strategy in scores.strategies:
+        complete = scores.complete_inputs(strategy)
         for inputs in scores.input_sets(strategy):
-            labels, values = scores.scores(strategy, inputs)
-            a = auc_with_ci(labels, values, n_boot=n_boot, seed=seed)
-            handling = (
-                ""
-                if inputs == BOTH or inputs == scores.complete_inputs(strategy)
-                else MISSING_INPUT_HANDLING.get(strategy, "")
-            )
-            rows.append(
-                {
-                    "strategy": strategy,
-                    "label": strategy_label(strategy),
-                    "inputs": inputs,
-                    "inputs_label": INPUT_LABELS[inputs],
-                    "auc": a.auc,
-                    "low": a.low,
-                    "high": a.high,
-                    "n": len(labels),
-                    "handling": handling,
-                }
-            )
-    return pd.DataFrame(rows)
+            auc = auc_with_ci(*scores.scores(strategy, inputs), n_boot=n_boot, seed=seed)
+            handling = "" if inputs in (BOTH, complete) else MISSING_INPUT_HANDLING.get(strategy, "")
+            out.append(InputSetAUC(strategy, inputs, auc, handling))
+    return out

@@ -5,7 +5,7 @@ The Cross-modal Generation page and its benchmark call these; every number they 
 
 Conventions:
 
-* A direction is ``(source, target)``: ("MR", "CT") or ("CT", "MR").
+* A direction is a :class:`Direction` ``(source, target)``: ("MR", "CT") or ("CT", "MR").
 * Generated MR comes back on the networks' 0..1000 scale (``unit_to_mr``); a real MR is compared on
   that same scale (:func:`mr_on_generated_scale`: its within-head 0.5/99.5 percentiles -> 0/1000), so a
   difference of 100 is a tenth of the MR's bright range whatever its scanner gain.
@@ -15,8 +15,8 @@ Conventions:
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -27,11 +27,22 @@ from fusion_core.data.cohorts import get_cohort_spec
 from fusion_core.errors import FusionError
 from fusion_core.evaluation.baselines import TissueClassMapper, fit_tissue_mapper
 from fusion_core.evaluation.generation import GenerationMetrics, generation_metrics
-from fusion_core.preprocess.masks import head_mask, mr_head_mask
+from fusion_core.explain.uncertainty import has_spatial_latent, posterior_variance
+from fusion_core.inference.loading import as_loaded
+from fusion_core.preprocess.masks import case_head_mask, mr_head_mask
 from fusion_core.preprocess.network import mr_to_unit, unit_to_mr
 from fusion_core.volume import Volume
 
-DIRECTIONS: dict[str, tuple[str, str]] = {"MR → CT": ("MR", "CT"), "CT → MR": ("CT", "MR")}
+
+class Direction(NamedTuple):
+    """What a generation reads (``source``) and what it makes (``target``): "CT" or "MR" each."""
+
+    source: str
+    target: str
+
+
+DIRECTIONS = (Direction("MR", "CT"), Direction("CT", "MR"))
+"""The two generation directions, MR -> CT first (the clinically common one: MR-only radiotherapy)."""
 BASELINE = "tissue-class baseline"
 BASELINE_SPEC = "classifier-train"  # the demo distribution drawn from other people than the demo cohort
 ERROR_UNITS = {"CT": "HU", "MR": "MR units (0–1000 scale)"}
@@ -85,13 +96,6 @@ def real_target(case: Case, target: str) -> Volume | None:
     if target == "CT":
         return case.ct
     return mr_on_generated_scale(case.mr) if case.mr is not None else None
-
-
-def case_head_mask(case: Case) -> np.ndarray:
-    """(z, y, x) bool head mask on the case's CT grid: the case's own mask when known, else from its scans."""
-    if "head" in case.masks:
-        return case.masks["head"].array > 0.5
-    return head_mask(case.ct if case.ct is not None else case.mr)
 
 
 def case_brain_mask(case: Case) -> np.ndarray | None:
@@ -250,17 +254,13 @@ def whatif_volumes(case: Case, given: tuple[str, ...]) -> dict[str, Volume]:
     return {name: volume for source in given for name, volume in source_volumes(case, source).items()}
 
 
-ACTIVE_VARIANCE = 0.9
-"""A latent channel whose mean posterior variance stays above this is unused (it sits at the prior, 1)."""
-
-
 @dataclasses.dataclass(frozen=True)
 class PosteriorMaps:
     """Posterior variance maps of a spatial-latent VAE for several sets of inputs.
 
     Attributes:
         maps: label -> (z, y, x) mean variance over ``channels`` per latent location, on the input grid.
-        channels: the active latent channels averaged (those the model uses; see :data:`ACTIVE_VARIANCE`).
+        channels: the active latent channels averaged (``explain.uncertainty.active_channels``).
         n_channels: how many latent channels the model has.
     """
 
@@ -269,44 +269,24 @@ class PosteriorMaps:
     n_channels: int
 
 
-def latent_variance(model, volumes: Mapping[str, Volume]) -> np.ndarray | None:
-    """(n_slices, channels, s, s) posterior variance of a spatial-latent VAE; None when its latent is a vector."""
-    # lazy: fusion_core.inference imports torch; this module's import stays torch-free
-    from fusion_core.inference import encode
-
-    _, variance = encode(model, volumes, variance=True)
-    channels = int(getattr(model.config, "latent_channels", 0) or 0)
-    side = math.isqrt(variance.shape[1] // channels) if channels else 0
-    if not side or channels * side * side != variance.shape[1]:
-        return None
-    return variance.reshape(len(variance), channels, side, side)
-
-
 def posterior_variance_maps(model, inputs: Mapping[str, Mapping[str, Volume]]) -> PosteriorMaps | None:
-    """The PoE posterior variance per latent location for each set of ``inputs`` (label -> volumes).
+    """:func:`~fusion_core.explain.uncertainty.posterior_variance` for each set of ``inputs`` (label -> volumes).
 
-    Each latent location summarises a patch of the slice. Channels the model never uses stay at the
-    prior's variance (1) everywhere and would wash the map out, so the maps average the active
-    channels, chosen once on the LAST set of inputs (give every scan last) so the maps compare.
+    The active channels are chosen once, on the LAST set of inputs (give every scan last), so the
+    maps compare; with every scan given, each map equals the Attention page's map of those scans.
 
     Returns:
-        None when the latent is not spatial.
+        None when the model is not a VAE with a spatial latent.
     """
-    # lazy: torch (here and through fusion_core.inference) stays out of this module's import
-    import torch
-
-    from fusion_core.inference import crop_fraction, from_network
-
-    grids = {label: latent_variance(model, volumes) for label, volumes in inputs.items()}
-    if any(grid is None for grid in grids.values()):
+    model = as_loaded(model)
+    if not has_spatial_latent(model):
         return None
-    last = list(grids.values())[-1]
-    active = tuple(int(c) for c in np.flatnonzero(last.mean(axis=(0, 2, 3)) < ACTIVE_VARIANCE))
-    channels = active or tuple(range(last.shape[1]))
-    maps = {}
-    for label, grid in grids.items():
-        like = next(iter(inputs[label].values()))
-        mean = torch.from_numpy(grid[:, list(channels)].mean(axis=1, keepdims=True))
-        array = from_network(mean, like, crop=crop_fraction(model)).astype(np.float32)
-        maps[label] = like.with_array(array, modality="VARIANCE", name=f"posterior variance · {label}")
-    return PosteriorMaps(maps, channels, last.shape[1])
+    labels = list(inputs)
+    last = posterior_variance(model, inputs[labels[-1]])
+    maps = {label: posterior_variance(model, inputs[label], channels=last.channels) for label in labels[:-1]}
+    maps[labels[-1]] = last
+    named = {
+        label: maps[label].volume.with_array(maps[label].volume.array, name=f"posterior variance · {label}")
+        for label in labels
+    }
+    return PosteriorMaps(named, last.channels, last.n_channels)

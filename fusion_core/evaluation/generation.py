@@ -1,10 +1,14 @@
 """Metrics of a generated volume against the real one: the whole head, and per tissue.
 
 One function serves the generation benchmark, the Cross-modal Generation page and the batch
-pipeline, so a number on the page is the number in the benchmark. CT follows SynthRAD2023
-conventions (:mod:`fusion_core.evaluation.image_metrics`); MR, which has no physical unit, is
-compared on the real MR's scale inside the head (divided by its 99th percentile there), so MAE is
-a fraction of bright tissue and PSNR/SSIM use a data range of 1.
+pipeline, so a number on the page is the number in the benchmark. CT follows SynthRAD2023's
+definition (:mod:`fusion_core.evaluation.image_metrics`): MAE in HU inside the head; PSNR of both
+volumes clipped to [-1024, 3000] HU with data range 4024 HU; one 3-D SSIM of the volumes clipped,
+set to -1024 outside the head and shifted to start at 0, its map averaged over the head 3 voxels in
+from the borders. MR has no physical unit: it keeps its own scale (divided by the real MR's 99th
+percentile inside the head, then clipped to [0, 1.5], :data:`MR_WINDOW`), so MAE is a fraction of
+bright tissue, and PSNR and SSIM are computed the same way as for CT on that scale with a data
+range of 1 (the 99th percentile); outside the head is 0 before SSIM.
 """
 
 from __future__ import annotations
@@ -12,10 +16,9 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from skimage.metrics import structural_similarity
 
 from fusion_core.constants import BONE_HU
-from fusion_core.evaluation.image_metrics import bone_dice, mae_hu, psnr, ssim
+from fusion_core.evaluation.image_metrics import IntensityWindow, bone_dice, mae_hu, psnr, ssim
 
 TISSUES: tuple[str, ...] = ("bone", "soft tissue", "brain")
 """Tissue classes of the per-tissue MAE: bone (real CT > 300 HU), brain (a brain mask, when known,
@@ -30,7 +33,7 @@ class GenerationMetrics:
         target: "CT" (HU) or "MR" (fraction of the real MR's 99th percentile in the head).
         mae: mean absolute error inside the head (HU for CT).
         psnr_db: PSNR (data range 4024 HU for CT, 1 for MR).
-        ssim: mean SSIM inside the head.
+        ssim: SynthRAD2023's SSIM: one 3-D SSIM map, averaged inside the head.
         bone_dice: Dice of HU > 300 (CT only; NaN for MR).
         tissue_mae: tissue -> MAE in that tissue (NaN where the tissue is absent or unknown).
     """
@@ -65,6 +68,10 @@ def _masked_mae(pred: np.ndarray, true: np.ndarray, mask: np.ndarray) -> float:
     return float(np.abs(pred - true)[mask].mean()) if mask.any() else float("nan")
 
 
+MR_WINDOW = IntensityWindow(0.0, 1.5, data_range=1.0)
+"""An MR's values in units of the real MR's 99th percentile inside the head: clipped to [0, 1.5], peak 1."""
+
+
 def mr_scale(real_mr: np.ndarray, head: np.ndarray) -> float:
     """The real MR's 99th percentile inside the head: the unit MR errors are expressed in."""
     values = np.asarray(real_mr, np.float64)[np.asarray(head, bool)]
@@ -72,17 +79,20 @@ def mr_scale(real_mr: np.ndarray, head: np.ndarray) -> float:
     return scale if scale > 0 else 1.0
 
 
-def _mr_metrics(
-    pred: np.ndarray, true: np.ndarray, head: np.ndarray
-) -> tuple[float, float, float, np.ndarray, np.ndarray]:
-    scale = mr_scale(true, head)
-    p = np.clip(np.asarray(pred, np.float64) / scale, 0.0, 1.5)
-    t = np.clip(np.asarray(true, np.float64) / scale, 0.0, 1.5)
-    mse = float(((p - t) ** 2)[head].mean())
-    peak = 10 * np.log10(1.0 / mse) if mse > 0 else float("inf")
-    pb, tb = np.where(head, p, 0.0), np.where(head, t, 0.0)
-    maps = [structural_similarity(a, b, data_range=1.0, full=True)[1] for a, b in zip(pb, tb, strict=True)]
-    return float(np.abs(p - t)[head].mean()), float(peak), float(np.stack(maps)[head].mean()), p, t
+def _ct_summary(generated: np.ndarray, real: np.ndarray, head: np.ndarray) -> tuple[tuple, np.ndarray, np.ndarray]:
+    """((MAE, PSNR, SSIM, bone Dice), generated, real as float) of a CT in SynthRAD2023's definition."""
+    summary = (mae_hu(generated, real, head), psnr(generated, real, head), ssim(generated, real, head))
+    return (*summary, bone_dice(generated, real, head)), generated.astype(np.float64), real.astype(np.float64)
+
+
+def _mr_summary(generated: np.ndarray, real: np.ndarray, head: np.ndarray) -> tuple[tuple, np.ndarray, np.ndarray]:
+    """((MAE, PSNR, SSIM, NaN), generated, real on the MR scale) of an MR: CT's metrics on :data:`MR_WINDOW`."""
+    scale = mr_scale(real, head)
+    p, t = np.asarray(generated, np.float64) / scale, np.asarray(real, np.float64) / scale
+    p_clip, t_clip = (np.clip(a, MR_WINDOW.low, MR_WINDOW.high) for a in (p, t))
+    mae = _masked_mae(p_clip, t_clip, head)
+    summary = (mae, psnr(p, t, head, window=MR_WINDOW), ssim(p, t, head, window=MR_WINDOW), float("nan"))
+    return summary, p_clip, t_clip
 
 
 def generation_metrics(
@@ -114,18 +124,15 @@ def generation_metrics(
         raise ValueError("the head mask is empty: nothing to compare")
     goal = str(target).upper()
     if goal == "CT":
-        p, t = np.clip(generated, -1024, 3000).astype(np.float64), np.clip(real, -1024, 3000).astype(np.float64)
+        summary, p, t = _ct_summary(generated, real, head)
         tissues = tissue_masks(real, head, brain)
-        summary = (mae_hu(generated, real, head), psnr(generated, real, head), ssim(generated, real, head))
-        dice = bone_dice(generated, real, head)
     elif goal.startswith("MR"):
         goal = "MR"
-        mae, peak, structure, p, t = _mr_metrics(generated, real, head)
-        summary, dice = (mae, peak, structure), float("nan")
+        summary, p, t = _mr_summary(generated, real, head)
         tissues = tissue_masks(real_ct, head, brain) if real_ct is not None else None
     else:
         raise ValueError(f"target must be 'CT' or 'MR', got {target!r}")
     tissue_mae = (
         {k: _masked_mae(p, t, m) for k, m in tissues.items()} if tissues else dict.fromkeys(TISSUES, float("nan"))
     )
-    return GenerationMetrics(goal, *summary, dice, tissue_mae)
+    return GenerationMetrics(goal, *summary, tissue_mae)

@@ -7,6 +7,7 @@ dimension, so a few high-variance dimensions do not decide every neighbour.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -57,16 +58,29 @@ def standardise(latents: np.ndarray) -> np.ndarray:
     return (x - x.mean(0)) / np.where(std > 0, std, 1.0)
 
 
-def nearest_neighbours(latents: np.ndarray, k: int) -> np.ndarray:
-    """(n, k) indices of each row's k nearest other rows (standardised Euclidean)."""
+def nearest_neighbours(latents: np.ndarray, k: int, *, rows: Sequence[int] | None = None) -> np.ndarray:
+    """Indices of the k nearest other rows of each queried row (standardised Euclidean, nearest first).
+
+    The one neighbour search of the package: modality mixing asks it for every row, the Latent Space
+    page for the one point a user picked.
+
+    Args:
+        latents: (n, d).
+        k: neighbours per row (at most n - 1).
+        rows: the rows to query; None = every row.
+
+    Returns:
+        (len(rows), k) indices into ``latents``; a row is never its own neighbour.
+    """
     # lazy: scikit-learn takes ~1.5 s to import
     from sklearn.neighbors import NearestNeighbors
 
     k = min(k, len(latents) - 1)
-    index = NearestNeighbors(n_neighbors=k + 1).fit(x := standardise(latents))
-    found = index.kneighbors(x, return_distance=False)
+    x = standardise(latents)
+    query = np.arange(len(x)) if rows is None else np.asarray(rows, dtype=int)
+    found = NearestNeighbors(n_neighbors=k + 1).fit(x).kneighbors(x[query], return_distance=False)
     # Drop each point itself (the first column unless duplicates tie with it).
-    return np.array([[j for j in row if j != i][:k] for i, row in enumerate(found)])
+    return np.array([[j for j in row if j != i][:k] for i, row in zip(query, found, strict=True)])
 
 
 def modality_mixing(latents: np.ndarray, groups: np.ndarray, *, k: int = 10) -> Mixing:

@@ -176,6 +176,77 @@ def auc_with_ci(
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class RocCurve:
+    """One classifier's ROC curve with its AUC and the AUC's bootstrap interval.
+
+    Attributes:
+        fpr, tpr: (m,) ROC points from (0, 0) to (1, 1).
+        thresholds: (m,) lowest score called positive at each point (the first is inf).
+        auc: AUC with its stratified bootstrap interval (and the class counts).
+    """
+
+    fpr: np.ndarray
+    tpr: np.ndarray
+    thresholds: np.ndarray
+    auc: AUCResult
+
+
+def roc_with_ci(
+    labels: np.ndarray, scores: np.ndarray, *, n_boot: int = 1000, alpha: float = 0.05, seed: int = 0
+) -> RocCurve:
+    """The ROC curve (:func:`roc_curve_points`) and AUC with its interval (:func:`auc_with_ci`).
+
+    The one ROC path of the package: the Fusion Performance page, the scores-file summaries and the
+    benchmarks all come here.
+
+    Raises:
+        EvaluationError: see :func:`check_binary`.
+    """
+    fpr, tpr, thresholds = roc_curve_points(labels, scores)
+    return RocCurve(fpr, tpr, thresholds, auc_with_ci(labels, scores, n_boot=n_boot, alpha=alpha, seed=seed))
+
+
+BAND_GRID = np.linspace(0.0, 1.0, 101)
+"""False positive rates at which :func:`roc_band` gives the band."""
+
+
+@dataclasses.dataclass(frozen=True)
+class RocBand:
+    """A pointwise bootstrap band of an ROC curve's true positive rate.
+
+    Attributes:
+        fpr: (101,) the false positive rates of :data:`BAND_GRID`.
+        low, high: (101,) band limits of the true positive rate at each of them.
+    """
+
+    fpr: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+
+
+def roc_band(
+    labels: np.ndarray, scores: np.ndarray, *, n_boot: int = 200, seed: int = 0, alpha: float = 0.05
+) -> RocBand:
+    """Pointwise (1 - alpha) bootstrap band of the TPR on :data:`BAND_GRID` (vertical averaging).
+
+    Each stratified resample's ROC curve (ties collapsed to one point, as in ``roc_curve_points``)
+    is interpolated at the grid's false positive rates; the band is their pointwise percentiles.
+
+    Raises:
+        EvaluationError: see :func:`check_binary`.
+    """
+    labels, scores = check_binary(labels, scores)
+    rows = stratified_indices(labels, n_boot, seed)
+    order = np.argsort(-scores[rows], axis=1, kind="stable")
+    s, y = np.take_along_axis(scores[rows], order, 1), np.take_along_axis(labels[rows], order, 1)
+    tpr, fpr = np.cumsum(y, 1) / y.sum(1, keepdims=True), np.cumsum(1 - y, 1) / (1 - y).sum(1, keepdims=True)
+    ends = np.c_[s[:, 1:] != s[:, :-1], np.ones(len(s), bool)]  # last point of each run of equal scores
+    curves = [np.interp(BAND_GRID, np.r_[0.0, f[e]], np.r_[0.0, t[e]]) for f, t, e in zip(fpr, tpr, ends, strict=True)]
+    low, high = np.quantile(np.array(curves), [alpha / 2, 1 - alpha / 2], axis=0)
+    return RocBand(BAND_GRID, low, high)
+
+
 def auc_difference_ci(
     labels: np.ndarray,
     scores_a: np.ndarray,

@@ -34,10 +34,10 @@ from fusion_core.data.cohorts import get_cohort_spec
 from fusion_core.data.phantom import make_subject
 from fusion_core.data.sites import ScannerSite, get_site
 from fusion_core.evaluation.errors import EvaluationError
-from fusion_core.evaluation.roc import auc_with_ci
+from fusion_core.evaluation.roc import AUCResult, auc_with_ci
 from fusion_core.evaluation.runner import subject_row
 from fusion_core.evaluation.scores_io import ScoresTable, score_column
-from fusion_core.evaluation.strategies import StrategyScores, strategy_label, strategy_scores
+from fusion_core.evaluation.strategies import StrategyScores, strategy_scores
 from fusion_core.preprocess import histogram_match_volume
 from fusion_core.preprocess.intensity import zscore
 from fusion_core.preprocess.masks import head_mask
@@ -188,7 +188,7 @@ def score_shift(
     Returns:
         Tidy scores of ``split``, one row per model and subject.
     """
-    # lazy: fusion_core.inference imports torch; this module's import stays torch-free
+    # lazy: imports torch; this module's import stays torch-free
     from fusion_core.inference import classify
 
     reused = _reusable(models, setting, unshifted)
@@ -224,7 +224,7 @@ def blind_to_shift(scores: StrategyScores, strategies, modality: str) -> list[st
 
 def complete_inputs(model) -> tuple[str, ...]:
     """The volumes a model reads with every input present, e.g. ("CT", "MR-T1", "MR-T2") or ("MR-T1", "MR-T2")."""
-    # lazy: fusion_core.inference imports torch; this module's import stays torch-free
+    # lazy: imports torch; this module's import stays torch-free
     from fusion_core.inference.inputs import mr_weightings
 
     strategy = model.config.strategy
@@ -246,51 +246,30 @@ def balanced_indices(spec, labels: dict[str, int], n: int, *, seed: int = 0) -> 
     return sorted(int(i) for i in picked)
 
 
-def shift_aucs(scores: StrategyScores, *, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
-    """AUC with a 95 % CI of every strategy in ``scores``, and its mean probability per class.
+@dataclasses.dataclass(frozen=True)
+class ShiftAUC:
+    """One strategy on one set of (possibly shifted) subjects: its AUC and its mean probability per class.
 
     A shift can leave the ranking (AUC) intact and still move every probability, so that a fixed
     threshold no longer fits: the mean probabilities show that.
 
-    Returns:
-        Columns strategy, label, auc, low, high, n, mean_p_lesion, mean_p_no_lesion.
+    Attributes:
+        strategy: model name.
+        auc: AUC with its 95 % interval (``auc.n_pos + auc.n_neg`` subjects).
+        mean_p_lesion, mean_p_no_lesion: mean probability of the subjects with and without a lesion.
     """
-    rows = []
+
+    strategy: str
+    auc: AUCResult
+    mean_p_lesion: float
+    mean_p_no_lesion: float
+
+
+def shift_aucs(scores: StrategyScores, *, n_boot: int = 1000, seed: int = 0) -> list[ShiftAUC]:
+    """:class:`ShiftAUC` of every strategy in ``scores``, in display order."""
+    out = []
     for s in scores.strategies:
         labels, values = scores.scores(s)
-        a = auc_with_ci(labels, values, n_boot=n_boot, seed=seed)
-        rows.append(
-            {
-                "strategy": s,
-                "label": strategy_label(s),
-                "auc": a.auc,
-                "low": a.low,
-                "high": a.high,
-                "n": len(labels),
-                "mean_p_lesion": float(values[labels == 1].mean()),
-                "mean_p_no_lesion": float(values[labels == 0].mean()),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-SHIFT_COMPARED = ("auc", "mean_p_lesion", "mean_p_no_lesion")
-
-
-def shift_comparison(unshifted: pd.DataFrame, shifted: pd.DataFrame) -> pd.DataFrame:
-    """Two :func:`shift_aucs` frames side by side, one row per strategy label present in both.
-
-    Args:
-        unshifted: ``shift_aucs`` of the subjects as acquired.
-        shifted: ``shift_aucs`` of the same subjects through the shifted scanner.
-
-    Returns:
-        Indexed by label; columns ``(measure, "unshifted" | "shifted")`` for each measure in
-        :data:`SHIFT_COMPARED`, the unshifted ones first.
-    """
-    parts = {
-        name: frame.set_index("label")[list(SHIFT_COMPARED)]
-        for name, frame in (("unshifted", unshifted), ("shifted", shifted))
-    }
-    both = pd.concat(parts, axis=1, join="inner")  # columns (setting, measure)
-    return both.swaplevel(axis=1)
+        auc = auc_with_ci(labels, values, n_boot=n_boot, seed=seed)
+        out.append(ShiftAUC(s, auc, float(values[labels == 1].mean()), float(values[labels == 0].mean())))
+    return out

@@ -27,7 +27,6 @@ from fusion_core.evaluation.scores_io import ScoresTable, read_scores, score_col
 BOTH, CT_ONLY, MR_ONLY = "CT+MR", "CT", "MR"
 INPUT_SETS = (BOTH, CT_ONLY, MR_ONLY)
 INPUT_LABELS = {BOTH: "CT and MR", CT_ONLY: "CT only (MR missing)", MR_ONLY: "MR only (CT missing)"}
-CT_MODEL, MR_MODEL = "clf-ct", "clf-mr"
 
 # Words a clinician uses, in the order the page lists them (unimodal first, then by fusion stage).
 STRATEGY_LABELS: dict[str, str] = {

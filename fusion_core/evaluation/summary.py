@@ -6,10 +6,8 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-import numpy as np
-
 from fusion_core.evaluation.errors import EvaluationError
-from fusion_core.evaluation.roc import AUCResult, auc_with_ci, roc_curve_points
+from fusion_core.evaluation.roc import RocCurve, roc_with_ci
 from fusion_core.evaluation.scores_io import ScoresTable, read_scores, subset_key
 
 
@@ -20,20 +18,12 @@ class RocSummary:
     Attributes:
         model: the model's name.
         subset: the input subset scored, e.g. "CT+MR-T1".
-        fpr, tpr: (m,) ROC points from (0, 0) to (1, 1).
-        thresholds: (m,) lowest score called positive at each point (the first is inf).
-        auc: AUC with its bootstrap interval.
-        n_pos, n_neg: class counts.
+        roc: its ROC curve and AUC with the bootstrap interval (``roc.auc.n_pos``/``n_neg``: class counts).
     """
 
     model: str
     subset: str
-    fpr: np.ndarray
-    tpr: np.ndarray
-    thresholds: np.ndarray
-    auc: AUCResult
-    n_pos: int
-    n_neg: int
+    roc: RocCurve
 
 
 def strategy_roc(
@@ -59,11 +49,10 @@ def strategy_roc(
     key = scores.full_subset if subset == "all" else subset_key(subset)
     labels, values = scores.scores(key, split=split)
     try:
-        fpr, tpr, thresholds = roc_curve_points(labels, values)
-        auc = auc_with_ci(labels, values, n_boot=n_boot, alpha=alpha, seed=seed)
+        roc = roc_with_ci(labels, values, n_boot=n_boot, alpha=alpha, seed=seed)
     except EvaluationError as exc:
         raise EvaluationError(f"{scores.source or scores.name}, subset {key}: {exc}") from exc
-    return RocSummary(scores.name, key, fpr, tpr, thresholds, auc, auc.n_pos, auc.n_neg)
+    return RocSummary(scores.name, key, roc)
 
 
 def roc_summaries(

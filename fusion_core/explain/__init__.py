@@ -18,8 +18,12 @@ from fusion_core.explain.rollout import (
 )
 from fusion_core.explain.uncertainty import (
     EvidenceUncertainty,
+    PosteriorVariance,
+    active_channels,
     evidence_uncertainty,
     fusion_weights,
+    has_spatial_latent,
+    posterior_variance,
     posterior_variance_map,
 )
 
@@ -29,6 +33,8 @@ __all__ = [
     "Agreement",
     "EvidenceUncertainty",
     "Method",
+    "PosteriorVariance",
+    "active_channels",
     "agreement",
     "agreement_table",
     "attention_layers",
@@ -40,9 +46,11 @@ __all__ = [
     "attribution_map",
     "evidence_uncertainty",
     "fusion_weights",
+    "has_spatial_latent",
     "in_lesion_fraction",
     "lesion_maps",
     "modality_importance",
     "pointing_game",
+    "posterior_variance",
     "posterior_variance_map",
 ]

@@ -13,7 +13,7 @@ import torch
 from fusion_core.explain.attribution import gradcam_maps, per_modality, private_network, slice_inputs
 from fusion_core.explain.maps import on_grid
 from fusion_core.inference import encode
-from fusion_core.inference.inputs import check_volumes, crop_fraction, reference_volume
+from fusion_core.inference.inputs import check_volumes, crop_fraction, from_network, reference_volume
 from fusion_core.inference.loading import as_loaded
 from fusion_core.inference.registry import ModelInputError
 from fusion_core.models.classifiers import precision_weights
@@ -107,25 +107,97 @@ def fusion_weights(
     return {name: float(w[i]) for i, name in enumerate(out.branches)}
 
 
-def posterior_variance_map(model, volumes: Mapping[str, Volume], slice_index: int) -> np.ndarray:
-    """The PoE VAE's posterior variance of one slice on the input grid (mean over latent channels).
+ACTIVE_VARIANCE = 0.9
+"""A latent channel whose mean posterior variance stays above this is unused (it sits at the prior, 1)."""
 
-    Needs a VAE with a spatial latent (``latent_channels`` > 0): each latent cell covers a patch of
-    the model's input window. High values: the given modalities pin that region's code down poorly.
 
-    Returns:
-        (y, x) float32 variance (prior = 1), 0 outside the model's window.
+@dataclasses.dataclass(frozen=True)
+class PosteriorVariance:
+    """The PoE VAE's posterior variance on the input grid, averaged over its active latent channels.
+
+    Attributes:
+        volume: (z, y, x) mean variance over ``channels`` per latent location (prior = 1), on the grid
+            of the inputs, 0 outside the model's window; modality "VARIANCE".
+        channels: the latent channels averaged (see :func:`active_channels`).
+        n_channels: how many latent channels the model has.
+    """
+
+    volume: Volume
+    channels: tuple[int, ...]
+    n_channels: int
+
+
+def has_spatial_latent(model) -> bool:
+    """Whether ``model`` is a VAE whose latent is a grid of codes (``latent_channels`` > 0), not one vector."""
+    return model.task == "vae" and bool(getattr(model.config, "latent_channels", 0))
+
+
+def latent_variance(model, volumes: Mapping[str, Volume]) -> np.ndarray:
+    """(n_slices, channels, s, s) posterior variance of a spatial-latent VAE on ``volumes`` (every slice).
 
     Raises:
         ModelInputError: not a VAE, or a VAE whose latent is one vector per slice.
     """
     model = as_loaded(model)
-    if model.task != "vae" or not getattr(model.config, "latent_channels", 0):
+    if not has_spatial_latent(model):
         raise ModelInputError(f"{model.name}: a posterior variance map needs a VAE with a spatial latent")
+    _, variance = encode(model, volumes, variance=True)  # the whole volume: a 2.5-D model needs the neighbours
+    size = model.config.encoder.feature_size
+    return variance.reshape(len(variance), model.config.latent_channels, size, size)
+
+
+def active_channels(variance: np.ndarray) -> tuple[int, ...]:
+    """The latent channels a VAE uses: mean posterior variance below :data:`ACTIVE_VARIANCE` (all if none is).
+
+    Args:
+        variance: (n_slices, channels, s, s) from :func:`latent_variance`.
+    """
+    active = tuple(int(c) for c in np.flatnonzero(variance.mean(axis=(0, 2, 3)) < ACTIVE_VARIANCE))
+    return active or tuple(range(variance.shape[1]))
+
+
+def posterior_variance(
+    model, volumes: Mapping[str, Volume], *, channels: tuple[int, ...] | None = None
+) -> PosteriorVariance:
+    """The PoE VAE's posterior variance of every slice on the input grid, averaged over active channels.
+
+    Each latent location covers a patch of the model's input window; high values: the given
+    modalities pin that region's code down poorly. The map averages the *active* channels only: a
+    VAE trained with a KL term collapses the channels it does not need onto the prior (variance 1
+    everywhere, whatever the input), and averaging those in would pull every location towards 1 and
+    wash out the contrast between well- and poorly-determined regions. The Attention page and the
+    Generation page's what-ifs both draw this map, so they agree for the same model and inputs.
+
+    Args:
+        model: a spatial-latent VAE (name or loaded).
+        volumes: the scans it is given (modality -> volume, on one grid).
+        channels: latent channels to average; None = the active ones on these inputs.
+
+    Raises:
+        ModelInputError: not a VAE with a spatial latent, or volumes that do not fit it.
+    """
+    model = as_loaded(model)
+    like = reference_volume(check_volumes(model, volumes))
+    grid = latent_variance(model, volumes)
+    channels = tuple(channels) if channels else active_channels(grid)
+    mean = torch.from_numpy(np.ascontiguousarray(grid[:, list(channels)].mean(axis=1, keepdims=True)))
+    array = from_network(mean, like, crop=crop_fraction(model)).astype(np.float32)
+    return PosteriorVariance(
+        like.with_array(array, modality="VARIANCE", name="posterior variance"), channels, grid.shape[1]
+    )
+
+
+def posterior_variance_map(model, volumes: Mapping[str, Volume], slice_index: int) -> np.ndarray:
+    """One slice of :func:`posterior_variance` (active channels of these inputs).
+
+    Returns:
+        (y, x) float32 variance (prior = 1), 0 outside the model's window.
+
+    Raises:
+        ModelInputError: not a VAE with a spatial latent, or ``slice_index`` outside the volume.
+    """
+    model = as_loaded(model)
     ref = reference_volume(check_volumes(model, volumes))
     if not 0 <= slice_index < ref.shape[0]:
         raise ModelInputError(f"slice_index {slice_index} is outside 0..{ref.shape[0] - 1}")
-    _, var = encode(model, volumes, variance=True)  # the whole volume: a 2.5-D model needs the neighbours
-    size = model.config.encoder.feature_size
-    cells = var[slice_index].reshape(model.config.latent_channels, size, size).mean(0)
-    return on_grid(cells, ref.shape[1:], crop_fraction(model))
+    return posterior_variance(model, volumes).volume.array[slice_index]

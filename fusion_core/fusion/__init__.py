@@ -1,6 +1,5 @@
 """fusion_core.fusion: pixel-level fusion of registered CT/MR slices and fusion quality metrics."""
 
-from fusion_core.fusion.compare import compare_methods
 from fusion_core.fusion.ct_mr import (
     COLOUR_CT_WINDOW,
     DEFAULT_FUSION_METHOD,
@@ -31,7 +30,6 @@ __all__ = [
     "checkerboard",
     "colour_fusion",
     "compare_ct_mr",
-    "compare_methods",
     "entropy",
     "fuse",
     "fuse_ct_mr",

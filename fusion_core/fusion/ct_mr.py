@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -62,11 +62,17 @@ def compare_ct_mr(
     ct_unit: np.ndarray,
     mr_unit: np.ndarray,
     options: Mapping[str, Mapping[str, Any]] | None = None,
+    *,
+    methods: Sequence[str | FusionMethod] = tuple(FusionMethod),
 ) -> dict[str, dict[str, float]]:
-    """Fusion metrics of every method on one slice pair, each scored against the displayed CT and the MR.
+    """Fusion metrics of several methods on one slice pair, each scored against the displayed CT and the MR.
+
+    The one method comparison of the package: each method gets the inputs :func:`fusion_inputs` gives it.
 
     Args:
+        ct_hu, ct_unit, mr_unit: as in :func:`fusion_inputs`.
         options: per-method options, e.g. ``{"blend": {"alpha": 0.3}}``.
+        methods: the methods to compare (default: every :class:`FusionMethod`).
 
     Returns:
         {method name: {metric name: value}} (see :func:`~fusion_core.fusion.metrics.fusion_metrics`).
@@ -76,5 +82,5 @@ def compare_ct_mr(
         str(m): fusion_metrics(
             ct_unit, mr_unit, fuse_ct_mr(ct_hu, ct_unit, mr_unit, method=m, options=options.get(str(m)))
         )
-        for m in FusionMethod
+        for m in methods
     }

@@ -16,12 +16,12 @@ from typing import Any
 
 from fusion_core.case import weighting_key
 from fusion_core.errors import FusionError
+from fusion_core.models.config import Task
 from fusion_core.paths import assets_dir
 from fusion_core.volume import is_mr, normalise_modality
 
 ASSETS_DIR = assets_dir() / "models"
-TASKS = ("classifier", "vae", "translator", "synthesis", "diffusion")
-GENERATIVE_TASKS = ("vae", "translator", "synthesis", "diffusion")
+GENERATIVE_TASKS = (Task.VAE, Task.TRANSLATOR, Task.SYNTHESIS, Task.DIFFUSION)
 
 
 class ModelInputError(FusionError):
@@ -128,6 +128,17 @@ def read_card(directory: str | Path) -> ModelCard:
     return ModelCard.from_dict(data, name=directory.name)
 
 
+def single_modality(card: ModelCard) -> str | None:
+    """ "CT" or "MR" when the card is a classifier whose strategy reads that modality alone, else None.
+
+    The role of a unimodal classifier (the inputs of the independence bound) comes from its card's
+    ``strategy`` ("ct" / "mr"), never from its folder's name.
+    """
+    if card.task != Task.CLASSIFIER or (card.strategy or "").upper() not in ("CT", "MR"):
+        return None
+    return card.strategy.upper()
+
+
 def list_models(
     assets_dir: str | Path = ASSETS_DIR, *, task: str | None = None, inputs: tuple[str, ...] | None = None
 ) -> list[str]:
@@ -142,7 +153,7 @@ def list_models(
     names = sorted(p.parent.name for p in root.glob("*/model_card.json")) if root.is_dir() else []
     if task is None and inputs is None:
         return names
-    wanted = GENERATIVE_TASKS if task == "generative" else (task,) if task else TASKS
+    wanted = GENERATIVE_TASKS if task == "generative" else (task,) if task else tuple(Task)
     given = {normalise_input(m) for m in inputs} if inputs is not None else None
     cards = {n: read_card(root / n) for n in names}
     return [n for n, c in cards.items() if c.task in wanted and (given is None or any(m in given for m in c.inputs))]

@@ -21,9 +21,12 @@
 * NIfTI: nibabel, RAS converted to LPS only in ``Volume.from_ras_affine``; ``.nii.gz`` is read
   to its end so gzip verifies the CRC. Saved NIfTI sets qform and sform; NIfTI-1 stores the
   affine in float32, so geometry round-trips to float32 precision (MHA/NRRD: exactly).
+* DICOM out: ``write_dicom_series`` / ``dicom_series_zip`` write a derived CT (or MR) series
+  (see dicom_writer.py).
 """
 
 from fusion_core.io.cohort import Cohort, load_cohort
+from fusion_core.io.dicom_writer import dicom_series_zip, write_dicom_series
 from fusion_core.io.errors import CohortError, VolumeLoadError, VolumeSaveError
 from fusion_core.io.open_path import open_path
 from fusion_core.io.readers import SUPPORTED, load_volume, load_volume_with_report
@@ -40,6 +43,7 @@ __all__ = [
     "VolumeSaveError",
     "check_inside_roots",
     "data_roots",
+    "dicom_series_zip",
     "extract_zip_safely",
     "load_cohort",
     "load_upload",
@@ -49,4 +53,5 @@ __all__ = [
     "save_volume",
     "transform_to_tfm_bytes",
     "volume_to_nifti_bytes",
+    "write_dicom_series",
 ]

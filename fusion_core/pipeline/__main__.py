@@ -27,6 +27,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (wins over --workers)")
     p.add_argument("--mc-samples", type=int, default=8, help="MC-dropout passes of each classifier")
     p.add_argument("--registration", default="{}", help="register_rigid options as JSON, e.g. '{\"sampling\": 0.05}'")
+    p.add_argument(
+        "--export", nargs="*", default=[], help="also write each generated volume as: dicom (a zipped series)"
+    )
     p.add_argument("--force", action="store_true", help="redo every subject, current or not")
     p.add_argument("--no-progress", action="store_true")
     return p.parse_args(argv)
@@ -35,7 +38,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     config = build_config(
-        args.steps, args.models, mc_samples=args.mc_samples, registration=json.loads(args.registration)
+        args.steps,
+        args.models,
+        mc_samples=args.mc_samples,
+        registration=json.loads(args.registration),
+        export=tuple(args.export),
     )
     run = run_pipeline(
         args.cohort,

@@ -25,6 +25,10 @@ class Step(StrEnum):
     ENCODE = "encode"
 
 
+class ExportFormat(StrEnum):
+    DICOM = "dicom"  # each generated volume also as a zipped DICOM series
+
+
 DEFAULT_STEPS = (Step.REGISTER, Step.NORMALISE, Step.SYNTHESISE, Step.CLASSIFY, Step.EVALUATE)
 
 
@@ -50,6 +54,7 @@ class PipelineConfig:
         mc_samples: MC-dropout passes of each classifier.
         tre_points: points inside the head at which TRE is measured (when the true transform is known).
         seed: seed of the TRE points and the classifiers' dropout draws.
+        export: extra formats of the generated volumes (see :class:`ExportFormat`; NIfTI is always written).
     """
 
     steps: tuple[Step, ...] = DEFAULT_STEPS
@@ -62,9 +67,13 @@ class PipelineConfig:
     mc_samples: int = 8
     tre_points: int = 200
     seed: int = 0
+    export: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "steps", parse_steps(self.steps))
+        object.__setattr__(
+            self, "export", tuple(str(parse_choice(ExportFormat, f, "export format")) for f in self.export)
+        )
         for name in ("mr_normalisation", "ct_normalisation"):
             parse_choice(NormalisationMethod, getattr(self, name), name)
 
@@ -74,6 +83,8 @@ class PipelineConfig:
     def as_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["steps"] = [str(s) for s in self.steps]
+        if not self.export:  # runs from before the option existed stay current
+            del data["export"]
         return json.loads(json.dumps(data, default=list))
 
     def digest(self) -> str:

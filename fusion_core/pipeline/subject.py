@@ -7,7 +7,7 @@ app read it like any cohort):
                               (an unpaired subject: its one scan on its own grid)
     registration.tfm          the estimated CT->MR transform (SimpleITK), when the register step ran
     normalisation.json        each scan's normaliser and the statistics it used
-    generated/<model>_<CT|MR>.nii.gz
+    generated/<model>_<CT|MR>.nii.gz   [generated/<model>_<CT|MR>_dicom.zip with --export dicom]
     latents/<model>.npy       (n_slices, d) joint posterior means, when the encode step ran
     scores.json               the subject's row of the cohort table
     manifest.json             written last: input digests, settings digest, outputs (complete = present and current)
@@ -33,12 +33,14 @@ import SimpleITK as sitk
 
 from fusion_core.case import Case, resample_onto
 from fusion_core.evaluation import generation_metrics
-from fusion_core.io import Cohort
+from fusion_core.io import Cohort, dicom_series_zip
+from fusion_core.io.dicom_writer import dicom_reference
 from fusion_core.models.config import Strategy
 from fusion_core.pipeline.config import PipelineConfig, Step
 from fusion_core.pipeline.files import atomic_path, save_volume_atomic, write_json, write_transform_atomic
 from fusion_core.pipeline.models import cached_model
-from fusion_core.preprocess import ct_head_mask, mr_head_mask, normalise
+from fusion_core.preprocess import normalise
+from fusion_core.preprocess.masks import case_head_mask
 from fusion_core.registration import (
     head_coverage,
     mutual_information,
@@ -165,7 +167,7 @@ def run_steps(job: SubjectJob) -> dict[str, Any]:
         aligned = _aligned_or_alone(case, config, plan, out, row)
         write_aligned(aligned, out)
     volumes = {"CT": aligned.ct, **aligned.mr_weightings} if aligned.ct is not None else dict(aligned.mr_weightings)
-    head = head_mask(aligned) & _in_view(case, aligned)  # metrics and normalisers: where both scans have data
+    head = case_head_mask(aligned) & _in_view(case, aligned)  # metrics and normalisers: where both scans have data
     if case.is_paired:
         row["head_coverage"] = round(_coverage(aligned, head), 4)
     if plan.has(Step.NORMALISE):
@@ -174,7 +176,7 @@ def run_steps(job: SubjectJob) -> dict[str, Any]:
     generated: dict[tuple[str, str], Volume] = {}
     if plan.has(Step.SYNTHESISE):
         with _timed(timings, "synthesise"):
-            generated = synthesise_step(volumes, config, out)
+            generated = synthesise_step(volumes, config, out, case)
     if plan.has(Step.CLASSIFY):
         with _timed(timings, "classify"):
             row.update(classify_step(volumes, config, plan))
@@ -228,7 +230,7 @@ def _in_view(case: Case, aligned: Case) -> np.ndarray | bool:
 
 def _coverage(aligned: Case, head_in_view: np.ndarray) -> float:
     """Fraction of the CT's head that the MR saw."""
-    return head_coverage(head_mask(aligned), head_in_view)
+    return head_coverage(case_head_mask(aligned), head_in_view)
 
 
 # ----------------------------------------------------------------------------------------- register
@@ -238,7 +240,7 @@ def register_step(case: Case, config: PipelineConfig, out: Path, row: dict[str, 
     result = register_rigid(case.ct, case.mr, **config.registration)
     write_transform_atomic(result.transform, out / "registration.tfm")
     aligned = case.aligned(transform=result.transform)
-    head = head_mask(aligned) & overlap_mask(case.ct, case.mr, result.transform)
+    head = case_head_mask(aligned) & overlap_mask(case.ct, case.mr, result.transform)
     row.update(
         registration_start=str(result.initialisation.used),
         registration_seconds=round(result.seconds, 3),
@@ -260,19 +262,9 @@ def _mutual_information(ct: Volume, mr: Volume, head: np.ndarray) -> float:
 
 
 def _tre_columns(estimated, true, aligned: Case, config: PipelineConfig) -> dict[str, float]:
-    points = sample_points_in_mask(head_mask(aligned), config.tre_points, reference=aligned.ct, seed=config.seed)
+    points = sample_points_in_mask(case_head_mask(aligned), config.tre_points, reference=aligned.ct, seed=config.seed)
     tre = tre_before_after(estimated, true, points)
     return {"tre_before_median_mm": tre.median_before, "tre_median_mm": tre.median_after, "tre_max_mm": tre.max_after}
-
-
-def head_mask(case: Case) -> np.ndarray:
-    """The case's head mask on its grid (the CT's; the MR's for an MR-only case): its own "head" mask
-    when it has one, else CT > -500 HU, or the MR head mask of an MR-only case."""
-    grid = _grid(case)
-    mask = case.masks.get("head")
-    if mask is not None and mask.shape == grid.shape:
-        return mask.array > 0.5
-    return ct_head_mask(grid.array) if case.ct is not None else mr_head_mask(grid.array)
 
 
 def _grid(case: Case) -> Volume:
@@ -305,8 +297,12 @@ def normalise_step(volumes: dict[str, Volume], head: np.ndarray, config: Pipelin
 
 
 # --------------------------------------------------------------------------------------- synthesise
-def synthesise_step(volumes: dict[str, Volume], config: PipelineConfig, out: Path) -> dict[tuple[str, str], Volume]:
-    """Each synthesis model's CT from the MR weightings and MR from the CT (the directions it supports)."""
+def synthesise_step(
+    volumes: dict[str, Volume], config: PipelineConfig, out: Path, case: Case | None = None
+) -> dict[tuple[str, str], Volume]:
+    """Each synthesis model's CT from the MR weightings and MR from the CT (the directions it supports);
+    with ``--export dicom`` also ``generated/<model>_<target>_dicom.zip`` (patient and study from the
+    source scan when it was DICOM)."""
     generated = {}
     for name in config.synthesis_models:
         model = cached_model(name)
@@ -314,12 +310,22 @@ def synthesise_step(volumes: dict[str, Volume], config: PipelineConfig, out: Pat
             volume = _impute_or_none(model, volumes, target)
             if volume is not None:
                 save_volume_atomic(volume, out / "generated" / f"{_safe(name)}_{target}.nii.gz")
+                if "dicom" in config.export:
+                    _write_dicom_zip(volume, model, case, out / "generated" / f"{_safe(name)}_{target}_dicom.zip")
                 generated[(name, target)] = volume
     return generated
 
 
+def _write_dicom_zip(volume: Volume, model, case: Case | None, path: Path) -> None:
+    source = "ct" if volume.modality != "CT" else "mr"
+    data = dicom_series_zip(volume, reference=dicom_reference(case, source), model=model)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+
+
 def _impute_or_none(model, volumes: dict[str, Volume], target: str) -> Volume | None:
     """``impute`` from the modalities other than ``target``; None when the model cannot make ``target``."""
+    # lazy: imports torch; this module's import stays torch-free
     from fusion_core.inference import ModelInputError, impute
 
     sources = {k: v for k, v in volumes.items() if (k == "CT") != (target == "CT")}
@@ -340,6 +346,7 @@ def classify_step(volumes: dict[str, Volume], config: PipelineConfig, plan: Step
     """Each classifier's lesion probability and its uncertainty; a classifier that cannot score the
     scans present (one modality to a classifier that would see the other as a blank image) is skipped,
     its reason added to ``plan.skipped``."""
+    # lazy: imports torch; this module's import stays torch-free
     from fusion_core.inference import classify
 
     row = {}
@@ -386,6 +393,7 @@ def evaluate_step(generated: dict[tuple[str, str], Volume], aligned: Case, head:
 # ------------------------------------------------------------------------------------------- encode
 def encode_step(volumes: dict[str, Volume], config: PipelineConfig, out: Path) -> None:
     """Per-slice joint posterior means of each encoder, (n_slices, d) float32, in latents/<model>.npy."""
+    # lazy: imports torch; this module's import stays torch-free
     from fusion_core.inference import encode
 
     for name in config.encoders:

@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from scipy import ndimage
 from skimage.filters import threshold_otsu
@@ -14,7 +16,10 @@ from skimage.filters import threshold_otsu
 from fusion_core.constants import HEAD_HU
 from fusion_core.volume import Volume
 
-__all__ = ["ct_head_mask", "fill_holes_per_slice", "head_mask", "mr_head_mask"]
+if TYPE_CHECKING:  # annotations only: a case is built on top of the masks, not the other way round
+    from fusion_core.case import Case
+
+__all__ = ["case_head_mask", "ct_head_mask", "fill_holes_per_slice", "head_mask", "mr_head_mask"]
 
 
 def ct_head_mask(array: np.ndarray, *, threshold_hu: float = HEAD_HU) -> np.ndarray:
@@ -94,3 +99,22 @@ def head_mask(volume: Volume) -> np.ndarray:
     if volume.modality == "CT":
         return ct_head_mask(volume.array)
     return mr_head_mask(volume.array)
+
+
+def case_head_mask(case: Case) -> np.ndarray:
+    """The head mask of a case on its reference grid (its CT, else its MR): the one rule for a whole case.
+
+    The case's own "head" mask (the phantom's truth, or one shipped with the scans) when it has one on
+    that grid; else :func:`head_mask` of the reference scan.
+
+    Args:
+        case: a :class:`~fusion_core.case.Case` (or a phantom subject: anything with ``ct``, ``mr``, ``masks``).
+
+    Returns:
+        (z, y, x) bool on the reference scan's grid.
+    """
+    reference = case.ct if case.ct is not None else case.mr
+    known = case.masks.get("head")
+    if known is not None and known.shape == reference.shape:
+        return known.array > 0.5
+    return head_mask(reference)

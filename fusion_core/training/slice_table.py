@@ -30,12 +30,11 @@ from tqdm.auto import tqdm
 from fusion_core.data.cohorts import CohortSpec, get_cohort_spec
 from fusion_core.data.splits import SPLITS, split_indices, split_subjects
 from fusion_core.paths import cache_dir
-from fusion_core.preprocess.masks import ct_head_mask, mr_head_mask
+from fusion_core.preprocess.masks import case_head_mask
 from fusion_core.preprocess.network import ct_to_unit, mr_to_unit
 from fusion_core.preprocess.slices import neighbour_indices, network_slices
 from fusion_core.training.cohort_folder import folder_digest, folder_spec, iter_folder_subjects
 
-TOP_K = 3
 TABLE_VERSION = 4  # bump when the table generation changes, so stale caches are not reused
 # Options added after TABLE_VERSION 2: left out of the cache key at their default (no-op) value.
 _KEY_DEFAULTS = {
@@ -196,9 +195,7 @@ def subject_arrays(subject: Any, config: SliceDataConfig) -> dict[str, np.ndarra
     mrs = _mr_weightings(subject, config)
     mr = mrs[0] if mrs else None
     ref = ct if ct is not None else mr
-    head = subject.masks["head"].array > 0.5 if "head" in subject.masks else None
-    if head is None or head.shape != ref.shape:
-        head = ct_head_mask(ct.array) if ct is not None else mr_head_mask(mr.array)
+    head = case_head_mask(subject)
     lesion = subject.masks.get("lesion")
     lesion = lesion if lesion is not None and lesion.shape == ref.shape else None
     brain = subject.masks.get("brain")

@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from fusion_core.errors import FusionError
+from fusion_core.evaluation.strategies import strategy_key
 
 MODALITY_COLOURS: dict[str, str] = {
     "CT": "#0072B2",  # blue
@@ -72,3 +73,11 @@ def _lookup(table: dict[str, str], key: str, what: str) -> str:
     if key not in table:
         raise FusionError(f"no colour for {what} {key!r}; known: {', '.join(table)}")
     return table[key]
+
+
+def colour_of(strategy: str) -> str:
+    """Theme colour of a classifier name ("clf-early"); grey for one the theme does not know."""
+    try:
+        return strategy_colour(strategy_key(strategy))
+    except ValueError:
+        return "#777777"

@@ -40,12 +40,6 @@ _CANONICAL: weakref.WeakKeyDictionary[Volume, Volume] = weakref.WeakKeyDictionar
 _CANONICAL_LOCK = threading.Lock()  # sessions run in threads of one server process
 _PLANE_AXIS = {Plane.SAGITTAL: 0, Plane.CORONAL: 1, Plane.AXIAL: 2}
 
-# CT display windows for menus: "Brain (40/80)" -> (level, width) in HU.
-CT_WINDOWS: dict[str, tuple[float, float]] = {
-    f"{name.capitalize()} ({preset.level:g}/{preset.width:g})": (preset.level, preset.width)
-    for name, preset in WINDOW_PRESETS.items()
-}
-
 
 def canonical(volume: Volume) -> Volume:
     """Reorient so index axes run to patient Left, Posterior, Superior (identity direction when axis-aligned).

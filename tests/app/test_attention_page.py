@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def app() -> AppTest:
     app = AppTest.from_file(str(ROOT / "pages" / "attention.py"), default_timeout=300)
     app.run()

@@ -19,7 +19,7 @@ PAGE = str(ROOT / "pages" / "generation.py")
 CALLS: list[str] = []
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def app():
     import ui.generation as gen
 
@@ -87,7 +87,7 @@ def test_a_model_that_cannot_read_the_case_is_left_out_with_its_reason(app):
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(gen, "generated", refuse)
-        app.radio(key="gen-direction").set_value("MR → CT").run()
+        app.radio(key="gen-direction").set_value(cm.Direction("MR", "CT")).run()
         app.multiselect(key="gen-models-CT").set_value(["vae-poe", "translator-cyclegan"]).run()
     assert not app.exception and any("translator-cyclegan is left out" in w.value for w in app.warning)
     assert "translator-cyclegan" not in _table(app).index and "vae-poe" in _table(app).index

@@ -15,7 +15,7 @@ def _selection(*ids: int) -> dict:
     return {"selection": {"points": [{"customdata": i} for i in ids], "point_indices": [], "box": [], "lasso": []}}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def app():
     at = AppTest.from_file(str(ROOT / "pages/latents.py"), default_timeout=300)
     at.session_state["lat-n"] = 3

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 180
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def learn() -> AppTest:
     app = AppTest.from_file(str(ROOT / "pages" / "learn.py"), default_timeout=TIMEOUT)
     app.run()

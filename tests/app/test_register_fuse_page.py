@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "register_fuse.py")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def registered() -> AppTest:
     app = AppTest.from_file(PAGE, default_timeout=120)
     app.run()

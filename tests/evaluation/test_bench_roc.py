@@ -31,14 +31,14 @@ def test_panel_from_synthetic_scores(bench, tmp_path):
     assert panel.bound_auc == pytest.approx(independence_bound(best["CT"], best["MR-T1"]))
     assert len(panel.figure.data) == 5 + 2  # one trace per curve, the bound, chance
     fused = next(s for s in panel.summaries if s.subset == "CT+MR-T1")
-    assert fused.auc.auc > max(best.values())  # complementary lesions: fusing helps
+    assert fused.roc.auc.auc > max(best.values())  # complementary lesions: fusing helps
 
 
 def test_baseline_gives_the_same_aucs(bench, tmp_path):
     dirs = bench.write_synthetic_models(tmp_path, n_subjects=60)
     new = bench.draw_panel(dirs, n_boot=50)
     old = bench.draw_panel(dirs, n_boot=50, summarise=bench._loop_summaries)
-    np.testing.assert_allclose([s.auc.auc for s in new.summaries], [s.auc.auc for s in old.summaries])
+    np.testing.assert_allclose([s.roc.auc.auc for s in new.summaries], [s.roc.auc.auc for s in old.summaries])
 
 
 def test_main_exits_2_without_scores_files(bench, tmp_path, capsys):

@@ -13,6 +13,7 @@ from fusion_core.data.phantom import make_subject
 from fusion_core.evaluation import cross_modal as cm
 from fusion_core.inference import as_loaded, impute
 from fusion_core.models import EncoderConfig, MultimodalVAE, VAEConfig
+from fusion_core.preprocess.masks import case_head_mask
 
 ENC = EncoderConfig(image_size=16, base_channels=4, n_down=2, max_channels=8)
 
@@ -49,7 +50,7 @@ def test_sources_real_targets_and_the_unpaired_case(case):
 
 
 def test_signed_error_is_nan_outside_the_head_and_scales_are_round(case):
-    head = cm.case_head_mask(case)
+    head = case_head_mask(case)
     error = cm.signed_error(case.ct.with_array(case.ct.array + 50), case.ct, head)
     assert np.isnan(error.array[~head]).all() and np.allclose(error.array[head], 50)
     assert cm.default_error_scale(error.array, "CT") == 100.0
@@ -79,12 +80,31 @@ def test_a_synthetic_ct_without_the_calcification_recovers_none_of_its_contrast(
 def test_cycle_residual_and_posterior_variance_maps(case, vae):
     synthetic = impute(vae, {"MR": case.mr}, "CT")
     back = impute(vae, {"CT": synthetic}, "MR")
-    result = cm.cycle_residual(synthetic, back, case.mr, cm.case_head_mask(case))
+    result = cm.cycle_residual(synthetic, back, case.mr, case_head_mask(case))
     assert result.residual.same_grid(case.ct) and result.mean_abs >= 0
     inputs = {label: cm.whatif_volumes(case, given) for label, given in cm.WHATIF_INPUTS.items()}
     posterior = cm.posterior_variance_maps(vae, inputs)
     assert list(posterior.maps) == list(cm.WHATIF_INPUTS) and posterior.n_channels == 2 and posterior.channels
     assert all(m.same_grid(case.ct) and (m.array > 0).all() for m in posterior.maps.values())
+
+
+def test_the_attention_and_generation_pages_draw_the_same_posterior_variance_map(case):
+    """Channel 0 is used (small variance), channel 1 collapsed onto the prior: both pages average channel 0 only."""
+    from fusion_core.explain import posterior_variance_map
+
+    torch.manual_seed(0)
+    collapsed = as_loaded(MultimodalVAE(VAEConfig(encoder=ENC, latent_dim=8, latent_channels=2)))
+    with torch.no_grad():
+        for head in collapsed.network.heads.values():
+            head.conv.weight[2:].zero_()  # outputs 2, 3: the log-variances of channels 0 and 1
+            head.conv.bias[2:] = torch.tensor([-4.0, 8.0])
+    inputs = {label: cm.whatif_volumes(case, given) for label, given in cm.WHATIF_INPUTS.items()}
+    generation = cm.posterior_variance_maps(collapsed, inputs)
+    index = case.ct.shape[0] // 2
+    attention = posterior_variance_map(collapsed, inputs["CT + MR"], index)
+    assert generation.channels == (0,)
+    np.testing.assert_allclose(attention, generation.maps["CT + MR"].array[index], rtol=1e-6)
+    assert 0 < attention.max() < 0.1  # the collapsed channel (variance 1) is not averaged in
 
 
 def test_baseline_ct_is_air_outside_the_head(case):

@@ -1,12 +1,13 @@
-"""AUC, its bootstrap intervals and paired differences, checked against scikit-learn."""
+"""AUC, its bootstrap intervals, paired differences and the ROC band, checked against scikit-learn."""
 
 import numpy as np
 import pytest
 from scipy.stats import norm
 from sklearn.metrics import roc_auc_score
 
-from fusion_core.evaluation import EvaluationError, auc_difference_ci, auc_score, auc_with_ci
+from fusion_core.evaluation import EvaluationError, auc_difference_ci, auc_score, auc_with_ci, roc_curve_points
 from fusion_core.evaluation.bootstrap import stratified_indices
+from fusion_core.evaluation.roc import BAND_GRID, roc_band
 
 
 @pytest.mark.parametrize("kind", ["continuous", "rounded", "integer", "all-tied"])
@@ -69,3 +70,18 @@ def test_auc_refuses_bad_inputs_with_evaluation_error():
         auc_score([0, 2], [0.1, 0.2])
     with pytest.raises(EvaluationError, match="NaN"):
         auc_score([0, 1], [0.1, np.nan])
+
+
+def test_roc_band_equals_vertical_averaging_of_sklearn_curves_with_ties():
+    rng = np.random.default_rng(1)
+    labels = np.repeat([0, 1], 40)
+    values = np.round(rng.normal(labels), 1)  # many ties, also across classes
+    band = roc_band(labels, values, n_boot=100, seed=3)
+    low, high = band.low, band.high
+    curves = []
+    for rows in stratified_indices(labels, 100, 3):
+        fpr, tpr, _ = roc_curve_points(labels[rows], values[rows])
+        curves.append(np.interp(BAND_GRID, fpr, tpr))
+    np.testing.assert_allclose(low, np.quantile(curves, 0.025, axis=0))
+    np.testing.assert_allclose(high, np.quantile(curves, 0.975, axis=0))
+    assert (low <= high).all() and high[-1] == 1.0

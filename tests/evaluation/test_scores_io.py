@@ -48,10 +48,10 @@ def test_strategy_roc_by_hand(model_dir):
     table = read_scores(model_dir)
     full = strategy_roc(table, "all", n_boot=50)
     # positives 0.9, 0.3 against negatives 0.1, 0.4: 0.9 beats both, 0.3 beats 0.1 -> 3 of 4
-    assert full.auc.auc == 0.75 and (full.n_pos, full.n_neg) == (2, 2)
+    assert full.roc.auc.auc == 0.75 and (full.roc.auc.n_pos, full.roc.auc.n_neg) == (2, 2)
     assert full.model == "clf-early" and full.subset == "CT+MR-T1"
-    assert full.fpr[0] == 0 and full.tpr[-1] == 1 and len(full.fpr) == len(full.thresholds)
-    assert strategy_roc(table, "MR-T1", n_boot=50).auc.auc == 1.0  # 0.35 and 0.7 above 0.3
+    assert full.roc.fpr[0] == 0 and full.roc.tpr[-1] == 1 and len(full.roc.fpr) == len(full.roc.thresholds)
+    assert strategy_roc(table, "MR-T1", n_boot=50).roc.auc.auc == 1.0  # 0.35 and 0.7 above 0.3
     with pytest.raises(EvaluationError, match=r"no column score\[MR-T2\]"):
         strategy_roc(table, "MR-T2")
 
@@ -65,7 +65,7 @@ def test_roc_summaries_skip_models_without_the_subset(model_dir, tmp_path):
     assert [d.name for d in dirs] == ["clf-ct", "clf-early"]
     assert set(roc_summaries(dirs, "all", n_boot=20)) == {"clf-ct", "clf-early"}
     assert set(roc_summaries(dirs, "CT+MR-T1", n_boot=20)) == {"clf-early"}
-    assert roc_summaries(dirs, "CT", n_boot=20)["clf-ct"].auc.auc == 1.0
+    assert roc_summaries(dirs, "CT", n_boot=20)["clf-ct"].roc.auc.auc == 1.0
 
 
 def test_write_then_read_round_trips_and_leaves_no_temporary(model_dir, tmp_path):

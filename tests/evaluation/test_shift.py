@@ -153,22 +153,6 @@ def test_shift_aucs_report_auc_and_mean_probability_per_class():
             "score[CT]": [0.1, 0.5, 0.4, 0.9],
         }
     )
-    out = shift_aucs(strategy_scores([ScoresTable(frame, name="clf-ct")]), n_boot=50).iloc[0]
-    assert out["label"] == "CT alone" and out["auc"] == pytest.approx(0.75) and out["n"] == 4
-    assert out["mean_p_lesion"] == pytest.approx(0.65) and out["mean_p_no_lesion"] == pytest.approx(0.3)
-
-
-def test_shift_comparison_pairs_strategies_by_label_unshifted_first():
-    import pandas as pd
-
-    from fusion_core.evaluation.shift import SHIFT_COMPARED, shift_comparison
-
-    def frame(labels, auc):
-        return pd.DataFrame(
-            {"strategy": labels, "label": labels, "auc": auc, "mean_p_lesion": 0.6, "mean_p_no_lesion": 0.2}
-        )
-
-    both = shift_comparison(frame(["CT alone", "MR alone"], [0.9, 0.8]), frame(["MR alone", "Early"], [0.7, 0.5]))
-    assert list(both.index) == ["MR alone"]  # only strategies scored both ways
-    assert list(both.columns) == [(m, s) for s in ("unshifted", "shifted") for m in SHIFT_COMPARED]
-    assert both.loc["MR alone", ("auc", "unshifted")] == 0.8 and both.loc["MR alone", ("auc", "shifted")] == 0.7
+    (out,) = shift_aucs(strategy_scores([ScoresTable(frame, name="clf-ct")]), n_boot=50)
+    assert out.strategy == "clf-ct" and out.auc.auc == pytest.approx(0.75) and out.auc.n_pos + out.auc.n_neg == 4
+    assert out.mean_p_lesion == pytest.approx(0.65) and out.mean_p_no_lesion == pytest.approx(0.3)

@@ -1,20 +1,22 @@
-"""Tidy strategy scores, the comparison of strategies and the bound sentences, on hand-made scores files."""
+"""Tidy strategy scores, the comparison of strategies and their place against the bound, on hand-made scores files."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
-import pandas as pd
 import pytest
 
 from fusion_core.evaluation import EvaluationError, auc_score, independence_bound, read_scores
 from fusion_core.evaluation.comparison import (
+    BoundPosition,
     bound_by_lesion_type,
-    bound_sentence,
-    clinicians_table,
+    bound_position,
     evaluate_strategies,
     missing_modality_aucs,
     operating_point,
     unimodal_bound,
+    unimodal_models,
 )
 from fusion_core.evaluation.roc import AUCResult
 from fusion_core.evaluation.strategies import (
@@ -76,34 +78,18 @@ def test_evaluations_match_the_auc_and_the_youden_operating_point(scores):
     labels, values = scores.scores("clf-poe")
     poe = evaluated["clf-poe"]
     assert poe.label == "Product of experts" and poe.inputs == BOTH
-    assert poe.auc.auc == pytest.approx(auc_score(labels, values))
-    assert poe.auc.low < poe.auc.auc < poe.auc.high
+    assert poe.roc.auc.auc == pytest.approx(auc_score(labels, values))
+    assert poe.roc.auc.low < poe.roc.auc.auc < poe.roc.auc.high
     assert poe.table.youden
     assert poe.operating_point == operating_point(labels, values, poe.table.threshold)
     fpr, tpr = poe.operating_point
-    assert tpr - fpr == pytest.approx(max(poe.tpr - poe.fpr))  # Youden: the point furthest above chance
+    assert tpr - fpr == pytest.approx(max(poe.roc.tpr - poe.roc.fpr))  # Youden: the point furthest above chance
 
 
 def test_operating_point_by_hand():
     labels, values = np.array([0, 0, 0, 0, 1, 1]), np.array([0.1, 0.2, 0.6, 0.7, 0.5, 0.9])
     assert operating_point(labels, values, 0.5) == (0.5, 1.0)
     assert operating_point(labels, values, 0.8) == (0.0, 0.5)
-
-
-def test_one_threshold_for_all_changes_the_table(scores):
-    youden = clinicians_table(evaluate_strategies(scores, n_boot=50))
-    fixed = clinicians_table(evaluate_strategies(scores, thresholds=0.9, n_boot=50))
-    assert list(fixed.index) == ["CT alone", "MR (T1+T2) alone", "Early fusion", "Product of experts"]
-    assert (fixed["Threshold"] == 0.9).all() and not fixed["Youden"].any()
-    assert (youden["AUC"] == fixed["AUC"]).all()  # the AUC does not depend on the operating point
-    assert (youden["Recall (sensitivity)"] != fixed["Recall (sensitivity)"]).any()
-    assert fixed.loc["Early fusion", "Specificity"].count("±") == 1
-
-
-def test_numeric_table_holds_mean_and_sd_of_each_metric(scores):
-    table = clinicians_table(evaluate_strategies(scores, n_boot=50), formatted=False)
-    assert {"AUC mean", "AUC sd", "Specificity mean", "Precision sd"} <= set(table.columns)
-    assert table["AUC mean"].between(0.5, 1).all() and (table["AUC sd"] > 0).all()
 
 
 def test_unimodal_bound_comes_from_the_two_unimodal_classifiers(scores):
@@ -114,8 +100,27 @@ def test_unimodal_bound_comes_from_the_two_unimodal_classifiers(scores):
     assert b.bound > max(b.ct_auc, b.mr_auc)
 
 
+def test_the_cards_decide_which_classifiers_are_unimodal(tmp_path):
+    import json
+    import shutil
+
+    dirs = write_strategy_models(tmp_path / "models", n=40)
+    renamed = []
+    for d in dirs:
+        strategy = {"clf-ct": "ct", "clf-mr": "mr"}.get(d.name, d.name.removeprefix("clf-"))
+        if d.name == "clf-ct":
+            d = Path(shutil.move(d, d.with_name("ct-net")))
+        (d / "model_card.json").write_text(json.dumps({"task": "classifier", "strategy": strategy, "inputs": []}))
+        renamed.append(d)
+    scores = load_strategy_scores(renamed)
+    assert unimodal_models(scores) == {"CT": "ct-net", "MR": "clf-mr"}
+    mr_card = renamed[1] / "model_card.json"
+    mr_card.write_text(json.dumps({"task": "classifier", "strategy": "late", "inputs": []}))
+    assert unimodal_models(load_strategy_scores(renamed)) == {"CT": "ct-net"}  # the card, not its inputs
+
+
 def test_bound_needs_both_unimodal_classifiers(scores):
-    with pytest.raises(EvaluationError, match="clf-mr"):
+    with pytest.raises(EvaluationError, match="MR-alone classifier"):
         unimodal_bound(scores.select(["clf-ct", "clf-early"]))
 
 
@@ -123,38 +128,33 @@ def _auc(point: float, low: float, high: float) -> AUCResult:
     return AUCResult(point, low, high, 50, 50, 1000, 0.05, 0)
 
 
-def test_bound_sentence_above_inside_below_and_unimodal():
-    above = bound_sentence("Early fusion", _auc(0.92, 0.86, 0.97), 0.80)
-    assert above.startswith("**Early fusion**: AUC 0.92 (95 % CI 0.86–0.97)") and "+0.12 above the bound," in above
-    assert "not independent Gaussian" in above
-    inside = bound_sentence("Late fusion", _auc(0.78, 0.70, 0.86), 0.80)
-    assert "-0.02 from the bound, which lies inside" in inside and "cannot be told apart" in inside
-    below = bound_sentence("Late fusion", _auc(0.65, 0.55, 0.74), 0.80)
-    assert "0.15 below the bound, the whole interval below" in below and "unused" in below
-    assert "one of the two inputs" in bound_sentence("CT alone", _auc(0.7, 0.6, 0.8), 0.8, unimodal=True)
+def test_bound_position_above_inside_below_and_unimodal():
+    assert bound_position(_auc(0.92, 0.86, 0.97), 0.80) is BoundPosition.ABOVE
+    assert bound_position(_auc(0.78, 0.70, 0.86), 0.80) is BoundPosition.INSIDE
+    assert bound_position(_auc(0.65, 0.55, 0.74), 0.80) is BoundPosition.BELOW
+    assert bound_position(_auc(0.7, 0.6, 0.8), 0.8, unimodal=True) is BoundPosition.INPUT
 
 
 def test_bound_by_lesion_type_scores_each_type_against_all_negatives(scores):
-    table = bound_by_lesion_type(scores)
-    assert list(table.index) == ["calcified", "oedema", "subacute-haemorrhage", "all lesions"]
-    assert table.loc["calcified", "Positives"] == 20 and table.loc["all lesions", "Positives"] == 60
+    table = {b.lesion_type: b for b in bound_by_lesion_type(scores)}
+    assert list(table) == ["calcified", "oedema", "subacute-haemorrhage", None]
+    assert table["calcified"].positives == 20 and table[None].positives == 60
     # calcifications show on CT only (by construction): CT alone beats MR alone there, and vice versa
-    assert table.loc["calcified", "CT alone AUC"] > 0.85 > table.loc["calcified", "MR alone AUC"]
-    assert table.loc["subacute-haemorrhage", "MR alone AUC"] > 0.85 > table.loc["subacute-haemorrhage", "CT alone AUC"]
+    assert table["calcified"].bound.ct_auc > 0.85 > table["calcified"].bound.mr_auc
+    assert table["subacute-haemorrhage"].bound.mr_auc > 0.85 > table["subacute-haemorrhage"].bound.ct_auc
     ct, mr = scores.rows("clf-ct"), scores.rows("clf-mr")
     keep = ((ct["label"] == 0) | (ct["lesion_type"] == "oedema")).to_numpy()
     y, ct_score, mr_score = ct["label"].to_numpy()[keep], ct["score"].to_numpy()[keep], mr["score"].to_numpy()[keep]
-    assert table.loc["oedema", "CT alone AUC"] == pytest.approx(auc_score(y, ct_score))
-    assert table.loc["oedema", "Independence bound"] == pytest.approx(
+    assert table["oedema"].bound.ct_auc == pytest.approx(auc_score(y, ct_score))
+    assert table["oedema"].bound.bound == pytest.approx(
         independence_bound(auc_score(y, ct_score), auc_score(y, mr_score))
     )
-    assert {"Early fusion", "Product of experts"} <= set(table.columns)
+    assert set(table["oedema"].fusion_aucs) == {"clf-early", "clf-poe"}
 
 
 def test_missing_modality_structure_and_what_the_models_do(scores):
-    frame = missing_modality_aucs(scores, n_boot=200)
-    assert isinstance(frame, pd.DataFrame)
-    assert list(zip(frame["strategy"], frame["inputs"], strict=True)) == [
+    aucs = missing_modality_aucs(scores, n_boot=200)
+    assert [(a.strategy, a.inputs) for a in aucs] == [
         ("clf-ct", CT_ONLY),
         ("clf-mr", MR_ONLY),
         ("clf-early", BOTH),
@@ -164,11 +164,11 @@ def test_missing_modality_structure_and_what_the_models_do(scores):
         ("clf-poe", CT_ONLY),
         ("clf-poe", MR_ONLY),
     ]
-    assert (frame["low"] <= frame["auc"]).all() and (frame["auc"] <= frame["high"]).all()
-    early = frame[frame["strategy"] == "clf-early"].set_index("inputs")
-    assert early.loc[BOTH, "handling"] == "" and "zero image" in early.loc[CT_ONLY, "handling"]
-    assert "expert" in frame.set_index(["strategy", "inputs"]).loc[("clf-poe", MR_ONLY), "handling"]
-    assert (frame[frame["strategy"] == "clf-ct"]["handling"] == "").all()  # its own modality is not "missing"
+    assert all(a.auc.low <= a.auc.auc <= a.auc.high for a in aucs)
+    handling = {(a.strategy, a.inputs): a.handling for a in aucs}
+    assert handling["clf-early", BOTH] == "" and "zero image" in handling["clf-early", CT_ONLY]
+    assert "expert" in handling["clf-poe", MR_ONLY]
+    assert handling["clf-ct", CT_ONLY] == ""  # its own modality is not "missing"
 
 
 def test_strategy_label_words_and_unknown_names():

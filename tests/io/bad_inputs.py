@@ -44,7 +44,8 @@ class BadInput:
         what: one line for the README table.
         make: writes ``name`` into the folder it is given.
         kind: "file" (one scan file), "folder" (a DICOM folder), "zip" (an upload archive),
-            "cohort" (a cohort folder) or "pair" (a cohort whose CT and MR must fail registration).
+            "cohort" (a cohort folder) or "pair" (a cohort whose CT and MR are then registered: scans far apart
+            in scanner space are started from their head centres, so they load and register).
         loads: True when the input is usable and loads with a note instead of being refused.
         skip: routes that do not apply (n/a), e.g. the upload of a folder of symlinks (a zip holds the
             files themselves).
@@ -317,8 +318,8 @@ CORPUS: tuple[BadInput, ...] = (
     BadInput("dupe_cohort", "cohort.csv with duplicate subject ids", _cohort("dupe_cohort", {"s1": {"ct": CT}}, csv="subject_id,label\ns1,1\ns1,0\n"), "cohort"),
     BadInput("label_cohort", "cohort.csv with non-numeric labels", _cohort("label_cohort", {"s1": {"ct": CT}}, csv="subject_id,label\ns1,maybe\n"), "cohort"),
     BadInput("empty_cohort", "cohort folder with no subjects", _cohort("empty_cohort", {}), "cohort"),
-    BadInput("apart_pair", "CT and MR that do not overlap in space", _cohort("apart_pair", _pair((0, 0, 0), (500, 500, 500))), "pair"),
-    BadInput("knee_pair", "knee MR (z = -600 mm) paired with a head CT", _cohort("knee_pair", _pair((-3, -3, 40), (-40, -40, -600), (30, 40, 40))), "pair"),
+    BadInput("apart_pair", "CT and MR that do not overlap in space", _cohort("apart_pair", _pair((0, 0, 0), (500, 500, 500))), "pair", loads=True),
+    BadInput("knee_pair", "knee MR (z = -600 mm) paired with a head CT", _cohort("knee_pair", _pair((-3, -3, 40), (-40, -40, -600), (30, 40, 40))), "pair", loads=True),
 )  # fmt: skip
 
 

@@ -32,7 +32,7 @@ def test_each_route_refuses_or_loads_as_expected(corpus_run, case):
     outcomes = corpus_run[0][case.name]
     crashes = {route: o.message for route, o in outcomes.items() if o.status == "CRASH"}
     assert not crashes
-    checked = ("load_cohort",) if case.kind == "pair" else ROUTES  # a pair loads; registration refuses it
+    checked = ("load_cohort",) if case.kind == "pair" else ROUTES  # a pair loads, then registers
     expected = "loaded" if case.loads else "refused"
     assert {route: outcomes[route].status for route in checked if outcomes[route].status != "n/a"} == {
         route: expected for route in checked if outcomes[route].status != "n/a"

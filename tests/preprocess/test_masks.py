@@ -61,3 +61,14 @@ def test_fill_holes_per_slice_matches_scipy_slice_by_slice():
     np.testing.assert_array_equal(fill_holes_per_slice(mask), expected)
     with pytest.raises(ValueError, match="z, y, x"):
         fill_holes_per_slice(mask[0])
+
+
+def test_case_head_mask_prefers_the_cases_own_mask_on_its_grid(small_ct, rng):
+    from fusion_core.case import Case
+    from fusion_core.preprocess.masks import case_head_mask
+
+    own = small_ct.with_array((small_ct.array > 500).astype(np.float32), modality="MASK")
+    np.testing.assert_array_equal(case_head_mask(Case("a", ct=small_ct, masks={"head": own})), small_ct.array > 500)
+    np.testing.assert_array_equal(case_head_mask(Case("b", ct=small_ct)), small_ct.array > HEAD_HU)
+    mr = Volume(_ring_mr(rng).astype(np.float32), modality="MR")
+    np.testing.assert_array_equal(case_head_mask(Case("c", mr=mr)), mr_head_mask(mr.array))

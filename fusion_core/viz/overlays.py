@@ -1,4 +1,4 @@
-"""Figures of the Attention & Uncertainty page: clickable map overlays, per-modality bars."""
+"""Maps over a slice a user can click (attention, attribution, uncertainty), and per-modality bars."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Figures of the Latent Space page: the 2-D projection (one global row id per point in ``customdata``,
-CT–MR link lines), canonical correlations, and slice thumbnails with the lesion outlined.
+"""Latent codes as points: the 2-D scatter of a projection (one global row id per point in ``customdata``,
+CT–MR link lines), the canonical-correlation bars, and slice thumbnails with the lesion outlined.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fusion_core.viz.latents import COLOUR_BY, canonical_figure, latent_scatter, link_segments, slice_thumbnail
+from fusion_core.viz.scatter import COLOUR_BY, canonical_figure, latent_scatter, link_segments, slice_thumbnail
 
 
 @pytest.fixture

@@ -1,47 +1,24 @@
-"""Figures of the Fusion Performance page: traces, colours, axis titles, the ROC band against scikit-learn."""
+"""ROC curves, AUC bars and reliability diagrams: traces, colours, axis titles."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from fusion_core.evaluation import roc_curve_points
-from fusion_core.evaluation.bootstrap import stratified_indices
 from fusion_core.evaluation.comparison import evaluate_strategies, missing_modality_aucs, unimodal_bound
 from fusion_core.evaluation.recalibration import calibrate_strategies
+from fusion_core.evaluation.roc import roc_band
 from fusion_core.evaluation.strategies import load_strategy_scores
-from fusion_core.viz.performance import (
-    BAND_GRID,
-    FPR_AXIS,
-    TPR_AXIS,
-    colour_of,
-    missing_modality_figure,
-    reliability_figure,
-    reliability_pair_figure,
-    roc_band,
-    roc_figure,
-)
-from fusion_core.viz.theme import strategy_colour
+from fusion_core.viz.auc_bars import missing_modality_figure
+from fusion_core.viz.reliability import reliability_figure, reliability_pair_figure
+from fusion_core.viz.roc import FPR_AXIS, TPR_AXIS, roc_figure
+from fusion_core.viz.theme import colour_of, strategy_colour
 from tests.evaluation.strategy_fixtures import write_strategy_models
 
 
 @pytest.fixture(scope="module")
 def scores(tmp_path_factory):
     return load_strategy_scores(write_strategy_models(tmp_path_factory.mktemp("models"), n=80))
-
-
-def test_roc_band_equals_vertical_averaging_of_sklearn_curves_with_ties():
-    rng = np.random.default_rng(1)
-    labels = np.repeat([0, 1], 40)
-    values = np.round(rng.normal(labels), 1)  # many ties, also across classes
-    low, high = roc_band(labels, values, n_boot=100, seed=3)
-    curves = []
-    for rows in stratified_indices(labels, 100, 3):
-        fpr, tpr, _ = roc_curve_points(labels[rows], values[rows])
-        curves.append(np.interp(BAND_GRID, fpr, tpr))
-    np.testing.assert_allclose(low, np.quantile(curves, 0.025, axis=0))
-    np.testing.assert_allclose(high, np.quantile(curves, 0.975, axis=0))
-    assert (low <= high).all() and high[-1] == 1.0
 
 
 def test_roc_figure_one_curve_band_and_point_per_strategy_plus_bound_and_chance(scores):
@@ -65,7 +42,7 @@ def test_missing_modality_figure_groups_bars_by_inputs_with_ci(scores):
     assert [t.name for t in fig.data] == ["CT and MR", "CT only (MR missing)", "MR only (CT missing)"]
     assert list(fig.data[0].x) == ["CT alone", "MR (T1+T2) alone", "Early fusion", "Product of experts"]
     both = fig.data[0]
-    assert np.isnan(both.y[0]) and both.y[2] == pytest.approx(frame.iloc[2]["auc"])  # CT alone has no "both" bar
+    assert np.isnan(both.y[0]) and both.y[2] == pytest.approx(frame[2].auc.auc)  # CT alone has no "both" bar
     assert fig.layout.yaxis.title.text.startswith("Subject-level AUC")
 
 

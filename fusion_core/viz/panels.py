@@ -1,4 +1,4 @@
-"""Figures of the Cross-modal Generation page: maps over slices and grids of panels with one colour bar.
+"""Panels of slices: a map over a grey slice, and grids of such panels sharing one colour bar.
 
 Maps are drawn with :func:`fusion_core.viz.display.overlay_heatmap` (signed errors diverging and
 symmetric about 0, blue = generated too low, red = too high), on square pixels like the viewer.

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from fusion_core.viz.explain import modality_bar_figure, overlay_figure
+from fusion_core.viz.overlays import modality_bar_figure, overlay_figure
 
 
 def test_overlay_has_click_targets_query_and_lesion_outline():

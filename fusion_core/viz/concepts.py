@@ -1,4 +1,6 @@
-"""Figures of the Learn page's teaching demos: pure functions returning ``go.Figure``.
+"""The fusion concepts drawn: two detectors, Bayes' rule, a product of Gaussian experts, XOR fits,
+architectures' AUCs, fusion weights, site transfer and misregistration (``fusion_core.teaching``'s results).
+Pure functions returning ``go.Figure``.
 
 The same colours as everywhere else: CT blue, MR vermilion, fused in the early-fusion green, the
 prior and chance in grey.

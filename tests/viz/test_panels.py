@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fusion_core.viz.generation import ColourBar, comparison_rows, linked_map_panels, panel_grid_figure, stitch_panels
+from fusion_core.viz.panels import ColourBar, comparison_rows, linked_map_panels, panel_grid_figure, stitch_panels
 from fusion_core.volume import Volume
 
 
