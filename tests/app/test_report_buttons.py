@@ -81,3 +81,19 @@ def test_generation_page_dicom_button_gives_a_ct_series_on_the_ct_grid(builders,
     series = Volume.from_sitk(reader.Execute())
     ct = demo_case(demo_subject_ids()[0]).ct  # the page opens on the first demo subject; CT keeps its grid
     assert series.same_grid(ct, atol=0.01)
+
+
+def test_attention_page_report_holds_the_chosen_classifier_and_attribution_method(builders):
+    from fusion_core.explain import Method
+
+    app = AppTest.from_file(str(ROOT / "pages" / "attention.py"), default_timeout=300)
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    methods = app.radio(key="att-method")
+    method = next(m.value for m in Method if m != methods.value)  # not the page's (nor the report's) default
+    methods.set_value(method).run()
+    assert not app.exception, [e.value for e in app.exception]
+    model = app.selectbox(key="att-model").value
+    html = _click(app, builders, "att-dl-report").decode("utf-8")
+    assert model in html
+    assert f"{method} attribution on slice" in html
