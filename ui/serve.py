@@ -8,20 +8,21 @@ module finds ``app.py`` one folder up, in the wheel as in the checkout; Streamli
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-
-from streamlit.web import cli
 
 APP = Path(__file__).resolve().parents[1] / "app.py"  # the app's own layout: app.py beside ui/
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``streamlit run <installed app.py> [argv]``; returns Streamlit's exit status."""
+    """Replace this process with ``streamlit run <installed app.py> [argv]``."""
     args = sys.argv[1:] if argv is None else list(argv)
-    sys.argv = ["streamlit", "run", str(APP), *args]
-    return cli.main()
+    # Streamlit's public command line in this interpreter (its Python API for `run` is private); exec so that
+    # signals (Ctrl+C, a service manager's stop) reach the server itself.
+    os.execv(sys.executable, [sys.executable, "-m", "streamlit", "run", str(APP), *args])
+    return 0  # not reached: execv replaces this process
 
 
 if __name__ == "__main__":
