@@ -1,4 +1,5 @@
 # Two entry points (see README): `make run` serves the app on the demo cohort, `make test` runs every test.
+# `make test-fast`: the edit-test loop, unit and engine tests only (no browser, no AppTest, nothing marked slow).
 # Both create .venv on first use and reinstall only when a requirements file changes.
 PYTHON ?= python3
 VENV ?= .venv
@@ -10,7 +11,7 @@ ADDRESS ?= 127.0.0.1
 CHROMIUM ?= /usr/bin/chromium
 DCIODVFY ?= /usr/bin/dciodvfy
 
-.PHONY: run test setup browser dicom-tools lint bench phantom-data train clean viewer-bundle
+.PHONY: run test test-fast setup browser dicom-tools lint bench phantom-data train clean viewer-bundle
 
 run: setup
 	$(BIN)/streamlit run app.py --server.headless true --server.port $(PORT) --server.address $(ADDRESS)
@@ -18,6 +19,9 @@ run: setup
 test: setup browser dicom-tools
 	$(BIN)/ruff check --quiet .
 	FUSION_REQUIRE_BROWSER=1 CHROMIUM=$(CHROMIUM) DCIODVFY=$(DCIODVFY) $(BIN)/python -m pytest
+
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow and not e2e and not app"
 
 setup: $(STAMP)
 

@@ -36,7 +36,7 @@ import torch
 
 from fusion_core import explain
 from fusion_core.data.cohorts import get_cohort_spec
-from fusion_core.evaluation.runner import member_labels, split_indices
+from fusion_core.data.splits import member_labels, split_indices
 from fusion_core.evaluation.shift import ShiftSetting, shifted_volumes
 from fusion_core.explain.recommend import AGREEMENT_FILE, RULE
 from fusion_core.inference import crop_fraction, list_models, load_model

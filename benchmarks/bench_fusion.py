@@ -165,7 +165,7 @@ SHIFT_SETTINGS = (
 def benchmark_shifts(n_subjects: int, strategies: list[str], assets: Path = ASSETS) -> dict:
     """AUC (95 % CI) of ``strategies`` on ``n_subjects`` balanced demo subjects under each shift, timed."""
     from fusion_core.data.cohorts import get_cohort_spec
-    from fusion_core.evaluation.runner import member_labels
+    from fusion_core.data.splits import member_labels
     from fusion_core.evaluation.shift import ShiftSetting, balanced_indices, score_shift, shift_aucs
     from fusion_core.inference import load_model
 
@@ -196,7 +196,7 @@ def benchmark_shift_timing(n_subjects: int, assets: Path = ASSETS) -> dict:
     ``brain_slices_only``: and the networks run on candidate slices only (opt-in; MC noise ~0.01-0.1).
     """
     from fusion_core.data.cohorts import get_cohort_spec
-    from fusion_core.evaluation.runner import member_labels
+    from fusion_core.data.splits import member_labels
     from fusion_core.evaluation.shift import ShiftSetting, balanced_indices, score_shift
     from fusion_core.evaluation.strategies import load_strategy_scores
     from fusion_core.inference import load_model

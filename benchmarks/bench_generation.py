@@ -139,7 +139,7 @@ def bench_model(model, subjects: list[Subject], *, samples: int | None = None) -
 
 def bench_baseline(subjects: list[Subject], *, fit_subjects: int = 3) -> dict:
     """The tissue-class baseline (T1 -> CT), fitted on training subjects of the classifier-train spec."""
-    from fusion_core.evaluation.runner import split_indices
+    from fusion_core.data.splits import split_indices
 
     spec = get_cohort_spec("classifier-train")
     mr, ct, head = [], [], []

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import torch
+from safetensors.torch import load_file, save_file
 from torch import nn
 
 from fusion_core.errors import FusionError
@@ -23,8 +24,6 @@ class CheckpointError(FusionError):
 
 def save_model(model: nn.Module, directory: str | Path) -> Path:
     """Write model.safetensors and config.json ({"task", "model"}) into ``directory``."""
-    from safetensors.torch import save_file
-
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
@@ -36,8 +35,6 @@ def save_model(model: nn.Module, directory: str | Path) -> Path:
 
 def load_model_dir(directory: str | Path, *, device: str | torch.device = "cpu") -> nn.Module:
     """Rebuild a model from config.json and load model.safetensors (no pickle), in eval mode."""
-    from safetensors.torch import load_file
-
     directory = Path(directory)
     for name in ("config.json", "model.safetensors"):
         if not (directory / name).is_file():

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+
+import torch
 
 
 def select_device(preferred: str | None = None):
@@ -11,8 +14,6 @@ def select_device(preferred: str | None = None):
     Args:
         preferred: "cuda", "mps", "cpu" or a full torch device string; None = automatic.
     """
-    import torch
-
     choice = preferred or os.environ.get("FUSION_DEVICE")
     if choice:
         return torch.device(choice)
@@ -26,10 +27,6 @@ def select_device(preferred: str | None = None):
 
 def autocast(device):
     """bf16 autocast on CUDA (no grad scaler needed), a no-op context elsewhere."""
-    import contextlib
-
-    import torch
-
     if device.type == "cuda":
         return torch.autocast("cuda", dtype=torch.bfloat16)
     return contextlib.nullcontext()

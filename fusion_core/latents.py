@@ -10,7 +10,9 @@ label, lesion type, site, posterior), the input of the Latent Space page's proje
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
+import time
 from collections.abc import Iterable, Sequence
 from enum import StrEnum
 from pathlib import Path
@@ -30,11 +32,12 @@ from fusion_core.evaluation.latent_metrics import (
     separability,
     standardise,
 )
+from fusion_core.paths import cache_dir
 from fusion_core.volume import Volume
 
 POSTERIORS = ("joint", "CT", "MR")
 # numba's on-disk cache of umap's compiled functions (an existing NUMBA_CACHE_DIR wins).
-NUMBA_CACHE_DIR = Path.home() / ".cache" / "fusion_explorer" / "numba"
+NUMBA_CACHE_DIR = cache_dir("numba")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,6 +100,7 @@ def encode_cohort(
         FusionError: unknown posterior; a case without the modality the posterior needs (unless
             ``skip_missing``); no case left to encode.
     """
+    # lazy: imports torch; this module's import stays torch-free
     from fusion_core.inference import as_loaded, encode
     from fusion_core.inference.inputs import neighbours
 
@@ -146,8 +150,6 @@ def save_table(table: LatentTable, path: str | Path) -> None:
 
 def load_table(path: str | Path) -> LatentTable:
     """Read a table written by :func:`save_table`."""
-    import io
-
     with np.load(path) as stored:
         meta = pd.read_json(io.StringIO(str(stored["meta"])), orient="split")
         return LatentTable(stored["latents"], meta)
@@ -198,6 +200,7 @@ def project(latents: np.ndarray, *, method: str = "umap", seed: int = 0) -> np.n
         return _pca(x, 2, seed)
     x = _pca(x, PRE_PCA_DIMS, seed) if x.shape[1] > PRE_PCA_DIMS else x
     if method is Projection.TSNE:
+        # lazy: scikit-learn takes ~1.5 s to import
         from sklearn.manifold import TSNE
 
         perplexity = float(min(30, max(2, (len(x) - 1) // 3)))
@@ -209,6 +212,7 @@ def project(latents: np.ndarray, *, method: str = "umap", seed: int = 0) -> np.n
 
 
 def _pca(x: np.ndarray, n_components: int, seed: int) -> np.ndarray:
+    # lazy: scikit-learn takes ~1.5 s to import
     from sklearn.decomposition import PCA
 
     k = min(n_components, *x.shape)
@@ -371,8 +375,6 @@ def alignment_numbers(table: LatentTable, *, shown: Sequence[str] = POSTERIORS, 
 
 def warm_umap() -> float:
     """Import umap and compile its numba functions on a tiny problem; returns the seconds it took."""
-    import time
-
     start = time.perf_counter()
     project(np.random.default_rng(0).normal(size=(64, 8)).astype(np.float32), method="umap")
     return time.perf_counter() - start
@@ -392,6 +394,7 @@ def reconstruct(model, case: Case, posterior: str, *, slice_step: int = 1) -> di
     Returns:
         {"CT": (slice indices, volume of those slices), "MR": ...}; row i of each volume is slice indices[i].
     """
+    # lazy: imports torch; this module's import stays torch-free
     from fusion_core.inference import as_loaded, impute
     from fusion_core.inference.inputs import neighbours
 

@@ -10,6 +10,7 @@ from ui import attention_sections as sections
 from ui.aligned import aligned_active_case
 from ui.guard import require_app_navigation
 from ui.models import get_model, model_picker, show_caveats
+from ui.report_button import attention_report_button
 from ui.scaffold import page_boundary
 
 require_app_navigation()
@@ -59,3 +60,4 @@ with page_boundary("showing the Attention & Uncertainty page"):
 
     st.subheader("5 · Export")
     sections.export_section(shown, base, case, slice_index)
+    attention_report_button(model, method)

@@ -8,6 +8,7 @@ from ui import data_sources, session
 from ui.deeplink import apply_data_query_params
 from ui.guard import require_app_navigation
 from ui.pipeline_results import section as pipeline_results_section
+from ui.report_button import case_report_button
 from ui.scaffold import page_boundary
 
 require_app_navigation()
@@ -27,3 +28,7 @@ with page_boundary("showing the Data page"):
     if case is not None:
         session.set_active_case(case)
         data_sources.show_case(case)
+        case_report_button(
+            case, label="Case report (HTML: these scans, their metadata and load notes)", key="data-dl-report",
+            register=False, source="Data page",
+        )  # fmt: skip

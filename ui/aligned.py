@@ -56,9 +56,16 @@ def registered_transform(results: Mapping[RegistrationKey, Any], fingerprint: st
         results: Register & Fuse results keyed by :class:`~ui.cache_keys.RegistrationKey`, oldest first.
         fingerprint: the case's :attr:`~fusion_core.case.Case.fingerprint`.
     """
+    result = registered_result(results, fingerprint)
+    return None if result is None else result.transform
+
+
+def registered_result(results: Mapping[RegistrationKey, Any], fingerprint: str) -> Any:
+    """The most recent CT-fixed ``RegistrationResult`` of the case with ``fingerprint`` (see
+    :func:`registered_transform`), or None."""
     for key, result in reversed(list(results.items())):
         if key.fingerprint == fingerprint and key.fixed_name == "CT":
-            return result.transform
+            return result
     return None
 
 

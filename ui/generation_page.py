@@ -15,13 +15,13 @@ from fusion_core.case import Case
 from fusion_core.evaluation import cross_modal as cm
 from fusion_core.io import dicom_series_zip, volume_to_nifti_bytes
 from fusion_core.io.dicom_writer import dicom_reference
-from fusion_core.report import report_html
 from fusion_core.viz.panels import ColourBar, comparison_rows, linked_map_panels, panel_grid_figure
 from fusion_core.viz.views import Plane
 from fusion_core.volume import Volume
 from ui import generation as gen
 from ui import generation_sections as sections
 from ui.models import get_model, show_caveats
+from ui.report_button import case_report_button
 from ui.viewer import Heatmap, use_webgl
 
 
@@ -181,10 +181,9 @@ def download_section(choice: Choice, volumes: dict[str, Volume], shown: str, err
         ),
         file_name=f"{stem}_dicom.zip", on_click="ignore", key="gen-dl-dicom",
     )  # fmt: skip
-    d1.download_button(
-        "Case report (HTML: scans, registration, these models)",
-        functools.partial(report_html, case, models=tuple(choice.chosen), source="Cross-modal Generation page"),
-        file_name=f"{case.subject_id}_report.html", on_click="ignore", key="gen-dl-report",
+    case_report_button(
+        case, label="Case report (HTML: scans, registration, these models)", key="gen-dl-report", container=d1,
+        models=tuple(choice.chosen), source="Cross-modal Generation page",
     )  # fmt: skip
     if errors.on_grid:
         d2.download_button(

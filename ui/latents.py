@@ -26,6 +26,7 @@ from fusion_core.latents import (
     stack_tables,
     warm_umap,
 )
+from fusion_core.paths import cache_dir
 from fusion_core.preprocess.window import WINDOW_PRESETS
 from fusion_core.viz.display import display_window
 from fusion_core.viz.scatter import slice_thumbnail
@@ -39,7 +40,7 @@ DEMO = "Demo cohort"
 PIPELINE = "Pipeline run"  # an output folder of fusion_core.pipeline: its stored latents, nothing encoded again
 SELECTED_KEY = "lat-selected"  # (table key, [row ids]) copied from the chart's selection
 CLEARS_KEY = "lat-clears"
-DISK_CACHE = Path(__file__).resolve().parents[1] / "data" / "cache" / "latents"  # git-ignored
+DISK_CACHE = cache_dir("latents")
 LATENTS_FORMAT = 1  # bump when encode_cohort's output changes
 POSTERIOR_CHOICES = {
     "All three": ("CT", "MR", "joint"),
@@ -74,7 +75,7 @@ def aligned_case(source: str, folder: str, subject_id: str) -> Case:
 def encoded(source: str, folder: str, n: int, step: int, model: str, posterior: str) -> LatentTable:
     """One posterior's latents of the first ``n`` subjects, every ``step``-th slice (cases without it skipped).
 
-    The demo cohort's tables are also kept on disk (``data/cache/latents``), keyed by the model's files, so a
+    The demo cohort's tables are also kept on disk (``cache_dir("latents")``), keyed by the model's files, so a
     fresh server shows them without generating and encoding the subjects again.
     """
     path = _disk_path(n, step, model, posterior) if source == DEMO else None

@@ -32,12 +32,13 @@ from fusion_core.evaluation.recalibration import CalibrationResult, calibrate_st
 from fusion_core.evaluation.roc import AUCResult, RocBand, roc_band
 from fusion_core.evaluation.strategies import StrategyScores, load_strategy_scores, strategy_label
 from fusion_core.evaluation.table import METRIC_LABELS, METRICS
+from fusion_core.paths import assets_dir
 from ui import recovery
 
 Fingerprint = tuple[tuple[str, int, int], ...]
 # = fusion_core.inference.registry.ASSETS_DIR (a test checks it); importing that package loads torch
 # (~2.5 s), which the page's first screen does not need.
-ASSETS_DIR = Path(__file__).resolve().parents[1] / "assets" / "models"
+ASSETS_DIR = assets_dir() / "models"
 N_BOOT = 1000
 N_BOOT_BANDS = 200
 MAX_BANDS = 4  # more overlapping bands hide the curves

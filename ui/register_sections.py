@@ -6,7 +6,6 @@ Each section is one function; what a later section needs from an earlier one tra
 
 from __future__ import annotations
 
-import functools
 import json
 from dataclasses import dataclass
 
@@ -28,7 +27,6 @@ from fusion_core.registration import (
     ct_head_mask,
     tre_before_after,
 )
-from fusion_core.report import report_html
 from fusion_core.viz import fusion as fviz
 from fusion_core.viz import registration as rviz
 from fusion_core.viz.display import to_display_unit
@@ -37,6 +35,7 @@ from fusion_core.volume import Volume
 from ui import register_widgets as rw
 from ui.cache_keys import NormalisationKey, RegistrationKey, normalisation_key, registration_key
 from ui.display import display, mr_window
+from ui.report_button import case_report_button
 from ui.viewer import tri_planar, use_webgl
 
 IMAGE_PX = 420  # slice images: large enough to read, small enough to compare side by side
@@ -382,12 +381,10 @@ def download_section(case: Case, pair: Registered) -> None:
         file_name=f"{case.subject_id}_{fixed.lower()}_to_{moving.lower()}.tfm",
         key="rf-dl-tfm",
     )
-    st.download_button(
-        "Case report (HTML: the scans, this registration, normalisation)",
-        functools.partial(
-            report_html, case, registration=pair.result if fixed == "CT" else None, source="Register & Fuse page"
-        ),
-        file_name=f"{case.subject_id}_report.html",
-        on_click="ignore",
+    case_report_button(
+        case,
+        label="Case report (HTML: the scans, this registration, normalisation)",
         key="rf-dl-report",
+        registration=pair.result if fixed == "CT" else None,
+        source="Register & Fuse page",
     )

@@ -29,6 +29,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from fusion_core.data.phantom import cohort_subject
 from fusion_core.errors import FusionError
 
 __all__ = ["CohortSpec", "UnknownCohortError", "get_cohort_spec", "list_cohort_specs"]
@@ -83,8 +84,6 @@ class CohortSpec:
 
     def subject(self, index: int):
         """Member ``index`` as a :class:`~fusion_core.data.phantom.PhantomSubject`, built alone."""
-        from fusion_core.data.phantom import cohort_subject
-
         if not 0 <= index < self.n:
             raise IndexError(f"cohort {self.name!r} has subjects 0..{self.n - 1}, not {index}")
         if not self.complementary:

@@ -17,7 +17,12 @@ import csv
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+import SimpleITK as sitk
+from tqdm.auto import tqdm
+
+from fusion_core.data.cohorts import get_cohort_spec
 from fusion_core.data.phantom import PhantomSubject, iter_cohort
+from fusion_core.io import save_volume
 
 COHORT_COLUMNS = (
     "subject_id",
@@ -53,8 +58,6 @@ def cohort_row(subject: PhantomSubject) -> dict[str, object]:
 
 def write_subject(subject: PhantomSubject, folder: Path) -> dict[str, Path]:
     """Write one subject's scans (and head mask) into ``folder``; returns modality -> path."""
-    from fusion_core.io import save_volume
-
     folder.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
     for key, volume in (("ct", subject.ct), ("mr", subject.mr), ("mr_t2", subject.mr_t2)):
@@ -65,8 +68,6 @@ def write_subject(subject: PhantomSubject, folder: Path) -> dict[str, Path]:
         written[f"mask:{name}"] = folder / ("mask.nii.gz" if name == "head" else f"masks/{name}.nii.gz")
         save_volume(mask, written[f"mask:{name}"])
     if subject.true_transform is not None:
-        import SimpleITK as sitk
-
         written["transform"] = folder / "true_transform.tfm"
         sitk.WriteTransform(subject.true_transform, str(written["transform"]))
     return written
@@ -85,8 +86,6 @@ def write_cohort(
     root.mkdir(parents=True, exist_ok=True)
     iterator = subjects
     if progress:
-        from tqdm.auto import tqdm
-
         iterator = tqdm(subjects, desc="writing phantom cohort", unit="subject", total=total)
     manifest, rows, unpaired = [], [], False
     for subject in iterator:
@@ -114,10 +113,8 @@ def _write_csv(path: Path, columns: Sequence[str], rows: Sequence[dict[str, obje
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the phantom cohort writer (``python -m fusion_core.data.phantom``)."""
-    parser = argparse.ArgumentParser(
-        prog="python -m fusion_core.data.phantom", description="Write a procedural CT/MR head phantom cohort."
-    )
+    """The argument parser of the phantom cohort writer (``fusion-phantom``, ``python -m fusion_core.data``)."""
+    parser = argparse.ArgumentParser(prog="fusion-phantom", description="Write a procedural CT/MR head phantom cohort.")
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument("--n", type=int, default=40, help="number of subjects (default 40)")
     parser.add_argument("--seed", type=int, default=0, help="cohort seed (default 0)")
@@ -136,8 +133,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _spec_subjects(args: argparse.Namespace):
     """The named spec's subjects, generated one at a time."""
-    from fusion_core.data.cohorts import get_cohort_spec
-
     spec = get_cohort_spec(args.spec)
     changes = {k: v for k, v in (("n", args.n_given), ("seed", args.seed_given)) if v is not None}
     spec = spec.replace(**changes, options=spec.phantom_options | {"size": args.size})

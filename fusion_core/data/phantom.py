@@ -14,17 +14,19 @@ Unpaired cohorts (``make_cohort(n, paired=False)``): even-numbered subjects have
 only an MR (disjoint people). Their ``masks`` and ``tissue`` lie on whichever grid exists, and
 ``true_transform`` is None.
 
-CLI: ``python -m fusion_core.data.phantom --out DIR --n 40 --seed 0 [--unpaired]``.
+CLI: ``python -m fusion_core.data --out DIR --n 40 --seed 0 [--unpaired]`` (or ``fusion-phantom``).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import runpy
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import SimpleITK as sitk
+from tqdm.auto import tqdm
 
 from fusion_core.case import Case
 from fusion_core.data.acquisition import Grid, centred_grid, euler_transform
@@ -35,7 +37,7 @@ from fusion_core.data.sites import ScannerSite, get_site
 from fusion_core.data.tissues import BRAIN_TISSUES, LesionType, Tissue, sample_lesion_properties
 from fusion_core.volume import Volume
 
-__all__ = ["PhantomSubject", "iter_cohort", "main", "make_cohort", "make_subject"]
+__all__ = ["PhantomSubject", "iter_cohort", "make_cohort", "make_subject"]
 
 DEFAULT_SIZE = 128
 CT_FOV_MM = 218.0
@@ -382,8 +384,6 @@ def make_cohort(
         n, seed=seed, paired=paired, prevalence=prevalence, lesion_mix=lesion_mix, sites=sites, **options
     )
     if progress:
-        from tqdm.auto import tqdm
-
         subjects = tqdm(subjects, total=n, desc="phantom cohort", unit="subject")
     return list(subjects)
 
@@ -432,12 +432,7 @@ def cohort_subject(
     )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """CLI entry point; see :mod:`fusion_core.data.export`."""
-    from fusion_core.data.export import cli
-
-    return cli(argv)
-
-
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # ``python -m fusion_core.data.phantom`` (the older spelling of ``python -m fusion_core.data``): run the
+    # package's CLI as a script, without importing the exporter into the module it imports.
+    runpy.run_module("fusion_core.data", run_name="__main__", alter_sys=True)

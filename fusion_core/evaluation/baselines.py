@@ -45,6 +45,7 @@ def fit_tissue_mapper(
         seed: k-means seed (and voxel subsampling seed).
         max_voxels: fit on at most this many voxels drawn at random.
     """
+    # lazy: scikit-learn takes ~1.5 s to import
     from sklearn.cluster import KMeans
 
     values, hu = mr[head].ravel(), ct_hu[head].ravel()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+from scipy.optimize import minimize_scalar
 
 from fusion_core.evaluation.errors import EvaluationError
 
@@ -122,8 +123,6 @@ def fit_temperature(labels: np.ndarray, logits: np.ndarray) -> float:
     Returns:
         T > 0 (> 1: the classifier was over-confident).
     """
-    from scipy.optimize import minimize_scalar
-
     labels, _ = _check_probabilities(labels, np.full(np.shape(labels), 0.5))
     logits = np.asarray(logits, dtype=float).ravel()
     if logits.shape != labels.shape or not np.isfinite(logits).all():

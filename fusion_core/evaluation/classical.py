@@ -16,7 +16,7 @@ the mean (overall, and in the worst slice: small lesions are outliers), and loca
   combined kernel with Platt probabilities. A missing modality's kernel is left out of the sum.
 
 CLI (writes ``<out>/classical-lr/scores.csv`` and ``<out>/classical-mksvm/scores.csv``, shipped in
-``assets/baselines``; the feature tables are cached, git-ignored, in ``data/cache/classical``)::
+``assets/baselines``; the feature tables are cached in ``fusion_core.paths.cache_dir("classical")``)::
 
     python -m fusion_core.evaluation.classical [--out assets/baselines]
 """
@@ -31,8 +31,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import ndimage, stats
 
+from fusion_core.constants import BONE_HU
+from fusion_core.data.cohorts import get_cohort_spec
+from fusion_core.data.splits import split_indices
+from fusion_core.evaluation.roc import auc_score
+from fusion_core.evaluation.runner import subject_row
 from fusion_core.evaluation.scores_io import ScoresTable, score_column, write_scores
+from fusion_core.paths import assets_dir, cache_dir
+from fusion_core.preprocess.brain import _ct_intracranial
 
 MODALITIES = ("CT", "MR-T1", "MR-T2")
 FEATURE_VERSION = 1  # bump when the features change, so cached tables are not reused
@@ -49,8 +57,8 @@ FEATURE_NAMES = (
     "local_sd_p99",
 )
 SUBSETS = {"CT+MR-T1+MR-T2": MODALITIES, "CT": ("CT",), "MR-T1+MR-T2": ("MR-T1", "MR-T2")}
-CLASSICAL_DIR = Path(__file__).resolve().parents[2] / "assets" / "baselines"  # shipped scores files
-FEATURE_CACHE = Path(__file__).resolve().parents[2] / "data" / "cache" / "classical"  # git-ignored
+CLASSICAL_DIR = assets_dir() / "baselines"  # shipped scores files
+FEATURE_CACHE = cache_dir("classical")
 MODEL_NAMES = ("classical-lr", "classical-mksvm")
 
 
@@ -64,8 +72,6 @@ def region_features(array: np.ndarray, mask: np.ndarray) -> np.ndarray:
     Returns:
         (16,) float64.
     """
-    from scipy import ndimage, stats
-
     values = array[mask].astype(np.float64)
     mean, sd = values.mean(), max(values.std(), 1e-6)
     high = array > mean + 3 * sd
@@ -90,9 +96,6 @@ def region_features(array: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 def case_features(volumes: dict, *, min_brain_fraction: float = 0.5) -> dict[str, np.ndarray]:
     """{modality: (16,) features} of an aligned case ({"CT", "MR-T1", "MR-T2"} on the CT grid)."""
-    from fusion_core.constants import BONE_HU
-    from fusion_core.preprocess.brain import _ct_intracranial
-
     region = _ct_intracranial(volumes["CT"].array, BONE_HU)
     area = region.reshape(len(region), -1).sum(1)
     region &= (area >= min_brain_fraction * max(area.max(), 1))[:, None, None]
@@ -183,6 +186,7 @@ def fit_classical(features: np.ndarray, labels: np.ndarray, *, seed: int = 0) ->
     The logistic regression's regularisation and the SVM's C and RBF width are chosen by 5-fold
     cross-validated AUC on the training features only.
     """
+    # lazy: scikit-learn takes ~1.5 s to import
     from sklearn.linear_model import LogisticRegressionCV
     from sklearn.svm import SVC
 
@@ -206,10 +210,9 @@ def fit_classical(features: np.ndarray, labels: np.ndarray, *, seed: int = 0) ->
 
 def svm_cv_auc(z: np.ndarray, labels: np.ndarray, *, c: float, gamma: float, seed: int = 0) -> float:
     """5-fold cross-validated AUC of the multiple-kernel SVM (weights re-fitted in each fold)."""
+    # lazy: scikit-learn takes ~1.5 s to import
     from sklearn.model_selection import StratifiedKFold
     from sklearn.svm import SVC
-
-    from fusion_core.evaluation.roc import auc_score
 
     decisions = np.empty(len(labels))
     for train, held in StratifiedKFold(5, shuffle=True, random_state=seed).split(z[:, 0], labels):
@@ -225,6 +228,7 @@ def platt_map(
     kernel: np.ndarray, labels: np.ndarray, *, c: float = 1.0, seed: int = 0, folds: int = 5
 ) -> tuple[float, float]:
     """(a, b) of sigmoid(a * decision + b) fitted on 5-fold out-of-fold SVM decisions (Platt scaling)."""
+    # lazy: scikit-learn takes ~1.5 s to import
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
     from sklearn.svm import SVC
@@ -239,8 +243,6 @@ def platt_map(
 
 def feature_table(spec, indices: Sequence[int], *, progress: Callable[[int, int], None] | None = None):
     """(rows of subject metadata, (n, n_modalities, 16) features) of members ``indices`` of ``spec``."""
-    from fusion_core.evaluation.runner import subject_row
-
     rows, feats = [], []
     for done, i in enumerate(indices, start=1):
         subject = spec.subject(i)
@@ -285,9 +287,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         The exit code (0).
     """
-    from fusion_core.data.cohorts import get_cohort_spec
-    from fusion_core.evaluation.runner import split_indices
-
     parser = argparse.ArgumentParser(
         prog="python -m fusion_core.evaluation.classical", description=__doc__.splitlines()[0]
     )

@@ -16,7 +16,7 @@ import numpy as np
 
 from fusion_core.evaluation.bound import independence_bound
 from fusion_core.evaluation.errors import EvaluationError
-from fusion_core.evaluation.roc import AUCResult, RocCurve, auc_with_ci, roc_with_ci
+from fusion_core.evaluation.roc import AUCResult, RocCurve, auc_score, auc_with_ci, roc_with_ci
 from fusion_core.evaluation.strategies import (
     BOTH,
     MISSING_INPUT_HANDLING,
@@ -148,8 +148,6 @@ def unimodal_bound(scores: StrategyScores, *, lesion_type: str | None = None) ->
 
 def auc_of(scores: StrategyScores, strategy: str, inputs: str, *, lesion_type: str | None = None) -> float:
     """Point AUC of one strategy and input set; with ``lesion_type``, its positives vs all negatives."""
-    from fusion_core.evaluation.roc import auc_score
-
     rows = scores.rows(strategy, inputs)
     if lesion_type is not None:
         rows = rows[(rows["label"] == 0) | (rows["lesion_type"] == lesion_type)]

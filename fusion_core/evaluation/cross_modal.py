@@ -23,6 +23,7 @@ import pandas as pd
 from scipy import ndimage
 
 from fusion_core.case import Case
+from fusion_core.data.cohorts import get_cohort_spec
 from fusion_core.errors import FusionError
 from fusion_core.evaluation.baselines import TissueClassMapper, fit_tissue_mapper
 from fusion_core.evaluation.generation import GenerationMetrics, generation_metrics
@@ -166,8 +167,6 @@ def metrics_table(metrics: Mapping[str, GenerationMetrics], target: str) -> pd.D
 
 def fit_baseline(*, spec: str = BASELINE_SPEC, n_subjects: int = 2) -> TissueClassMapper:
     """The tissue-class MR->CT baseline fitted on the first subjects of ``spec`` (never the demo people)."""
-    from fusion_core.data.cohorts import get_cohort_spec
-
     cohort = get_cohort_spec(spec)
     mr, ct, head = [], [], []
     for index in range(n_subjects):

@@ -72,6 +72,7 @@ def nearest_neighbours(latents: np.ndarray, k: int, *, rows: Sequence[int] | Non
     Returns:
         (len(rows), k) indices into ``latents``; a row is never its own neighbour.
     """
+    # lazy: scikit-learn takes ~1.5 s to import
     from sklearn.neighbors import NearestNeighbors
 
     k = min(k, len(latents) - 1)
@@ -115,6 +116,7 @@ def separability(latents: np.ndarray, labels: np.ndarray, subjects: np.ndarray, 
     Raises:
         FusionError: fewer than two labels, or fewer than two subjects.
     """
+    # lazy: scikit-learn takes ~1.5 s to import
     from sklearn.metrics import silhouette_score
     from sklearn.model_selection import GroupKFold, cross_val_score
     from sklearn.neighbors import KNeighborsClassifier

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pandas as pd
 
 from fusion_core.evaluation.calibration import (
     ReliabilityCurve,
@@ -131,8 +132,6 @@ def calibrate_strategies(
 
 def calibration_frame(results: list[CalibrationResult]):
     """Return a pandas DataFrame, one row per strategy: ECE before, ECE after, temperature(s), fitted on."""
-    import pandas as pd
-
     return pd.DataFrame(
         {
             "ECE before": [r.ece_before for r in results],

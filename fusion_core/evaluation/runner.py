@@ -19,13 +19,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
+from fusion_core.data.cohorts import get_cohort_spec
+from fusion_core.data.splits import split_indices, split_members
 from fusion_core.evaluation.scores_io import (
     SCORES_FILE,
     ScoresTable,
@@ -47,32 +49,6 @@ def input_subsets(inputs: Sequence[str]) -> list[tuple[str, ...]]:
     return [inputs, ct, mr] if ct and mr else [inputs]
 
 
-def member_labels(spec) -> np.ndarray:
-    """(n,) lesion labels of a spec's members without rendering them at full size.
-
-    The phantom draws the label from its own random stream before anything depends on the grid
-    size, so a 16-voxel member has the label of the full-size one (a test checks it).
-    """
-    small = spec.replace(options=spec.phantom_options | {"size": 16})
-    return np.array([small.subject(i).label for i in range(spec.n)])
-
-
-def split_indices(spec, split: str) -> list[int]:
-    """Indices of the spec's members in ``split``, stratified by label like the training table."""
-    from fusion_core.training.slice_table import SPLITS, split_subjects
-
-    fractions = spec.split_fractions
-    if fractions[SPLITS.index(split)] >= sum(fractions):  # the whole spec is this split
-        return list(range(spec.n))
-    assignment = split_subjects(spec.n, fractions, 0, labels=member_labels(spec))
-    return [int(i) for i in np.flatnonzero(assignment == SPLITS.index(split))]
-
-
-def split_members(spec, split: str) -> Iterator[tuple[int, Any]]:
-    """(index, subject) of the spec's members in ``split`` (see :func:`split_indices`), built one at a time."""
-    return ((i, spec.subject(i)) for i in split_indices(spec, split))
-
-
 def subject_row(subject, spec_name: str, split: str) -> dict[str, Any]:
     """The descriptive columns of one subject's scores row (id, label, lesion type, site, spec, split)."""
     return {
@@ -90,6 +66,7 @@ def score_case(model, volumes: dict, *, mc_samples: int = 8, complete_only: bool
 
     Returns ``{"score[...]": p, "uncertainty[...]": sd}``; only the complete input with ``complete_only``.
     """
+    # lazy: fusion_core.inference imports torch; this module's import stays torch-free
     from fusion_core.inference import ModelInputError, classify
 
     row: dict[str, float] = {}
@@ -130,8 +107,6 @@ def score_models(
     Returns:
         name -> ScoresTable (one row per subject).
     """
-    from tqdm.auto import tqdm
-
     rows: dict[str, list[dict[str, Any]]] = {name: [] for name in models}
     members = split_members(spec, split)
     for _, subject in tqdm(
@@ -165,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         The exit code (0).
     """
-    from fusion_core.data.cohorts import get_cohort_spec
+    # lazy: fusion_core.inference imports torch; this module's import stays torch-free
     from fusion_core.inference import ASSETS_DIR, list_models, load_model
 
     p = argparse.ArgumentParser(prog="python -m fusion_core.evaluation.runner", description=__doc__.splitlines()[0])

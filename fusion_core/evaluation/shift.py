@@ -30,11 +30,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fusion_core.data.cohorts import get_cohort_spec
+from fusion_core.data.phantom import make_subject
 from fusion_core.data.sites import ScannerSite, get_site
 from fusion_core.evaluation.errors import EvaluationError
 from fusion_core.evaluation.roc import AUCResult, auc_with_ci
+from fusion_core.evaluation.runner import subject_row
 from fusion_core.evaluation.scores_io import ScoresTable, score_column
 from fusion_core.evaluation.strategies import StrategyScores, strategy_scores
+from fusion_core.preprocess import histogram_match_volume
+from fusion_core.preprocess.intensity import zscore
+from fusion_core.preprocess.masks import head_mask
 
 REFERENCE_SPEC = "classifier-train"
 SHIFT_MC_SAMPLES = 8  # as the shipped scores (runner default), so zero shift reproduces them
@@ -113,8 +119,6 @@ def shifted_subject(spec, index: int, setting: ShiftSetting):
     Raises:
         EvaluationError: a spec built from interleaved halves (complementary) is not supported.
     """
-    from fusion_core.data.phantom import make_subject
-
     if spec.complementary or not spec.paired:
         raise EvaluationError(f"cohort spec {spec.name!r}: domain shift needs a plain paired spec")
     if not 0 <= index < spec.n:
@@ -127,18 +131,12 @@ def shifted_subject(spec, index: int, setting: ShiftSetting):
 @functools.lru_cache(maxsize=1)
 def reference_volumes() -> dict[str, Any]:
     """The training site's look: subject 0 of :data:`REFERENCE_SPEC`, aligned, keyed "CT", "MR-T1", "MR-T2"."""
-    from fusion_core.data.cohorts import get_cohort_spec
-
     case = get_cohort_spec(REFERENCE_SPEC).subject(0).to_case().aligned()
     return {"CT": case.ct, **case.mr_weightings}
 
 
 def normalise_to_reference(volume, reference, method: str):
     """One volume normalised to the reference's intensity distribution (see the module docstring)."""
-    from fusion_core.preprocess import histogram_match_volume
-    from fusion_core.preprocess.intensity import zscore
-    from fusion_core.preprocess.masks import head_mask
-
     method = Normalisation(method)
     if method is Normalisation.NONE:
         return volume
@@ -194,7 +192,7 @@ def score_shift(
     Returns:
         Tidy scores of ``split``, one row per model and subject.
     """
-    from fusion_core.evaluation.runner import subject_row
+    # lazy: imports torch; this module's import stays torch-free
     from fusion_core.inference import classify
 
     reused = _reusable(models, setting, unshifted)
@@ -232,6 +230,7 @@ def blind_to_shift(scores: StrategyScores, strategies, modality: str) -> list[st
 
 def complete_inputs(model) -> tuple[str, ...]:
     """The volumes a model reads with every input present, e.g. ("CT", "MR-T1", "MR-T2") or ("MR-T1", "MR-T2")."""
+    # lazy: imports torch; this module's import stays torch-free
     from fusion_core.inference.inputs import mr_weightings
 
     strategy = model.config.strategy

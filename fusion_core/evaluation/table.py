@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pandas as pd
 
 from fusion_core.evaluation.bootstrap import stratified_indices
 from fusion_core.evaluation.roc import check_binary, resample_aucs, roc_curve_points
@@ -69,8 +70,6 @@ class ClassificationTable:
 
     def as_frame(self):
         """Return a pandas DataFrame: one row per metric (display label as index), columns value, mean, sd, low, high."""
-        import pandas as pd
-
         rows = {METRIC_LABELS[k]: dataclasses.asdict(v) for k, v in self.metrics.items()}
         return pd.DataFrame.from_dict(rows, orient="index")
 

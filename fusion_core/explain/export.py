@@ -7,6 +7,7 @@ import zipfile
 from collections.abc import Mapping
 
 import numpy as np
+from PIL import Image
 
 from fusion_core.io import volume_to_nifti_bytes
 from fusion_core.volume import Volume
@@ -14,8 +15,6 @@ from fusion_core.volume import Volume
 
 def png_bytes(rgb: np.ndarray) -> bytes:
     """(h, w, 3) uint8 RGB -> PNG bytes."""
-    from PIL import Image
-
     buffer = io.BytesIO()
     Image.fromarray(np.asarray(rgb, dtype=np.uint8)).save(buffer, format="PNG")
     return buffer.getvalue()

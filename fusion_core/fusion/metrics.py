@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import ndimage
+from skimage.metrics import structural_similarity
 
 from fusion_core.registration.quality import entropy_of_counts, mutual_information
 
@@ -26,8 +27,6 @@ def entropy(image: np.ndarray, *, bins: int = 256) -> float:
 
 def ssim(a: np.ndarray, b: np.ndarray) -> float:
     """Structural similarity of two [0, 1] images (scikit-image, data range 1)."""
-    from skimage.metrics import structural_similarity
-
     return float(structural_similarity(np.asarray(a, np.float64), np.asarray(b, np.float64), data_range=1.0))
 
 

@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 import numpy as np
+import pywt
 from scipy import ndimage
 
 from fusion_core.choices import parse_choice
@@ -116,8 +117,6 @@ def laplacian_fusion(a: np.ndarray, b: np.ndarray, *, levels: int = 4) -> np.nda
 
 def wavelet_fusion(a: np.ndarray, b: np.ndarray, *, wavelet: str = "db2", levels: int = 3) -> np.ndarray:
     """Discrete wavelet fusion (PyWavelets): max-magnitude detail coefficients, averaged approximation."""
-    import pywt
-
     a, b = _pair(a, b)
     levels = _levels_for(a.shape, levels)
     ca, cb = pywt.wavedec2(a, wavelet, level=levels), pywt.wavedec2(b, wavelet, level=levels)

@@ -12,6 +12,7 @@ from fusion_core.evaluation.scoring import TOP_K, top_slices
 from fusion_core.inference.inputs import check_volumes, network_tensors, reference_volume, require_task, run_batched
 from fusion_core.inference.loading import LoadedModel, as_loaded
 from fusion_core.inference.registry import ModelInputError
+from fusion_core.preprocess.brain import brain_slices
 from fusion_core.volume import Volume
 
 
@@ -121,8 +122,6 @@ def _given(name: str, grouped) -> bool:
 
 def _candidates(model: LoadedModel, grouped, given: np.ndarray | None, n: int) -> np.ndarray:
     """Sorted slice indices the subject score is taken over (never empty)."""
-    from fusion_core.preprocess.brain import brain_slices
-
     if given is not None:
         idx = np.unique(np.asarray(given, dtype=np.int64))
         if idx.size == 0 or idx.min() < 0 or idx.max() >= n:

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from fusion_core.devices import autocast
-from fusion_core.inference.loading import LoadedModel
+from fusion_core.inference.loading import LoadedModel, as_loaded
 from fusion_core.inference.registry import ModelInputError, normalise_input
 from fusion_core.preprocess.network import ct_to_unit, mr_to_unit
 from fusion_core.preprocess.slices import crop_window, neighbour_indices, network_slices, resize_slices, uncrop_slices
@@ -108,8 +108,6 @@ def _scaled(network_modality: str, volume: Volume) -> np.ndarray:
 
 def to_network(model, volumes: Mapping[str, Volume]) -> dict[str, torch.Tensor]:
     """The network's input tensors for ``volumes`` (checked by :func:`check_volumes`); see :func:`network_tensors`."""
-    from fusion_core.inference.loading import as_loaded
-
     model = as_loaded(model)
     return network_tensors(model, check_volumes(model, volumes))
 

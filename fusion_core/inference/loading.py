@@ -16,6 +16,7 @@ from torch import nn
 from fusion_core.checkpoints import load_model_dir
 from fusion_core.devices import select_device
 from fusion_core.inference.registry import ASSETS_DIR, ModelCard, ModelInputError, model_dir, read_card
+from fusion_core.models import task_of
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,8 +78,6 @@ def load_model(
 
 def card_from_network(network: nn.Module) -> ModelCard:
     """A minimal card for a network built in code: task, inputs and strategy from its config."""
-    from fusion_core.models import task_of
-
     task = task_of(network).value
     config = network.config
     strategy = getattr(config, "strategy", None)

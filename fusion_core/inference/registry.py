@@ -17,9 +17,10 @@ from typing import Any
 from fusion_core.case import weighting_key
 from fusion_core.errors import FusionError
 from fusion_core.models.config import Task
+from fusion_core.paths import assets_dir
 from fusion_core.volume import is_mr, normalise_modality
 
-ASSETS_DIR = Path(__file__).resolve().parents[2] / "assets" / "models"
+ASSETS_DIR = assets_dir() / "models"
 GENERATIVE_TASKS = (Task.VAE, Task.TRANSLATOR, Task.SYNTHESIS, Task.DIFFUSION)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import SimpleITK as sitk
 
 from fusion_core.case import SCAN_NOTES, Case, scan_key, weighting_key
 from fusion_core.io.cohort_files import SubjectFiles, parse_label, read_csv, read_manifest, scan_subject_folders
@@ -183,8 +184,6 @@ def _load(path: Path | None, modality: str, notes: list[str], per_scan: dict[str
 
 
 def _read_transform(path: Path):
-    import SimpleITK as sitk
-
     try:
         return sitk.ReadTransform(str(path))
     except RuntimeError as exc:

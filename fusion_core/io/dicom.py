@@ -9,7 +9,9 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pydicom
 import SimpleITK as sitk
+from pydicom.errors import InvalidDicomError
 
 from fusion_core.io.checks import check_header_shape
 from fusion_core.io.errors import VolumeLoadError, library_message
@@ -107,9 +109,6 @@ def read_tags(path: Path):
     Raises:
         VolumeLoadError: the file is not DICOM or its header is damaged.
     """
-    import pydicom
-    from pydicom.errors import InvalidDicomError
-
     try:
         return pydicom.dcmread(str(path), stop_before_pixels=True)
     except InvalidDicomError as exc:

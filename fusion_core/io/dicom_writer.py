@@ -34,6 +34,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence as DicomSequence
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, MRImageStorage, generate_uid
 
+from fusion_core.io.dicom import is_dicom_file
 from fusion_core.io.errors import VolumeSaveError
 from fusion_core.volume import Volume, is_mr
 
@@ -102,6 +103,7 @@ class Provenance:
             return model or cls()
         card = getattr(model, "card", model)
         if isinstance(card, str | Path):
+            # lazy: imports torch; this module's import stays torch-free
             from fusion_core.inference import read_card
             from fusion_core.inference.registry import model_dir
 
@@ -448,8 +450,6 @@ def dicom_reference(case: Any, role: str = "mr") -> Path | None:
 
     DICOM means a folder or a DICOM file; None when the scan came from another format or from memory.
     """
-    from fusion_core.io.dicom import is_dicom_file
-
     path = getattr(case, "meta", {}).get("files", {}).get(role)
     if not path:
         return None

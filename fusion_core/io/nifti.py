@@ -7,6 +7,7 @@ import re
 import zlib
 from pathlib import Path
 
+import nibabel as nib
 import numpy as np
 
 from fusion_core.io.checks import check_data_fits, check_header_shape
@@ -53,8 +54,6 @@ def read_nifti(path: Path, *, max_voxels: int) -> RawRead:
 
 
 def _load_header(path: Path):
-    import nibabel as nib
-
     if _is_gzip_name(path):
         with path.open("rb") as handle:
             if handle.read(2) != _GZIP_MAGIC:
@@ -116,8 +115,6 @@ def _orientation_notes(path: Path, header) -> list[str]:
 
 def _stored_voxel_sizes(path: Path) -> list[float]:
     """pixdim[1:4] as the file stores them (nibabel's loaded header already made them positive)."""
-    import nibabel as nib
-
     with gzip.open(path, "rb") if _is_gzip_name(path) else path.open("rb") as handle:
         block = handle.read(_NIFTI1_HEADER_BYTES)
     try:

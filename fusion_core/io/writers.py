@@ -8,6 +8,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import nibabel as nib
 import numpy as np
 import SimpleITK as sitk
 
@@ -92,8 +93,6 @@ def storage_array(array: np.ndarray) -> np.ndarray:
 
 
 def _write_nifti(volume: Volume, path: Path) -> None:
-    import nibabel as nib
-
     data = np.transpose(storage_array(volume.array), (2, 1, 0))  # (z, y, x) -> nibabel's (x, y, z)
     image = nib.Nifti1Image(data, volume.ras_affine)
     image.set_qform(volume.ras_affine, code=_NIFTI_SCANNER_CODE)

@@ -7,6 +7,7 @@ import json
 import sys
 
 from fusion_core.pipeline.config import DEFAULT_STEPS, Step, build_config
+from fusion_core.pipeline.runner import run_pipeline
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -41,8 +42,6 @@ def main(argv: list[str] | None = None) -> int:
     Returns:
         The exit code.
     """
-    from fusion_core.pipeline.runner import run_pipeline
-
     args = parse_args(argv)
     config = build_config(
         args.steps,

@@ -107,6 +107,7 @@ def split_models(names: list[str] | tuple[str, ...]) -> dict[str, list[str]]:
     Raises:
         ModelInputError: a name that is neither a shipped model nor a checkpoint folder.
     """
+    # lazy: fusion_core.inference imports torch; this module's import stays torch-free
     from fusion_core.inference import read_card
     from fusion_core.inference.registry import GENERATIVE_TASKS, model_dir
 
@@ -124,6 +125,7 @@ def split_models(names: list[str] | tuple[str, ...]) -> dict[str, list[str]]:
 
 def default_synthesis_models() -> tuple[str, ...]:
     """The first shipped model of task "synthesis" (the paired U-Net), else the PoE VAE."""
+    # lazy: fusion_core.inference imports torch; this module's import stays torch-free
     from fusion_core.inference import list_models
 
     synthesis = list_models(task="synthesis")

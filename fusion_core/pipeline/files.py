@@ -10,6 +10,11 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import SimpleITK as sitk
+
+from fusion_core.io import save_volume
+
 TEMP_PREFIX = ".tmp-"
 
 
@@ -42,16 +47,12 @@ def write_json(path: str | Path, data: Any) -> None:
 
 def save_volume_atomic(volume, path: str | Path) -> None:
     """Save ``volume`` to ``path`` atomically (the format follows the suffix)."""
-    from fusion_core.io import save_volume
-
     with atomic_path(path) as tmp:
         save_volume(volume, tmp)
 
 
 def write_transform_atomic(transform, path: str | Path) -> None:
     """Write a SimpleITK transform to ``path`` atomically."""
-    import SimpleITK as sitk
-
     with atomic_path(path) as tmp:
         sitk.WriteTransform(transform, str(tmp))
 
@@ -80,8 +81,6 @@ def files_digest(files: Mapping[str, str | Path]) -> dict[str, str]:
 
 
 def _json_default(value: Any) -> Any:
-    import numpy as np
-
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):

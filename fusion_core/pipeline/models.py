@@ -16,6 +16,7 @@ def cached_model(name: str):
     """
     with _LOCK:
         if name not in _MODELS:
+            # lazy: fusion_core.inference imports torch; this module's import stays torch-free
             from fusion_core.inference import load_model
 
             _MODELS[name] = load_model(name)

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 
 from fusion_core.errors import FusionError
+from fusion_core.io import load_volume
+from fusion_core.latents import LatentTable
 
 TABLE_CSV = "cohort_table.csv"
 TABLE_PARQUET = "cohort_table.parquet"
@@ -118,8 +120,6 @@ def read_pipeline_latents(path: str | Path, model: str = "vae-poe", *, slice_ste
     Raises:
         PipelineResultsError: no subject has latents of ``model`` (run the pipeline with ``--steps ...,encode``).
     """
-    from fusion_core.latents import LatentTable
-
     results = read_pipeline_results(path)
     latents, rows = [], []
     for record in results.table[results.table["status"] != "failed"].to_dict("records"):
@@ -163,8 +163,6 @@ def _slice_lesions(folder: Path, keep: np.ndarray) -> np.ndarray:
     path = folder / "masks" / "lesion.nii.gz"
     if not path.is_file():
         return np.full(len(keep), np.nan)
-    from fusion_core.io import load_volume
-
     lesion = load_volume(path).array > 0.5
     per_slice = lesion.reshape(lesion.shape[0], -1).any(1).astype(float)
     return per_slice[keep] if len(per_slice) > keep.max(initial=0) else np.full(len(keep), np.nan)

@@ -14,13 +14,19 @@ import dataclasses
 import hashlib
 import json
 import logging
+import multiprocessing
 import os
 import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import as_completed as cf_as_completed
 from pathlib import Path
 from typing import Any
 
+from tqdm.auto import tqdm
+
+from fusion_core.io import load_cohort
 from fusion_core.pipeline.config import PipelineConfig
 from fusion_core.pipeline.files import files_digest, remove_temporaries
 from fusion_core.pipeline.subject import MANIFEST, SCORES, SubjectJob, SubjectResult, process_subject
@@ -128,8 +134,6 @@ def _pool_context():
     Fork when torch is not imported (the CLI: fast start); spawn otherwise, since a child forked after
     torch started its thread pool can deadlock in its first operation.
     """
-    import multiprocessing
-
     return multiprocessing.get_context("spawn" if "torch" in sys.modules else "fork")
 
 
@@ -143,6 +147,7 @@ def open_executor(workers: int = 1, scheduler: str | None = None, client=None) -
     if client is not None:
         yield client, "dask", _dask_workers(client)
     elif scheduler:
+        # lazy: Dask is needed only on a cluster (--scheduler)
         from distributed import Client
 
         with Client(scheduler) as connected:
@@ -150,8 +155,6 @@ def open_executor(workers: int = 1, scheduler: str | None = None, client=None) -
     elif workers <= 0:
         yield LoopExecutor(), "loop", 1
     else:
-        from concurrent.futures import ProcessPoolExecutor
-
         context = _pool_context()
         with ProcessPoolExecutor(workers, mp_context=context, initializer=_thread_limit, initargs=(workers,)) as pool:
             yield pool, "processes", workers
@@ -166,11 +169,10 @@ def as_completed(futures: list, kind: str) -> Iterator:
     if kind == "loop":
         return iter(futures)
     if kind == "dask":
+        # lazy: Dask is needed only on a cluster (--scheduler)
         from distributed import as_completed as dask_as_completed
 
         return iter(dask_as_completed(futures))
-    from concurrent.futures import as_completed as cf_as_completed
-
     return cf_as_completed(futures)
 
 
@@ -213,8 +215,6 @@ def run_pipeline(
         A :class:`PipelineRun`. Failed subjects are in its results (status "failed", with the reason),
         in the log and in the summary; they are tried again by the next run.
     """
-    from fusion_core.io import load_cohort
-
     start = time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -242,8 +242,6 @@ def run_pipeline(
 
 
 def _collect(executor, kind: str, due: list[SubjectJob], progress: bool) -> dict[str, SubjectResult]:
-    from tqdm.auto import tqdm
-
     futures = [submit(executor, kind, job) for job in due]
     done: dict[str, SubjectResult] = {}
     with tqdm(total=len(due), desc="subjects", unit="subject", disable=not progress) as bar:

@@ -29,13 +29,26 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import SimpleITK as sitk
 
-from fusion_core.case import Case
+from fusion_core.case import Case, resample_onto
+from fusion_core.evaluation import generation_metrics
+from fusion_core.io import Cohort, dicom_series_zip
+from fusion_core.io.dicom_writer import dicom_reference
 from fusion_core.models.config import Strategy
 from fusion_core.pipeline.config import PipelineConfig, Step
 from fusion_core.pipeline.files import atomic_path, save_volume_atomic, write_json, write_transform_atomic
 from fusion_core.pipeline.models import cached_model
+from fusion_core.preprocess import normalise
 from fusion_core.preprocess.masks import case_head_mask
+from fusion_core.registration import (
+    head_coverage,
+    mutual_information,
+    overlap_mask,
+    register_rigid,
+    sample_points_in_mask,
+    tre_before_after,
+)
 from fusion_core.volume import Volume
 
 MANIFEST = "manifest.json"
@@ -105,8 +118,6 @@ def process_subject(job: SubjectJob) -> SubjectResult:
 
 def load_job_case(job: SubjectJob) -> Case:
     """The subject's case read from its input files."""
-    from fusion_core.io import Cohort
-
     return Cohort(Path(job.cohort_root), [job.files], source="pipeline").load_case(job.subject_id)
 
 
@@ -218,15 +229,11 @@ def _in_view(case: Case, aligned: Case) -> np.ndarray | bool:
     """
     if not case.is_paired:
         return True
-    from fusion_core.registration import overlap_mask
-
     return overlap_mask(case.ct, case.mr, aligned.meta["alignment"]["transform"])
 
 
 def _coverage(aligned: Case, head_in_view: np.ndarray) -> float:
     """Fraction of the CT's head that the MR saw."""
-    from fusion_core.registration import head_coverage
-
     return head_coverage(case_head_mask(aligned), head_in_view)
 
 
@@ -237,8 +244,6 @@ def register_step(case: Case, config: PipelineConfig, out: Path, row: dict[str, 
     TRE when the truth is known; MI before and after (both over the part of the head the registered MR
     sees); where the registration started.
     """
-    from fusion_core.registration import overlap_mask, register_rigid
-
     result = register_rigid(case.ct, case.mr, **config.registration)
     write_transform_atomic(result.transform, out / "registration.tfm")
     aligned = case.aligned(transform=result.transform)
@@ -256,22 +261,14 @@ def register_step(case: Case, config: PipelineConfig, out: Path, row: dict[str, 
 
 
 def _identity_resampled(case: Case) -> Volume:
-    import SimpleITK as sitk
-
-    from fusion_core.case import resample_onto
-
     return resample_onto(case.mr, case.ct, sitk.Transform(3, sitk.sitkIdentity))
 
 
 def _mutual_information(ct: Volume, mr: Volume, head: np.ndarray) -> float:
-    from fusion_core.registration import mutual_information
-
     return float(mutual_information(ct.array, mr.array, mask=head))
 
 
 def _tre_columns(estimated, true, aligned: Case, config: PipelineConfig) -> dict[str, float]:
-    from fusion_core.registration import sample_points_in_mask, tre_before_after
-
     points = sample_points_in_mask(case_head_mask(aligned), config.tre_points, reference=aligned.ct, seed=config.seed)
     tre = tre_before_after(estimated, true, points)
     return {"tre_before_median_mm": tre.median_before, "tre_median_mm": tre.median_after, "tre_max_mm": tre.max_after}
@@ -300,8 +297,6 @@ def write_aligned(aligned: Case, out: Path) -> None:
 # ---------------------------------------------------------------------------------------- normalise
 def normalise_step(volumes: dict[str, Volume], head: np.ndarray, config: PipelineConfig, out: Path) -> None:
     """Each scan's normalisation parameters (the method and the statistics used) into normalisation.json."""
-    from fusion_core.preprocess import normalise
-
     params = {}
     for key, volume in volumes.items():
         method = config.ct_normalisation if key == "CT" else config.mr_normalisation
@@ -333,9 +328,6 @@ def synthesise_step(
 
 
 def _write_dicom_zip(volume: Volume, model, case: Case | None, path: Path) -> None:
-    from fusion_core.io import dicom_series_zip
-    from fusion_core.io.dicom_writer import dicom_reference
-
     source = "ct" if volume.modality != "CT" else "mr"
     data = dicom_series_zip(volume, reference=dicom_reference(case, source), model=model)
     with atomic_path(path) as tmp:
@@ -344,6 +336,7 @@ def _write_dicom_zip(volume: Volume, model, case: Case | None, path: Path) -> No
 
 def _impute_or_none(model, volumes: dict[str, Volume], target: str) -> Volume | None:
     """``impute`` from the modalities other than ``target``; None when the model cannot make ``target``."""
+    # lazy: imports torch; this module's import stays torch-free
     from fusion_core.inference import ModelInputError, impute
 
     sources = {k: v for k, v in volumes.items() if (k == "CT") != (target == "CT")}
@@ -366,6 +359,7 @@ def classify_step(volumes: dict[str, Volume], config: PipelineConfig, plan: Step
     A classifier that cannot score the scans present (one modality to a classifier that would see the
     other as a blank image) is skipped, its reason added to ``plan.skipped``.
     """
+    # lazy: imports torch; this module's import stays torch-free
     from fusion_core.inference import classify
 
     row = {}
@@ -397,8 +391,6 @@ def _cannot_classify(model, volumes: dict[str, Volume]) -> str:
 # ----------------------------------------------------------------------------------------- evaluate
 def evaluate_step(generated: dict[tuple[str, str], Volume], aligned: Case, head: np.ndarray) -> dict[str, float]:
     """MAE/PSNR/SSIM/bone Dice and per-tissue MAE of every generated volume against the real scan."""
-    from fusion_core.evaluation import generation_metrics
-
     brain = aligned.masks.get("brain")
     brain = brain.array > 0.5 if brain is not None and brain.shape == aligned.ct.shape else None
     real = {"CT": aligned.ct, "MR": aligned.mr}
@@ -414,6 +406,7 @@ def evaluate_step(generated: dict[tuple[str, str], Volume], aligned: Case, head:
 # ------------------------------------------------------------------------------------------- encode
 def encode_step(volumes: dict[str, Volume], config: PipelineConfig, out: Path) -> None:
     """Per-slice joint posterior means of each encoder, (n_slices, d) float32, in latents/<model>.npy."""
+    # lazy: imports torch; this module's import stays torch-free
     from fusion_core.inference import encode
 
     for name in config.encoders:

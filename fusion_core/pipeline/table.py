@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fusion_core.evaluation import score_column, uncertainty_column, write_scores
 from fusion_core.pipeline.config import PipelineConfig
 from fusion_core.pipeline.files import atomic_path, write_json
 from fusion_core.pipeline.results import SCORES_DIR, SUMMARY, TABLE_CSV, TABLE_PARQUET
@@ -140,7 +141,7 @@ def write_classifier_scores(out: Path, table: pd.DataFrame, config: PipelineConf
     In the shipped scores format (``fusion_core.evaluation.scores_io``): what the Fusion Performance
     page reads.
     """
-    from fusion_core.evaluation import score_column, uncertainty_column, write_scores
+    # lazy: fusion_core.inference imports torch; this module's import stays torch-free
     from fusion_core.inference import read_card
     from fusion_core.inference.registry import model_dir
 

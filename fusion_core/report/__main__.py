@@ -7,8 +7,14 @@ import sys
 import time
 from pathlib import Path
 
+from tqdm import tqdm
+
 from fusion_core.case import Case
+from fusion_core.data.cohorts import get_cohort_spec
 from fusion_core.errors import FusionError
+from fusion_core.errors import FusionError as _Error
+from fusion_core.io import Cohort, load_cohort, open_path
+from fusion_core.report import build_case_report, render_html
 
 DEMO_PREFIX = "demo:"
 
@@ -40,8 +46,6 @@ def load_case(text: str, subject: str | None = None) -> tuple[Case, str]:
     """
     if text.startswith(DEMO_PREFIX):
         return _demo_case(text[len(DEMO_PREFIX) :])
-    from fusion_core.io import Cohort, load_cohort, open_path
-
     path = Path(text).expanduser()
     if path.is_dir() and any(p.name.split(".")[0] in ("ct", "mr") for p in path.iterdir()):
         return load_cohort(path.parent).load_case(path.name), f"subject folder {path}"
@@ -53,9 +57,6 @@ def load_case(text: str, subject: str | None = None) -> tuple[Case, str]:
 
 
 def _demo_case(subject_id: str) -> tuple[Case, str]:
-    from fusion_core.data.cohorts import get_cohort_spec
-    from fusion_core.errors import FusionError as _Error
-
     spec = get_cohort_spec("demo")
     if subject_id not in spec.subject_ids():
         raise _Error(
@@ -72,10 +73,6 @@ def main(argv: list[str] | None = None) -> int:
     Returns:
         The exit code.
     """
-    from tqdm import tqdm
-
-    from fusion_core.report import build_case_report, render_html
-
     args = parse_args(argv)
     start = time.perf_counter()
     try:

@@ -12,10 +12,16 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+import SimpleITK as sitk
 
-from fusion_core.case import Case
-from fusion_core.errors import FusionError
-from fusion_core.report import figures
+import fusion_core.report.figures as figures
+from fusion_core.case import Case, resample_onto
+from fusion_core.errors import CaseError, FusionError
+from fusion_core.evaluation import expected_calibration_error
+from fusion_core.evaluation.scores_io import read_scores
+from fusion_core.preprocess import normalise
+from fusion_core.registration import mutual_information, register_rigid, sample_points_in_mask, tre_before_after
+from fusion_core.registration.initialisation import initialisation_note
 from fusion_core.report.caveats import model_note
 from fusion_core.report.model import (
     CaseReport,
@@ -25,6 +31,7 @@ from fusion_core.report.model import (
     ScanSection,
     SynthesisSection,
 )
+from fusion_core.viz.views import metadata_row
 from fusion_core.volume import Volume
 
 Progress = Callable[[str], None] | None
@@ -79,8 +86,6 @@ def _scans(case: Case) -> dict[str, Volume]:
 
 def scan_section(label: str, volume: Volume, case: Case) -> ScanSection:
     """Metadata, load notes that name this scan (all of them for a one-scan case) and its middle slice."""
-    from fusion_core.viz.views import metadata_row
-
     notes = tuple(str(n) for n in case.meta.get("load_notes", ()))
     metadata = {key: str(value) for key, value in metadata_row(volume).items()}
     return ScanSection(label, metadata, notes, figures.scan_figure(volume, f"{label}: axial slice through the centre"))
@@ -96,8 +101,6 @@ def _registration(report: CaseReport, case: Case, result: Any, register: bool, o
         report.omit("Registration", "not run for this report (scans placed by their known or scanner alignment)")
         return _unregistered(case)
     if result is None:
-        from fusion_core.registration import register_rigid
-
         try:
             result = register_rigid(case.ct, case.mr, **options)
         except FusionError as error:
@@ -110,10 +113,6 @@ def _registration(report: CaseReport, case: Case, result: Any, register: bool, o
 
 def _unregistered(case: Case) -> Case:
     """The MR on the CT grid by its known alignment, else by the scanners' coordinates as they are."""
-    import SimpleITK as sitk
-
-    from fusion_core.errors import CaseError
-
     try:
         return case.aligned()
     except CaseError:
@@ -122,11 +121,8 @@ def _unregistered(case: Case) -> Case:
 
 def registration_section(case: Case, aligned: Case, result: Any) -> RegistrationSection:
     """MI before/after inside the head, TRE when the truth is known, the transform, a fused view."""
-    import SimpleITK as sitk
-
-    from fusion_core.case import resample_onto
+    # lazy: imports torch; this module's import stays torch-free
     from fusion_core.evaluation.cross_modal import case_head_mask
-    from fusion_core.registration import mutual_information
 
     head = case_head_mask(aligned)
     before = resample_onto(case.mr, case.ct, sitk.Transform(3, sitk.sitkIdentity))
@@ -155,8 +151,6 @@ def initialisation_text(result: Any) -> str:
     """How the search started, in words: the result's own record when it has one, else its option."""
     recorded = getattr(result, "initialisation", None)
     if hasattr(recorded, "used") and hasattr(recorded, "reason"):  # InitialisationChoice: its own sentence
-        from fusion_core.registration.initialisation import initialisation_note
-
         return initialisation_note(recorded)
     if recorded is None:
         recorded = getattr(result.options, "initialization", None)
@@ -167,8 +161,6 @@ def initialisation_text(result: Any) -> str:
 def _tre(case: Case, aligned: Case, transform: Any, head: np.ndarray) -> tuple[float | None, float | None]:
     if case.true_transform is None:
         return None, None
-    from fusion_core.registration import sample_points_in_mask, tre_before_after
-
     points = sample_points_in_mask(head, 200, reference=aligned.ct, seed=0)
     tre = tre_before_after(transform, case.true_transform, points)
     return float(tre.median_before), float(tre.median_after)
@@ -176,8 +168,6 @@ def _tre(case: Case, aligned: Case, transform: Any, head: np.ndarray) -> tuple[f
 
 def transform_rows(transform: Any) -> tuple[tuple[str, str], ...]:
     """The transform in words: rotation (degrees) and translation (mm) of a rigid one, else its parameters."""
-    import SimpleITK as sitk
-
     name = transform.GetName()
     if name == "CompositeTransform" and transform.GetNumberOfTransforms() == 1:
         transform, name = transform.GetNthTransform(0), transform.GetNthTransform(0).GetName()
@@ -197,8 +187,8 @@ def transform_rows(transform: Any) -> tuple[tuple[str, str], ...]:
 # ------------------------------------------------------------------------------------------ normalisation
 def normalisation_rows(volumes: dict[str, Volume], aligned: Case) -> list[NormalisationRow]:
     """Each scan's default normaliser (CT window, MR z-score in the head) and the statistics it used."""
+    # lazy: imports torch; this module's import stays torch-free
     from fusion_core.evaluation.cross_modal import case_head_mask
-    from fusion_core.preprocess import normalise
 
     head = case_head_mask(aligned).astype(np.float32)
     rows = []
@@ -219,6 +209,7 @@ def _number(value: Any) -> str:
 def _model_sections(
     report: CaseReport, aligned: Case, volumes: dict[str, Volume], models: Sequence[str], method: str, say
 ) -> None:
+    # lazy: imports torch; this module's import stays torch-free
     from fusion_core.inference import load_model
 
     if not models:
@@ -243,6 +234,7 @@ def _model_sections(
 
 def synthesis_sections(model: Any, volumes: dict[str, Volume], aligned: Case) -> list[SynthesisSection]:
     """The model's output for each direction it can make from the case's scans."""
+    # lazy: evaluation.cross_modal imports torch; this module's import stays torch-free
     from fusion_core.evaluation import cross_modal as cm
 
     sections = []
@@ -257,6 +249,7 @@ def synthesis_section(
     model: Any, given: dict[str, Volume], aligned: Case, source: str, target: str
 ) -> SynthesisSection:
     """One generated volume, its metrics and error map against the real scan, and its spread when it has one."""
+    # lazy: evaluation.cross_modal imports torch; this module's import stays torch-free
     from fusion_core.evaluation import cross_modal as cm
 
     generated, spread = _generate(model, given, target)
@@ -281,6 +274,7 @@ def synthesis_section(
 
 
 def _generate(model: Any, given: dict[str, Volume], target: str) -> tuple[Volume, Volume | None]:
+    # lazy: imports torch; this module's import stays torch-free
     from fusion_core.inference import impute, impute_with_uncertainty
 
     if model.task == "diffusion":
@@ -294,6 +288,7 @@ def _generate(model: Any, given: dict[str, Volume], target: str) -> tuple[Volume
 
 def classifier_section(model: Any, volumes: dict[str, Volume], aligned: Case, method: str) -> ClassifierSection:
     """Probability and MC-dropout uncertainty, the test split's calibration, the map on the top slice."""
+    # lazy: imports torch; this module's import stays torch-free
     from fusion_core.explain import attribution_map
     from fusion_core.inference import classify
 
@@ -316,8 +311,7 @@ def classifier_section(model: Any, volumes: dict[str, Volume], aligned: Case, me
 
 def calibration_text(name: str) -> str:
     """Expected calibration error of the model's full-input scores on its test split (scores.csv)."""
-    from fusion_core.evaluation import expected_calibration_error
-    from fusion_core.evaluation.scores_io import read_scores
+    # lazy: imports torch; this module's import stays torch-free
     from fusion_core.inference.registry import model_dir
 
     try:

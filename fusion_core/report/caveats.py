@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fusion_core.io.dicom_writer import card_version
 from fusion_core.report.model import ModelNote
 
 
@@ -42,6 +43,4 @@ def trained_on(card: Any) -> str:
 
 def model_note(card: Any, case: Any) -> ModelNote:
     """The note printed on every model result of the report."""
-    from fusion_core.io.dicom_writer import card_version
-
     return ModelNote(card.name, card_version(card.raw), trained_on(card), tuple(model_caveats(card, case)))

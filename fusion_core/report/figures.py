@@ -45,6 +45,7 @@ def _map_figure(base: Volume, heat: Volume, caption: str, bar: ColourBar, low: s
 
 def error_figure(real: Volume, error: Volume, caption: str, unit: str) -> Figure:
     """Signed error over the real scan, diverging and symmetric (blue: too low, red: too high)."""
+    # lazy: imports torch; this module's import stays torch-free
     from fusion_core.evaluation.cross_modal import symmetric_limit
 
     limit = symmetric_limit(error.array)

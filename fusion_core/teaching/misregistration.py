@@ -21,15 +21,17 @@ from pathlib import Path
 import numpy as np
 
 from fusion_core.case import Case
+from fusion_core.data.cohorts import get_cohort_spec
 from fusion_core.errors import FusionError
 from fusion_core.evaluation import auc_score
+from fusion_core.paths import assets_dir
 from fusion_core.preprocess.masks import ct_head_mask
 from fusion_core.preprocess.resample import resample_to
 from fusion_core.registration.misalign import perturbation
 from fusion_core.registration.quality import mutual_information
 from fusion_core.volume import Volume
 
-CURVE_FILE = Path(__file__).resolve().parents[2] / "assets" / "teaching" / "misregistration.json"
+CURVE_FILE = assets_dir() / "teaching" / "misregistration.json"
 CURVE_OFFSETS_MM = (0.0, 2.0, 4.0, 8.0, 16.0)
 CURVE_MODELS = ("clf-early", "clf-late")
 
@@ -111,6 +113,7 @@ def misregistration_curve(
     Returns:
         The AUC per model and the mean mutual information at each shift.
     """
+    # lazy: fusion_core.inference imports torch; this module's import stays torch-free
     from fusion_core.inference import classify
 
     start = time.perf_counter()
@@ -161,6 +164,7 @@ def voxelwise_aucs(cases: Sequence[Case], offsets_mm: Sequence[float] = CURVE_OF
     Returns:
         (k,) voxel AUC at each shift.
     """
+    # lazy: scikit-learn takes ~1.5 s to import
     from sklearn.linear_model import LogisticRegression
 
     train, test = cases[: len(cases) // 2], cases[len(cases) // 2 :]
@@ -211,6 +215,7 @@ def read_curve(path: str | Path = CURVE_FILE) -> MisregistrationCurve:
 
 def weights_fingerprint(name: str | Path) -> str:
     """First 16 hex digits of the SHA-256 of a model's ``model.safetensors`` (shipped name or folder)."""
+    # lazy: fusion_core.inference imports torch; this module's import stays torch-free
     from fusion_core.inference.registry import model_dir
 
     return hashlib.sha256((model_dir(name) / "model.safetensors").read_bytes()).hexdigest()[:16]
@@ -222,9 +227,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         The exit code (0).
     """
+    # lazy: torch (here and through fusion_core.inference) stays out of this module's import
     import torch
 
-    from fusion_core.data.cohorts import get_cohort_spec
     from fusion_core.inference import load_model
 
     parser = argparse.ArgumentParser(description="Precompute the Learn page's misregistration AUC curve.")

@@ -106,6 +106,7 @@ def site_transfer(
     Returns:
         Balanced accuracies and AUCs on both sites.
     """
+    # lazy: scikit-learn takes ~1.5 s to import
     from sklearn.linear_model import LogisticRegression
 
     train = lesion_subjects(TRAIN_SITE, n_subjects, seed=seed, size=size)

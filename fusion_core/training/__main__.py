@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import shlex
 import sys
 
+from fusion_core.inference.registry import model_dir
 from fusion_core.training.config import load_train_config
 from fusion_core.training.loop import train
 
@@ -35,15 +37,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def checkpoint_dir(name_or_dir: str) -> str:
     """A checkpoint folder, or a shipped model's name (``clf-early``) resolved to its folder."""
-    from fusion_core.inference.registry import model_dir
-
     return str(model_dir(name_or_dir))
 
 
 def with_cohort_folder(config, folder: str):
     """The config trained on a cohort folder: same slicing, splits by subject of the folder's subjects."""
-    import dataclasses
-
     return dataclasses.replace(config, data={**config.data, "cohort": "", "cohort_dir": str(folder)})
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors.torch import load_file
 from torch import nn
 
 from fusion_core.checkpoints import CheckpointError, load_model_dir, save_model
@@ -37,8 +38,6 @@ def init_from_checkpoints(model: nn.Module, directories: tuple[str, ...] | list[
     Raises:
         CheckpointError: a folder is not a checkpoint, or nothing in it matches.
     """
-    from safetensors.torch import load_file
-
     target = model.state_dict()
     copied: dict[str, torch.Tensor] = {}
     for directory in directories:

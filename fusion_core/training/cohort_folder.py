@@ -16,6 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from fusion_core.data.cohorts import CohortSpec
+from fusion_core.io import load_cohort
+from fusion_core.pipeline.files import file_digest
 from fusion_core.volume import Volume
 
 
@@ -53,8 +56,6 @@ def folder_subject(case) -> FolderSubject:
 
 def iter_folder_subjects(root: str | Path) -> Iterator[FolderSubject]:
     """The subjects of a cohort folder, loaded one at a time, in the folder's order."""
-    from fusion_core.io import load_cohort
-
     for case in load_cohort(root):
         yield folder_subject(case)
 
@@ -73,8 +74,6 @@ def folder_digest(root: str | Path) -> str:
 
 @functools.lru_cache(maxsize=16)
 def _content_digest(root: str, stamp: tuple) -> str:
-    from fusion_core.pipeline.files import file_digest
-
     digest = hashlib.blake2b(digest_size=8)
     for name, _, _ in stamp:
         digest.update(f"{name}:{file_digest(Path(root) / name)}\n".encode())
@@ -83,9 +82,6 @@ def _content_digest(root: str, stamp: tuple) -> str:
 
 def folder_spec(root: str | Path, split_fractions: tuple[float, float, float]):
     """A CohortSpec describing the folder (name, size, split fractions) for cards and split counts."""
-    from fusion_core.data.cohorts import CohortSpec
-    from fusion_core.io import load_cohort
-
     root = Path(root).expanduser().resolve()
     return CohortSpec(
         name=f"folder:{root.name}",

@@ -16,15 +16,17 @@ from typing import Any
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, DistributedSampler
+from tqdm.auto import tqdm
 
+import fusion_core.training.distributed as dist_utils
 from fusion_core.devices import autocast, select_device
 from fusion_core.models import PatchDiscriminator, build_model
 from fusion_core.models.config import Task
-from fusion_core.training import distributed as dist_utils
 from fusion_core.training.checkpoint import init_from_checkpoints, load_state, save_model, save_state
+from fusion_core.training.cohort_folder import folder_record
 from fusion_core.training.config import TrainConfig, scheduled_lr
 from fusion_core.training.slice_table import SliceDataConfig, SliceDataset, build_slice_table
-from fusion_core.training.steps import MONITOR, cycle_step, random_patch, supervised_loss, validate
+from fusion_core.training.steps import MONITOR, critic_step, cycle_step, random_patch, supervised_loss, validate
 
 
 @dataclasses.dataclass
@@ -161,8 +163,6 @@ class Run:
         Returns:
             The mean of each loss term over the epoch's batches.
         """
-        from tqdm.auto import tqdm
-
         self.net.train()
         if self.sampler is not None:
             self.sampler.set_epoch(self.epoch)
@@ -213,8 +213,6 @@ class Run:
         opt.step()
         result = {k: float(v.detach()) for k, v in terms.items()} | {"loss": float(loss.detach())}
         if self.critic is not None:
-            from fusion_core.training.steps import critic_step
-
             result["critic"] = critic_step(
                 self.critic, self.optimisers["critic"], batch["CT"], out.recon["CT"][: batch["CT"].shape[0]]
             )
@@ -322,8 +320,6 @@ def cohort_record(data: SliceDataConfig) -> dict[str, Any]:
         {"spec": "demo", "split": "test"} if spec.split_fractions[2] == 0 else {"spec": spec.name, "split": "test"}
     )
     if data.cohort_dir:  # a cohort folder: the card names it and its content digest
-        from fusion_core.training.cohort_folder import folder_record
-
         record.update(folder_record(data.cohort_dir))
     return record
 

@@ -11,7 +11,7 @@ holds at least ``lesion_min_voxels`` lesion voxels (on the native grid). The sub
 probability used by ``fusion_core.inference.classify`` is the mean of the top-k slice probabilities
 (k = 3): robust to one noisy slice, still sensitive to small lesions spanning few slices.
 Splits are by subject (never slice), stratified by the subject label, drawn with ``split_seed``. Generated tables are cached as npz
-under ``cache_dir`` (git-ignored ``data/cache``), keyed by a hash of the config.
+under ``cache_dir`` (default ``fusion_core.paths.cache_dir("slices")``, set by ``FUSION_CACHE``), keyed by a hash of the config.
 """
 
 from __future__ import annotations
@@ -25,12 +25,16 @@ from typing import Any
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
+from fusion_core.data.cohorts import CohortSpec, get_cohort_spec
+from fusion_core.data.splits import SPLITS, split_indices, split_subjects
+from fusion_core.paths import cache_dir
 from fusion_core.preprocess.masks import case_head_mask
 from fusion_core.preprocess.network import ct_to_unit, mr_to_unit
 from fusion_core.preprocess.slices import neighbour_indices, network_slices
+from fusion_core.training.cohort_folder import folder_digest, folder_spec, iter_folder_subjects
 
-SPLITS = ("train", "val", "test")
 TABLE_VERSION = 4  # bump when the table generation changes, so stale caches are not reused
 # Options added after TABLE_VERSION 2: left out of the cache key at their default (no-op) value.
 _KEY_DEFAULTS = {
@@ -82,12 +86,13 @@ class SliceDataConfig:
             (N, S, S). The model's ``encoder.in_channels`` must be 2k+1.
         split_fractions: train/val/test fractions of SUBJECTS.
         split_seed: seed of the subject split.
-        cache_dir: where generated tables are cached.
+        cache_dir: where generated tables are cached; empty: ``fusion_core.paths.cache_dir("slices")``
+            (under ``FUSION_CACHE``, else the user's cache folder).
         cohort_dir: a cohort folder (SynthRAD layout, labels in ``cohort.csv``) to slice instead of a
             phantom cohort (:mod:`fusion_core.training.cohort_folder`); ``split_fractions`` and
             ``split_seed`` split its subjects. Wins over ``cohort``.
         max_subjects: > 0 keeps only this many members of a named ``cohort`` spec: the first ones of
-            the spec's own train and validation splits (:func:`fusion_core.evaluation.runner.split_indices`),
+            the spec's own train and validation splits (:func:`fusion_core.data.splits.split_indices`),
             in proportion to its split fractions, each keeping its split. 0 = every member.
     """
 
@@ -110,7 +115,7 @@ class SliceDataConfig:
     neighbours: int = 0
     split_fractions: tuple[float, float, float] = (0.6, 0.2, 0.2)
     split_seed: int = 0
-    cache_dir: str = "data/cache"
+    cache_dir: str = ""
     cohort_dir: str = ""
     max_subjects: int = 0
 
@@ -122,11 +127,7 @@ class SliceDataConfig:
     @property
     def spec(self):
         """The cohort spec this config slices (its own fields as an ad-hoc spec when ``cohort`` is empty)."""
-        from fusion_core.data.cohorts import CohortSpec, get_cohort_spec
-
         if self.cohort_dir:
-            from fusion_core.training.cohort_folder import folder_spec
-
             return folder_spec(self.cohort_dir, self.split_fractions)
         if self.cohort:
             return get_cohort_spec(self.cohort)
@@ -154,8 +155,6 @@ class SliceDataConfig:
             if k != "cache_dir" and not (k in _KEY_DEFAULTS and _same(v, _KEY_DEFAULTS[k]))
         }
         if self.cohort_dir:  # the folder's content, not its path, decides the table
-            from fusion_core.training.cohort_folder import folder_digest
-
             fields["cohort_dir"] = folder_digest(self.cohort_dir)
         elif self.cohort:  # a spec's contents, not its name, decide the table
             fields["cohort"] = self.spec.as_dict()
@@ -165,25 +164,6 @@ class SliceDataConfig:
 
 def _same(a: Any, b: Any) -> bool:
     return json.dumps(a, default=list) == json.dumps(b, default=list)
-
-
-def split_subjects(
-    n: int, fractions: tuple[float, float, float], seed: int, labels: np.ndarray | None = None
-) -> np.ndarray:
-    """(n,) split index per subject (0 train, 1 val, 2 test) from a seeded permutation.
-
-    With ``labels`` the split is stratified: each label's subjects are divided by ``fractions``
-    separately, so every split gets its share of lesion subjects.
-    """
-    labels = np.zeros(n, dtype=int) if labels is None else np.asarray(labels)
-    rng = np.random.default_rng(seed)
-    split = np.zeros(n, dtype=np.int64)
-    for value in np.unique(labels):
-        members = rng.permutation(np.flatnonzero(labels == value))
-        bounds = np.round(np.cumsum(fractions) / sum(fractions) * len(members)).astype(int)
-        split[members[bounds[0] : bounds[1]]] = 1
-        split[members[bounds[1] :]] = 2
-    return split
 
 
 def keep_slices(head: np.ndarray, config: SliceDataConfig, brain: np.ndarray | None = None) -> np.ndarray:
@@ -288,7 +268,8 @@ def build_slice_table(config: SliceDataConfig, *, progress: bool = False) -> dic
 
 
 def _cache_path(config: SliceDataConfig) -> Path:
-    return Path(config.cache_dir) / f"slices_{config.cache_key()}.npz"
+    folder = Path(config.cache_dir) if config.cache_dir else cache_dir("slices")
+    return folder / f"slices_{config.cache_key()}.npz"
 
 
 def _select_weightings(table: dict[str, np.ndarray], source: SliceDataConfig, target: SliceDataConfig):
@@ -309,8 +290,6 @@ def iter_phantom_cohort(config: SliceDataConfig) -> Iterator[Any]:
     The subjects of its ``cohort_dir`` when it names a folder.
     """
     if config.cohort_dir:
-        from fusion_core.training.cohort_folder import iter_folder_subjects
-
         yield from iter_folder_subjects(config.cohort_dir)
         return
     members = selected_members(config)
@@ -324,8 +303,6 @@ def selected_members(config: SliceDataConfig) -> list[tuple[int, int]] | None:
     """(spec index, split index) of the members ``max_subjects`` keeps; None when every member is used."""
     if config.max_subjects <= 0 or not config.cohort:
         return None
-    from fusion_core.evaluation.runner import split_indices
-
     spec = config.spec
     fractions = np.asarray(spec.split_fractions, float) / sum(spec.split_fractions)
     counts = np.round(fractions * config.max_subjects).astype(int)
@@ -351,8 +328,6 @@ def lesion_groups(config: SliceDataConfig, subjects: np.ndarray) -> np.ndarray:
 
 
 def _generate(config: SliceDataConfig, *, progress: bool) -> dict[str, np.ndarray]:
-    from tqdm.auto import tqdm
-
     parts, subject_labels = [], []
     cohort = iter_phantom_cohort(config)
     members = selected_members(config)

@@ -18,6 +18,7 @@ from fusion_core.losses import (
     paired_translation_loss,
     reconstruction_loss,
     synthesis_terms,
+    unit_to_hu,
     vae_terms,
     weighted_total,
 )
@@ -177,6 +178,7 @@ def cycle_step(model, batch, weights, opt_g, opt_d) -> dict[str, float]:
 
 def slice_auc(labels: np.ndarray, scores: np.ndarray) -> float:
     """ROC AUC, NaN when only one class is present."""
+    # lazy: scikit-learn takes ~1.5 s to import
     from sklearn.metrics import roc_auc_score
 
     return float(roc_auc_score(labels, scores)) if len(np.unique(labels)) == 2 else float("nan")
@@ -236,8 +238,6 @@ def _validate_cycle(model, batches, weights) -> dict[str, float]:
 
 def _validate_synthesis(model, batches, weights) -> dict[str, float]:
     """val_mae: mean absolute error inside the head (HU for a CT target, network units for MR)."""
-    from fusion_core.losses import unit_to_hu
-
     total, voxels = 0.0, 0.0
     for b in batches:
         source, target, modality = paired_io(model, b)

@@ -3,7 +3,8 @@
 Each ``configs/<name>.json`` whose name is listed in ``SHIPPED`` is trained into
 ``assets/models/<name>/`` (weights, config.json, trainer.json, metrics, model_card.json); the
 resumable optimiser state goes to ``runs/<name>/`` so it never ships. Each cohort is generated once
-and cached in data/cache. Each model card records its own ``train_seconds`` and exact command;
+and cached under ``fusion_core.paths.cache_dir("slices")``. Each model card records its own ``train_seconds``
+and exact command;
 ``python -m benchmarks.bench_generation`` sums the generators' (the issue's "under 60 minutes").
 
 Measured on 2 CPU cores: the ten classifiers about 9 min with their 200-subject cohort;
@@ -22,6 +23,10 @@ import sys
 import time
 from pathlib import Path
 
+from fusion_core.data.cohorts import get_cohort_spec
+from fusion_core.evaluation.runner import score_models
+from fusion_core.evaluation.scores_io import SCORES_FILE, write_scores
+from fusion_core.inference import load_model
 from fusion_core.models.config import Strategy
 from fusion_core.training.config import load_train_config
 from fusion_core.training.loop import train
@@ -56,11 +61,6 @@ def train_one(name: str, *, configs: Path, assets: Path, runs: Path, progress: b
 
 def write_demo_scores(names: list[str], assets: Path, *, progress: bool) -> None:
     """Each classifier's test scores on the demo spec (``scores.csv`` beside its card), as the app scores."""
-    from fusion_core.data.cohorts import get_cohort_spec
-    from fusion_core.evaluation.runner import score_models
-    from fusion_core.evaluation.scores_io import SCORES_FILE, write_scores
-    from fusion_core.inference import load_model
-
     models = {name: load_model(assets / name, device="cpu") for name in names}
     for name, table in score_models(models, get_cohort_spec("demo"), "test", progress=progress).items():
         write_scores(table, assets / name / SCORES_FILE)

@@ -6,7 +6,8 @@ import numpy as np
 import SimpleITK as sitk
 
 from fusion_core.data.acquisition import euler_transform
-from fusion_core.data.phantom import main, make_cohort
+from fusion_core.data.export import cli as main
+from fusion_core.data.phantom import make_cohort
 from fusion_core.io import load_cohort, load_volume
 
 

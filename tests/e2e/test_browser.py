@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
@@ -201,6 +202,15 @@ def test_attention_click_on_the_ct_moves_the_mr_overlay(app_url):
         _no_traceback(page)
 
 
+def _laid_out_box(page, locator, timeout_s: float = 60.0) -> dict:
+    """The element's box once the page has laid it out (a chart redrawn by a rerun has none for a moment)."""
+    deadline = time.monotonic() + timeout_s
+    while (box := locator.bounding_box()) is None and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+    assert box is not None, "the chart was never laid out"
+    return box
+
+
 def test_latent_space_lasso_shows_thumbnails(app_url, tmp_path):
     with browser_page() as page:
         page.goto(f"{app_url}/latents")
@@ -209,7 +219,7 @@ def test_latent_space_lasso_shows_thumbnails(app_url, tmp_path):
         wait_for_app(page)
         drag = page.locator("[data-testid='stPlotlyChart'] .nsewdrag").first
         drag.wait_for(timeout=180_000)
-        box = drag.bounding_box()
+        box = _laid_out_box(page, drag)
         cx, cy, rx, ry = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, box["width"] / 3, box["height"] / 3
         page.mouse.move(cx - rx, cy - ry)
         page.mouse.down()

@@ -87,8 +87,7 @@ def test_balanced_indices_take_half_with_a_lesion():
 def test_split_indices_are_the_stratified_split_of_the_built_subjects():
     import numpy as np
 
-    from fusion_core.evaluation.runner import member_labels, split_indices, split_members
-    from fusion_core.training.slice_table import SPLITS, split_subjects
+    from fusion_core.data.splits import SPLITS, member_labels, split_indices, split_members, split_subjects
 
     for spec in (get_cohort_spec("classifier-train").replace(n=6), get_cohort_spec("vae-train").replace(n=6)):
         built = [spec.subject(i) for i in range(spec.n)]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import time
 import tracemalloc
 
 import nibabel as nib
@@ -99,14 +98,11 @@ def test_absurd_nifti_header_is_refused_before_allocating(tmp_path, compressed):
     path = tmp_path / ("huge.nii.gz" if compressed else "huge.nii")
     path.write_bytes(gzip.compress(blob) if compressed else blob)
     tracemalloc.start()
-    start = time.perf_counter()
     with pytest.raises(VolumeLoadError, match=r"huge\.nii.*4,000,000,000 voxels.*above the limit"):
         load_volume(path)
-    seconds = time.perf_counter() - start
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    assert seconds < 1.0
-    assert peak < 20 * 2**20
+    assert peak < 20 * 2**20  # refused from the header: nothing near the 16 GB it claims was allocated
 
 
 def test_nifti_header_claiming_more_data_than_the_file_holds(tmp_path):
