@@ -38,6 +38,16 @@ def chromium_path() -> str | None:
     return candidate if Path(candidate).exists() else shutil.which("chromium")
 
 
+def require_chromium() -> None:
+    """Skip the calling test module without Chromium, or fail when $FUSION_REQUIRE_BROWSER says it must run."""
+    import pytest  # only the test modules need it, not the screenshot command
+
+    if chromium_path() is None:
+        if os.environ.get("FUSION_REQUIRE_BROWSER"):
+            raise RuntimeError("Chromium is required for the browser tests (make test installs it)")
+        pytest.skip("Chromium not installed (make test installs it)", allow_module_level=True)
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
 
-from tests.e2e.harness import browser_page, browser_pages, chromium_path, serve_app, wait_for_app
+from tests.e2e.harness import browser_page, browser_pages, require_chromium, serve_app, wait_for_app
 from ui.catalog import PAGES
 
 pytestmark = pytest.mark.e2e
 
-if chromium_path() is None:
-    if os.environ.get("FUSION_REQUIRE_BROWSER"):
-        raise RuntimeError("Chromium is required for the browser tests (make test installs it)")
-    pytest.skip("Chromium not installed (make test installs it)", allow_module_level=True)
+require_chromium()
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ The viewer lives in an iframe; its root element carries the test hooks ``data-sl
 from __future__ import annotations
 
 import io
-import os
 
 import numpy as np
 import pytest
@@ -15,7 +14,7 @@ import pytest
 from fusion_core.preprocess.window import WINDOW_PRESETS
 from tests.e2e.harness import (
     browser_page,
-    chromium_path,
+    require_chromium,
     serve_app,
     viewer_frame,
     viewer_hooks,
@@ -25,10 +24,7 @@ from tests.e2e.harness import (
 
 pytestmark = pytest.mark.e2e
 
-if chromium_path() is None:
-    if os.environ.get("FUSION_REQUIRE_BROWSER"):
-        raise RuntimeError("Chromium is required for the browser tests (make test installs it)")
-    pytest.skip("Chromium not installed (make test installs it)", allow_module_level=True)
+require_chromium()
 
 
 @pytest.fixture(scope="module")
