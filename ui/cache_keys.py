@@ -18,17 +18,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import threading
-import weakref
 from typing import Any
 
 import numpy as np
 
 from fusion_core.registration import RegistrationOptions
 from fusion_core.volume import Volume
-
-_VOLUME_KEYS: weakref.WeakKeyDictionary[Volume, str] = weakref.WeakKeyDictionary()
-_LOCK = threading.Lock()
+from ui.per_volume import per_volume
 
 
 def volume_key(volume: Volume) -> str:
@@ -38,19 +34,16 @@ def volume_key(volume: Volume) -> str:
     result. Volumes are immutable; the digest is computed once per object (cached results are the same object
     on every rerun, so a rerun costs a dictionary look-up).
     """
-    with _LOCK:
-        known = _VOLUME_KEYS.get(volume)
-    if known is not None:
-        return known
+    return per_volume(volume, "key", lambda: _digest(volume))
+
+
+def _digest(volume: Volume) -> str:
     array = np.ascontiguousarray(volume.array)
     digest = hashlib.blake2b(digest_size=12)
     digest.update(repr((array.dtype.str, array.shape, volume.spacing, volume.origin, volume.direction)).encode())
     digest.update(repr((volume.modality, volume.name)).encode())
     digest.update(memoryview(array).cast("B"))
-    key = f"{volume.modality}:{digest.hexdigest()}"
-    with _LOCK:
-        _VOLUME_KEYS[volume] = key
-    return key
+    return f"{volume.modality}:{digest.hexdigest()}"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -12,8 +12,6 @@ import dataclasses
 import gzip
 import hashlib
 import math
-import threading
-import weakref
 
 import nibabel as nib
 import numpy as np
@@ -22,14 +20,11 @@ from scipy import ndimage
 from fusion_core.viz.display import display_window
 from fusion_core.viz.views import default_window
 from fusion_core.volume import Volume
+from ui.per_volume import per_volume
 
 # Streamlit's default server.maxMessageSize is 200 MB; stay well under it for a whole case (4 panels).
 VOLUME_BUDGET_BYTES = 40_000_000
 _INT16 = 32000.0
-
-_ENCODED: weakref.WeakKeyDictionary[Volume, EncodedVolume] = weakref.WeakKeyDictionary()
-_REMEMBERED: weakref.WeakKeyDictionary[Volume, dict] = weakref.WeakKeyDictionary()
-_LOCK = threading.Lock()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,37 +105,21 @@ def nifti_gz(volume: Volume) -> bytes:
 
 
 def encode(volume: Volume, budget_bytes: int = VOLUME_BUDGET_BYTES) -> EncodedVolume:
-    """The browser copy of ``volume`` (made once per volume object and remembered while it lives)."""
-    with _LOCK:
-        cached = _ENCODED.get(volume)
-    if cached is not None:
-        return cached
-    stride = stride_for(volume.size_xyz, budget_bytes)
-    shown = downsample(volume, stride)
-    data = nifti_gz(shown)
-    encoded = EncodedVolume(
-        data, hashlib.blake2b(data, digest_size=8).hexdigest(), stride, shown.size_xyz, volume.size_xyz
-    )
-    with _LOCK:
-        _ENCODED[volume] = encoded
-    return encoded
+    """The browser copy of ``volume`` (made once per volume object and budget, remembered while it lives)."""
+
+    def compute() -> EncodedVolume:
+        stride = stride_for(volume.size_xyz, budget_bytes)
+        shown = downsample(volume, stride)
+        data = nifti_gz(shown)
+        digest = hashlib.blake2b(data, digest_size=8).hexdigest()
+        return EncodedVolume(data, digest, stride, shown.size_xyz, volume.size_xyz)
+
+    return per_volume(volume, f"encoded-{budget_bytes}", compute)
 
 
 def lps_to_index(volume: Volume) -> list[float]:
     """Row-major 4x4 mapping LPS mm to the volume's continuous (x, y, z) voxel index."""
     return [float(v) for v in np.linalg.inv(volume.affine).ravel()]
-
-
-def _remembered(volume: Volume, name: str, compute):
-    """``compute()`` once per volume object and ``name`` (percentiles of a 400 MB scan on every rerun add up)."""
-    with _LOCK:
-        known = _REMEMBERED.setdefault(volume, {})
-        if name in known:
-            return known[name]
-    value = compute()
-    with _LOCK:
-        known[name] = value
-    return value
 
 
 def first_window(volume: Volume) -> tuple[float, float]:
@@ -151,7 +130,7 @@ def first_window(volume: Volume) -> tuple[float, float]:
             return float(volume.array.flat[0]), 1.0
         return tuple(float(v) for v in default_window(volume))
 
-    return _remembered(volume, "first", compute)
+    return per_volume(volume, "first", compute)
 
 
 def percentile_windows(volume: Volume, choices: dict[str, tuple[float, float]]) -> dict[str, list[float]] | None:
@@ -162,7 +141,7 @@ def percentile_windows(volume: Volume, choices: dict[str, tuple[float, float]]) 
             return None
         return {name: [float(v) for v in display_window(volume, percentiles=p)] for name, p in choices.items()}
 
-    return _remembered(volume, f"percentiles-{sorted(choices.items())}", compute)
+    return per_volume(volume, f"percentiles-{sorted(choices.items())}", compute)
 
 
 def outline(mask: Volume) -> Volume:
@@ -172,4 +151,4 @@ def outline(mask: Volume) -> Volume:
         inside = mask.array > 0.5
         return mask.with_array((inside & ~ndimage.binary_erosion(inside)).astype(np.float32), modality="MASK")
 
-    return _remembered(mask, "outline", compute)
+    return per_volume(mask, "outline", compute)
