@@ -89,7 +89,7 @@ def _grouped(model: LoadedModel, volumes: Mapping[str, Volume], goal: str) -> Ne
 
 def _generator_fn(model: LoadedModel, goal: str):
     """Batch of network inputs -> (B, C, S, S) generated slices, per deterministic task."""
-    net = model.network
+    net = model.runner
     if model.task == "vae":
         return lambda b: net(b).recon[goal].float()
     if model.task == "translator":
@@ -174,7 +174,7 @@ def impute_with_uncertainty(
     grouped = _grouped(model, volumes, goal)
     x = network_tensors(model, grouped)
     generator = torch.Generator(device=model.device).manual_seed(int(seed))
-    net = model.network
+    net = model.runner
     if model.task == "vae":
         draw = lambda b: net.sample(b, goal, samples=k, generator=generator).float()  # noqa: E731
     else:

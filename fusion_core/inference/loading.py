@@ -16,6 +16,7 @@ from torch import nn
 from fusion_core.checkpoints import load_model_dir
 from fusion_core.devices import select_device
 from fusion_core.inference.registry import ASSETS_DIR, ModelCard, ModelInputError, model_dir, read_card
+from fusion_core.inference.runtime import Runtime, accelerated, default_runtime
 from fusion_core.models import task_of
 
 
@@ -27,11 +28,24 @@ class LoadedModel:
         network: the ``nn.Module`` (shared: callers must not change its mode or hooks without a lock or copy).
         card: its typed model card.
         source: the checkpoint folder ("" for a network built in code).
+        fast_network: the same network with parts running in ONNX Runtime (see
+            :mod:`fusion_core.inference.runtime`), or None: forward passes use ``network``.
+        runtime: where forward passes of :attr:`runner` run.
     """
 
     network: nn.Module
     card: ModelCard
     source: str = ""
+    fast_network: nn.Module | None = None
+    runtime: Runtime = Runtime.PYTORCH
+
+    @property
+    def runner(self) -> nn.Module:
+        """The network for inference-only forward passes (ONNX Runtime parts on the CPU where faster).
+
+        Attributions, MC-dropout and training use :attr:`network`.
+        """
+        return self.fast_network if self.fast_network is not None else self.network
 
     @property
     def name(self) -> str:
@@ -55,11 +69,17 @@ class LoadedModel:
 
 
 def load_model(
-    name_or_dir: str | Path, *, device: str | torch.device | None = None, assets_dir: str | Path = ASSETS_DIR
+    name_or_dir: str | Path,
+    *,
+    device: str | torch.device | None = None,
+    assets_dir: str | Path = ASSETS_DIR,
+    runtime: Runtime | str | None = None,
 ) -> LoadedModel:
     """Load a shipped model by name (see ``list_models``) or any checkpoint folder, in eval mode.
 
-    Weights are read from safetensors (never unpickled).
+    Weights are read from safetensors (never unpickled). ``runtime`` (default: ONNX Runtime on the
+    CPU when installed, see :func:`~fusion_core.inference.runtime.default_runtime`) sets where
+    :attr:`LoadedModel.runner` runs.
 
     Raises:
         ModelInputError: the name is neither a shipped model nor a checkpoint folder.
@@ -73,7 +93,15 @@ def load_model(
         card = dataclasses.replace(
             card, inputs=derived.inputs, strategy=card.strategy or derived.strategy, outputs=derived.outputs
         )
-    return LoadedModel(network=network, card=card, source=str(path))
+    chosen = Runtime(runtime) if runtime is not None else default_runtime(next(network.parameters()).device)
+    fast = accelerated(network, chosen)
+    return LoadedModel(
+        network=network,
+        card=card,
+        source=str(path),
+        fast_network=fast if fast is not network else None,
+        runtime=chosen if fast is not network else Runtime.PYTORCH,
+    )
 
 
 def card_from_network(network: nn.Module) -> ModelCard:
