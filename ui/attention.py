@@ -146,13 +146,17 @@ def take_click(chart_key: str) -> None:
         st.session_state[QUERY_KEYS["x"]] = round(points[0]["x"])
 
 
-@st.cache_data(max_entries=4, show_spinner="Sampling the diffusion model (a while, once per subject)…")
-def diffusion_spread(fingerprint: str, name: str, _case: Case) -> np.ndarray:
-    """(z, y, x) standard deviation of the diffusion model's CT samples from the MR (HU); ``_case`` is determined by ``fingerprint`` (the case's fingerprint)."""
-    from fusion_core.inference import impute_with_uncertainty  # lands with the diffusion model
+@st.cache_data(max_entries=64, show_spinner="Sampling the diffusion model on this slice…")
+def diffusion_spread(fingerprint: str, name: str, slice_index: int, _case: Case) -> np.ndarray:
+    """(y, x) standard deviation of the diffusion model's CT samples from the MR on one axial slice (HU).
+
+    Only that slice is sampled (a fraction of a second, not the whole volume); ``_case`` is determined
+    by ``fingerprint`` (the case's fingerprint).
+    """
+    from fusion_core.inference import impute_with_uncertainty
 
     mr = {k: v for k, v in volumes_of(_case).items() if k.startswith("MR")}
-    return impute_with_uncertainty(get_model(name), mr, "CT").std.array
+    return impute_with_uncertainty(get_model(name), mr, "CT", slices=[slice_index]).std.array[slice_index]
 
 
 def slice_map_volume(case: Case, slice_index: int, values: np.ndarray) -> Volume:

@@ -264,8 +264,7 @@ def diffusion_panel(case: Case, slice_index: int, base: dict, where) -> dict:
     from fusion_core.inference import list_models
 
     name = list_models(task="diffusion")[0]
-    result = att.diffusion_spread(case.fingerprint, name, case)
-    std = result[slice_index]
+    std = att.diffusion_spread(case.fingerprint, name, slice_index, case)
     where.plotly_chart(
         overlay_figure(base["CT"], std, title=f"{name}: sd of the CT samples from the MR",
                        colorbar_title="sd (HU)"),

@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -151,13 +151,16 @@ def impute_with_uncertainty(
     seed: int = 0,
     batch_size: int = 64,
     progress: Progress = None,
+    slices: Sequence[int] | None = None,
 ) -> UncertainImputation:
     """The mean and per-voxel spread of ``samples`` generated volumes.
 
     A diffusion model's samples (default: its config's number), or a VAE's decodes of latents drawn
     from its PoE posterior (default 8; ``impute`` of a VAE decodes the posterior mean instead). Each
     sample is mapped to HU (or the MR scale) first, so mean and std are in the output's units. The
-    same ``seed`` (and batch size) gives the same result.
+    same ``seed`` (and batch size) gives the same result. ``slices`` (axial indices) samples only
+    those slices (each still sees its neighbours and the whole volume's intensity scaling) and leaves
+    NaN elsewhere: a page that shows one slice pays for one slice, not the volume.
 
     Raises:
         ModelInputError: a deterministic model (no spread), a target it cannot produce, bad inputs.
@@ -173,6 +176,12 @@ def impute_with_uncertainty(
         raise ModelInputError(f"samples must be at least 1, got {samples}")
     grouped = _grouped(model, volumes, goal)
     x = network_tensors(model, grouped)
+    n = next(iter(x.values())).shape[0]
+    chosen = None if slices is None else torch.as_tensor(np.unique(np.asarray(slices, dtype=np.int64)))
+    if chosen is not None:
+        if chosen.numel() == 0 or int(chosen.min()) < 0 or int(chosen.max()) >= n:
+            raise ModelInputError(f"slices must lie in 0..{n - 1}, got {list(map(int, slices))}")
+        x = {m: t[chosen] for m, t in x.items()}
     generator = torch.Generator(device=model.device).manual_seed(int(seed))
     net = model.runner
     if model.task == "vae":
@@ -180,15 +189,28 @@ def impute_with_uncertainty(
     else:
         draw = lambda b: net.sample(next(iter(b.values())), samples=k, generator=generator).float()  # noqa: E731
     parts = run_batched(draw, x, batch_size, progress)
-    stack = torch.cat(parts, dim=1)  # (K, n, 1, S, S)
+    stack = torch.cat(parts, dim=1)  # (K, n or len(slices), 1, S, S)
+    if chosen is not None:
+        stack = _on_all_slices(stack, chosen, n)
     ref = reference_volume(grouped)
     mean, spread = mean_and_spread(_to_volume(s, model, grouped, goal).array for s in stack)
+    if chosen is not None:
+        skipped = np.ones(n, dtype=bool)
+        skipped[chosen.numpy()] = False
+        mean[skipped], spread[skipped] = np.nan, np.nan
     name = f"{goal} generated from {'+'.join(grouped)}"
     return UncertainImputation(
         mean=_wrap(mean, ref, goal, f"{name} (mean of {k} samples)"),
         std=_wrap(spread, ref, goal, f"{name} (spread of {k} samples)"),
         samples=k,
     )
+
+
+def _on_all_slices(stack: torch.Tensor, chosen: torch.Tensor, n: int) -> torch.Tensor:
+    """(K, len(chosen), C, S, S) samples of some slices -> (K, n, C, S, S), zeros on the other slices."""
+    full = stack.new_zeros((stack.shape[0], n, *stack.shape[2:]))
+    full[:, chosen] = stack
+    return full
 
 
 def mean_and_spread(arrays: Iterable[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

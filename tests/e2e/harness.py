@@ -56,12 +56,14 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def serve_app(
-    *, timeout: float = 120.0, env: dict[str, str] | None = None, script: Path | None = None
+    *, timeout: float = 120.0, env: dict[str, str] | None = None, script: Path | None = None, cwd: Path | None = None
 ) -> Iterator[str]:
     """Run ``streamlit run app.py`` on 127.0.0.1 and yield its base URL; stop it afterwards.
 
     ``env`` adds environment variables, e.g. ``{"FUSION_VIEWER": "png"}`` for server-drawn slices;
-    ``script`` serves another script instead of app.py (benchmarks of one component).
+    ``script`` serves another script instead of app.py (benchmarks of one component). The server does
+    not warm its pages in the background (``FUSION_WARM=0``: tests time and drive one page at a time)
+    unless ``env`` says ``{"FUSION_WARM": "1"}``, as ``make run`` does; ``cwd`` runs another checkout.
     """
     port = _free_port()
     command = [
@@ -69,7 +71,7 @@ def serve_app(
         "-m",
         "streamlit",
         "run",
-        str(script or ROOT / "app.py"),
+        str(script or (cwd or ROOT) / "app.py"),
         "--server.headless",
         "true",
         "--server.port",
@@ -80,7 +82,11 @@ def serve_app(
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
-            command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+            command,
+            cwd=cwd or ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "FUSION_WARM": "0", **(env or {})},
         )
         try:
             _wait_healthy(url, process, log, timeout)

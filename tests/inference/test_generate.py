@@ -137,3 +137,18 @@ def test_flip_averaging_is_mirror_equivariant_and_used_when_the_config_says_so(v
     mirrored.load_state_dict(plain.state_dict())
     mr = {"MR-T1": volumes["MR-T1"], "MR-T2": volumes["MR-T2"]}
     assert not np.array_equal(impute(plain, mr, "CT").array, impute(mirrored, mr, "CT").array)
+
+
+def test_spread_of_chosen_slices_only(refiner, volumes):
+    n = volumes["CT"].shape[0]
+    mr = {"MR-T1": volumes["MR-T1"], "MR-T2": volumes["MR-T2"]}
+    some = impute_with_uncertainty(refiner, mr, "CT", seed=1, slices=[3, n - 1])
+    again = impute_with_uncertainty(refiner, mr, "CT", seed=1, slices=[3, n - 1])
+    whole = impute_with_uncertainty(refiner, mr, "CT", seed=1)
+    sampled = np.isfinite(some.std.array).all(axis=(1, 2))
+    assert sampled.tolist() == [i in (3, n - 1) for i in range(n)]
+    assert some.std.same_grid(volumes["CT"]) and np.array_equal(some.std.array, again.std.array, equal_nan=True)
+    # same base prediction: the means differ by the sampled residual only (scaled small)
+    assert np.abs(some.mean.array[3] - whole.mean.array[3]).max() < 0.25 * np.abs(whole.mean.array[3]).max()
+    with pytest.raises(ModelInputError, match="slices"):
+        impute_with_uncertainty(refiner, mr, "CT", slices=[n])

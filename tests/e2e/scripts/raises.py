@@ -1,0 +1,3 @@
+"""A page that raises: the warm visitor must report it, not hang."""
+
+raise ValueError("this page is broken on purpose")

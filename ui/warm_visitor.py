@@ -1,0 +1,133 @@
+"""Warm the server once in the background: a headless visitor runs every page, so users don't wait.
+
+Every page's first visit on a fresh server pays for imports, model loading, the demo subject and
+the page's computations on it (13.7 s for Cross-modal Generation). Those results are cached across
+sessions (``st.cache_resource`` / ``st.cache_data``), so one visit fills them for everyone. The first
+run of app.py in a server process starts a daemon thread that connects to this server like a browser
+(Streamlit's websocket protocol: a ``rerun_script`` back-message per page) and visits each page once
+in its own session, in the order :data:`WARM_ORDER`. Pages run exactly as they do for a user, so the
+caches hold exactly what a user's first visit asks for, with the page's defaults, and nothing here
+knows how a page computes.
+
+A visitor that fails (a page raised, the server is stopping) only logs: warming is an optimisation.
+``FUSION_WARM=0`` turns it off (tests that time a cold page).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+
+logger = logging.getLogger("fusion_explorer")
+WARM_ENV = "FUSION_WARM"
+# Heaviest first visits first; Home needs nothing.
+WARM_ORDER = ("generation", "attention", "latents", "learn", "performance", "data", "register_fuse")
+PAGE_TIMEOUT_S = 600.0
+
+
+@dataclass
+class WarmStatus:
+    """What the warm visitor has done so far (one per server process)."""
+
+    started: float = field(default_factory=time.monotonic)
+    seconds: dict[str, float] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+def warming_enabled() -> bool:
+    """Whether the server warms its pages at start: not under AppTest (no server), not with ``FUSION_WARM=0``."""
+    import streamlit as st
+
+    if st.get_option("global.appTest"):
+        return False
+    return os.environ.get(WARM_ENV, "1") not in ("0", "false", "no")
+
+
+def start(base_url: str, pages: tuple[str, ...] = WARM_ORDER) -> WarmStatus:
+    """Visit ``pages`` of the server at ``base_url`` in a daemon thread; returns its status at once."""
+    status = WarmStatus()
+    thread = threading.Thread(target=_visit_all, args=(base_url, pages, status), name="fusion-warm", daemon=True)
+    thread.start()
+    return status
+
+
+def _visit_all(base_url: str, pages: tuple[str, ...], status: WarmStatus) -> None:
+    try:
+        for page in pages:
+            start_time = time.monotonic()
+            try:
+                asyncio.run(visit(base_url, page))
+                status.seconds[page] = round(time.monotonic() - start_time, 2)
+            except Exception as error:  # warming is an optimisation: a failure only logs
+                status.failed[page] = f"{type(error).__name__}: {error}"
+                logger.warning("warming %s failed: %s", page, error)
+    finally:
+        status.done.set()
+        logger.info("warm visitor done in %.1f s: %s", time.monotonic() - status.started, status.seconds)
+
+
+async def visit(base_url: str, page: str, timeout: float = PAGE_TIMEOUT_S) -> int:
+    """Run ``page`` once in a new session of the server at ``base_url``, as a browser would; returns the
+    number of forward messages received. Raises TimeoutError or RuntimeError (the page raised)."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+    from tornado.websocket import websocket_connect
+
+    socket = await websocket_connect(base_url.replace("http", "ws", 1).rstrip("/") + "/_stcore/stream")
+    try:
+        message = BackMsg()
+        message.rerun_script.page_name = page
+        message.rerun_script.query_string = ""
+        await socket.write_message(message.SerializeToString(), binary=True)
+        return await _until_finished(socket, ForwardMsg, time.monotonic() + timeout)
+    finally:
+        socket.close()
+
+
+async def _until_finished(socket, forward_msg, deadline: float) -> int:
+    received = 0
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("the page did not finish in time")
+        raw = await asyncio.wait_for(socket.read_message(), timeout=remaining)
+        if raw is None:
+            raise RuntimeError("the server closed the connection")
+        message = forward_msg()
+        message.ParseFromString(raw)
+        received += 1
+        kind = message.WhichOneof("type")
+        if kind == "delta" and message.delta.new_element.WhichOneof("type") == "exception":
+            raise RuntimeError(message.delta.new_element.exception.message)
+        if kind == "script_finished" and message.script_finished != forward_msg.FINISHED_EARLY_FOR_RERUN:
+            return received  # a rerun (e.g. the deep-link guard's) runs the page again: wait for that one
+
+
+_lock = threading.Lock()
+_status: WarmStatus | None = None
+
+
+def server_url() -> str:
+    """This Streamlit server's own URL on the loopback (port and base path from its config)."""
+    import streamlit as st
+
+    address = st.get_option("server.address") or "127.0.0.1"
+    host = "127.0.0.1" if address in ("0.0.0.0", "::", "localhost") else address
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    return f"http://{host}:{st.get_option('server.port')}" + (f"/{base}" if base else "")
+
+
+def start_once() -> WarmStatus | None:
+    """Start the warm visitor the first time any session runs app.py in this server process (then a no-op)."""
+    global _status
+    if not warming_enabled():
+        return None
+    with _lock:
+        if _status is None:
+            _status = start(server_url())
+        return _status
