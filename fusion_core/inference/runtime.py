@@ -177,14 +177,14 @@ def accelerated(network: nn.Module, runtime: Runtime) -> nn.Module:
 
 def main(argv: list[str] | None = None) -> int:
     """CLI: export a shipped model's networks as ONNX files users can take to other tools."""
-    from fusion_core.inference.loading import load_model
+    from fusion_core.checkpoints import load_model_dir
+    from fusion_core.inference.registry import model_dir
 
     parser = argparse.ArgumentParser(description="Export a shipped model's networks as ONNX (dynamic batch).")
     parser.add_argument("name", help="a shipped model, e.g. synth-unet")
     parser.add_argument("--out", type=Path, required=True, help="folder for the .onnx files")
     args = parser.parse_args(argv)
-    model = load_model(args.name, device="cpu", runtime=Runtime.PYTORCH)
-    files = export_parts(model.network, args.out)
+    files = export_parts(load_model_dir(model_dir(args.name), device="cpu"), args.out)
     if not files:
         raise SystemExit(f"{args.name}: no part of this network is exported to ONNX (see ONNX_PARTS)")
     for path in files.values():
