@@ -14,6 +14,8 @@ DCIODVFY ?= /usr/bin/dciodvfy
 .PHONY: run test test-fast setup browser dicom-tools lint bench phantom-data train clean viewer-bundle
 
 run: setup
+	@# beside the server: open Home once it is up, so it prepares every page before the first user (ui/warm_visitor.py)
+	@$(BIN)/python -m ui.warm_visitor --url http://127.0.0.1:$(PORT) >/dev/null 2>&1 &
 	$(BIN)/streamlit run app.py --server.headless true --server.port $(PORT) --server.address $(ADDRESS)
 
 test: setup browser dicom-tools

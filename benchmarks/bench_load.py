@@ -9,6 +9,8 @@ contention). Writes ``benchmarks/results/bench_load.json``.
 
 Run (the machine is shared: keep it short):
     nice -n 10 .venv/bin/python -m benchmarks.bench_load --users 3 --seconds 60
+    .venv/bin/python -m benchmarks.bench_load --users 10 --seconds 60 --pages '' data learn performance \
+        --out benchmarks/results/bench_load_10_users.json
 """
 
 from __future__ import annotations
@@ -100,10 +102,11 @@ def main() -> None:
     parser.add_argument("--baseline-seconds", type=float, default=30.0, help="length of the one-user run")
     parser.add_argument("--pages", nargs="*", default=list(DEFAULT_PAGES), help="URL paths ('' is Home)")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds before a visit counts as an error")
+    parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     if chromium_path() is None:
         raise SystemExit("Chromium is needed (apt-get install chromium)")
-    with serve_app() as base:
+    with serve_app(env={"FUSION_WARM": "1"}) as base:  # as make run serves it: pages prepared in the background
         assert base.startswith("http://127.0.0.1:"), base  # loopback only
         warm = asyncio.run(run(base, 1, 0, args.pages, int(args.timeout * 1000), len(args.pages)))  # fills caches
         alone = asyncio.run(run(base, 1, args.baseline_seconds, args.pages, int(args.timeout * 1000)))
@@ -120,8 +123,8 @@ def main() -> None:
             for page in sorted({v["page"] for v in loaded})
         },
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2))
     print(json.dumps(results, indent=2))
 
 

@@ -5,6 +5,7 @@ import streamlit as st
 from ui.catalog import PAGES
 from ui.guard import require_app_navigation
 from ui.scaffold import page_boundary
+from ui.warm_visitor import current, readiness_note
 
 require_app_navigation()
 
@@ -28,6 +29,13 @@ with page_boundary("showing the Home page"):
     with right:
         st.subheader("The pages")
         st.markdown("\n".join(f"- **{page.title}** — {page.summary}" for page in PAGES[1:]))
+        note = readiness_note(current(), {page.url_path: page.title for page in PAGES})
+        if note:
+            st.caption(
+                note,
+                help="A headless visitor opens every page once when the server starts, so "
+                "results on the demo cohort are computed before users ask (reload Home to update).",
+            )
 
     st.info(
         "The demo cohort is procedural: 100 head phantoms with scalp, fat, skull (cortical tables and diploë), "

@@ -13,7 +13,7 @@ import streamlit as st
 from fusion_core import explain
 from fusion_core.case import Case
 from fusion_core.evaluation.shift import ShiftSetting, shifted_volumes
-from fusion_core.inference import crop_fraction, list_models
+from fusion_core.inference import ModelInputError, crop_fraction, list_models
 from fusion_core.preprocess import WINDOW_PRESETS
 from fusion_core.preprocess.slices import crop_window
 from fusion_core.viz.display import display_window, to_display_unit
@@ -88,11 +88,20 @@ def uncertainty(fingerprint: str, model: str, slice_index: int, _case: Case) -> 
     return explain.evidence_uncertainty(get_model(model), volumes_of(_case), slice_index)
 
 
-@st.cache_data(max_entries=16, show_spinner="Encoding with the VAE…")
 def posterior_variance(fingerprint: str, inputs: tuple[str, ...], slice_index: int, _case: Case) -> np.ndarray:
-    """The VAE's posterior variance map of one slice from the scans ``inputs``; ``_case`` is determined by ``fingerprint`` (the case's fingerprint)."""
+    """The VAE's posterior variance map of one slice from the scans ``inputs``; ``_case`` is determined by
+    ``fingerprint`` (the case's fingerprint). The whole volume is encoded once per inputs (the active
+    channels are the volume's), so moving the slice costs nothing."""
+    volume = _posterior_variance_volume(fingerprint, inputs, _case)
+    if not 0 <= slice_index < volume.shape[0]:
+        raise ModelInputError(f"slice {slice_index} is outside 0..{volume.shape[0] - 1}")
+    return volume[slice_index]
+
+
+@st.cache_data(max_entries=8, show_spinner="Encoding the volume with the VAE…")
+def _posterior_variance_volume(fingerprint: str, inputs: tuple[str, ...], _case: Case) -> np.ndarray:
     volumes = {k: v for k, v in volumes_of(_case).items() if k.split("-")[0] in inputs}
-    return explain.posterior_variance_map(get_model(VAE_MODEL), volumes, slice_index)
+    return explain.posterior_variance(get_model(VAE_MODEL), volumes).volume.array
 
 
 def model_window(model: str, shape: tuple[int, int]) -> np.ndarray:

@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass, field
 
 logger = logging.getLogger("fusion_explorer")
+READY_TEXT = "All"  # the start of the Home note once every page is prepared (benchmarks wait for it)
 WARM_ENV = "FUSION_WARM"
 # Heaviest first visits first; Home needs nothing.
 WARM_ORDER = ("generation", "attention", "latents", "learn", "performance", "data", "register_fuse")
@@ -122,6 +123,31 @@ def server_url() -> str:
     return f"http://{host}:{st.get_option('server.port')}" + (f"/{base}" if base else "")
 
 
+def current() -> WarmStatus | None:
+    """This server's warm visitor (None before the first run of app.py, or with warming off)."""
+    return _status
+
+
+def readiness_note(status: WarmStatus | None, titles: dict[str, str]) -> str | None:
+    """One sentence for Home: how far the background preparation of the pages has come (None: nothing to say).
+
+    Args:
+        status: :func:`current`.
+        titles: url path -> page title.
+    """
+    if status is None:
+        return None
+    ready = [titles.get(page, page) for page in status.seconds]
+    if status.done.is_set():
+        return f"All {len(ready)} pages are prepared on the demo cohort: first visits are quick."
+    doing = next((p for p in WARM_ORDER if p not in status.seconds and p not in status.failed), None)
+    return (
+        f"Preparing the pages on the demo cohort in the background ({len(ready)} of {len(WARM_ORDER)} ready"
+        + (f"; now {titles.get(doing, doing)}" if doing else "")
+        + "). Pages open at once when ready; until then the first visit computes what it needs."
+    )
+
+
 def start_once() -> WarmStatus | None:
     """Start the warm visitor the first time any session runs app.py in this server process (then a no-op)."""
     global _status
@@ -131,3 +157,29 @@ def start_once() -> WarmStatus | None:
         if _status is None:
             _status = start(server_url())
         return _status
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI (``make run`` starts it beside the server): wait for the server, open Home once, so the
+    server starts preparing its pages before the first user arrives."""
+    import argparse
+    import urllib.request
+
+    parser = argparse.ArgumentParser(description=main.__doc__.splitlines()[0])
+    parser.add_argument("--url", default="http://127.0.0.1:8501")
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for the server")
+    args = parser.parse_args(argv)
+    deadline = time.monotonic() + args.timeout
+    while time.monotonic() < deadline:
+        try:
+            if urllib.request.urlopen(f"{args.url}/_stcore/health", timeout=2).read() == b"ok":
+                asyncio.run(visit(args.url, ""))
+                return 0
+        except OSError:
+            pass
+        time.sleep(0.5)
+    return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
