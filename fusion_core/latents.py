@@ -119,24 +119,84 @@ def encode_cohort(
             latents.append(encode(model, _thinned(volumes, keep)))
         else:
             latents.append(encode(model, volumes)[keep])
-        rows.append(
-            pd.DataFrame(
-                {
-                    "subject_id": case.subject_id,
-                    "slice": keep,
-                    "n_slices": n,
-                    "label": case.label if case.label is not None else np.nan,
-                    "lesion_type": case.meta.get("lesion_type", "unknown"),
-                    "site": case.meta.get("site", ""),
-                    "scans": scan_pattern(case),
-                    "posterior": posterior,
-                    "slice_has_lesion": _slice_lesions(aligned, n)[keep],
-                }
-            )
-        )
+        rows.append(_rows(case, aligned, n, keep, posterior))
     if not latents:
         raise FusionError(f"no case to encode for the {posterior} posterior")
     return LatentTable(np.concatenate(latents).astype(np.float32), pd.concat(rows, ignore_index=True))
+
+
+def _rows(case: Case, aligned: Case, n: int, keep: np.ndarray, posterior: str) -> pd.DataFrame:
+    """The metadata rows of one case's kept slices under one posterior."""
+    return pd.DataFrame(
+        {
+            "subject_id": case.subject_id,
+            "slice": keep,
+            "n_slices": n,
+            "label": case.label if case.label is not None else np.nan,
+            "lesion_type": case.meta.get("lesion_type", "unknown"),
+            "site": case.meta.get("site", ""),
+            "scans": scan_pattern(case),
+            "posterior": posterior,
+            "slice_has_lesion": _slice_lesions(aligned, n)[keep],
+        }
+    )
+
+
+def encode_cohort_posteriors(
+    model, cases: Iterable[Case], posteriors: Sequence[str], *, slice_step: int = 1
+) -> dict[str, LatentTable]:
+    """:func:`encode_cohort` of several posteriors at once, each modality's expert computed once per slice.
+
+    A VAE's CT-alone, MR-alone and joint posteriors share their experts (see
+    :func:`fusion_core.inference.encode.encode_subsets`): about half the encoder passes of three
+    :func:`encode_cohort` calls, with the same latents. A case without a posterior's modality is left
+    out of that posterior's table (as ``skip_missing``). Other models fall back to one call per posterior.
+
+    Raises:
+        FusionError: an unknown posterior, or a posterior no case can give.
+    """
+    # lazy: imports torch; this module's import stays torch-free
+    from fusion_core.inference import as_loaded
+    from fusion_core.inference.encode import encode_subsets
+    from fusion_core.inference.inputs import neighbours
+
+    model, cases = as_loaded(model), list(cases)
+    unknown = [p for p in posteriors if p not in POSTERIORS]
+    if unknown:
+        raise FusionError(f"unknown posterior {unknown[0]!r}; choose one of {', '.join(POSTERIORS)}")
+    if model.task != "vae":
+        return {
+            p: encode_cohort(model, cases, posterior=p, slice_step=slice_step, skip_missing=True) for p in posteriors
+        }
+    latents: dict[str, list[np.ndarray]] = {p: [] for p in posteriors}
+    rows: dict[str, list[pd.DataFrame]] = {p: [] for p in posteriors}
+    for case in cases:
+        aligned = case.aligned() if case.is_paired else case
+        volumes = posterior_volumes(aligned, "joint")
+        have = {"CT" if k == "CT" else "MR" for k in volumes}
+        usable = [p for p in posteriors if _subset(p, have) <= have and _subset(p, have)]
+        if not usable:
+            continue
+        n = next(iter(volumes.values())).shape[0]
+        keep = np.arange(0, n, max(1, slice_step))
+        thin = neighbours(model) == 0  # as encode_cohort: a 2-D model sees the kept slices only
+        subsets = [tuple(sorted(_subset(p, have))) for p in usable]
+        codes = encode_subsets(model, _thinned(volumes, keep) if thin else volumes, subsets)
+        for posterior, code in zip(usable, codes, strict=True):
+            latents[posterior].append(code if thin else code[keep])
+            rows[posterior].append(_rows(case, aligned, n, keep, posterior))
+    empty = [p for p in posteriors if not latents[p]]
+    if empty:
+        raise FusionError(f"no case to encode for the {', '.join(empty)} posterior")
+    return {
+        p: LatentTable(np.concatenate(latents[p]).astype(np.float32), pd.concat(rows[p], ignore_index=True))
+        for p in posteriors
+    }
+
+
+def _subset(posterior: str, have: set[str]) -> set[str]:
+    """The network modalities a posterior reads ("joint": every one the case has)."""
+    return set(have) if posterior == "joint" else {posterior}
 
 
 def save_table(table: LatentTable, path: str | Path) -> None:

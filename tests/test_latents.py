@@ -1,5 +1,7 @@
 """encode_cohort: latents of every slice of a cohort with who each slice is."""
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,6 +15,7 @@ from fusion_core.latents import (
     LatentTable,
     alignment_numbers,
     encode_cohort,
+    encode_cohort_posteriors,
     latents_frame,
     load_table,
     project,
@@ -54,6 +57,19 @@ def test_posteriors_differ_and_unknown_is_refused(vae, cases):
     assert not np.allclose(ct, mr)
     with pytest.raises(FusionError, match="unknown posterior"):
         encode_cohort(vae, cases, posterior="PET")
+
+
+def test_posteriors_at_once_equal_one_at_a_time(vae, cases):
+    unpaired = make_subject(3, size=24, label=1).to_case()
+    mr_only = dataclasses.replace(unpaired, ct=None, masks={})
+    together = encode_cohort_posteriors(vae, [*cases, mr_only], ["CT", "MR", "joint"], slice_step=2)
+    for posterior, table in together.items():
+        alone = encode_cohort(vae, [*cases, mr_only], posterior=posterior, slice_step=2, skip_missing=True)
+        np.testing.assert_allclose(table.latents, alone.latents, rtol=1e-5, atol=1e-6)
+        pd.testing.assert_frame_equal(table.meta, alone.meta)
+    assert "MR only" not in set(together["CT"].meta["scans"]) and "MR only" in set(together["MR"].meta["scans"])
+    with pytest.raises(FusionError, match="unknown posterior"):
+        encode_cohort_posteriors(vae, cases, ["PET"])
 
 
 def _meta(n_subjects: int, n_slices: int) -> pd.DataFrame:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import torch
@@ -10,6 +10,7 @@ import torch
 from fusion_core.inference.inputs import check_volumes, network_tensors, require_task, run_batched
 from fusion_core.inference.loading import as_loaded
 from fusion_core.inference.registry import ModelInputError
+from fusion_core.models.poe import product_of_experts
 from fusion_core.volume import Volume
 
 
@@ -32,7 +33,7 @@ def encode(model, volumes: Mapping[str, Volume], *, batch_size: int = 64, varian
         raise ModelInputError(f"encode needs a VAE or the 'poe' classifier, not strategy {model.config.strategy!r}")
     x = network_tensors(model, check_volumes(model, volumes))
     if model.task == "vae":  # the posterior alone: no decoding
-        parts = run_batched(lambda b: tuple(t.float().flatten(1) for t in model.network.posterior(b)), x, batch_size)
+        parts = run_batched(lambda b: tuple(t.float().flatten(1) for t in model.runner.posterior(b)), x, batch_size)
     else:
         parts = run_batched(lambda b: _posterior(model.network(b)), x, batch_size)
     mu = torch.cat([p[0] for p in parts]).cpu().numpy()
@@ -43,3 +44,41 @@ def encode(model, volumes: Mapping[str, Volume], *, batch_size: int = 64, varian
 
 def _posterior(output) -> tuple[torch.Tensor, torch.Tensor]:
     return output.mu.float().flatten(1), output.logvar.float().flatten(1)
+
+
+def encode_subsets(
+    model, volumes: Mapping[str, Volume], subsets: Sequence[Sequence[str]], *, batch_size: int = 64
+) -> list[np.ndarray]:
+    """A VAE's posterior means for several subsets of the given scans, each modality's expert computed once.
+
+    The PoE posterior of a subset is the product of that subset's experts (and the prior), and an
+    expert depends only on its own modality: so the CT-alone, MR-alone and joint posteriors of a
+    volume need one pass of each encoder, not four. Each result equals :func:`encode` of that subset.
+
+    Args:
+        model: a VAE.
+        volumes: every scan any subset uses, on one grid.
+        subsets: network modality names per posterior, e.g. ``[("CT",), ("MR",), ("CT", "MR")]``.
+        batch_size: slices per forward pass.
+
+    Returns:
+        One (n_slices, latent_dim) float32 array per subset.
+
+    Raises:
+        ModelInputError: not a VAE, or a subset naming a modality that is not given.
+    """
+    model = as_loaded(model)
+    require_task(model, ("vae",), "encode_subsets")
+    x = network_tensors(model, check_volumes(model, volumes))
+    missing = sorted({m for subset in subsets for m in subset} - set(x))
+    if missing:
+        raise ModelInputError(f"encode_subsets: no {' or '.join(missing)} scan given")
+    net = model.runner
+    columns = [torch.tensor([m in subset for m in net.modalities]) for subset in subsets]
+
+    def posteriors(batch: dict[str, torch.Tensor]) -> list[torch.Tensor]:
+        mu, logvar = net.encode_experts(batch, next(iter(batch.values())).shape[0])
+        return [product_of_experts(mu, logvar, c.to(mu).expand(len(mu), -1))[0].float().flatten(1) for c in columns]
+
+    parts = run_batched(posteriors, x, batch_size)
+    return [torch.cat([p[i] for p in parts]).cpu().numpy() for i in range(len(subsets))]

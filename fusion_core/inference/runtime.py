@@ -2,12 +2,13 @@
 
 ``benchmarks/bench_runtime.py`` measured every shipped generator both ways on the same inputs
 (equal outputs to a relative error below 1e-4): on a 2-core CPU ONNX Runtime runs the synthesis
-U-Net, the diffusion refiner's networks and the CycleGAN's generators 2-3x faster than eager
+U-Net, the diffusion refiner's networks and the CycleGAN's generators about 2-2.6x faster than eager
 PyTorch, so it is the default on the CPU; on a GPU the networks stay in PyTorch (bf16 autocast).
 
-Only plain tensor-to-tensor parts of a network are exported (:data:`ONNX_PARTS`: the U-Nets and
-the translator's generators); everything around them (flip averaging, the diffusion sampling loop,
-the PoE) stays Python, so one code path serves both runtimes. The exported graphs are cached under
+Only plain tensor-to-tensor parts of a network are exported (:data:`ONNX_PARTS`: the U-Nets, the
+translator's generators and the VAE's encoders, with every stage as an output for the skips);
+everything around them (flip averaging, the diffusion sampling loop, the PoE, the VAE's heads and
+decoders) stays Python, so one code path serves both runtimes. The exported graphs are cached under
 ``cache_dir("onnx")``, keyed on the weights' digest, the part and the torch version, and can be
 taken to other tools (``python -m fusion_core.inference.runtime NAME --out DIR``).
 
@@ -53,11 +54,13 @@ class Runtime(enum.StrEnum):
     ONNX = "onnxruntime"
 
 
-# network class name -> attributes of its plain tensor -> tensor sub-networks (exported to ONNX)
+# network class name -> attributes of its plain tensor -> tensor sub-networks (exported to ONNX); a
+# ModuleDict stands for each of its members (the VAE's encoder per modality)
 ONNX_PARTS: dict[str, tuple[str, ...]] = {
     "SynthesisUNet": ("unet",),
     "DiffusionRefiner": ("unet", "denoiser"),
     "CycleGAN": ("ct_to_mr", "mr_to_ct"),
+    "MultimodalVAE": ("encoders",),
 }
 
 
@@ -98,11 +101,45 @@ class OnnxPart(nn.Module):
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.input_name = self.session.get_inputs()[0].name
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, C, S, S) float32 -> the part's output, as a CPU tensor."""
+    def outputs(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Every output of the graph for (B, C, S, S) float32 input, as CPU tensors."""
         array = x.detach().to(torch.float32).contiguous().numpy()
-        (out,) = self.session.run(None, {self.input_name: array})
-        return torch.from_numpy(out)
+        return [torch.from_numpy(out) for out in self.session.run(None, {self.input_name: array})]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C, S, S) float32 -> the part's (last) output, as a CPU tensor."""
+        return self.outputs(x)[-1]
+
+    def stages(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """An encoder exported with all its stages (see :class:`_Stages`): the feature maps, finest first."""
+        return self.outputs(x)
+
+
+class _Stages(nn.Module):
+    """Export wrapper: an encoder's ``stages(x)`` as the graph's outputs (the last is its ``forward``)."""
+
+    def __init__(self, encoder: nn.Module) -> None:
+        super().__init__()
+        self.encoder = encoder
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        return tuple(self.encoder.stages(x))
+
+
+def part_paths(network: nn.Module) -> tuple[str, ...]:
+    """Dotted paths of the network's exported parts (a ModuleDict's members each)."""
+    paths = []
+    for attribute in ONNX_PARTS.get(type(network).__name__, ()):
+        module = getattr(network, attribute)
+        if isinstance(module, nn.ModuleDict):
+            paths.extend(f"{attribute}.{key}" for key in module)
+        else:
+            paths.append(attribute)
+    return tuple(paths)
+
+
+def _module_at(network: nn.Module, path: str) -> nn.Module:
+    return network.get_submodule(path)
 
 
 def _part_channels(module: nn.Module) -> int:
@@ -134,25 +171,31 @@ def export_parts(network: nn.Module, folder: Path | None = None) -> dict[str, Pa
     Returns:
         part attribute -> its ONNX file.
     """
-    parts = ONNX_PARTS.get(type(network).__name__, ())
     folder = Path(folder) if folder is not None else cache_dir("onnx", _weights_digest(network))
     folder.mkdir(parents=True, exist_ok=True)
     size, out = _image_size(network), {}
-    for attribute in parts:
-        module = getattr(network, attribute)
+    for attribute in part_paths(network):
+        module = _module_at(network, attribute)
         path = folder / f"{type(network).__name__}.{attribute}.onnx"
         if not path.exists():
-            example = torch.zeros(2, _part_channels(module), size, size)
-            partial = path.with_suffix(f".{os.getpid()}.tmp")  # another process may export the same part
-            with warnings.catch_warnings(), torch.no_grad():
-                warnings.simplefilter("ignore")
-                torch.onnx.export(
-                    module.eval(), (example,), str(partial), input_names=["x"], output_names=["y"],
-                    dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}}, dynamo=False, opset_version=17,
-                )  # fmt: skip
-            partial.replace(path)
+            _export(module, torch.zeros(2, _part_channels(module), size, size), path)
         out[attribute] = path
     return out
+
+
+def _export(module: nn.Module, example: torch.Tensor, path: Path) -> None:
+    """One part to ``path`` (dynamic batch); an encoder with ``stages`` exports every stage as an output."""
+    graph = _Stages(module) if hasattr(module, "stages") else module
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        n_outputs = len(graph.eval()(example)) if isinstance(graph, _Stages) else 1
+        names = [f"y{i}" for i in range(n_outputs)]
+        partial = path.with_suffix(f".{os.getpid()}.tmp")  # another process may export the same part
+        torch.onnx.export(
+            graph, (example,), str(partial), input_names=["x"], output_names=names,
+            dynamic_axes={"x": {0: "batch"}, **{n: {0: "batch"} for n in names}}, dynamo=False, opset_version=17,
+        )  # fmt: skip
+    partial.replace(path)
 
 
 def accelerated(network: nn.Module, runtime: Runtime) -> nn.Module:
@@ -168,11 +211,23 @@ def accelerated(network: nn.Module, runtime: Runtime) -> nn.Module:
     except Exception as error:  # an exporter gap must not cost the user the model: keep PyTorch
         logger.warning("ONNX export of %s failed, running it in PyTorch: %s", type(network).__name__, error)
         return network
-    fast = copy.copy(network)  # shallow: shares the parameters; parts are swapped on the copy only
-    fast._modules = dict(network._modules)
+    fast = _shallow(network)  # shares the parameters; parts are swapped on the copy only
     for attribute, path in files.items():
-        fast._modules[attribute] = OnnxPart(path, threads=torch.get_num_threads())
+        parent_path, _, name = attribute.rpartition(".")
+        parent = fast
+        if parent_path:  # a ModuleDict member: swap it in a copy of the dict (made once)
+            parent = fast._modules[parent_path]
+            if parent is network.get_submodule(parent_path):
+                parent = fast._modules[parent_path] = _shallow(parent)
+        parent._modules[name] = OnnxPart(path, threads=torch.get_num_threads())
     return fast
+
+
+def _shallow(module: nn.Module) -> nn.Module:
+    """A copy of ``module`` sharing its parameters and children, with its own table of children."""
+    twin = copy.copy(module)
+    twin._modules = dict(module._modules)
+    return twin
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -114,3 +114,17 @@ def test_shipped_unet_loads_on_onnx_runtime_and_exports_for_users(tmp_path):
     assert load_model("synth-unet", device="cpu", runtime="pytorch").runner is not model.runner
     assert main(["synth-unet", "--out", str(tmp_path / "onnx")]) == 0
     assert (tmp_path / "onnx" / "SynthesisUNet.unet.onnx").stat().st_size > 100_000
+
+
+def test_onnx_vae_encoders_give_the_eager_latents_and_generations(volumes):
+    from fusion_core.inference import encode
+    from fusion_core.models import MultimodalVAE, VAEConfig
+
+    torch.manual_seed(0)
+    eager, fast = _both(MultimodalVAE(VAEConfig(encoder=ENC, latent_channels=4, skips=True)))
+    assert {type(m) for m in fast.runner.encoders.values()} == {OnnxPart}
+    assert not any(isinstance(m, OnnxPart) for m in eager.network.encoders.values())
+    both = {"CT": volumes["CT"], "MR-T1": volumes["MR-T1"]}
+    assert _relative_error(encode(fast, both), encode(eager, both)) < 1e-4
+    assert _relative_error(encode(fast, {"CT": volumes["CT"]}), encode(eager, {"CT": volumes["CT"]})) < 1e-4
+    assert _relative_error(impute(fast, both, "CT").array, impute(eager, both, "CT").array) < 1e-4
