@@ -26,7 +26,6 @@ import csv
 import dataclasses
 import hashlib
 import json
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -40,6 +39,7 @@ from fusion_core.io import save_volume
 from fusion_core.paths import cache_dir
 from fusion_core.preprocess.resample import resample_to
 from fusion_core.registration import register
+from fusion_core.training.cohort_folder import PROVENANCE_FILE
 from fusion_core.volume import Volume
 
 __all__ = [
@@ -55,7 +55,6 @@ __all__ = [
 #: Columns of the folder's cohort.csv (``subject_id``, ``label`` and ``site`` are what load_cohort reads).
 CSV_FIELDS = ("subject_id", "label", "site", "mr_subject", "ct_subject", "split", "final_metric", "seconds")
 _DONE = "cohort.csv"  # written last: its presence marks a complete folder
-PROVENANCE = "provenance.json"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -247,7 +246,7 @@ def build_pseudo_pairs(
     for mr, ct, split in tqdm(pair_plan(spec, options), desc="pseudo-pairs", unit="pair", disable=not progress):
         cached = _cached_pair(root / f"phantom-{mr:03d}_on_phantom-{ct:03d}")
         pairs.append(cached or _make_pair(spec, mr, ct, split, root, options))
-    (root / PROVENANCE).write_text(json.dumps(provenance(options), indent=2))
+    (root / PROVENANCE_FILE).write_text(json.dumps(provenance(options), indent=2))
     _write_csv(root, pairs)
     return root
 
