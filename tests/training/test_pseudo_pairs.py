@@ -82,6 +82,8 @@ def test_training_reads_the_folder_as_unpaired_with_its_own_splits(folder, tmp_p
     table = build_slice_table(data)
     assert set(np.unique(table["split"])) == {0, 1}  # train and val, as cohort.csv says
     assert training_data(data) == "unpaired"
+    assert training_data(SliceDataConfig(cohort="translator-train")) == "unpaired"
+    assert training_data(SliceDataConfig(cohort="classifier-train")) == "paired"
     record = cohort_record(data)
     assert record["spec"] == "translator-train" and record["validation"] == {"spec": "translator-train", "split": "val"}
     assert record["provenance"]["training_data"] == "unpaired" and record["test"] == {"spec": "demo", "split": "test"}
