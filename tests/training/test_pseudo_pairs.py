@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ from fusion_core.training.loop import cohort_record, training_data
 from fusion_core.training.pseudo_pairs import PseudoPairOptions, build_pseudo_pairs, main, pair_plan, register_pair
 from fusion_core.training.slice_table import SliceDataConfig, build_slice_table
 
-TINY = PseudoPairOptions(size=32, max_mr=1)  # one MR person per split (train, val): two registrations
+TINY = PseudoPairOptions(size=32, max_mr=1, min_head_overlap=0.0)  # one MR person per split: two registrations
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +89,20 @@ def test_training_reads_the_folder_as_unpaired_with_its_own_splits(folder, tmp_p
     assert record["spec"] == "translator-train" and record["validation"] == {"spec": "translator-train", "split": "val"}
     assert record["provenance"]["training_data"] == "unpaired" and record["test"] == {"spec": "demo", "split": "test"}
     assert folder_record(folder)["provenance"]["method"].startswith("each MR registered to 1 CT(s)")
+
+
+def test_a_pair_whose_heads_do_not_overlap_is_set_aside(folder, tmp_path):
+    copy = tmp_path / "pairs"
+    shutil.copytree(folder, copy)
+    (copy / "cohort.csv").unlink()
+    overlaps = load_cohort(folder).table.set_index("subject_id")["head_overlap"]
+    worse, better = overlaps.idxmin(), overlaps.idxmax()
+    strict = dataclasses.replace(TINY, min_head_overlap=float(overlaps.mean()))
+    assert build_pseudo_pairs(strict, out=copy) == copy  # the registrations are reused from the folder
+    assert load_cohort(copy).subject_ids == [better] and (copy / ".rejected" / worse / "ct.nii.gz").exists()
+    rejected = json.loads((copy / "provenance.json").read_text())["rejected"]
+    assert [row["subject_id"] for row in rejected] == [worse]
+    assert 0 < rejected[0]["head_overlap"] < strict.min_head_overlap
 
 
 def test_a_finished_folder_is_reused(folder, capsys):
