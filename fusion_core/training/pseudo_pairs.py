@@ -38,7 +38,7 @@ from fusion_core.data.splits import split_indices
 from fusion_core.io import load_volume, save_volume
 from fusion_core.paths import cache_dir
 from fusion_core.preprocess.resample import resample_to
-from fusion_core.registration import head_mask_array, register
+from fusion_core.registration import RegistrationResult, head_mask_array, register
 from fusion_core.training.cohort_folder import PROVENANCE_FILE
 from fusion_core.volume import Volume
 
@@ -151,7 +151,7 @@ def pair_plan(spec: CohortSpec, options: PseudoPairOptions) -> list[tuple[int, i
     plan = []
     for split in options.splits:
         members = split_indices(spec, split)
-        cts, mrs = [i for i in members if _only(spec, i) == "CT"], [i for i in members if _only(spec, i) == "MR"]
+        cts, mrs = [i for i in members if _only(i) == "CT"], [i for i in members if _only(i) == "MR"]
         if len(cts) < options.cts_per_mr or not mrs:
             raise ValueError(f"split {split!r} of {spec.name!r} has {len(mrs)} MR-only and {len(cts)} CT-only people")
         mrs = mrs[: options.max_mr] if options.max_mr > 0 else mrs
@@ -160,12 +160,14 @@ def pair_plan(spec: CohortSpec, options: PseudoPairOptions) -> list[tuple[int, i
     return plan
 
 
-def _only(spec: CohortSpec, index: int) -> str:
+def _only(index: int) -> str:
     """The one modality member ``index`` of an unpaired spec has (even: CT, odd: MR; see cohort_subject)."""
     return "CT" if index % 2 == 0 else "MR"
 
 
-def register_pair(ct: Volume, mr: dict[str, Volume], options: PseudoPairOptions):
+def register_pair(
+    ct: Volume, mr: dict[str, Volume], options: PseudoPairOptions
+) -> tuple[Volume, dict[str, Volume], RegistrationResult]:
     """Register ``ct`` onto the T1 MR; put the MR and the deformed CT on the CT's grid.
 
     The CT (moving) is registered onto the T1 MR (fixed): rigid, then the B-spline (or affine) stage.
