@@ -133,7 +133,9 @@ def test_diffusion_uncertainty_section_follows_the_sampler_contract():
         mean = like.with_array(np.zeros(like.shape, np.float32), modality="CT")
         return uncertain(mean, like.with_array(np.full(like.shape, 30.0, np.float32)), samples)
 
-    fake = SimpleNamespace(name="diffusion-stand-in", task="diffusion", card=SimpleNamespace(inputs=("MR-T1",)))
+    fake = SimpleNamespace(
+        name="diffusion-stand-in", task="diffusion", card=SimpleNamespace(inputs=("MR-T1",), training_data="")
+    )
     real_get = gen.get_model
 
     def get(name):
