@@ -47,6 +47,7 @@ __all__ = [
     "PseudoPairOptions",
     "build_pseudo_pairs",
     "head_overlap",
+    "linear_part",
     "main",
     "pair_plan",
     "provenance",
@@ -184,12 +185,12 @@ def register_pair(
         (the deformed CT, weighting -> MR, all on ``ct``'s grid; the RegistrationResult).
     """
     result = register(mr["T1"], ct, mode=options.mode, bspline_mesh_mm=options.bspline_mesh_mm, seed=options.seed)
-    to_mr = _linear_part(result.transform).GetInverse()  # CT-grid points -> MR points
+    to_mr = linear_part(result.transform).GetInverse()  # CT-grid points -> MR points
     pseudo_ct = resample_to(ct, ct, transform=sitk.CompositeTransform([result.transform, to_mr]))
     return pseudo_ct, {w: resample_to(v, ct, transform=to_mr) for w, v in mr.items()}, result
 
 
-def _linear_part(transform: sitk.Transform) -> sitk.Transform:
+def linear_part(transform: sitk.Transform) -> sitk.Transform:
     """The rigid stage of a B-spline registration's composite (first of its transforms), else the transform."""
     if transform.GetName() == "CompositeTransform":
         return sitk.CompositeTransform(transform).GetNthTransform(0)
