@@ -81,6 +81,14 @@ def generator_names(source: str, target: str) -> list[str]:
     return usable
 
 
+@st.cache_data(show_spinner=False)
+def model_label(name: str) -> str:
+    """A model as the picker names it: its name and, when its card says, its training data ("paired" or
+    "unpaired": CT and MR of one person, or of different people)."""
+    data = get_model(name).card.training_data
+    return f"{name} · {data}" if data else name
+
+
 def default_models(names: list[str], target: str, case: Case | None = None) -> list[str]:
     """The page's first choice: the paired U-Net (T1+T2, else T1 alone) when shipped and the case has its
     scans, else the PoE VAE, else the first model that can read the case (any model when ``case`` is None)."""

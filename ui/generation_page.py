@@ -58,7 +58,11 @@ def choose_inputs() -> Choice:
     source, target = direction
     names = gen.generator_names(source, target)
     chosen = c3.multiselect(
-        "Models", names, default=gen.default_models(names, target, case), key=f"gen-models-{target}"
+        "Models (trained on paired or unpaired scans)",
+        names,
+        default=gen.default_models(names, target, case),
+        key=f"gen-models-{target}",
+        format_func=gen.model_label,
     )
     use_baseline = target == "CT" and c3.checkbox(
         "Add the tissue-class baseline (MR intensity classes → their mean HU; no deep learning)",

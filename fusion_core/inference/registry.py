@@ -46,6 +46,9 @@ class ModelCard:
         outputs: what ``impute`` can produce with it ("CT", "MR"); () for a classifier. Cards
             written before the field existed get their network's modalities (VAE, translator: both;
             a synthesis or diffusion model: its config's target).
+        training_data: "paired" (each training subject's CT and MR from one person), "unpaired" (CT and
+            MR of different people, e.g. pseudo-pairs made by registration) or "" when unknown. Cards
+            written before the field existed get it from their cohort spec's ``paired``.
         raw: the whole card as read.
     """
 
@@ -59,6 +62,7 @@ class ModelCard:
     train_seconds: float | None = None
     data: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     outputs: tuple[str, ...] = ()
+    training_data: str = ""
     raw: Mapping[str, Any] = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -76,6 +80,7 @@ class ModelCard:
             train_seconds=data.get("train_seconds"),
             data=dict(trainer.get("data", {})),
             outputs=tuple(data.get("outputs") or default_outputs(data)),
+            training_data=str(data.get("training_data") or default_training_data(data)),
             raw=dict(data),
         )
 
@@ -104,6 +109,12 @@ def default_outputs(card: Mapping[str, Any]) -> tuple[str, ...]:
         config = card.get("config", {})
         return (str(config.get("synthesis", config).get("target", "CT")),)
     return ()
+
+
+def default_training_data(card: Mapping[str, Any]) -> str:
+    """Paired or unpaired ("paired" / "unpaired") from an older card's cohort definition ("" when it names none)."""
+    paired = card.get("cohort", {}).get("definition", {}).get("paired")
+    return "" if paired is None else "paired" if paired else "unpaired"
 
 
 def normalise_input(name: str) -> str:

@@ -4,7 +4,9 @@
 (labels from ``cohort.csv``) exactly as it slices phantom subjects: each case is aligned onto its CT
 grid (``Case.aligned()``: its true transform, or already on the grid, as in a folder the pipeline
 registered) and handed to the same slicing code. The folder's content digest enters the slice
-table's cache key and the model card.
+table's cache key and the model card. A ``split`` column in ``cohort.csv`` (train / val / test for
+every subject) decides the split; without one the subjects are split by ``split_fractions``. A
+folder the project made says how in ``provenance.json`` (e.g. pseudo-pairs: which spec, unpaired).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -92,7 +95,28 @@ def folder_spec(root: str | Path, split_fractions: tuple[float, float, float]):
     )
 
 
-def folder_record(root: str | Path) -> dict[str, str]:
-    """What a model card says about a folder it was trained on: its path and content digest."""
+def folder_record(root: str | Path) -> dict[str, Any]:
+    """What a model card says about a folder it was trained on: its path, content digest and provenance."""
     root = Path(root).expanduser().resolve()
-    return {"folder": str(root), "digest": folder_digest(root)}
+    record: dict[str, Any] = {"folder": str(root), "digest": folder_digest(root)}
+    made = folder_provenance(root)
+    return record | {"provenance": made} if made else record
+
+
+#: A folder the project made (e.g. pseudo-pairs) says how in this file; its ``training_data`` is
+#: "paired" or "unpaired" (whether each subject's CT and MR came from one person).
+PROVENANCE_FILE = "provenance.json"
+
+
+def folder_provenance(root: str | Path) -> dict[str, Any]:
+    """The folder's ``provenance.json`` ({} when it has none: scans as acquired)."""
+    path = Path(root) / PROVENANCE_FILE
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def folder_training_data(root: str | Path) -> str:
+    """The folder's training data: "unpaired" when its provenance says so (CT and MR of different people).
+
+    Else "paired".
+    """
+    return str(folder_provenance(root).get("training_data", "paired"))

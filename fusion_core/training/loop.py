@@ -19,11 +19,12 @@ from torch.utils.data import DataLoader, DistributedSampler
 from tqdm.auto import tqdm
 
 import fusion_core.training.distributed as dist_utils
+from fusion_core.data.cohorts import get_cohort_spec
 from fusion_core.devices import autocast, select_device
 from fusion_core.models import PatchDiscriminator, build_model
 from fusion_core.models.config import Task
 from fusion_core.training.checkpoint import init_from_checkpoints, load_state, save_model, save_state
-from fusion_core.training.cohort_folder import folder_record
+from fusion_core.training.cohort_folder import folder_record, folder_training_data
 from fusion_core.training.config import TrainConfig, scheduled_lr
 from fusion_core.training.slice_table import SliceDataConfig, SliceDataset, build_slice_table
 from fusion_core.training.steps import MONITOR, critic_step, cycle_step, random_patch, supervised_loss, validate
@@ -321,7 +322,19 @@ def cohort_record(data: SliceDataConfig) -> dict[str, Any]:
     )
     if data.cohort_dir:  # a cohort folder: the card names it and its content digest
         record.update(folder_record(data.cohort_dir))
+        made_from = record.get("provenance", {}).get("cohort")
+        if made_from:  # made from a spec's train and val members (pseudo-pairs): the card names that spec
+            made = get_cohort_spec(made_from)
+            record.update(spec=made.name, validation={"spec": made.name, "split": "val"}, definition=made.as_dict())
+            record["test"] = {"spec": "demo", "split": "test"}  # benchmarked on the app's demo subjects
     return record
+
+
+def training_data(data: SliceDataConfig) -> str:
+    """Whether each training subject's CT and MR came from one person: "paired", else "unpaired"."""
+    if data.cohort_dir:
+        return folder_training_data(data.cohort_dir)
+    return "paired" if data.spec.paired else "unpaired"
 
 
 def write_card(out_dir: Path, config: TrainConfig, run: Run, seconds: float, command: str | None) -> None:
@@ -332,6 +345,7 @@ def write_card(out_dir: Path, config: TrainConfig, run: Run, seconds: float, com
         "task": config.task,
         "inputs": model_inputs(model_cfg),
         "cohort": cohort_record(config.data_config()),
+        "training_data": training_data(config.data_config()),
         "config": config.model,
         "trainer": config.to_dict(),
         "seed": config.seed,

@@ -328,12 +328,13 @@ def lesion_groups(config: SliceDataConfig, subjects: np.ndarray) -> np.ndarray:
 
 
 def _generate(config: SliceDataConfig, *, progress: bool) -> dict[str, np.ndarray]:
-    parts, subject_labels = [], []
+    parts, subject_labels, given_splits = [], [], []
     cohort = iter_phantom_cohort(config)
     members = selected_members(config)
     total = config.spec.n if members is None else len(members)
     for i, subject in enumerate(tqdm(cohort, total=total, desc="slicing cohort", disable=not progress)):
         subject_labels.append(int(subject.label or 0))
+        given_splits.append(subject.meta.get("split"))
         arr = subject_arrays(subject, config)
         n = len(arr["slice"])
         has = np.array([[arr["CT"] is not None, arr["MR"] is not None]] * n, dtype=bool).reshape(n, 2)
@@ -355,7 +356,9 @@ def _generate(config: SliceDataConfig, *, progress: bool) -> dict[str, np.ndarra
             }
         )
     table = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    if members is None:
+    if config.cohort_dir and all(name in SPLITS for name in given_splits):  # the folder's cohort.csv says
+        split = np.array([SPLITS.index(name) for name in given_splits], dtype=np.int64)
+    elif members is None:
         split = split_subjects(
             len(parts), config.spec.split_fractions, config.split_seed, labels=np.array(subject_labels)
         )

@@ -12,7 +12,8 @@ translator-cyclegan (64x64) 6 min. The 128x128 generators, each on one thread be
 training (two at a time on the two cores, so slower than alone): synth-unet 30 epochs of 2.5-D
 slices 80 min, vae-poe 8 epochs of whole slices 70 min, synth-unet-ct2mr 12 epochs 43 min
 (three trainings on two cores), synth-unet-t1 10 epochs 24 min, translator-cyclegan-paired 895
-steps 45 min; diffusion-refiner 5 epochs on two threads (see its card).
+steps 45 min; diffusion-refiner 5 epochs on two threads (see its card); translator-unpaired: its
+pseudo-pairs (25 registrations, about 15 min) then the U-Net on two threads (see its card).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from fusion_core.inference import load_model
 from fusion_core.models.config import Strategy
 from fusion_core.training.config import load_train_config
 from fusion_core.training.loop import train
+from fusion_core.training.pseudo_pairs import build_pseudo_pairs
 
 SHIPPED: tuple[str, ...] = (
     "vae-poe",
@@ -39,6 +41,9 @@ SHIPPED: tuple[str, ...] = (
 )
 # the paired generators: diffusion-refiner starts from synth-unet's weights (init_from), so it comes after it
 SHIPPED += ("synth-unet", "synth-unet-t1", "synth-unet-ct2mr", "diffusion-refiner")
+# the unpaired U-Net: trained on pseudo-pairs of translator-train, built first (fusion_core.training.pseudo_pairs)
+PSEUDO_PAIRED: tuple[str, ...] = ("translator-unpaired",)
+SHIPPED += PSEUDO_PAIRED
 
 
 def train_one(name: str, *, configs: Path, assets: Path, runs: Path, progress: bool) -> dict:
@@ -48,6 +53,8 @@ def train_one(name: str, *, configs: Path, assets: Path, runs: Path, progress: b
         Its name, training seconds and best validation metrics.
     """
     config = load_train_config(configs / f"{name}.json")
+    if name in PSEUDO_PAIRED:  # its cohort folder first (kept when it is already complete)
+        build_pseudo_pairs(out=config.data["cohort_dir"], progress=progress)
     command = (
         f"python -m fusion_core.training --config {configs / name}.json --out {assets / name} --state-dir {runs / name}"
     )

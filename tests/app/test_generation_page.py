@@ -74,6 +74,13 @@ def test_switching_model_and_direction(app):
     assert cm.BASELINE not in table.index  # the baseline maps MR to CT only
 
 
+def test_the_picker_labels_each_model_paired_or_unpaired(app):
+    options = app.multiselect(key="gen-models-CT").options
+    assert {"synth-unet · paired", "translator-cyclegan · unpaired", "translator-unpaired · unpaired"} <= set(options)
+    app.multiselect(key="gen-models-CT").set_value(["synth-unet", "translator-unpaired"]).run()
+    assert not app.exception and list(_table(app).index) == ["synth-unet", "translator-unpaired", cm.BASELINE]
+
+
 def test_a_model_that_cannot_read_the_case_is_left_out_with_its_reason(app):
     import ui.generation as gen
     from fusion_core.inference import ModelInputError
@@ -126,7 +133,9 @@ def test_diffusion_uncertainty_section_follows_the_sampler_contract():
         mean = like.with_array(np.zeros(like.shape, np.float32), modality="CT")
         return uncertain(mean, like.with_array(np.full(like.shape, 30.0, np.float32)), samples)
 
-    fake = SimpleNamespace(name="diffusion-stand-in", task="diffusion", card=SimpleNamespace(inputs=("MR-T1",)))
+    fake = SimpleNamespace(
+        name="diffusion-stand-in", task="diffusion", card=SimpleNamespace(inputs=("MR-T1",), training_data="")
+    )
     real_get = gen.get_model
 
     def get(name):

@@ -89,6 +89,21 @@ def test_cards_state_outputs(tmp_path):
     assert list_models(tmp_path, task="synthesis") == ["new", "syn"]
 
 
+def test_cards_state_paired_or_unpaired_training_data(tmp_path):
+    import json
+
+    for name, card in {
+        "new": {"task": "synthesis", "training_data": "unpaired", "cohort": {"definition": {"paired": True}}},
+        "old-paired": {"task": "synthesis", "cohort": {"definition": {"paired": True}}},
+        "old-unpaired": {"task": "translator", "cohort": {"definition": {"paired": False}}},
+        "unknown": {"task": "vae"},
+    }.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "model_card.json").write_text(json.dumps(card))
+    found = {n: read_card(tmp_path / n).training_data for n in list_models(tmp_path)}
+    assert found == {"new": "unpaired", "old-paired": "paired", "old-unpaired": "unpaired", "unknown": ""}
+
+
 def test_streaming_mean_and_spread_match_numpy():
     from fusion_core.inference.generate import mean_and_spread
 
