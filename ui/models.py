@@ -16,8 +16,8 @@ from fusion_core.report.caveats import model_caveats
 TASK_LABELS = {
     "classifier": "lesion classifier",
     "vae": "multimodal VAE (product of experts)",
-    "translator": "unpaired translator (CycleGAN)",
-    "synthesis": "paired synthesis (U-Net)",
+    "translator": "translator (CycleGAN)",
+    "synthesis": "synthesis (U-Net)",
     "diffusion": "diffusion model",
 }
 
@@ -40,8 +40,9 @@ def model_cards(task: str | None = None) -> dict[str, ModelCard]:
 
 
 def describe(card: ModelCard) -> str:
-    """One line for a picker: name · task · inputs."""
-    return f"{card.name} · {TASK_LABELS.get(card.task, card.task)} · {card.describe_inputs()}"
+    """One line for a picker: name · task · inputs (· trained on paired or unpaired scans, when the card says)."""
+    trained = f" · trained on {card.training_data} scans" if card.training_data else ""
+    return f"{card.name} · {TASK_LABELS.get(card.task, card.task)} · {card.describe_inputs()}{trained}"
 
 
 def model_picker(
