@@ -100,6 +100,8 @@ def posterior_variance(fingerprint: str, inputs: tuple[str, ...], slice_index: i
 
 @st.cache_data(max_entries=8, show_spinner="Encoding the volume with the VAE…")
 def _posterior_variance_volume(fingerprint: str, inputs: tuple[str, ...], _case: Case) -> np.ndarray:
+    """(z, y, x) posterior variance of the whole volume from ``inputs``; ``_case`` is determined by ``fingerprint``
+    (the case's fingerprint)."""
     volumes = {k: v for k, v in volumes_of(_case).items() if k.split("-")[0] in inputs}
     return explain.posterior_variance(get_model(VAE_MODEL), volumes).volume.array
 

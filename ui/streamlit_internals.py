@@ -9,7 +9,9 @@ is left has no public equivalent in Streamlit 1.67:
 - the exceptions behind ``st.stop()`` and ``st.rerun()`` (a page's error boundary lets them through; a job
   stopped by a reload stays marked as interrupted);
 - ``PagesManager.uses_pages_directory``: with a ``pages/`` folder beside ``app.py``, Streamlit runs a deep
-  link's page on its own (v1 multipage) until ``st.navigation`` has run once (:mod:`ui.guard`).
+  link's page on its own (v1 multipage) until ``st.navigation`` has run once (:mod:`ui.guard`);
+- the websocket protocol between browser and server (``/_stcore/stream``, the ``BackMsg`` / ``ForwardMsg``
+  protobufs): the warm visitor (:mod:`ui.warm_visitor`) asks for a page and reads until its run ends.
 
 ``tests/app/test_streamlit_internals.py`` checks each against the installed Streamlit and says which one an
 upgrade broke.
@@ -23,9 +25,19 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException, StopException
 
-__all__ = ["XSRF_COOKIE", "ScriptControlException", "browser_key", "is_script_stop", "leave_pages_directory_mode"]
+__all__ = [
+    "STREAM_PATH",
+    "XSRF_COOKIE",
+    "ScriptControlException",
+    "browser_key",
+    "is_script_stop",
+    "leave_pages_directory_mode",
+    "read_run_end",
+    "rerun_request",
+]
 
 XSRF_COOKIE = "_streamlit_xsrf"
+STREAM_PATH = "/_stcore/stream"  # the browser's websocket to its session
 
 
 def browser_key() -> str:
@@ -60,3 +72,27 @@ def leave_pages_directory_mode() -> bool:
         return False
     PagesManager.uses_pages_directory = False
     return True
+
+
+def rerun_request(page: str) -> bytes:
+    """The back-message a browser sends to run ``page`` (its URL path; "" is the default page)."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    message = BackMsg()
+    message.rerun_script.page_name = page
+    message.rerun_script.query_string = ""
+    return message.SerializeToString()
+
+
+def read_run_end(raw: bytes) -> tuple[str, str]:
+    """(kind, detail) of one forward message: ("finished" | "rerun" | "exception" | "", the exception's text)."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    message = ForwardMsg()
+    message.ParseFromString(raw)
+    kind = message.WhichOneof("type")
+    if kind == "delta" and message.delta.new_element.WhichOneof("type") == "exception":
+        return "exception", message.delta.new_element.exception.message
+    if kind == "script_finished":
+        return ("rerun" if message.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN else "finished"), ""
+    return "", ""

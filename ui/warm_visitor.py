@@ -75,22 +75,21 @@ def _visit_all(base_url: str, pages: tuple[str, ...], status: WarmStatus) -> Non
 async def visit(base_url: str, page: str, timeout: float = PAGE_TIMEOUT_S) -> int:
     """Run ``page`` once in a new session of the server at ``base_url``, as a browser would; returns the
     number of forward messages received. Raises TimeoutError or RuntimeError (the page raised)."""
-    from streamlit.proto.BackMsg_pb2 import BackMsg
-    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
     from tornado.websocket import websocket_connect
 
-    socket = await websocket_connect(base_url.replace("http", "ws", 1).rstrip("/") + "/_stcore/stream")
+    from ui.streamlit_internals import STREAM_PATH, rerun_request
+
+    socket = await websocket_connect(base_url.replace("http", "ws", 1).rstrip("/") + STREAM_PATH)
     try:
-        message = BackMsg()
-        message.rerun_script.page_name = page
-        message.rerun_script.query_string = ""
-        await socket.write_message(message.SerializeToString(), binary=True)
-        return await _until_finished(socket, ForwardMsg, time.monotonic() + timeout)
+        await socket.write_message(rerun_request(page), binary=True)
+        return await _until_finished(socket, time.monotonic() + timeout)
     finally:
         socket.close()
 
 
-async def _until_finished(socket, forward_msg, deadline: float) -> int:
+async def _until_finished(socket, deadline: float) -> int:
+    from ui.streamlit_internals import read_run_end
+
     received = 0
     while True:
         remaining = deadline - time.monotonic()
@@ -99,14 +98,12 @@ async def _until_finished(socket, forward_msg, deadline: float) -> int:
         raw = await asyncio.wait_for(socket.read_message(), timeout=remaining)
         if raw is None:
             raise RuntimeError("the server closed the connection")
-        message = forward_msg()
-        message.ParseFromString(raw)
         received += 1
-        kind = message.WhichOneof("type")
-        if kind == "delta" and message.delta.new_element.WhichOneof("type") == "exception":
-            raise RuntimeError(message.delta.new_element.exception.message)
-        if kind == "script_finished" and message.script_finished != forward_msg.FINISHED_EARLY_FOR_RERUN:
-            return received  # a rerun (e.g. the deep-link guard's) runs the page again: wait for that one
+        kind, detail = read_run_end(raw)
+        if kind == "exception":
+            raise RuntimeError(detail)
+        if kind == "finished":  # "rerun" (e.g. the deep-link guard's) runs the page again: wait for that one
+            return received
 
 
 _lock = threading.Lock()

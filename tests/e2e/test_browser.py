@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.e2e.harness import browser_page, browser_pages, require_chromium, serve_app, wait_for_app
 from ui.catalog import PAGES
@@ -213,20 +214,32 @@ def test_latent_space_lasso_shows_thumbnails(app_url, tmp_path):
         wait_for_app(page)
         page.get_by_text("PCA", exact=True).click()  # no switch from PCA to UMAP under the mouse
         wait_for_app(page)
-        drag = page.locator("[data-testid='stPlotlyChart'] .nsewdrag").first
-        drag.wait_for(timeout=180_000)
-        box = _laid_out_box(page, drag)
-        cx, cy, rx, ry = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, box["width"] / 3, box["height"] / 3
-        page.mouse.move(cx - rx, cy - ry)
-        page.mouse.down()
-        for x, y in ((cx + rx, cy - ry), (cx + rx, cy + ry), (cx - rx, cy + ry), (cx - rx, cy - ry + 5)):
-            page.mouse.move(x, y, steps=8)
-        page.mouse.up()
-        page.get_by_text("selected slices").wait_for(timeout=120_000)
+        for attempt in range(2):  # a lasso drawn while a rerun replaces the chart is lost: draw it again
+            _lasso_the_middle(page)
+            try:
+                page.get_by_text("selected slices").wait_for(timeout=60_000 * (attempt + 1))
+                break
+            except PlaywrightTimeout:
+                if attempt:
+                    raise
+                wait_for_app(page)
         wait_for_app(page, min_images=2)
         page.get_by_text("Open in Data").first.wait_for(timeout=120_000)  # thumbnails render after the grid
         _no_traceback(page)
         page.screenshot(path=str(tmp_path / "latents.png"), full_page=True)
+
+
+def _lasso_the_middle(page) -> None:
+    """Draw a lasso around the middle third of the latent map."""
+    drag = page.locator("[data-testid='stPlotlyChart'] .nsewdrag").first
+    drag.wait_for(timeout=180_000)
+    box = _laid_out_box(page, drag)
+    cx, cy, rx, ry = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, box["width"] / 3, box["height"] / 3
+    page.mouse.move(cx - rx, cy - ry)
+    page.mouse.down()
+    for x, y in ((cx + rx, cy - ry), (cx + rx, cy + ry), (cx - rx, cy + ry), (cx - rx, cy - ry + 5)):
+        page.mouse.move(x, y, steps=8)
+    page.mouse.up()
 
 
 def _open_subject(page, app_url: str, subject_id: str) -> None:
