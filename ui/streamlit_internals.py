@@ -74,13 +74,13 @@ def leave_pages_directory_mode() -> bool:
     return True
 
 
-def rerun_request(page: str) -> bytes:
-    """The back-message a browser sends to run ``page`` (its URL path; "" is the default page)."""
+def rerun_request(page: str, query: str = "") -> bytes:
+    """The back-message a browser sends to run ``page`` (its URL path; "" is the default page) with ``query``."""
     from streamlit.proto.BackMsg_pb2 import BackMsg
 
     message = BackMsg()
     message.rerun_script.page_name = page
-    message.rerun_script.query_string = ""
+    message.rerun_script.query_string = query
     return message.SerializeToString()
 
 

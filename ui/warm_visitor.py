@@ -5,7 +5,8 @@ the page's computations on it (13.7 s for Cross-modal Generation). Those results
 sessions (``st.cache_resource`` / ``st.cache_data``), so one visit fills them for everyone. The first
 run of app.py in a server process starts a daemon thread that connects to this server like a browser
 (Streamlit's websocket protocol: a ``rerun_script`` back-message per page) and visits each page once
-in its own session, in the order :data:`WARM_ORDER`. Pages run exactly as they do for a user, so the
+in its own session, in the order :data:`WARM_ORDER`, each page only once no user's page is running
+(users first: it shares their two cores). Pages run exactly as they do for a user, so the
 caches hold exactly what a user's first visit asks for, with the page's defaults, and nothing here
 knows how a page computes.
 
@@ -16,10 +17,12 @@ A visitor that fails (a page raised, the server is stopping) only logs: warming 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 logger = logging.getLogger("fusion_explorer")
@@ -28,6 +31,8 @@ WARM_ENV = "FUSION_WARM"
 # Heaviest first visits first; Home needs nothing.
 WARM_ORDER = ("generation", "attention", "latents", "learn", "performance", "data", "register_fuse")
 PAGE_TIMEOUT_S = 600.0
+VISITOR_QUERY = "warm-visitor=1"  # marks the visitor's own runs: they never make it wait
+YIELD_TIMEOUT_S = 120.0  # the longest the visitor waits for users' runs to end before a page
 
 
 @dataclass
@@ -57,9 +62,50 @@ def start(base_url: str, pages: tuple[str, ...] = WARM_ORDER) -> WarmStatus:
     return status
 
 
+class _UserRuns:
+    """How many users' script runs are in progress in this process (the visitor's own are not counted)."""
+
+    def __init__(self) -> None:
+        self._count, self._lock = 0, threading.Lock()
+        self._idle = threading.Condition(self._lock)
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[None]:
+        with self._lock:
+            self._count += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._count -= 1
+                self._idle.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Block until no user's run is in progress (True), or ``timeout`` seconds passed (False)."""
+        with self._lock:
+            return self._idle.wait_for(lambda: self._count == 0, timeout=timeout)
+
+
+USER_RUNS = _UserRuns()
+
+
+@contextlib.contextmanager
+def user_run() -> Iterator[None]:
+    """Wrap one run of app.py: while a user's page runs, the visitor does not start its next page (users
+    first: the visitor shares their two cores and the interpreter)."""
+    import streamlit as st
+
+    if st.query_params.get("warm-visitor") == "1":
+        yield
+        return
+    with USER_RUNS.running():
+        yield
+
+
 def _visit_all(base_url: str, pages: tuple[str, ...], status: WarmStatus) -> None:
     try:
         for page in pages:
+            USER_RUNS.wait_idle(YIELD_TIMEOUT_S)
             start_time = time.monotonic()
             try:
                 asyncio.run(visit(base_url, page))
@@ -81,7 +127,7 @@ async def visit(base_url: str, page: str, timeout: float = PAGE_TIMEOUT_S) -> in
 
     socket = await websocket_connect(base_url.replace("http", "ws", 1).rstrip("/") + STREAM_PATH)
     try:
-        await socket.write_message(rerun_request(page), binary=True)
+        await socket.write_message(rerun_request(page, VISITOR_QUERY), binary=True)
         return await _until_finished(socket, time.monotonic() + timeout)
     finally:
         socket.close()
