@@ -18,6 +18,14 @@ with page_boundary("showing the Home page"):
         "is known exactly, so every number the app shows can be checked."
     )
 
+    note = readiness_note(current(), {page.url_path: page.title for page in PAGES})
+    if note:
+        st.caption(
+            note,
+            help="A headless visitor opens every page once when the server starts, so "
+            "results on the demo cohort are computed before users ask (reload Home to update).",
+        )
+
     left, right = st.columns(2)
     with left:
         st.subheader("Who it is for")
@@ -29,13 +37,6 @@ with page_boundary("showing the Home page"):
     with right:
         st.subheader("The pages")
         st.markdown("\n".join(f"- **{page.title}** — {page.summary}" for page in PAGES[1:]))
-        note = readiness_note(current(), {page.url_path: page.title for page in PAGES})
-        if note:
-            st.caption(
-                note,
-                help="A headless visitor opens every page once when the server starts, so "
-                "results on the demo cohort are computed before users ask (reload Home to update).",
-            )
 
     st.info(
         "The demo cohort is procedural: 100 head phantoms with scalp, fat, skull (cortical tables and diploë), "
