@@ -61,16 +61,12 @@ _OBSERVE = """() => {
         .observe(app, {attributes: true, attributeFilter: ["data-test-script-state"]});
 }"""
 _IDLE = "() => document.querySelector(\"[data-testid='stApp']\")?.dataset.testScriptState === 'notRunning'"
-# True once a run that started after t0 has finished.
-_FINISHED_AFTER = """(t0) => {
+# When the first run that started after t0 finished (performance.now()), or null while none has.
+_RUN_END_AFTER = """(t0) => {
     const runs = window.__runs.filter(([t]) => t >= t0);
     const started = runs.findIndex(([, s]) => s === "running");
-    return started >= 0 && runs.slice(started).some(([, s]) => s === "notRunning");
-}"""
-_FINISH_TIME = """(t0) => {
-    const runs = window.__runs.filter(([t]) => t >= t0);
-    const started = runs.findIndex(([, s]) => s === "running");
-    return runs.slice(started).find(([, s]) => s === "notRunning")[0];
+    const end = started < 0 ? undefined : runs.slice(started).find(([, s]) => s === "notRunning");
+    return end ? end[0] : null;
 }"""
 # The page's title is drawn and so is its first chart, image or scan-viewer frame.
 _FIRST_VISUAL = """(title) => {
@@ -117,8 +113,8 @@ def _now(page) -> float:
 
 
 def _wait_run(page, t0: float, timeout_ms: int = TIMEOUT_MS) -> float:
-    page.wait_for_function(_FINISHED_AFTER, arg=t0, timeout=timeout_ms)
-    return (page.evaluate(_FINISH_TIME, t0) - t0) / 1000
+    end = page.wait_for_function(_RUN_END_AFTER, arg=t0, timeout=timeout_ms).json_value()
+    return (end - t0) / 1000
 
 
 def first_visit(page, title: str) -> dict[str, float]:

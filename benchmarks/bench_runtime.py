@@ -34,7 +34,7 @@ from fusion_core.data.cohorts import get_cohort_spec  # noqa: E402
 from fusion_core.evaluation import cross_modal as cm  # noqa: E402
 from fusion_core.inference import impute, impute_with_uncertainty, list_models, load_model  # noqa: E402
 from fusion_core.inference.loading import LoadedModel  # noqa: E402
-from fusion_core.inference.runtime import ONNX_PARTS, Runtime  # noqa: E402
+from fusion_core.inference.runtime import Runtime, part_paths, swap_parts  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "bench_runtime.json"
 TARGETS = {"synth-unet_s": 1.5, "diffusion-refiner_4_samples_s": 6.0, "relative_error": 1e-4}
@@ -67,14 +67,10 @@ def timed(model: LoadedModel, case, repeats: int) -> tuple[float, np.ndarray, fl
 
 
 def compiled(model: LoadedModel) -> LoadedModel:
-    """The model with its exportable parts wrapped by ``torch.compile`` (inductor, CPU)."""
-    import copy
-
-    network = copy.copy(model.network)
-    network._modules = dict(model.network._modules)
-    for attribute in ONNX_PARTS.get(type(network).__name__, ()):
-        network._modules[attribute] = torch.compile(getattr(model.network, attribute), dynamic=False)
-    return LoadedModel(network=model.network, card=model.card, source=model.source, fast_network=network)
+    """The model with the parts ONNX Runtime would run wrapped by ``torch.compile`` instead (inductor, CPU)."""
+    net = model.network
+    parts = {path: torch.compile(net.get_submodule(path), dynamic=False) for path in part_paths(net)}
+    return LoadedModel(network=net, card=model.card, source=model.source, fast_network=swap_parts(net, parts))
 
 
 def compare(a: np.ndarray, b: np.ndarray) -> dict[str, float]:

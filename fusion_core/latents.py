@@ -174,13 +174,14 @@ def encode_cohort_posteriors(
         aligned = case.aligned() if case.is_paired else case
         volumes = posterior_volumes(aligned, "joint")
         have = {"CT" if k == "CT" else "MR" for k in volumes}
-        usable = [p for p in posteriors if _subset(p, have) <= have and _subset(p, have)]
+        needs = {p: _subset(p, have) for p in posteriors}
+        usable = [p for p, need in needs.items() if need and need <= have]
         if not usable:
             continue
         n = next(iter(volumes.values())).shape[0]
         keep = np.arange(0, n, max(1, slice_step))
         thin = neighbours(model) == 0  # as encode_cohort: a 2-D model sees the kept slices only
-        subsets = [tuple(sorted(_subset(p, have))) for p in usable]
+        subsets = [tuple(sorted(needs[p])) for p in usable]
         codes = encode_subsets(model, _thinned(volumes, keep) if thin else volumes, subsets)
         for posterior, code in zip(usable, codes, strict=True):
             latents[posterior].append(code if thin else code[keep])

@@ -26,12 +26,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 logger = logging.getLogger("fusion_explorer")
-READY_TEXT = "All"  # the start of the Home note once every page is prepared (benchmarks wait for it)
 WARM_ENV = "FUSION_WARM"
 # Heaviest first visits first; Home needs nothing.
 WARM_ORDER = ("generation", "attention", "latents", "learn", "performance", "data", "register_fuse")
 PAGE_TIMEOUT_S = 600.0
-VISITOR_QUERY = "warm-visitor=1"  # marks the visitor's own runs: they never make it wait
+VISITOR_PARAM = "warm-visitor"  # ?warm-visitor=1 marks the visitor's own runs: they never make it wait
 YIELD_TIMEOUT_S = 120.0  # the longest the visitor waits for users' runs to end before a page
 
 
@@ -95,7 +94,7 @@ def user_run() -> Iterator[None]:
     first: the visitor shares their two cores and the interpreter)."""
     import streamlit as st
 
-    if st.query_params.get("warm-visitor") == "1":
+    if st.query_params.get(VISITOR_PARAM) == "1":
         yield
         return
     with USER_RUNS.running():
@@ -127,7 +126,7 @@ async def visit(base_url: str, page: str, timeout: float = PAGE_TIMEOUT_S) -> in
 
     socket = await websocket_connect(base_url.replace("http", "ws", 1).rstrip("/") + STREAM_PATH)
     try:
-        await socket.write_message(rerun_request(page, VISITOR_QUERY), binary=True)
+        await socket.write_message(rerun_request(page, f"{VISITOR_PARAM}=1"), binary=True)
         return await _until_finished(socket, time.monotonic() + timeout)
     finally:
         socket.close()

@@ -41,6 +41,8 @@ __all__ = [
     "default_runtime",
     "export_parts",
     "onnx_available",
+    "part_paths",
+    "swap_parts",
 ]
 
 RUNTIME_ENV = "FUSION_RUNTIME"
@@ -138,10 +140,6 @@ def part_paths(network: nn.Module) -> tuple[str, ...]:
     return tuple(paths)
 
 
-def _module_at(network: nn.Module, path: str) -> nn.Module:
-    return network.get_submodule(path)
-
-
 def _part_channels(module: nn.Module) -> int:
     first = next(m for m in module.modules() if isinstance(m, nn.Conv2d))
     return first.in_channels
@@ -175,7 +173,7 @@ def export_parts(network: nn.Module, folder: Path | None = None) -> dict[str, Pa
     folder.mkdir(parents=True, exist_ok=True)
     size, out = _image_size(network), {}
     for attribute in part_paths(network):
-        module = _module_at(network, attribute)
+        module = network.get_submodule(attribute)
         path = folder / f"{type(network).__name__}.{attribute}.onnx"
         if not path.exists():
             _export(module, torch.zeros(2, _part_channels(module), size, size), path)
@@ -211,16 +209,29 @@ def accelerated(network: nn.Module, runtime: Runtime) -> nn.Module:
     except Exception as error:  # an exporter gap must not cost the user the model: keep PyTorch
         logger.warning("ONNX export of %s failed, running it in PyTorch: %s", type(network).__name__, error)
         return network
-    fast = _shallow(network)  # shares the parameters; parts are swapped on the copy only
-    for attribute, path in files.items():
-        parent_path, _, name = attribute.rpartition(".")
-        parent = fast
+    threads = torch.get_num_threads()
+    return swap_parts(network, {attribute: OnnxPart(path, threads) for attribute, path in files.items()})
+
+
+def swap_parts(network: nn.Module, parts: dict[str, nn.Module]) -> nn.Module:
+    """A shallow copy of ``network`` (sharing its parameters) with the sub-networks at ``parts`` replaced.
+
+    ``network`` itself is left as it is.
+
+    Args:
+        network: the PyTorch network.
+        parts: dotted path (see :func:`part_paths`) -> the module that stands in for it.
+    """
+    twin = _shallow(network)
+    for path, module in parts.items():
+        parent_path, _, name = path.rpartition(".")
+        parent = twin
         if parent_path:  # a ModuleDict member: swap it in a copy of the dict (made once)
-            parent = fast._modules[parent_path]
+            parent = twin._modules[parent_path]
             if parent is network.get_submodule(parent_path):
-                parent = fast._modules[parent_path] = _shallow(parent)
-        parent._modules[name] = OnnxPart(path, threads=torch.get_num_threads())
-    return fast
+                parent = twin._modules[parent_path] = _shallow(parent)
+        parent._modules[name] = module
+    return twin
 
 
 def _shallow(module: nn.Module) -> nn.Module:
